@@ -1,0 +1,107 @@
+package ddb
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/openclinic/leadhandler/internal/lead"
+)
+
+// The table's layout. template.yaml declares the same names; the store
+// contract test creates its table from the template, so the two cannot drift.
+const (
+	attrPK      = "pk"        // partition key: "<kind>#<id>"
+	attrKind    = "kind"      // lead | rate; the stream filter passes only leads
+	attrPending = "pending"   // GSI hash key, present only while a lead is new
+	attrCreated = "createdAt" // GSI sort key
+	attrExpires = "expiresAt" // TTL, epoch seconds
+	attrHits    = "hits"      // rate counter
+
+	// PendingIndex is the sparse GSI of leads nobody has contacted yet,
+	// oldest first.
+	PendingIndex = "pending-by-created"
+
+	kindLead = "lead"
+	kindRate = "rate"
+
+	// pendingValue is the one GSI hash key value: all uncontacted leads in
+	// one ordered list. A clinic's volume is far below a partition's limits.
+	pendingValue = "new"
+
+	// timeLayout is fixed-width UTC, so the strings sort as the times do.
+	timeLayout = "2006-01-02T15:04:05.000000Z"
+)
+
+func leadKey(id string) string  { return kindLead + "#" + id }
+func rateKey(key string) string { return kindRate + "#" + key }
+
+// leadItem is a lead as stored.
+type leadItem struct {
+	PK               string            `dynamodbav:"pk"`
+	Kind             string            `dynamodbav:"kind"`
+	ID               string            `dynamodbav:"id"`
+	Status           string            `dynamodbav:"status"`
+	Pending          string            `dynamodbav:"pending,omitempty"`
+	CreatedAt        string            `dynamodbav:"createdAt"`
+	Name             string            `dynamodbav:"name"`
+	Phone            string            `dynamodbav:"phone,omitempty"`
+	Email            string            `dynamodbav:"email,omitempty"`
+	PreferredContact string            `dynamodbav:"preferredContact"`
+	PreferredTime    string            `dynamodbav:"preferredTime"`
+	Reason           string            `dynamodbav:"reason,omitempty"`
+	ConsentAt        string            `dynamodbav:"consentAt"`
+	ConsentVersion   string            `dynamodbav:"consentVersion"`
+	Page             string            `dynamodbav:"page,omitempty"`
+	UTM              map[string]string `dynamodbav:"utm,omitempty"`
+	ExpiresAt        int64             `dynamodbav:"expiresAt"`
+}
+
+func toItem(l lead.Lead) leadItem {
+	it := leadItem{
+		PK:               leadKey(l.ID),
+		Kind:             kindLead,
+		ID:               l.ID,
+		Status:           string(l.Status),
+		CreatedAt:        l.CreatedAt.UTC().Format(timeLayout),
+		Name:             l.Name,
+		Phone:            l.Phone,
+		Email:            l.Email,
+		PreferredContact: string(l.PreferredContact),
+		PreferredTime:    string(l.PreferredTime),
+		Reason:           l.Reason,
+		ConsentAt:        l.Consent.At.UTC().Format(timeLayout),
+		ConsentVersion:   l.Consent.Version,
+		Page:             l.Source.Page,
+		UTM:              l.Source.UTM,
+		ExpiresAt:        l.ExpiresAt.Unix(),
+	}
+	if l.Status == lead.StatusNew {
+		it.Pending = pendingValue
+	}
+	return it
+}
+
+func (it leadItem) lead() (lead.Lead, error) {
+	created, err := time.Parse(timeLayout, it.CreatedAt)
+	if err != nil {
+		return lead.Lead{}, fmt.Errorf("lead %s: createdAt: %w", it.ID, err)
+	}
+	consentAt, err := time.Parse(timeLayout, it.ConsentAt)
+	if err != nil {
+		return lead.Lead{}, fmt.Errorf("lead %s: consentAt: %w", it.ID, err)
+	}
+	return lead.Lead{
+		ID:               it.ID,
+		Status:           lead.Status(it.Status),
+		CreatedAt:        created,
+		Name:             it.Name,
+		Phone:            it.Phone,
+		Email:            it.Email,
+		PreferredContact: lead.ContactMethod(it.PreferredContact),
+		PreferredTime:    lead.TimeSlot(it.PreferredTime),
+		Reason:           it.Reason,
+		Consent:          lead.Consent{At: consentAt, Version: it.ConsentVersion},
+		Source:           lead.Source{Page: it.Page, UTM: it.UTM},
+		ExpiresAt:        time.Unix(it.ExpiresAt, 0).UTC(),
+	}, nil
+}

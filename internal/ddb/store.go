@@ -1,0 +1,218 @@
+// Package ddb keeps leads and rate counters in one DynamoDB table.
+package ddb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/ratelimit"
+)
+
+// API is the part of the DynamoDB client the store uses.
+type API interface {
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+// Store keeps leads in table.
+type Store struct {
+	db    API
+	table string
+}
+
+// New returns a store on table through db.
+func New(db API, table string) *Store {
+	return &Store{db: db, table: table}
+}
+
+// counterSlack keeps a rate counter a little past its window, so TTL never
+// deletes one that is still being charged.
+const counterSlack = time.Minute
+
+// Save stores a new lead, never overwriting one with the same id
+// (lead.ErrExists). With a charge, the client's counter is charged in the
+// same transaction: over the limit, nothing is stored (ratelimit.ErrLimited).
+// A replay is reported as lead.ErrExists even when the client is over its
+// limit, so a retried request still learns its id.
+func (s *Store) Save(ctx context.Context, l lead.Lead, charge *ratelimit.Charge) error {
+	item, err := attributevalue.MarshalMap(toItem(l))
+	if err != nil {
+		return fmt.Errorf("save lead %s: marshal: %w", l.ID, err)
+	}
+	put := &types.Put{
+		TableName:                aws.String(s.table),
+		Item:                     item,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+	}
+	if charge == nil {
+		_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:                put.TableName,
+			Item:                     put.Item,
+			ConditionExpression:      put.ConditionExpression,
+			ExpressionAttributeNames: put.ExpressionAttributeNames,
+		})
+		var failed *types.ConditionalCheckFailedException
+		if errors.As(err, &failed) {
+			return lead.ErrExists
+		}
+		if err != nil {
+			return fmt.Errorf("save lead %s: %w", l.ID, err)
+		}
+		return nil
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Update: s.chargeUpdate(*charge)},
+			{Put: put},
+		},
+	})
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) {
+		reasons := canceled.CancellationReasons
+		if len(reasons) == 2 && aws.ToString(reasons[1].Code) == "ConditionalCheckFailed" {
+			return lead.ErrExists
+		}
+		if len(reasons) == 2 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+			return ratelimit.ErrLimited
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("save lead %s: %w", l.ID, err)
+	}
+	return nil
+}
+
+// Charge counts one request against a client's window without storing a
+// lead (a trapped bot's): ratelimit.ErrLimited when over.
+func (s *Store) Charge(ctx context.Context, c ratelimit.Charge) error {
+	u := s.chargeUpdate(c)
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 u.TableName,
+		Key:                       u.Key,
+		UpdateExpression:          u.UpdateExpression,
+		ConditionExpression:       u.ConditionExpression,
+		ExpressionAttributeNames:  u.ExpressionAttributeNames,
+		ExpressionAttributeValues: u.ExpressionAttributeValues,
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return ratelimit.ErrLimited
+	}
+	if err != nil {
+		return fmt.Errorf("charge rate counter: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) chargeUpdate(c ratelimit.Charge) *types.Update {
+	return &types.Update{
+		TableName: aws.String(s.table),
+		Key:       map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: rateKey(c.Key)}},
+		UpdateExpression: aws.String(
+			"SET #kind = :kind, #exp = if_not_exists(#exp, :exp) ADD #hits :one"),
+		ConditionExpression: aws.String("attribute_not_exists(#hits) OR #hits < :limit"),
+		ExpressionAttributeNames: map[string]string{
+			"#kind": attrKind, "#exp": attrExpires, "#hits": attrHits,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":kind":  &types.AttributeValueMemberS{Value: kindRate},
+			":exp":   number(c.Until.Add(counterSlack).Unix()),
+			":one":   number(1),
+			":limit": number(int64(c.Limit)),
+		},
+	}
+}
+
+func number(n int64) *types.AttributeValueMemberN {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+// Get returns the lead with id, or lead.ErrNotFound if there is none or its
+// retention has ended (TTL deletion can lag by days).
+func (s *Store) Get(ctx context.Context, id string, now time.Time) (lead.Lead, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: leadKey(id)}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return lead.Lead{}, fmt.Errorf("get lead %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return lead.Lead{}, lead.ErrNotFound
+	}
+	l, err := decodeLead(out.Item)
+	if err != nil {
+		return lead.Lead{}, fmt.Errorf("get lead %s: %w", id, err)
+	}
+	if !l.ExpiresAt.After(now) {
+		return lead.Lead{}, lead.ErrNotFound
+	}
+	return l, nil
+}
+
+// Pending yields the leads still new that were created before cutoff, oldest
+// first, reading the sparse GSI page by page. Expired leads are skipped.
+func (s *Store) Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error] {
+	return func(yield func(lead.Lead, error) bool) {
+		pages := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+			TableName:              aws.String(s.table),
+			IndexName:              aws.String(PendingIndex),
+			KeyConditionExpression: aws.String("#p = :p AND #c < :cutoff"),
+			ExpressionAttributeNames: map[string]string{
+				"#p": attrPending, "#c": attrCreated,
+			},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":p":      &types.AttributeValueMemberS{Value: pendingValue},
+				":cutoff": &types.AttributeValueMemberS{Value: cutoff.UTC().Format(timeLayout)},
+			},
+			ScanIndexForward: aws.Bool(true),
+		})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				yield(lead.Lead{}, fmt.Errorf("query pending leads: %w", err))
+				return
+			}
+			for _, item := range page.Items {
+				l, err := decodeLead(item)
+				if err != nil {
+					if !yield(lead.Lead{}, err) {
+						return
+					}
+					continue
+				}
+				if !l.ExpiresAt.After(now) {
+					continue
+				}
+				if !yield(l, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// decodeLead reads a stored lead item; the stream handler reuses it on
+// stream images.
+func decodeLead(item map[string]types.AttributeValue) (lead.Lead, error) {
+	var it leadItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return lead.Lead{}, fmt.Errorf("decode lead: %w", err)
+	}
+	return it.lead()
+}

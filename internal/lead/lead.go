@@ -1,0 +1,92 @@
+// Package lead holds the rules for an appointment request: what a visitor may
+// send, how it is cleaned, and what the clinic keeps of it.
+package lead
+
+import (
+	"errors"
+	"time"
+)
+
+// Status is where a lead stands with the clinic.
+type Status string
+
+const (
+	StatusNew       Status = "new"
+	StatusContacted Status = "contacted"
+)
+
+// ContactMethod is how the visitor wants to be reached.
+type ContactMethod string
+
+const (
+	ByPhone ContactMethod = "phone"
+	ByEmail ContactMethod = "email"
+	ByText  ContactMethod = "text"
+)
+
+// TimeSlot is the part of the day the visitor prefers a call.
+type TimeSlot string
+
+const (
+	Morning   TimeSlot = "morning"
+	Afternoon TimeSlot = "afternoon"
+	Evening   TimeSlot = "evening"
+	AnyTime   TimeSlot = "any"
+)
+
+// Errors a store reports in terms of the domain.
+var (
+	// ErrExists: a lead with this id is already stored (a replayed submission).
+	ErrExists = errors.New("lead already exists")
+	// ErrNotFound: no such lead, or it has passed its retention time.
+	ErrNotFound = errors.New("lead not found")
+)
+
+// Lead is one appointment request as the clinic keeps it.
+type Lead struct {
+	ID               string
+	Status           Status
+	CreatedAt        time.Time
+	Name             string
+	Phone            string // E.164, or empty
+	Email            string // or empty
+	PreferredContact ContactMethod
+	PreferredTime    TimeSlot
+	Reason           string
+	Consent          Consent
+	Source           Source
+	// ExpiresAt is when retention ends and the store may delete the lead.
+	ExpiresAt time.Time
+}
+
+// Consent records that the visitor agreed to be contacted, and to which text.
+type Consent struct {
+	At      time.Time
+	Version string
+}
+
+// Source is where the request came from, for the clinic's marketing figures.
+type Source struct {
+	Page string
+	UTM  map[string]string
+}
+
+// New makes the lead a cleaned request becomes, received at now and kept for
+// retention.
+func New(id string, r Request, now time.Time, retention time.Duration) Lead {
+	now = now.UTC()
+	return Lead{
+		ID:               id,
+		Status:           StatusNew,
+		CreatedAt:        now,
+		Name:             r.Name,
+		Phone:            r.Phone,
+		Email:            r.Email,
+		PreferredContact: r.PreferredContact,
+		PreferredTime:    r.PreferredTime,
+		Reason:           r.Reason,
+		Consent:          Consent{At: now, Version: r.ConsentVersion},
+		Source:           Source{Page: r.Page, UTM: r.UTM},
+		ExpiresAt:        now.Add(retention),
+	}
+}

@@ -1,0 +1,268 @@
+package lead
+
+import (
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Request is a submission cleaned and checked: what a lead is made of.
+type Request struct {
+	SubmissionID     string // canonical lower-case UUID, or empty
+	Name             string
+	Phone            string // E.164, or empty
+	Email            string // or empty
+	PreferredContact ContactMethod
+	PreferredTime    TimeSlot
+	Reason           string
+	ConsentVersion   string
+	Page             string
+	UTM              map[string]string
+}
+
+// Rules are the clinic's settings that cleaning depends on.
+type Rules struct {
+	// PhoneRegion is the ISO 3166 region assumed for numbers written without
+	// a country code, such as "US".
+	PhoneRegion string
+	// ConsentVersion is recorded when the form does not say which consent
+	// text it showed.
+	ConsentVersion string
+}
+
+// Length bounds, in characters (runes) after cleaning.
+const (
+	MaxName           = 100
+	MaxEmail          = 254
+	MaxPhone          = 40
+	MaxReason         = 2000
+	MaxPage           = 2048
+	MaxUTM            = 200
+	MaxConsentVersion = 40
+)
+
+var consentVersionPattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// IsBot reports a submission caught by the honeypot or the time trap: it is
+// answered as if accepted, and never stored or emailed.
+func (s Submission) IsBot(minFill time.Duration) bool {
+	if strings.TrimSpace(s.Website) != "" {
+		return true
+	}
+	return s.ElapsedMS != nil && time.Duration(*s.ElapsedMS)*time.Millisecond < minFill
+}
+
+// Normalize cleans every field and checks the request as a whole. The error,
+// if any, is an *InvalidError naming every bad field.
+func Normalize(s Submission, rules Rules) (Request, error) {
+	var r Request
+	bad := map[string]string{}
+	line := func(field, v string, max int) string {
+		out, msg := cleanText(v, false, max)
+		if msg != "" {
+			bad[field] = msg
+		}
+		return out
+	}
+
+	if id := line(FieldSubmissionID, s.SubmissionID, 36); id != "" {
+		u, err := uuid.Parse(id)
+		if err != nil || len(id) != 36 {
+			bad[FieldSubmissionID] = "Must be a UUID."
+		} else {
+			r.SubmissionID = u.String()
+		}
+	}
+
+	r.Name = line(FieldName, s.Name, MaxName)
+	if _, dup := bad[FieldName]; !dup {
+		switch {
+		case r.Name == "":
+			bad[FieldName] = "Please enter your name."
+		case strings.IndexFunc(r.Name, unicode.IsLetter) < 0:
+			bad[FieldName] = "Please enter your name in letters."
+		}
+	}
+
+	if p := line(FieldPhone, s.Phone, MaxPhone); p != "" {
+		e164, ok := normalizePhone(p, rules.PhoneRegion)
+		if !ok {
+			bad[FieldPhone] = "Please enter a valid phone number, with its country code if it is not a " + regionName(rules.PhoneRegion) + " number."
+		}
+		r.Phone = e164
+	}
+
+	if e := line(FieldEmail, s.Email, MaxEmail); e != "" {
+		addr, ok := normalizeEmail(e)
+		if !ok {
+			bad[FieldEmail] = "Please enter a valid email address, such as name@example.com."
+		}
+		r.Email = addr
+	}
+
+	r.PreferredTime = AnyTime
+	switch t := line(FieldPreferredTime, s.PreferredTime, 20); TimeSlot(t) {
+	case "":
+	case Morning, Afternoon, Evening, AnyTime:
+		r.PreferredTime = TimeSlot(t)
+	default:
+		bad[FieldPreferredTime] = "Must be one of morning, afternoon, evening or any."
+	}
+
+	method := ContactMethod(line(FieldPreferredContact, s.PreferredContact, 20))
+	switch method {
+	case "":
+		method = ByPhone
+		if strings.TrimSpace(s.Phone) == "" {
+			method = ByEmail
+		}
+	case ByPhone, ByEmail, ByText:
+	default:
+		bad[FieldPreferredContact] = "Must be one of phone, email or text."
+	}
+	r.PreferredContact = method
+	phoneGiven, emailGiven := strings.TrimSpace(s.Phone) != "", strings.TrimSpace(s.Email) != ""
+	switch {
+	case !phoneGiven && !emailGiven:
+		bad[FieldPhone] = "Please enter a phone number or an email address."
+		bad[FieldEmail] = "Please enter a phone number or an email address."
+	case (method == ByPhone || method == ByText) && !phoneGiven:
+		bad[FieldPhone] = "Please enter the phone number we should " + map[ContactMethod]string{ByPhone: "call", ByText: "text"}[method] + "."
+	case method == ByEmail && !emailGiven:
+		bad[FieldEmail] = "Please enter the email address we should write to."
+	}
+
+	reason, msg := cleanText(s.Reason, true, MaxReason)
+	if msg != "" {
+		bad[FieldReason] = msg
+	}
+	r.Reason = reason
+
+	if !s.Consent {
+		bad[FieldConsent] = "Please confirm that we may contact you."
+	}
+	r.ConsentVersion = rules.ConsentVersion
+	if v := line(FieldConsentVersion, s.ConsentVersion, MaxConsentVersion); v != "" {
+		if !consentVersionPattern.MatchString(v) {
+			bad[FieldConsentVersion] = "Must be letters, digits, dots, dashes or underscores."
+		}
+		r.ConsentVersion = v
+	}
+
+	if p := line(FieldPage, s.Page, MaxPage); p != "" {
+		if !isWebURL(p) {
+			bad[FieldPage] = "Must be an absolute http or https address."
+		}
+		r.Page = p
+	}
+
+	for name, v := range s.UTM {
+		if v = line(name, v, MaxUTM); v != "" {
+			if r.UTM == nil {
+				r.UTM = map[string]string{}
+			}
+			r.UTM[name] = v
+		}
+	}
+
+	if len(bad) > 0 {
+		return Request{}, &InvalidError{Message: msgFix, Fields: bad}
+	}
+	return r, nil
+}
+
+// cleanText checks and normalises one field: valid UTF-8, no control or
+// bidirectional-override characters, NFC, trimmed, at most max characters. A
+// line break is an error in a single-line field (it could reach an email
+// header), and kept as "\n" in a multi-line one. The message is empty when
+// the text is fine.
+func cleanText(v string, multiline bool, max int) (string, string) {
+	if v == "" {
+		return "", ""
+	}
+	if !utf8.ValidString(v) || strings.ContainsRune(v, utf8.RuneError) {
+		return "", "Contains characters that are not valid text."
+	}
+	if multiline {
+		v = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u2028", "\n", "\u2029", "\n", "\u0085", "\n").Replace(v)
+	}
+	for _, r := range v {
+		switch {
+		case multiline && (r == '\n' || r == '\t'):
+		case r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029' || r == '\u0085':
+			return "", "Must be on a single line."
+		case unicode.IsControl(r), isHiddenFormat(r):
+			return "", "Contains control characters."
+		}
+	}
+	v = strings.TrimSpace(norm.NFC.String(v))
+	if utf8.RuneCountInString(v) > max {
+		return "", "Too long: at most " + strconv.Itoa(max) + " characters."
+	}
+	return v, ""
+}
+
+// isHiddenFormat reports invisible characters that can disguise text: bidi
+// embeddings, overrides and isolates, and the byte-order mark. Joiners and
+// left-to-right / right-to-left marks stay: real names use them.
+func isHiddenFormat(r rune) bool {
+	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069') || r == '\uFEFF'
+}
+
+// normalizePhone parses a number as dialled from region and formats it E.164.
+func normalizePhone(v, region string) (string, bool) {
+	n, err := phonenumbers.Parse(v, region)
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return "", false
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), true
+}
+
+// KnownRegion reports whether phone numbers can be read for region.
+func KnownRegion(region string) bool {
+	return phonenumbers.GetCountryCodeForRegion(region) != 0
+}
+
+func regionName(region string) string {
+	if region == "" {
+		return "local"
+	}
+	return region
+}
+
+// normalizeEmail accepts a bare ASCII address (no display name) whose domain
+// has a dot, and lower-cases the domain. Non-ASCII is refused: SES needs
+// ASCII addresses, and look-alike letters from other scripts are a phishing
+// trick.
+func normalizeEmail(v string) (string, bool) {
+	for i := 0; i < len(v); i++ {
+		if v[i] >= utf8.RuneSelf || v[i] <= ' ' {
+			return "", false
+		}
+	}
+	a, err := mail.ParseAddress(v)
+	if err != nil || a.Name != "" || a.Address != v {
+		return "", false
+	}
+	at := strings.LastIndexByte(v, '@')
+	local, domain := v[:at], strings.ToLower(v[at+1:])
+	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") ||
+		strings.HasPrefix(domain, "[") || strings.Contains(domain, "..") {
+		return "", false
+	}
+	return local + "@" + domain, true
+}
+
+func isWebURL(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil
+}

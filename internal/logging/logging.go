@@ -1,0 +1,30 @@
+// Package logging builds the functions' JSON logger. Callers log ids and
+// outcomes only: leads are health information, and no name, email, phone or
+// message may reach a log line.
+package logging
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// New returns a JSON logger writing to w at the level AWS_LAMBDA_LOG_LEVEL
+// names (the level set by the function's LoggingConfig), INFO by default.
+func New(w io.Writer, getenv func(string) string) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: Level(getenv("AWS_LAMBDA_LOG_LEVEL"))}))
+}
+
+// Level maps Lambda's level names (TRACE, DEBUG, INFO, WARN, ERROR, FATAL)
+// to slog's.
+func Level(name string) slog.Level {
+	switch strings.ToUpper(strings.TrimSpace(name)) {
+	case "TRACE", "DEBUG":
+		return slog.LevelDebug
+	case "WARN":
+		return slog.LevelWarn
+	case "ERROR", "FATAL":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}

@@ -1,0 +1,290 @@
+// Package submit is the POST /leads endpoint: it takes a visitor's
+// appointment request from API Gateway, guards against abuse, and stores it.
+// It never sends email: the visitor does not wait on SES.
+package submit
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/google/uuid"
+
+	"github.com/openclinic/leadhandler/internal/config"
+	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/ratelimit"
+)
+
+// MaxBody is the largest request body accepted, decoded. Every field at its
+// limit fits with room to spare.
+const MaxBody = 16 << 10
+
+// retryAfterStoreDown is what a visitor's browser is told to wait when the
+// store fails.
+const retryAfterStoreDown = 10
+
+// Store is what the handler needs of the lead store.
+type Store interface {
+	// Save stores a new lead: lead.ErrExists for a replay,
+	// ratelimit.ErrLimited when the charge is over its limit.
+	Save(ctx context.Context, l lead.Lead, charge *ratelimit.Charge) error
+	// Charge counts a request without storing anything.
+	Charge(ctx context.Context, c ratelimit.Charge) error
+}
+
+// Handler answers POST /leads.
+type Handler struct {
+	cfg   config.Submit
+	rules lead.Rules
+	store Store
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// New returns a handler; it fails if the configuration names a phone region
+// the phone library does not know.
+func New(cfg config.Submit, store Store, log *slog.Logger, now func() time.Time) (*Handler, error) {
+	if !lead.KnownRegion(cfg.PhoneRegion) {
+		return nil, fmt.Errorf("PHONE_REGION: unknown region %q", cfg.PhoneRegion)
+	}
+	return &Handler{
+		cfg:   cfg,
+		rules: lead.Rules{PhoneRegion: cfg.PhoneRegion, ConsentVersion: cfg.ConsentVersion},
+		store: store,
+		log:   log,
+		now:   now,
+	}, nil
+}
+
+// Handle answers one request. It never returns an error: every outcome is an
+// HTTP response, and no response carries an internal error's text.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	log := h.log.With("requestId", requestID(ctx, req))
+	res, outcome := h.handle(ctx, log, req)
+	log.Info("submit", "status", res.StatusCode, "outcome", outcome)
+	return res, nil
+}
+
+func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, string) {
+	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
+		res := jsonError(http.StatusMethodNotAllowed, "Only POST is accepted here.")
+		res.Headers["Allow"] = http.MethodPost
+		return res, "method"
+	}
+	if origin := header(req.Headers, "origin"); origin != "" && !h.allowedOrigin(origin) {
+		return jsonError(http.StatusForbidden, "Requests from this site are not accepted."), "origin"
+	}
+	form, ok := mediaType(header(req.Headers, "content-type"))
+	if !ok {
+		return jsonError(http.StatusUnsupportedMediaType,
+			"Send the form as application/json or application/x-www-form-urlencoded (UTF-8)."), "media-type"
+	}
+	body, ok := readBody(req)
+	if !ok {
+		return jsonError(http.StatusRequestEntityTooLarge, "The request is too large."), "too-large"
+	}
+
+	decode := lead.DecodeJSON
+	if form {
+		decode = lead.DecodeForm
+	}
+	sub, err := decode(body)
+	if err != nil {
+		return invalid(log, err), "invalid"
+	}
+
+	now := h.now()
+	var charge *ratelimit.Charge
+	if h.cfg.RateLimit.Enabled() {
+		c := h.cfg.RateLimit.ChargeFor(h.cfg.RateLimitSalt, req.RequestContext.HTTP.SourceIP, now)
+		charge = &c
+	}
+
+	if sub.IsBot(h.cfg.MinFillTime) {
+		// Looks accepted, so the bot learns nothing; only its rate counter moves.
+		if charge != nil {
+			if err := h.store.Charge(ctx, *charge); errors.Is(err, ratelimit.ErrLimited) {
+				return tooMany(*charge, now), "trapped-limited"
+			} else if err != nil {
+				log.Error("charge rate counter", "err", err)
+				return storeDown(), "store-error"
+			}
+		}
+		id := strings.ToLower(sub.SubmissionID)
+		if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+			id = newID()
+		}
+		return h.accepted(id, http.StatusCreated, form, sub.Page), "trapped"
+	}
+
+	r, err := lead.Normalize(sub, h.rules)
+	if err != nil {
+		return invalid(log, err), "invalid"
+	}
+	id := r.SubmissionID
+	if id == "" {
+		id = newID()
+	}
+	log = log.With("leadId", id)
+	switch err := h.store.Save(ctx, lead.New(id, r, now, h.cfg.Retention), charge); {
+	case err == nil:
+		return h.accepted(id, http.StatusCreated, form, r.Page), "stored"
+	case errors.Is(err, lead.ErrExists):
+		return h.accepted(id, http.StatusOK, form, r.Page), "replay"
+	case errors.Is(err, ratelimit.ErrLimited):
+		return tooMany(*charge, now), "limited"
+	default:
+		log.Error("save lead", "err", err)
+		return storeDown(), "store-error"
+	}
+}
+
+// newID is a time-ordered id for a request that brought none.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+func (h *Handler) allowedOrigin(origin string) bool {
+	return slices.Contains(h.cfg.AllowedOrigins, strings.ToLower(strings.TrimSuffix(origin, "/")))
+}
+
+// accepted answers a stored (or replayed, or trapped) request: JSON for a
+// script, a redirect to a thank-you page for a plain form post.
+func (h *Handler) accepted(id string, status int, form bool, page string) events.APIGatewayV2HTTPResponse {
+	if form {
+		if target := h.thankYou(page); target != "" {
+			return events.APIGatewayV2HTTPResponse{
+				StatusCode: http.StatusSeeOther,
+				Headers:    map[string]string{"Location": target, "Cache-Control": "no-store"},
+			}
+		}
+	}
+	return jsonResponse(status, map[string]string{"id": id, "status": "received"})
+}
+
+// thankYou is where a plain form post goes next: THANK_YOU_URL, else the
+// form's own page with submitted=1, but only on an allowed site (anything
+// else would make this an open redirect).
+func (h *Handler) thankYou(page string) string {
+	if h.cfg.ThankYouURL != "" {
+		return h.cfg.ThankYouURL
+	}
+	u, err := url.Parse(page)
+	if page == "" || err != nil || !h.allowedOrigin(u.Scheme+"://"+u.Host) {
+		return ""
+	}
+	q := u.Query()
+	q.Set("submitted", "1")
+	u.RawQuery = q.Encode()
+	u.Fragment = ""
+	return u.String()
+}
+
+// mediaType reports whether the content type is a form post (true) or JSON
+// (false); ok is false for anything else.
+func mediaType(ct string) (form, ok bool) {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false, false
+	}
+	if cs, set := params["charset"]; set && !strings.EqualFold(cs, "utf-8") {
+		return false, false
+	}
+	switch mt {
+	case "application/json":
+		return false, true
+	case "application/x-www-form-urlencoded":
+		return true, true
+	}
+	return false, false
+}
+
+// readBody returns the decoded body, or false when it exceeds MaxBody.
+func readBody(req events.APIGatewayV2HTTPRequest) ([]byte, bool) {
+	if !req.IsBase64Encoded {
+		return []byte(req.Body), len(req.Body) <= MaxBody
+	}
+	if base64.StdEncoding.DecodedLen(len(req.Body)) > MaxBody+3 {
+		return nil, false
+	}
+	b, err := base64.StdEncoding.DecodeString(req.Body)
+	if err != nil {
+		return nil, true // an undecodable body is bad input: the decoder says so
+	}
+	return b, len(b) <= MaxBody
+}
+
+func header(h map[string]string, name string) string {
+	if v, ok := h[name]; ok {
+		return v
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+func requestID(ctx context.Context, req events.APIGatewayV2HTTPRequest) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return lc.AwsRequestID
+	}
+	return req.RequestContext.RequestID
+}
+
+func invalid(log *slog.Logger, err error) events.APIGatewayV2HTTPResponse {
+	var bad *lead.InvalidError
+	if !errors.As(err, &bad) {
+		bad = &lead.InvalidError{Message: "The request could not be read.", Fields: map[string]string{}}
+	}
+	names := make([]string, 0, len(bad.Fields))
+	for n := range bad.Fields {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	log.Info("invalid request", "fields", names) // field names only, never values
+	return jsonResponse(http.StatusBadRequest, map[string]any{"error": bad.Message, "fields": bad.Fields})
+}
+
+func tooMany(c ratelimit.Charge, now time.Time) events.APIGatewayV2HTTPResponse {
+	res := jsonError(http.StatusTooManyRequests, "Too many requests from your network. Please try again later or call us.")
+	res.Headers["Retry-After"] = strconv.Itoa(c.RetryAfter(now))
+	return res
+}
+
+func storeDown() events.APIGatewayV2HTTPResponse {
+	res := jsonError(http.StatusServiceUnavailable, "We could not take your request just now. Please try again in a moment or call us.")
+	res.Headers["Retry-After"] = strconv.Itoa(retryAfterStoreDown)
+	return res
+}
+
+func jsonError(status int, msg string) events.APIGatewayV2HTTPResponse {
+	return jsonResponse(status, map[string]string{"error": msg})
+}
+
+func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
+	b, err := json.Marshal(v)
+	if err != nil { // maps of strings always marshal
+		panic(err)
+	}
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers: map[string]string{
+			"Content-Type":           "application/json; charset=utf-8",
+			"Cache-Control":          "no-store",
+			"X-Content-Type-Options": "nosniff",
+		},
+		Body: string(b),
+	}
+}

@@ -31,6 +31,9 @@ type API interface {
 type Store struct {
 	db    API
 	table string
+	// pageSize caps each GSI page (0: DynamoDB's 1 MB pages); tests lower
+	// it to see paging work.
+	pageSize int32
 }
 
 // New returns a store on table through db.
@@ -169,7 +172,7 @@ func (s *Store) Get(ctx context.Context, id string, now time.Time) (lead.Lead, e
 // first, reading the sparse GSI page by page. Expired leads are skipped.
 func (s *Store) Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error] {
 	return func(yield func(lead.Lead, error) bool) {
-		pages := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		in := &dynamodb.QueryInput{
 			TableName:              aws.String(s.table),
 			IndexName:              aws.String(PendingIndex),
 			KeyConditionExpression: aws.String("#p = :p AND #c < :cutoff"),
@@ -181,7 +184,11 @@ func (s *Store) Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[le
 				":cutoff": &types.AttributeValueMemberS{Value: cutoff.UTC().Format(timeLayout)},
 			},
 			ScanIndexForward: aws.Bool(true),
-		})
+		}
+		if s.pageSize > 0 {
+			in.Limit = aws.Int32(s.pageSize)
+		}
+		pages := dynamodb.NewQueryPaginator(s.db, in)
 		for pages.HasMorePages() {
 			page, err := pages.NextPage(ctx)
 			if err != nil {

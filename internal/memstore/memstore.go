@@ -1,0 +1,112 @@
+// Package memstore is an in-memory lead store for fast unit tests. It keeps
+// the DynamoDB store's contract (internal/storetest runs against both), and
+// can be told to fail like an unreachable database.
+package memstore
+
+import (
+	"context"
+	"iter"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/ratelimit"
+)
+
+// Store holds leads and rate counters in maps.
+type Store struct {
+	mu       sync.Mutex
+	leads    map[string]lead.Lead
+	counters map[string]int
+	// Err, when set, is returned by every call, and nothing changes.
+	Err error
+}
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{leads: map[string]lead.Lead{}, counters: map[string]int{}}
+}
+
+// Save stores l unless its id is taken, charging c first when given.
+func (s *Store) Save(_ context.Context, l lead.Lead, c *ratelimit.Charge) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if _, ok := s.leads[l.ID]; ok {
+		return lead.ErrExists
+	}
+	if c != nil {
+		if s.counters[c.Key] >= c.Limit {
+			return ratelimit.ErrLimited
+		}
+		s.counters[c.Key]++
+	}
+	l.Source.UTM = maps.Clone(l.Source.UTM)
+	s.leads[l.ID] = l
+	return nil
+}
+
+// Charge counts one request against c's window.
+func (s *Store) Charge(_ context.Context, c ratelimit.Charge) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if s.counters[c.Key] >= c.Limit {
+		return ratelimit.ErrLimited
+	}
+	s.counters[c.Key]++
+	return nil
+}
+
+// Get returns the lead with id unless it is missing or expired at now.
+func (s *Store) Get(_ context.Context, id string, now time.Time) (lead.Lead, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return lead.Lead{}, s.Err
+	}
+	l, ok := s.leads[id]
+	if !ok || !l.ExpiresAt.After(now) {
+		return lead.Lead{}, lead.ErrNotFound
+	}
+	return l, nil
+}
+
+// Pending yields new leads created before cutoff, oldest first.
+func (s *Store) Pending(_ context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error] {
+	return func(yield func(lead.Lead, error) bool) {
+		s.mu.Lock()
+		if s.Err != nil {
+			err := s.Err
+			s.mu.Unlock()
+			yield(lead.Lead{}, err)
+			return
+		}
+		var out []lead.Lead
+		for _, l := range s.leads {
+			if l.Status == lead.StatusNew && l.CreatedAt.Before(cutoff) && l.ExpiresAt.After(now) {
+				out = append(out, l)
+			}
+		}
+		s.mu.Unlock()
+		slices.SortFunc(out, func(a, b lead.Lead) int { return a.CreatedAt.Compare(b.CreatedAt) })
+		for _, l := range out {
+			if !yield(l, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Leads returns every stored lead, for assertions.
+func (s *Store) Leads() []lead.Lead {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Collect(maps.Values(s.leads))
+}

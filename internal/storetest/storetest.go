@@ -1,0 +1,167 @@
+// Package storetest is the lead store's contract, run against every
+// implementation: the in-memory fake and DynamoDB through moto's server.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+
+	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/ratelimit"
+)
+
+// Store is every store method the functions use.
+type Store interface {
+	Save(ctx context.Context, l lead.Lead, c *ratelimit.Charge) error
+	Charge(ctx context.Context, c ratelimit.Charge) error
+	Get(ctx context.Context, id string, now time.Time) (lead.Lead, error)
+	Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error]
+}
+
+// t0 is whole seconds: stores keep times to the microsecond or second.
+var t0 = time.Date(2026, 3, 8, 6, 30, 0, 0, time.UTC)
+
+// Lead returns a complete lead created at created, for tests.
+func Lead(created time.Time) lead.Lead {
+	return lead.New(uuid.NewString(), lead.Request{
+		Name:             "Siobhán O'Brien-Núñez",
+		Phone:            "+12025550143",
+		Email:            "siobhan@example.com",
+		PreferredContact: lead.ByPhone,
+		PreferredTime:    lead.Morning,
+		Reason:           "Lower back pain\nfor three weeks",
+		ConsentVersion:   "2026-01",
+		Page:             "https://www.example-clinic.com/blog/back-pain",
+		UTM:              map[string]string{"utm_source": "newsletter"},
+	}, created, 365*24*time.Hour)
+}
+
+// Run checks the contract on stores made by open, a fresh one per case.
+func Run(t *testing.T, open func(t *testing.T) Store) {
+	ctx := context.Background()
+
+	t.Run("save then get", func(t *testing.T) {
+		s := open(t)
+		want := Lead(t0)
+		if err := s.Save(ctx, want, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Get(ctx, want.ID, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(got, want); diff != "" {
+			t.Errorf("stored lead differs (-got +want):\n%s", diff)
+		}
+	})
+
+	t.Run("a replay never overwrites", func(t *testing.T) {
+		s := open(t)
+		first := Lead(t0)
+		if err := s.Save(ctx, first, nil); err != nil {
+			t.Fatal(err)
+		}
+		again := first
+		again.Name = "Someone Else"
+		if err := s.Save(ctx, again, nil); !errors.Is(err, lead.ErrExists) {
+			t.Fatalf("second save: got %v, want lead.ErrExists", err)
+		}
+		got, err := s.Get(ctx, first.ID, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Name != first.Name {
+			t.Errorf("name after replay = %q, want the first %q", got.Name, first.Name)
+		}
+	})
+
+	t.Run("unknown and expired leads are not found", func(t *testing.T) {
+		s := open(t)
+		if _, err := s.Get(ctx, uuid.NewString(), t0); !errors.Is(err, lead.ErrNotFound) {
+			t.Errorf("unknown id: got %v, want lead.ErrNotFound", err)
+		}
+		l := Lead(t0)
+		if err := s.Save(ctx, l, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Get(ctx, l.ID, l.ExpiresAt); !errors.Is(err, lead.ErrNotFound) {
+			t.Errorf("expired lead: got %v, want lead.ErrNotFound", err)
+		}
+		if got := ids(t, s.Pending(ctx, l.ExpiresAt, l.ExpiresAt)); len(got) != 0 {
+			t.Errorf("expired lead still pending: %v", got)
+		}
+	})
+
+	t.Run("pending lists new leads before the cutoff, oldest first", func(t *testing.T) {
+		s := open(t)
+		var want []string
+		for _, age := range []time.Duration{2 * time.Hour, 3 * time.Hour, time.Hour, 0} {
+			l := Lead(t0.Add(-age))
+			if err := s.Save(ctx, l, nil); err != nil {
+				t.Fatal(err)
+			}
+			if age >= 2*time.Hour {
+				want = append([]string{l.ID}, want...) // the older, the earlier
+			}
+		}
+		cutoff := t0.Add(-time.Hour) // exactly an hour old is not before it
+		if diff := cmp.Diff(ids(t, s.Pending(ctx, cutoff, t0)), want); diff != "" {
+			t.Errorf("pending (-got +want):\n%s", diff)
+		}
+	})
+
+	t.Run("charges stop at the limit", func(t *testing.T) {
+		s := open(t)
+		c := ratelimit.Charge{Key: uuid.NewString(), Limit: 2, Until: t0.Add(time.Hour)}
+		for i := range 2 {
+			if err := s.Charge(ctx, c); err != nil {
+				t.Fatalf("charge %d: %v", i+1, err)
+			}
+		}
+		if err := s.Charge(ctx, c); !errors.Is(err, ratelimit.ErrLimited) {
+			t.Errorf("charge 3: got %v, want ratelimit.ErrLimited", err)
+		}
+		other := c
+		other.Key = uuid.NewString()
+		if err := s.Charge(ctx, other); err != nil {
+			t.Errorf("another client's first charge: %v", err)
+		}
+	})
+
+	t.Run("a save over the limit stores nothing, a replay still answers", func(t *testing.T) {
+		s := open(t)
+		c := ratelimit.Charge{Key: uuid.NewString(), Limit: 1, Until: t0.Add(time.Hour)}
+		first := Lead(t0)
+		if err := s.Save(ctx, first, &c); err != nil {
+			t.Fatal(err)
+		}
+		second := Lead(t0)
+		if err := s.Save(ctx, second, &c); !errors.Is(err, ratelimit.ErrLimited) {
+			t.Fatalf("second lead: got %v, want ratelimit.ErrLimited", err)
+		}
+		if _, err := s.Get(ctx, second.ID, t0); !errors.Is(err, lead.ErrNotFound) {
+			t.Errorf("lead over the limit was stored (get: %v)", err)
+		}
+		if err := s.Save(ctx, first, &c); !errors.Is(err, lead.ErrExists) {
+			t.Errorf("replay over the limit: got %v, want lead.ErrExists", err)
+		}
+	})
+}
+
+func ids(t *testing.T, seq iter.Seq2[lead.Lead, error]) []string {
+	t.Helper()
+	var out []string
+	for l, err := range seq {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, l.ID)
+	}
+	return out
+}

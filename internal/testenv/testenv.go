@@ -1,0 +1,175 @@
+// Package testenv starts the real parts tests run against: moto's server as
+// a wire-level DynamoDB (and SES) emulator on a free loopback port, and
+// tables built from template.yaml. The tools come from the git-ignored
+// folders `make test` fills; run through it, or see README "Testing".
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/openclinic/leadhandler/internal/stack"
+)
+
+// Region is the region every emulated client uses.
+const Region = "us-east-1"
+
+// Root is the repository's top folder (the one holding go.mod).
+func Root(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("testenv: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Tool returns the path of a tool `make test` installs: the environment
+// variable env when set, else rel under the repository. A missing tool fails
+// the test with the command that installs it.
+func Tool(t testing.TB, env, rel string) string {
+	t.Helper()
+	p := os.Getenv(env)
+	if p == "" {
+		p = filepath.Join(Root(t), rel)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("testenv: %s not found (%v); `make test` installs it (or set %s)", p, err, env)
+	}
+	return p
+}
+
+// FreePort returns a loopback TCP port nobody listens on right now.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Moto starts moto's server for the test and returns its endpoint URL. It
+// stops when the test ends.
+func Moto(t testing.TB) string {
+	t.Helper()
+	bin := Tool(t, "MOTO_SERVER", ".venv/bin/moto_server")
+	port := FreePort(t)
+	var out bytes.Buffer
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Env = append(os.Environ(), "MOTO_ALLOW_NONEXISTENT_REGION=true")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start moto: %v", err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+	})
+	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := http.Get(endpoint + "/moto-api/")
+		if err == nil {
+			res.Body.Close()
+			return endpoint
+		}
+		select {
+		case <-done:
+			t.Fatalf("moto exited before it answered: %s", out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("moto did not answer on %s within 30s: %s", endpoint, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Env returns the variables that point an AWS SDK (in this process or a
+// child) at endpoint, with dummy credentials: no test reaches real AWS.
+func Env(endpoint string) map[string]string {
+	return map[string]string{
+		"AWS_ENDPOINT_URL":            endpoint,
+		"AWS_REGION":                  Region,
+		"AWS_ACCESS_KEY_ID":           "testing",
+		"AWS_SECRET_ACCESS_KEY":       "testing",
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_PROFILE":                 "",
+		"AWS_CONFIG_FILE":             os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	}
+}
+
+// AWSConfig is an SDK configuration for endpoint, loaded the way the
+// functions load theirs: the standard AWS_ENDPOINT_URL_* variables point it
+// at the emulator. It sets them for the test, so the test may not be parallel.
+func AWSConfig(t *testing.T, endpoint string) aws.Config {
+	t.Helper()
+	for k, v := range Env(endpoint) {
+		t.Setenv(k, v)
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// CreateTable creates template.yaml's table under name through db, with its
+// TTL, and waits until it is active.
+func CreateTable(t testing.TB, db *dynamodb.Client, name string) {
+	t.Helper()
+	tpl, err := stack.Load(filepath.Join(Root(t), "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := stack.TableInput(tpl, stack.TableLogicalID, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := db.CreateTable(ctx, table.Create); err != nil {
+		t.Fatalf("create table %s: %v", name, err)
+	}
+	if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second); err != nil {
+		t.Fatalf("table %s not active: %v", name, err)
+	}
+	if table.TTLAttribute != "" {
+		_, err := db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+			TableName: aws.String(name),
+			TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{
+				AttributeName: aws.String(table.TTLAttribute), Enabled: aws.Bool(true),
+			},
+		})
+		if err != nil {
+			t.Fatalf("enable TTL on %s: %v", name, err)
+		}
+	}
+}

@@ -1,0 +1,289 @@
+package lead
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var rules = Rules{PhoneRegion: "US", ConsentVersion: "1"}
+
+// valid is a complete JSON submission; cases change one thing at a time.
+func valid() map[string]any {
+	return map[string]any{
+		"submissionId":     "8F14E45F-CEEA-4E7A-9A3B-2C5D1E8B7A10",
+		"name":             "  Siobhán O'Brien-Núñez ",
+		"phone":            "(202) 555-0143",
+		"email":            "Siobhan@Example.COM",
+		"preferredContact": "phone",
+		"preferredTime":    "morning",
+		"reason":           "Lower back pain\r\nfor three weeks",
+		"consent":          true,
+		"consentVersion":   "2026-01",
+		"website":          "",
+		"elapsedMs":        15000,
+		"page":             "https://www.example-clinic.com/blog/back-pain?x=1",
+		"utm_source":       "newsletter",
+		"unknownField":     map[string]any{"nested": []any{1, 2, 3}},
+	}
+}
+
+func TestNormalizeValid(t *testing.T) {
+	sub := decodeJSON(t, valid())
+	got, err := Normalize(sub, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Request{
+		SubmissionID:     "8f14e45f-ceea-4e7a-9a3b-2c5d1e8b7a10",
+		Name:             "Siobhán O'Brien-Núñez",
+		Phone:            "+12025550143",
+		Email:            "Siobhan@example.com",
+		PreferredContact: ByPhone,
+		PreferredTime:    Morning,
+		Reason:           "Lower back pain\nfor three weeks",
+		ConsentVersion:   "2026-01",
+		Page:             "https://www.example-clinic.com/blog/back-pain?x=1",
+		UTM:              map[string]string{"utm_source": "newsletter"},
+	}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("Normalize (-got +want):\n%s", diff)
+	}
+}
+
+func TestNormalizeAcceptsRealWorldInput(t *testing.T) {
+	tests := []struct {
+		name, field, in, want string
+	}{
+		{"Irish name with accents", "name", "Siobhán O'Brien-Núñez", "Siobhán O'Brien-Núñez"},
+		{"Japanese name", "name", "山田 太郎", "山田 太郎"},
+		{"Arabic name", "name", "محمد بن سلمان", "محمد بن سلمان"},
+		{"Hindi name with joiners", "name", "अनुष्का शर्मा", "अनुष्का शर्मा"},
+		{"decomposed accents become NFC", "name", "Jose\u0301 Mun\u0303oz", "José Muñoz"},
+		{"single-letter given name", "name", "J Smith", "J Smith"},
+		{"US number with dots", "phone", "202.555.0143", "+12025550143"},
+		{"US number with +1", "phone", "+1 (202) 555-0143", "+12025550143"},
+		{"UK number", "phone", "+44 20 7946 0958", "+442079460958"},
+		{"German mobile", "phone", "+49 151 23456789", "+4915123456789"},
+		{"Japanese number", "phone", "+81 3-1234-5678", "+81312345678"},
+		{"Indian mobile", "phone", "+91 98765 43210", "+919876543210"},
+		{"Brazilian mobile", "phone", "+55 11 91234-5678", "+5511912345678"},
+		{"plus-addressed email", "email", "pat+clinic@mail.example.org", "pat+clinic@mail.example.org"},
+		{"upper-case domain", "email", "PAT@EXAMPLE.ORG", "PAT@example.org"},
+		{"reason with line breaks", "reason", "Knee pain.\n\nWorse on stairs.", "Knee pain.\n\nWorse on stairs."},
+		{"reason with Unicode line separator", "reason", "a\u2028b", "a\nb"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := valid()
+			v[tt.field] = tt.in
+			got, err := Normalize(decodeJSON(t, v), rules)
+			if err != nil {
+				t.Fatalf("rejected: %v", err)
+			}
+			if g := fieldOf(got, tt.field); g != tt.want {
+				t.Errorf("%s = %q, want %q", tt.field, g, tt.want)
+			}
+		})
+	}
+}
+
+func TestNormalizeRejects(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(map[string]any)
+		fields []string // every field the error must name, and no other
+	}{
+		{"missing name", func(v map[string]any) { delete(v, "name") }, []string{"name"}},
+		{"blank name", func(v map[string]any) { v["name"] = "   " }, []string{"name"}},
+		{"name without letters", func(v map[string]any) { v["name"] = "12345" }, []string{"name"}},
+		{"CR/LF in name", func(v map[string]any) { v["name"] = "Pat\r\nBcc: x@example.com" }, []string{"name"}},
+		{"LF in email", func(v map[string]any) { v["email"] = "a@example.com\nBcc: b@example.com" }, []string{"email"}},
+		{"line separator in name", func(v map[string]any) { v["name"] = "Pat\u2028Smith" }, []string{"name"}},
+		{"NUL in name", func(v map[string]any) { v["name"] = "Pat\x00" }, []string{"name"}},
+		{"NUL in reason", func(v map[string]any) { v["reason"] = "pain\x00" }, []string{"reason"}},
+		{"bidi override in name", func(v map[string]any) { v["name"] = "Pat \u202Egnp.exe" }, []string{"name"}},
+		{"300 kB name", func(v map[string]any) { v["name"] = strings.Repeat("a", 300<<10) }, []string{"name"}},
+		{"300 kB reason", func(v map[string]any) { v["reason"] = strings.Repeat("a", 300<<10) }, []string{"reason"}},
+		{"name one over the limit", func(v map[string]any) { v["name"] = strings.Repeat("é", MaxName+1) }, []string{"name"}},
+		{"bad email", func(v map[string]any) { v["email"] = "pat@localhost" }, []string{"email"}},
+		{"email with display name", func(v map[string]any) { v["email"] = "Pat <pat@example.com>" }, []string{"email"}},
+		{"homoglyph email", func(v map[string]any) { v["email"] = "pat@exаmple.com" }, []string{"email"}},
+		{"bad phone", func(v map[string]any) { v["phone"] = "555-0100" }, []string{"phone"}},
+		{"letters for a phone", func(v map[string]any) { v["phone"] = "call me maybe" }, []string{"phone"}},
+		{"neither phone nor email", func(v map[string]any) { delete(v, "phone"); delete(v, "email") }, []string{"email", "phone"}},
+		{"prefers phone without one", func(v map[string]any) { delete(v, "phone") }, []string{"phone"}},
+		{"prefers text without a phone", func(v map[string]any) { delete(v, "phone"); v["preferredContact"] = "text" }, []string{"phone"}},
+		{"prefers email without one", func(v map[string]any) { delete(v, "email"); v["preferredContact"] = "email" }, []string{"email"}},
+		{"unknown contact method", func(v map[string]any) { v["preferredContact"] = "fax" }, []string{"preferredContact"}},
+		{"unknown time", func(v map[string]any) { v["preferredTime"] = "midnight" }, []string{"preferredTime"}},
+		{"no consent", func(v map[string]any) { v["consent"] = false }, []string{"consent"}},
+		{"missing consent", func(v map[string]any) { delete(v, "consent") }, []string{"consent"}},
+		{"bad consent version", func(v map[string]any) { v["consentVersion"] = "v1 <b>" }, []string{"consentVersion"}},
+		{"not a UUID", func(v map[string]any) { v["submissionId"] = "1234" }, []string{"submissionId"}},
+		{"braced UUID", func(v map[string]any) { v["submissionId"] = "{8f14e45f-ceea-4e7a-9a3b-2c5d1e8b7a10}" }, []string{"submissionId"}},
+		{"javascript page", func(v map[string]any) { v["page"] = "javascript:alert(1)" }, []string{"page"}},
+		{"relative page", func(v map[string]any) { v["page"] = "/contact" }, []string{"page"}},
+		{"CR in a UTM value", func(v map[string]any) { v["utm_campaign"] = "a\rb" }, []string{"utm_campaign"}},
+		{"everything wrong at once", func(v map[string]any) {
+			v["name"] = ""
+			v["email"] = "nope"
+			v["phone"] = "nope"
+			v["consent"] = false
+		}, []string{"consent", "email", "name", "phone"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := valid()
+			tt.change(v)
+			_, err := Normalize(decodeJSON(t, v), rules)
+			checkFields(t, err, tt.fields)
+		})
+	}
+}
+
+func TestDecodeJSONRejects(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   string
+		fields []string // nil: the whole body is bad
+	}{
+		{"not JSON", `name=Pat`, nil},
+		{"array", `[{"name":"Pat"}]`, nil},
+		{"string", `"Pat"`, nil},
+		{"empty", ``, nil},
+		{"truncated", `{"name":"Pat"`, nil},
+		{"trailing data", `{"name":"Pat"} {}`, nil},
+		{"invalid UTF-8", "{\"name\":\"Pat \xff\"}", nil},
+		{"deep nesting", `{"x":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`, nil},
+		{"number for text", `{"name":42}`, []string{"name"}},
+		{"object for text", `{"email":{"a":1}}`, []string{"email"}},
+		{"string for consent", `{"consent":"true"}`, []string{"consent"}},
+		{"number for consent", `{"consent":1}`, []string{"consent"}},
+		{"string for elapsedMs", `{"elapsedMs":"5000"}`, []string{"elapsedMs"}},
+		{"fraction for elapsedMs", `{"elapsedMs":1.5}`, []string{"elapsedMs"}},
+		{"negative elapsedMs", `{"elapsedMs":-1}`, []string{"elapsedMs"}},
+		{"duplicated key", `{"name":"Pat","name":"Eve"}`, []string{"name"}},
+		{"duplicated key, escaped", `{"name":"Pat","n\u0061me":"Eve"}`, []string{"name"}},
+		{"several bad types", `{"name":1,"phone":true,"utm_source":[]}`, []string{"name", "phone", "utm_source"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeJSON([]byte(tt.body))
+			checkFields(t, err, tt.fields)
+		})
+	}
+}
+
+func TestDecodeJSONIgnoresUnknownFieldsAndNulls(t *testing.T) {
+	got, err := DecodeJSON([]byte(`{"name":"Pat","phone":null,"extra":{"a":[1,{"b":null}]},"Name":7}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(got, Submission{Name: "Pat"}); diff != "" {
+		t.Errorf("(-got +want):\n%s", diff)
+	}
+}
+
+func TestDecodeForm(t *testing.T) {
+	got, err := DecodeForm([]byte("name=Siobh%C3%A1n+O%27Brien&phone=202-555-0143&consent=on&elapsedMs=8000" +
+		"&preferredTime=evening&website=&utm_medium=email&submit=Send"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := int64(8000)
+	want := Submission{
+		Name: "Siobhán O'Brien", Phone: "202-555-0143", Consent: true, ElapsedMS: &ms,
+		PreferredTime: "evening", UTM: map[string]string{"utm_medium": "email"},
+	}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("(-got +want):\n%s", diff)
+	}
+}
+
+func TestDecodeFormRejects(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   string
+		fields []string
+	}{
+		{"bad escape", "name=%zz", nil},
+		{"invalid UTF-8", "name=Pat%FF", []string{"name"}},
+		{"duplicated field", "name=Pat&name=Eve", []string{"name"}},
+		{"letters for elapsedMs", "elapsedMs=soon", []string{"elapsedMs"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeForm([]byte(tt.body))
+			checkFields(t, err, tt.fields)
+		})
+	}
+	t.Run("an unticked consent box is no consent", func(t *testing.T) {
+		s, err := DecodeForm([]byte("name=Pat&email=p%40example.com&consent=off"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Normalize(s, rules)
+		checkFields(t, err, []string{"consent"})
+	})
+}
+
+func TestIsBot(t *testing.T) {
+	ms := func(n int64) *int64 { return &n }
+	tests := []struct {
+		name string
+		sub  Submission
+		want bool
+	}{
+		{"person", Submission{ElapsedMS: ms(9000)}, false},
+		{"no timing sent", Submission{}, false},
+		{"exactly the minimum", Submission{ElapsedMS: ms(2000)}, false},
+		{"too fast", Submission{ElapsedMS: ms(1999)}, true},
+		{"honeypot filled", Submission{Website: "http://spam.example", ElapsedMS: ms(9000)}, true},
+		{"honeypot only spaces", Submission{Website: "  "}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.sub.IsBot(2 * time.Second); got != tt.want {
+				t.Errorf("IsBot = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNew(t *testing.T) {
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.FixedZone("EST", -5*3600))
+	l := New("id-1", Request{Name: "Pat", ConsentVersion: "3"}, now, 30*24*time.Hour)
+	want := Lead{
+		ID: "id-1", Status: StatusNew, CreatedAt: now.UTC(), Name: "Pat",
+		Consent:   Consent{At: now.UTC(), Version: "3"},
+		ExpiresAt: now.UTC().Add(30 * 24 * time.Hour),
+	}
+	if diff := cmp.Diff(l, want); diff != "" {
+		t.Errorf("(-got +want):\n%s", diff)
+	}
+}
+
+func checkFields(t *testing.T, err error, want []string) {
+	t.Helper()
+	var bad *InvalidError
+	if !errors.As(err, &bad) {
+		t.Fatalf("got error %v, want an *InvalidError", err)
+	}
+	if bad.Message == "" {
+		t.Error("no message")
+	}
+	var got []string
+	for f, msg := range bad.Fields {
+		got = append(got, f)
+		if msg == "" {
+			t.Errorf("field %s has no message", f)
+		}
+	}
+	if diff := cmp.Diff(got, want, cmpSorted); diff != "" {
+		t.Errorf("fields named (-got +want):\n%s", diff)
+	}
+}

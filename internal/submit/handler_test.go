@@ -1,0 +1,448 @@
+package submit
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/openclinic/leadhandler/internal/config"
+	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/memstore"
+	"github.com/openclinic/leadhandler/internal/ratelimit"
+)
+
+var now = time.Date(2026, 11, 27, 14, 20, 0, 0, time.UTC)
+
+const site = "https://www.example-clinic.com"
+
+// Personal data used in the cases; none of it may appear in a log line.
+var personal = []string{"Siobhán", "O'Brien", "202-555-0143", "2025550143", "siobhan@example.com", "sciatica"}
+
+// sample is AWS's own HTTP API event, turned into a POST /leads.
+func sample(t *testing.T, contentType, body string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	b, err := os.ReadFile("testdata/apigw-v2-request-no-authorizer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(b, &req); err != nil {
+		t.Fatal(err)
+	}
+	req.RouteKey, req.RawPath = "POST /leads", "/leads"
+	req.RequestContext.RouteKey = "POST /leads"
+	req.RequestContext.HTTP.Method, req.RequestContext.HTTP.Path = http.MethodPost, "/leads"
+	req.Headers["content-type"] = contentType
+	req.Headers["origin"] = site
+	req.Headers["content-length"] = "0"
+	req.Body = body
+	return req
+}
+
+func jsonBody(t *testing.T, change func(map[string]any)) string {
+	t.Helper()
+	v := map[string]any{
+		"submissionId":     "0b8e4c36-3f7a-4d4c-9d7e-1c2b3a4d5e6f",
+		"name":             "Siobhán O'Brien",
+		"phone":            "202-555-0143",
+		"email":            "siobhan@example.com",
+		"preferredContact": "phone",
+		"preferredTime":    "afternoon",
+		"reason":           "sciatica down my left leg",
+		"consent":          true,
+		"elapsedMs":        12000,
+		"page":             site + "/blog/sciatica",
+		"utm_source":       "google",
+	}
+	if change != nil {
+		change(v)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+const formBody = "submissionId=5a1f6c2e-8b9d-4e3f-a7c6-1d2e3f4a5b6c&name=Siobh%C3%A1n+O%27Brien&phone=202-555-0143" +
+	"&email=siobhan%40example.com&consent=on&elapsedMs=9000&website=&reason=sciatica" +
+	"&page=https%3A%2F%2Fwww.example-clinic.com%2Fcontact%3Fref%3Dnav%23form"
+
+func testConfig() config.Submit {
+	return config.Submit{
+		Table:          "leads",
+		AllowedOrigins: []string{site, "https://example-clinic.com"},
+		RateLimit:      ratelimit.Limit{Count: 3, Window: time.Hour},
+		RateLimitSalt:  []byte("salt"),
+		Retention:      365 * 24 * time.Hour,
+		PhoneRegion:    "US",
+		ConsentVersion: "1",
+		MinFillTime:    2 * time.Second,
+	}
+}
+
+type fixture struct {
+	h     *Handler
+	store *memstore.Store
+	logs  *bytes.Buffer
+}
+
+func newFixture(t *testing.T, change func(*config.Submit)) fixture {
+	t.Helper()
+	cfg := testConfig()
+	if change != nil {
+		change(&cfg)
+	}
+	f := fixture{store: memstore.New(), logs: &bytes.Buffer{}}
+	h, err := New(cfg, f.store, slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.h = h
+	t.Cleanup(func() {
+		for _, p := range personal {
+			if strings.Contains(f.logs.String(), p) {
+				t.Errorf("personal data %q in the logs:\n%s", p, f.logs)
+			}
+		}
+	})
+	return f
+}
+
+func (f fixture) do(t *testing.T, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	res, err := f.h.Handle(context.Background(), req)
+	if err != nil {
+		t.Fatalf("Handle returned an error: %v", err)
+	}
+	if ct := res.Headers["Content-Type"]; res.StatusCode != http.StatusSeeOther && ct != "application/json; charset=utf-8" {
+		t.Errorf("status %d with Content-Type %q, want JSON", res.StatusCode, ct)
+	}
+	return res
+}
+
+func decode(t *testing.T, res events.APIGatewayV2HTTPResponse) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal([]byte(res.Body), &v); err != nil {
+		t.Fatalf("body %q is not JSON: %v", res.Body, err)
+	}
+	return v
+}
+
+func TestValidJSONIsStored(t *testing.T) {
+	f := newFixture(t, nil)
+	res := f.do(t, sample(t, "application/json", jsonBody(t, nil)))
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("status %d, want 201: %s", res.StatusCode, res.Body)
+	}
+	if diff := cmp.Diff(decode(t, res), map[string]any{"id": "0b8e4c36-3f7a-4d4c-9d7e-1c2b3a4d5e6f", "status": "received"}); diff != "" {
+		t.Errorf("body (-got +want):\n%s", diff)
+	}
+	leads := f.store.Leads()
+	if len(leads) != 1 {
+		t.Fatalf("%d leads stored, want 1", len(leads))
+	}
+	want := lead.Lead{
+		ID: "0b8e4c36-3f7a-4d4c-9d7e-1c2b3a4d5e6f", Status: lead.StatusNew, CreatedAt: now,
+		Name: "Siobhán O'Brien", Phone: "+12025550143", Email: "siobhan@example.com",
+		PreferredContact: lead.ByPhone, PreferredTime: lead.Afternoon, Reason: "sciatica down my left leg",
+		Consent:   lead.Consent{At: now, Version: "1"},
+		Source:    lead.Source{Page: site + "/blog/sciatica", UTM: map[string]string{"utm_source": "google"}},
+		ExpiresAt: now.Add(365 * 24 * time.Hour),
+	}
+	if diff := cmp.Diff(leads[0], want); diff != "" {
+		t.Errorf("stored lead (-got +want):\n%s", diff)
+	}
+}
+
+func TestReplayReturnsTheSameIDAndStoresNothingNew(t *testing.T) {
+	f := newFixture(t, nil)
+	req := sample(t, "application/json", jsonBody(t, nil))
+	first := f.do(t, req)
+	second := f.do(t, req)
+	if first.StatusCode != http.StatusCreated || second.StatusCode != http.StatusOK {
+		t.Fatalf("statuses %d, %d; want 201, 200", first.StatusCode, second.StatusCode)
+	}
+	if decode(t, first)["id"] != decode(t, second)["id"] {
+		t.Errorf("ids differ: %s vs %s", first.Body, second.Body)
+	}
+	if n := len(f.store.Leads()); n != 1 {
+		t.Errorf("%d leads stored, want 1", n)
+	}
+}
+
+func TestWithoutSubmissionIDAnIDIsMade(t *testing.T) {
+	f := newFixture(t, nil)
+	res := f.do(t, sample(t, "application/json", jsonBody(t, func(v map[string]any) { delete(v, "submissionId") })))
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("status %d: %s", res.StatusCode, res.Body)
+	}
+	id, _ := decode(t, res)["id"].(string)
+	leads := f.store.Leads()
+	if len(leads) != 1 || leads[0].ID != id || len(id) != 36 {
+		t.Errorf("answered id %q, stored %v", id, leads)
+	}
+}
+
+func TestFormPostRedirects(t *testing.T) {
+	tests := []struct {
+		name     string
+		thankYou string
+		body     string
+		base64   bool
+		want     string // Location; empty: a JSON 201
+	}{
+		{"back to the form's page", "", formBody, false, site + "/contact?ref=nav&submitted=1"},
+		{"base64-encoded by API Gateway", "", formBody, true, site + "/contact?ref=nav&submitted=1"},
+		{"to THANK_YOU_URL", site + "/thanks", formBody, false, site + "/thanks"},
+		{"never to another site", "", strings.Replace(formBody, "www.example-clinic.com", "evil.example", 1), false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(c *config.Submit) { c.ThankYouURL = tt.thankYou })
+			req := sample(t, "application/x-www-form-urlencoded", tt.body)
+			if tt.base64 {
+				req.Body, req.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(tt.body)), true
+			}
+			res := f.do(t, req)
+			if tt.want == "" {
+				if res.StatusCode != http.StatusCreated || res.Headers["Location"] != "" {
+					t.Errorf("status %d, Location %q; want 201 and no redirect", res.StatusCode, res.Headers["Location"])
+				}
+			} else if res.StatusCode != http.StatusSeeOther || res.Headers["Location"] != tt.want {
+				t.Errorf("status %d, Location %q; want 303 to %s", res.StatusCode, res.Headers["Location"], tt.want)
+			}
+			if n := len(f.store.Leads()); n != 1 {
+				t.Errorf("%d leads stored, want 1", n)
+			}
+		})
+	}
+}
+
+func TestRejectedRequestsStoreNothing(t *testing.T) {
+	big := strings.Repeat("a", MaxBody)
+	tests := []struct {
+		name        string
+		req         func(t *testing.T) events.APIGatewayV2HTTPRequest
+		status      int
+		fields      []string
+		wantHeaders map[string]string
+	}{
+		{"invalid email and no consent", func(t *testing.T) events.APIGatewayV2HTTPRequest {
+			return sample(t, "application/json", jsonBody(t, func(v map[string]any) { v["email"] = "nope"; v["consent"] = false }))
+		}, 400, []string{"consent", "email"}, nil},
+		{"CR/LF in the name", func(t *testing.T) events.APIGatewayV2HTTPRequest {
+			return sample(t, "application/json", jsonBody(t, func(v map[string]any) { v["name"] = "Pat\r\nBcc: x@example.com" }))
+		}, 400, []string{"name"}, nil},
+		{"wrong types", func(t *testing.T) events.APIGatewayV2HTTPRequest {
+			return sample(t, "application/json", `{"name":["Pat"],"consent":"yes","elapsedMs":"9000"}`)
+		}, 400, []string{"consent", "elapsedMs", "name"}, nil},
+		{"not JSON", func(t *testing.T) events.APIGatewayV2HTTPRequest {
+			return sample(t, "application/json", `{"name":`)
+		}, 400, []string{}, nil},
+		{"body over the cap", func(t *testing.T) events.APIGatewayV2HTTPRequest {
+			return sample(t, "application/json", jsonBody(t, func(v map[string]any) { v["reason"] = big }))
+		}, 413, nil, nil},
+		{"base64 body over the cap", func(t *testing.T) events.APIGatewayV2HTTPRequest {
+			r := sample(t, "application/x-www-form-urlencoded", "")
+			r.Body, r.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte("reason="+big)), true
+			return r
+		}, 413, nil, nil},
+		{"text/plain", func(t *testing.T) events.APIGatewayV2HTTPRequest {
+			return sample(t, "text/plain", jsonBody(t, nil))
+		}, 415, nil, nil},
+		{"no content type", func(t *testing.T) events.APIGatewayV2HTTPRequest {
+			return sample(t, "", jsonBody(t, nil))
+		}, 415, nil, nil},
+		{"multipart", func(t *testing.T) events.APIGatewayV2HTTPRequest {
+			return sample(t, "multipart/form-data; boundary=x", "--x--")
+		}, 415, nil, nil},
+		{"JSON in Latin-1", func(t *testing.T) events.APIGatewayV2HTTPRequest {
+			return sample(t, "application/json; charset=iso-8859-1", jsonBody(t, nil))
+		}, 415, nil, nil},
+		{"forged origin", func(t *testing.T) events.APIGatewayV2HTTPRequest {
+			r := sample(t, "application/json", jsonBody(t, nil))
+			r.Headers["origin"] = "https://www.example-clinic.com.evil.example"
+			return r
+		}, 403, nil, nil},
+		{"null origin", func(t *testing.T) events.APIGatewayV2HTTPRequest {
+			r := sample(t, "application/json", jsonBody(t, nil))
+			r.Headers["origin"] = "null"
+			return r
+		}, 403, nil, nil},
+		{"GET", func(t *testing.T) events.APIGatewayV2HTTPRequest {
+			r := sample(t, "application/json", "")
+			r.RequestContext.HTTP.Method = http.MethodGet
+			return r
+		}, 405, nil, map[string]string{"Allow": "POST"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			res := f.do(t, tt.req(t))
+			if res.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", res.StatusCode, tt.status, res.Body)
+			}
+			body := decode(t, res)
+			if msg, _ := body["error"].(string); msg == "" {
+				t.Errorf("no error message in %s", res.Body)
+			}
+			if tt.fields != nil {
+				fields, ok := body["fields"].(map[string]any)
+				if !ok {
+					t.Fatalf("no fields object in %s", res.Body)
+				}
+				var got []string
+				for k := range fields {
+					got = append(got, k)
+				}
+				if diff := cmp.Diff(got, tt.fields, sorted); diff != "" {
+					t.Errorf("fields (-got +want):\n%s", diff)
+				}
+			}
+			for k, v := range tt.wantHeaders {
+				if res.Headers[k] != v {
+					t.Errorf("header %s = %q, want %q", k, res.Headers[k], v)
+				}
+			}
+			if n := len(f.store.Leads()); n != 0 {
+				t.Errorf("%d leads stored, want none", n)
+			}
+		})
+	}
+}
+
+func TestOriginRules(t *testing.T) {
+	tests := []struct {
+		name, origin string
+		want         int
+	}{
+		{"no Origin (a server or curl)", "", 201},
+		{"allowed", site, 201},
+		{"allowed, other case", "HTTPS://WWW.Example-Clinic.com", 201},
+		{"second allowed origin", "https://example-clinic.com", 201},
+		{"http instead of https", "http://www.example-clinic.com", 403},
+		{"other port", site + ":8443", 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			req := sample(t, "application/json", jsonBody(t, nil))
+			delete(req.Headers, "origin")
+			if tt.origin != "" {
+				req.Headers["Origin"] = tt.origin
+			}
+			if res := f.do(t, req); res.StatusCode != tt.want {
+				t.Errorf("status %d, want %d", res.StatusCode, tt.want)
+			}
+		})
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	f := newFixture(t, nil) // 3 per hour
+	send := func(ip string) events.APIGatewayV2HTTPResponse {
+		req := sample(t, "application/json", jsonBody(t, func(v map[string]any) { delete(v, "submissionId") }))
+		req.RequestContext.HTTP.SourceIP = ip
+		return f.do(t, req)
+	}
+	for i := range 3 {
+		if res := send("198.51.100.7"); res.StatusCode != http.StatusCreated {
+			t.Fatalf("request %d: status %d", i+1, res.StatusCode)
+		}
+	}
+	res := send("198.51.100.7")
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("4th request: status %d, want 429", res.StatusCode)
+	}
+	if got, want := res.Headers["Retry-After"], "2400"; got != want { // 14:20 -> 15:00
+		t.Errorf("Retry-After %q, want %q", got, want)
+	}
+	if res := send("203.0.113.9"); res.StatusCode != http.StatusCreated {
+		t.Errorf("another client: status %d, want 201", res.StatusCode)
+	}
+	if n := len(f.store.Leads()); n != 4 {
+		t.Errorf("%d leads stored, want 4", n)
+	}
+	if strings.Contains(f.logs.String(), "198.51.100.7") {
+		t.Error("a client address reached the logs")
+	}
+
+	t.Run("0 disables it", func(t *testing.T) {
+		f := newFixture(t, func(c *config.Submit) { c.RateLimit = ratelimit.Limit{} })
+		for i := range 10 {
+			req := sample(t, "application/json", jsonBody(t, func(v map[string]any) { delete(v, "submissionId") }))
+			if res := f.do(t, req); res.StatusCode != http.StatusCreated {
+				t.Fatalf("request %d: status %d", i+1, res.StatusCode)
+			}
+		}
+	})
+}
+
+func TestBotsLookAcceptedButNothingIsStored(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(map[string]any)
+	}{
+		{"honeypot filled", func(v map[string]any) { v["website"] = "http://cheap-pills.example" }},
+		{"sent in under 2 s", func(v map[string]any) { v["elapsedMs"] = 800 }},
+		{"honeypot filled, other fields invalid", func(v map[string]any) { v["website"] = "x"; v["email"] = "bad" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			res := f.do(t, sample(t, "application/json", jsonBody(t, tt.change)))
+			if res.StatusCode != http.StatusCreated || decode(t, res)["status"] != "received" {
+				t.Fatalf("status %d %s, want a normal-looking 201", res.StatusCode, res.Body)
+			}
+			if n := len(f.store.Leads()); n != 0 {
+				t.Errorf("%d leads stored, want none", n)
+			}
+		})
+	}
+	t.Run("still counted against the rate limit", func(t *testing.T) {
+		f := newFixture(t, nil)
+		var last int
+		for range 4 {
+			last = f.do(t, sample(t, "application/json", jsonBody(t, func(v map[string]any) { v["website"] = "x" }))).StatusCode
+		}
+		if last != http.StatusTooManyRequests {
+			t.Errorf("4th trapped request: status %d, want 429", last)
+		}
+	})
+}
+
+func TestStoreDown(t *testing.T) {
+	f := newFixture(t, nil)
+	f.store.Err = errors.New("operation error DynamoDB: TransactWriteItems, dial tcp 10.1.2.3:443: connect: connection refused")
+	res := f.do(t, sample(t, "application/json", jsonBody(t, nil)))
+	if res.StatusCode != http.StatusServiceUnavailable || res.Headers["Retry-After"] == "" {
+		t.Fatalf("status %d, Retry-After %q; want 503 with Retry-After", res.StatusCode, res.Headers["Retry-After"])
+	}
+	if strings.Contains(res.Body, "dial") || strings.Contains(res.Body, "DynamoDB") {
+		t.Errorf("internal error text in the body: %s", res.Body)
+	}
+	if !strings.Contains(f.logs.String(), "connection refused") {
+		t.Errorf("the cause was not logged:\n%s", f.logs)
+	}
+}
+
+func TestUnknownPhoneRegionFailsTheColdStart(t *testing.T) {
+	cfg := testConfig()
+	cfg.PhoneRegion = "XX"
+	if _, err := New(cfg, memstore.New(), slog.Default(), time.Now); err == nil || !strings.Contains(err.Error(), "PHONE_REGION") {
+		t.Errorf("got %v, want an error naming PHONE_REGION", err)
+	}
+}

@@ -1,0 +1,68 @@
+# Appointment lead handler. `make test` bootstraps every tool it needs into
+# git-ignored folders (.venv, .tools) and runs every check.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO      ?= go
+PYTHON  ?= python3
+VENV    := .venv
+TOOLBIN := $(CURDIR)/.tools/bin
+
+# Go tools, at pinned versions.
+RIE_MODULE  := github.com/aws/aws-lambda-runtime-interface-emulator
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+
+# How every Lambda binary is built (SAM's BuildMethod: makefile calls the
+# build-<LogicalId> targets with ARTIFACTS_DIR set).
+LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
+ARTIFACTS_DIR ?= .build
+
+FUZZTIME ?= 60s
+
+.PHONY: help test tools lint fuzz clean check-go check-python build-SubmitFunction
+
+help:
+	@echo "make test    run every test and check (installs its tools into .venv and .tools)"
+	@echo "make fuzz    fuzz the request decoder for FUZZTIME (default $(FUZZTIME))"
+	@echo "make build-SubmitFunction ARTIFACTS_DIR=dir   build a Lambda bootstrap (as sam build does)"
+	@echo "make clean   remove build output and bootstrapped tools"
+
+check-go:
+	@command -v $(GO) >/dev/null 2>&1 || { echo "error: Go 1.26 or newer is required and was not found on PATH (https://go.dev/dl/)" >&2; exit 1; }
+
+check-python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: Python 3 (with its venv module) is required and was not found on PATH as $(PYTHON)" >&2; exit 1; }
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "error: $(PYTHON) lacks the venv/ensurepip modules (on Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }
+
+# Python tools, pinned in infra/requirements-dev.txt.
+$(VENV)/.installed: infra/requirements-dev.txt | check-python
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-dev.txt
+	touch $@
+
+$(TOOLBIN)/aws-lambda-rie: Makefile | check-go
+	GOBIN=$(TOOLBIN) $(GO) install $(RIE_MODULE)/cmd/aws-lambda-rie@$(RIE_VERSION)
+	touch $@
+
+tools: $(VENV)/.installed $(TOOLBIN)/aws-lambda-rie
+
+lint: tools
+	@unformatted=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted" >&2; exit 1; fi
+	$(GO) vet ./...
+	$(VENV)/bin/cfn-lint template.yaml
+
+test: check-go lint
+	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server RIE=$(TOOLBIN)/aws-lambda-rie \
+	  $(GO) test -count=1 ./...
+
+fuzz: check-go
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/lead
+
+build-SubmitFunction: check-go
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/submit
+
+clean:
+	rm -rf .build .aws-sam $(VENV) .tools

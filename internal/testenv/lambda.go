@@ -1,0 +1,130 @@
+package testenv
+
+import (
+	"bytes"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Bootstrap builds the function in pkg (a path under the repository, such
+// as "./functions/submit") as a Lambda bootstrap for this machine's own
+// architecture, with the same tags and flags as the deployed arm64 build.
+func Bootstrap(t testing.TB, pkg string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, pkg)
+	cmd.Dir = Root(t)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+// Lambda is a bootstrap running under the Lambda Runtime Interface Emulator.
+type Lambda struct {
+	// URL is where to POST an event to invoke the function.
+	URL  string
+	logs *syncBuffer
+}
+
+// Logs is everything the emulator and the function printed so far.
+func (l *Lambda) Logs() string { return l.logs.String() }
+
+// RIE runs bootstrap under the Lambda Runtime Interface Emulator with env
+// added to this process's environment, until the test ends.
+func RIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
+	t.Helper()
+	bin := Tool(t, "RIE", ".tools/bin/aws-lambda-rie")
+	invoke, runtimeAPI := FreePort(t), FreePort(t)
+	logs := &syncBuffer{}
+	cmd := exec.Command(bin,
+		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(invoke),
+		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(runtimeAPI),
+		bootstrap)
+	cmd.Dir = filepath.Dir(bootstrap)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start the emulator: %v", err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+	})
+	l := &Lambda{URL: "http://127.0.0.1:" + strconv.Itoa(invoke) + "/2015-03-31/functions/function/invocations", logs: logs}
+	// The emulator starts the bootstrap on the first invoke; wait until it listens.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res, err := http.Get("http://127.0.0.1:" + strconv.Itoa(invoke) + "/")
+		if err == nil {
+			res.Body.Close()
+			return l
+		}
+		select {
+		case <-done:
+			t.Fatalf("the emulator exited: %s", logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the emulator did not listen within 20s: %s", logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Invoke sends event to the function and returns its response; a failed
+// invoke fails the test.
+func (l *Lambda) Invoke(t testing.TB, event []byte) []byte {
+	t.Helper()
+	status, body := InvokeRaw(t, l, event)
+	if status != http.StatusOK {
+		t.Fatalf("invoke: status %d: %s\nlogs:\n%s", status, body, l.Logs())
+	}
+	return body
+}
+
+// InvokeRaw sends event to the function and returns the emulator's status
+// and body, whatever they are.
+func InvokeRaw(t testing.TB, l *Lambda, event []byte) (int, []byte) {
+	t.Helper()
+	res, err := http.Post(l.URL, "application/json", bytes.NewReader(event))
+	if err != nil {
+		t.Fatalf("invoke: %v", err)
+	}
+	defer res.Body.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(res.Body); err != nil {
+		t.Fatalf("read the invoke response: %v", err)
+	}
+	return res.StatusCode, b.Bytes()
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -28,4 +28,3 @@ func fieldOf(r Request, field string) string {
 		"name": r.Name, "phone": r.Phone, "email": r.Email, "reason": r.Reason,
 	}[field]
 }
-

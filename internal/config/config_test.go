@@ -1,0 +1,100 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/openclinic/leadhandler/internal/ratelimit"
+)
+
+func getenv(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadSubmitDefaults(t *testing.T) {
+	got, err := LoadSubmit(getenv(map[string]string{
+		"LEADS_TABLE":     "leads",
+		"ALLOWED_ORIGINS": " https://www.Example-Clinic.com , http://localhost:3000/",
+		"RATE_LIMIT_SALT": "s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Submit{
+		Table:          "leads",
+		AllowedOrigins: []string{"https://www.example-clinic.com", "http://localhost:3000"},
+		RateLimit:      ratelimit.Limit{Count: 5, Window: time.Hour},
+		RateLimitSalt:  []byte("s"),
+		Retention:      365 * 24 * time.Hour,
+		PhoneRegion:    "US",
+		ConsentVersion: "1",
+		MinFillTime:    2 * time.Second,
+	}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("(-got +want):\n%s", diff)
+	}
+}
+
+func TestLoadSubmitSettings(t *testing.T) {
+	got, err := LoadSubmit(getenv(map[string]string{
+		"LEADS_TABLE":     "leads",
+		"ALLOWED_ORIGINS": "https://example-clinic.com",
+		"THANK_YOU_URL":   "https://example-clinic.com/thanks",
+		"RATE_LIMIT":      "0",
+		"RETENTION_DAYS":  "90",
+		"PHONE_REGION":    "gb",
+		"CONSENT_VERSION": "2026-02",
+		"MIN_FILL_TIME":   "3s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Submit{
+		Table:          "leads",
+		AllowedOrigins: []string{"https://example-clinic.com"},
+		ThankYouURL:    "https://example-clinic.com/thanks",
+		Retention:      90 * 24 * time.Hour,
+		PhoneRegion:    "GB",
+		ConsentVersion: "2026-02",
+		MinFillTime:    3 * time.Second,
+	}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("(-got +want):\n%s", diff)
+	}
+}
+
+func TestLoadSubmitNamesEveryBadVariable(t *testing.T) {
+	_, err := LoadSubmit(getenv(map[string]string{
+		"ALLOWED_ORIGINS": "https://example-clinic.com/contact",
+		"THANK_YOU_URL":   "/thanks",
+		"RATE_LIMIT":      "5/forever",
+		"RETENTION_DAYS":  "-1",
+		"PHONE_REGION":    "USA",
+		"MIN_FILL_TIME":   "2",
+	}))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, name := range []string{"LEADS_TABLE", "ALLOWED_ORIGINS", "THANK_YOU_URL", "RATE_LIMIT", "RETENTION_DAYS", "PHONE_REGION", "MIN_FILL_TIME"} {
+		if !strings.Contains(err.Error(), name+":") {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+	if strings.Contains(err.Error(), "RATE_LIMIT_SALT") {
+		t.Errorf("salt demanded although the limit itself is bad: %v", err)
+	}
+}
+
+func TestSaltRequiredOnlyWhenLimiting(t *testing.T) {
+	base := map[string]string{"LEADS_TABLE": "t", "ALLOWED_ORIGINS": "https://a.example"}
+	if _, err := LoadSubmit(getenv(base)); err == nil || !strings.Contains(err.Error(), "RATE_LIMIT_SALT") {
+		t.Errorf("default limit without salt: got %v, want an error naming RATE_LIMIT_SALT", err)
+	}
+	base["RATE_LIMIT"] = "0"
+	if _, err := LoadSubmit(getenv(base)); err != nil {
+		t.Errorf("limit disabled: %v", err)
+	}
+}

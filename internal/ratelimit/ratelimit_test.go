@@ -1,0 +1,65 @@
+package ratelimit
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Limit
+		err  bool
+	}{
+		{"5/1h", Limit{5, time.Hour}, false},
+		{"20/10m", Limit{20, 10 * time.Minute}, false},
+		{"0", Limit{}, false},
+		{"5", Limit{}, true},
+		{"0/1h", Limit{}, true},
+		{"-1/1h", Limit{}, true},
+		{"5/1ms", Limit{}, true},
+		{"five/1h", Limit{}, true},
+		{"5/hour", Limit{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := Parse(tt.in)
+			if (err != nil) != tt.err || got != tt.want {
+				t.Errorf("Parse(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.err)
+			}
+		})
+	}
+}
+
+func TestChargeFor(t *testing.T) {
+	l := Limit{Count: 5, Window: time.Hour}
+	salt := []byte("salt")
+	at := time.Date(2026, 11, 27, 14, 20, 0, 0, time.UTC)
+	c := l.ChargeFor(salt, "198.51.100.7", at)
+
+	if strings.Contains(c.Key, "198.51.100.7") || strings.Contains(c.Key, "198") {
+		t.Errorf("key %q shows the address", c.Key)
+	}
+	if c.Limit != 5 || !c.Until.Equal(time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)) {
+		t.Errorf("charge %+v, want limit 5 until 15:00", c)
+	}
+	if got := c.RetryAfter(at); got != 2400 {
+		t.Errorf("RetryAfter = %d, want 2400", got)
+	}
+	if got := c.RetryAfter(c.Until.Add(time.Second)); got != 1 {
+		t.Errorf("RetryAfter past the window = %d, want 1", got)
+	}
+	if same := l.ChargeFor(salt, "198.51.100.7", at.Add(39*time.Minute)); same.Key != c.Key {
+		t.Error("same client, same window: keys differ")
+	}
+	if next := l.ChargeFor(salt, "198.51.100.7", at.Add(40*time.Minute)); next.Key == c.Key {
+		t.Error("next window: same key")
+	}
+	if other := l.ChargeFor(salt, "198.51.100.8", at); other.Key == c.Key {
+		t.Error("other client: same key")
+	}
+	if salted := l.ChargeFor([]byte("other"), "198.51.100.7", at); salted.Key == c.Key {
+		t.Error("other salt: same key")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -33,13 +34,18 @@ type Lambda struct {
 	// URL is where to POST an event to invoke the function.
 	URL  string
 	logs *syncBuffer
+	// mu serialises invokes: the emulator crashes on concurrent ones
+	// (aws-lambda-runtime-interface-emulator issue 97).
+	mu sync.Mutex
 }
 
 // Logs is everything the emulator and the function printed so far.
 func (l *Lambda) Logs() string { return l.logs.String() }
 
 // RIE runs bootstrap under the Lambda Runtime Interface Emulator with env
-// added to this process's environment, until the test ends.
+// added to this process's environment, until the test ends. Both of its
+// addresses are set: the defaults (0.0.0.0:8080, 127.0.0.1:9001) would
+// listen beyond loopback and clash between instances.
 func RIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
 	t.Helper()
 	bin := Tool(t, "RIE", ".tools/bin/aws-lambda-rie")
@@ -61,8 +67,14 @@ func RIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
+		// SIGTERM lets the emulator take its bootstrap down with it.
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
 	})
 	l := &Lambda{URL: "http://127.0.0.1:" + strconv.Itoa(invoke) + "/2015-03-31/functions/function/invocations", logs: logs}
 	// The emulator starts the bootstrap on the first invoke; wait until it listens.
@@ -100,6 +112,8 @@ func (l *Lambda) Invoke(t testing.TB, event []byte) []byte {
 // and body, whatever they are.
 func InvokeRaw(t testing.TB, l *Lambda, event []byte) (int, []byte) {
 	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	res, err := http.Post(l.URL, "application/json", bytes.NewReader(event))
 	if err != nil {
 		t.Fatalf("invoke: %v", err)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
@@ -88,19 +87,7 @@ func TestColdStartNamesMissingVariables(t *testing.T) {
 
 func invoke(t *testing.T, fn *testenv.Lambda, body string) events.APIGatewayV2HTTPResponse {
 	t.Helper()
-	b, err := os.ReadFile("../../internal/submit/testdata/apigw-v2-request-no-authorizer.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(b, &req); err != nil {
-		t.Fatal(err)
-	}
-	req.RouteKey, req.RawPath = "POST /leads", "/leads"
-	req.RequestContext.HTTP.Method, req.RequestContext.HTTP.Path = "POST", "/leads"
-	req.Headers["content-type"] = "application/json"
-	req.Headers["origin"] = "https://www.example-clinic.com"
-	req.Body = body
+	req := testenv.HTTPEvent(t, "application/json", body)
 	event, err := json.Marshal(req)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,34 +19,19 @@ import (
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/memstore"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
+	"github.com/openclinic/leadhandler/internal/testenv"
 )
 
 var now = time.Date(2026, 11, 27, 14, 20, 0, 0, time.UTC)
 
-const site = "https://www.example-clinic.com"
+const site = testenv.ClinicSite
 
 // Personal data used in the cases; none of it may appear in a log line.
 var personal = []string{"Siobhán", "O'Brien", "202-555-0143", "2025550143", "siobhan@example.com", "sciatica"}
 
 // sample is AWS's own HTTP API event, turned into a POST /leads.
 func sample(t *testing.T, contentType, body string) events.APIGatewayV2HTTPRequest {
-	t.Helper()
-	b, err := os.ReadFile("testdata/apigw-v2-request-no-authorizer.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var req events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(b, &req); err != nil {
-		t.Fatal(err)
-	}
-	req.RouteKey, req.RawPath = "POST /leads", "/leads"
-	req.RequestContext.RouteKey = "POST /leads"
-	req.RequestContext.HTTP.Method, req.RequestContext.HTTP.Path = http.MethodPost, "/leads"
-	req.Headers["content-type"] = contentType
-	req.Headers["origin"] = site
-	req.Headers["content-length"] = "0"
-	req.Body = body
-	return req
+	return testenv.HTTPEvent(t, contentType, body)
 }
 
 func jsonBody(t *testing.T, change func(map[string]any)) string {

@@ -7,6 +7,7 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -173,3 +175,29 @@ func CreateTable(t testing.TB, db *dynamodb.Client, name string) {
 		}
 	}
 }
+
+// HTTPEvent is AWS's own sample HTTP API (payload 2.0) event from
+// infra/events, turned into a POST /leads from the clinic's site with the
+// given content type and body.
+func HTTPEvent(t testing.TB, contentType, body string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(Root(t), "infra/events/apigw-v2-request-no-authorizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(b, &req); err != nil {
+		t.Fatal(err)
+	}
+	req.RouteKey, req.RawPath = "POST /leads", "/leads"
+	req.RequestContext.RouteKey = "POST /leads"
+	req.RequestContext.HTTP.Method, req.RequestContext.HTTP.Path = http.MethodPost, "/leads"
+	req.Headers["content-type"] = contentType
+	req.Headers["origin"] = ClinicSite
+	req.Headers["content-length"] = strconv.Itoa(len(body))
+	req.Body = body
+	return req
+}
+
+// ClinicSite is the origin of the clinic's website in tests.
+const ClinicSite = "https://www.example-clinic.com"

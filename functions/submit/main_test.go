@@ -58,7 +58,8 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	}
 
 	logs := fn.Logs()
-	if !strings.Contains(logs, `"outcome":"stored"`) || !strings.Contains(logs, `"outcome":"invalid"`) {
+	if !strings.Contains(logs, `"leadId":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f","status":201,"outcome":"stored"`) ||
+		!strings.Contains(logs, `"outcome":"invalid"`) {
 		t.Errorf("the function did not log its outcomes:\n%s", logs)
 	}
 	for _, p := range []string{"山田", "太郎", "81312345678", "1234-5678", "taro.yamada", "Neck pain", "Eve", "all@example.com"} {

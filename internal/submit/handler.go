@@ -72,28 +72,33 @@ func New(cfg config.Submit, store Store, log *slog.Logger, now func() time.Time)
 // HTTP response, and no response carries an internal error's text.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	log := h.log.With("requestId", requestID(ctx, req))
-	res, outcome := h.handle(ctx, log, req)
+	res, outcome, id := h.handle(ctx, log, req)
+	if id != "" {
+		log = log.With("leadId", id)
+	}
 	log.Info("submit", "status", res.StatusCode, "outcome", outcome)
 	return res, nil
 }
 
-func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, string) {
+// handle answers req and says what happened, for the log line: an outcome
+// and, once the request was read as a lead, its id.
+func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, string, string) {
 	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
 		res := jsonError(http.StatusMethodNotAllowed, "Only POST is accepted here.")
 		res.Headers["Allow"] = http.MethodPost
-		return res, "method"
+		return res, "method", ""
 	}
 	if origin := header(req.Headers, "origin"); origin != "" && !h.allowedOrigin(origin) {
-		return jsonError(http.StatusForbidden, "Requests from this site are not accepted."), "origin"
+		return jsonError(http.StatusForbidden, "Requests from this site are not accepted."), "origin", ""
 	}
 	form, ok := mediaType(header(req.Headers, "content-type"))
 	if !ok {
 		return jsonError(http.StatusUnsupportedMediaType,
-			"Send the form as application/json or application/x-www-form-urlencoded (UTF-8)."), "media-type"
+			"Send the form as application/json or application/x-www-form-urlencoded (UTF-8)."), "media-type", ""
 	}
 	body, ok := readBody(req)
 	if !ok {
-		return jsonError(http.StatusRequestEntityTooLarge, "The request is too large."), "too-large"
+		return jsonError(http.StatusRequestEntityTooLarge, "The request is too large."), "too-large", ""
 	}
 
 	decode := lead.DecodeJSON
@@ -102,7 +107,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 	}
 	sub, err := decode(body)
 	if err != nil {
-		return invalid(log, err), "invalid"
+		return invalid(log, err), "invalid", ""
 	}
 
 	now := h.now()
@@ -116,38 +121,37 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 		// Looks accepted, so the bot learns nothing; only its rate counter moves.
 		if charge != nil {
 			if err := h.store.Charge(ctx, *charge); errors.Is(err, ratelimit.ErrLimited) {
-				return tooMany(*charge, now), "trapped-limited"
+				return tooMany(*charge, now), "trapped-limited", ""
 			} else if err != nil {
 				log.Error("charge rate counter", "err", err)
-				return storeDown(), "store-error"
+				return storeDown(), "store-error", ""
 			}
 		}
-		id := strings.ToLower(sub.SubmissionID)
-		if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
-			id = newID()
+		fake := strings.ToLower(sub.SubmissionID)
+		if _, err := uuid.Parse(fake); err != nil || len(fake) != 36 {
+			fake = newID()
 		}
-		return h.accepted(id, http.StatusCreated, form, sub.Page), "trapped"
+		return h.accepted(fake, http.StatusCreated, form, sub.Page), "trapped", ""
 	}
 
 	r, err := lead.Normalize(sub, h.rules)
 	if err != nil {
-		return invalid(log, err), "invalid"
+		return invalid(log, err), "invalid", ""
 	}
 	id := r.SubmissionID
 	if id == "" {
 		id = newID()
 	}
-	log = log.With("leadId", id)
 	switch err := h.store.Save(ctx, lead.New(id, r, now, h.cfg.Retention), charge); {
 	case err == nil:
-		return h.accepted(id, http.StatusCreated, form, r.Page), "stored"
+		return h.accepted(id, http.StatusCreated, form, r.Page), "stored", id
 	case errors.Is(err, lead.ErrExists):
-		return h.accepted(id, http.StatusOK, form, r.Page), "replay"
+		return h.accepted(id, http.StatusOK, form, r.Page), "replay", id
 	case errors.Is(err, ratelimit.ErrLimited):
-		return tooMany(*charge, now), "limited"
+		return tooMany(*charge, now), "limited", id
 	default:
-		log.Error("save lead", "err", err)
-		return storeDown(), "store-error"
+		log.Error("save lead", "leadId", id, "err", err)
+		return storeDown(), "store-error", id
 	}
 }
 

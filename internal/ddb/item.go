@@ -17,6 +17,12 @@ const (
 	attrExpires = "expiresAt" // TTL, epoch seconds
 	attrHits    = "hits"      // rate counter
 
+	// When an email about a lead went out, and SES's id for it.
+	attrAlertedAt = "alertedAt"
+	attrAlertID   = "alertMessageId"
+	attrAckedAt   = "ackedAt"
+	attrAckID     = "ackMessageId"
+
 	// PendingIndex is the sparse GSI of leads nobody has contacted yet,
 	// oldest first.
 	PendingIndex = "pending-by-created"
@@ -54,6 +60,10 @@ type leadItem struct {
 	Page             string            `dynamodbav:"page,omitempty"`
 	UTM              map[string]string `dynamodbav:"utm,omitempty"`
 	ExpiresAt        int64             `dynamodbav:"expiresAt"`
+	AlertedAt        string            `dynamodbav:"alertedAt,omitempty"`
+	AlertMessageID   string            `dynamodbav:"alertMessageId,omitempty"`
+	AckedAt          string            `dynamodbav:"ackedAt,omitempty"`
+	AckMessageID     string            `dynamodbav:"ackMessageId,omitempty"`
 }
 
 func toItem(l lead.Lead) leadItem {
@@ -78,7 +88,24 @@ func toItem(l lead.Lead) leadItem {
 	if l.Status == lead.StatusNew {
 		it.Pending = pendingValue
 	}
+	if d := l.Alert; d != nil {
+		it.AlertedAt, it.AlertMessageID = d.At.UTC().Format(timeLayout), d.MessageID
+	}
+	if d := l.Ack; d != nil {
+		it.AckedAt, it.AckMessageID = d.At.UTC().Format(timeLayout), d.MessageID
+	}
 	return it
+}
+
+func delivery(id, at, messageID string) (*lead.Delivery, error) {
+	if at == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(timeLayout, at)
+	if err != nil {
+		return nil, fmt.Errorf("lead %s: delivery time: %w", id, err)
+	}
+	return &lead.Delivery{At: t, MessageID: messageID}, nil
 }
 
 func (it leadItem) lead() (lead.Lead, error) {
@@ -90,7 +117,17 @@ func (it leadItem) lead() (lead.Lead, error) {
 	if err != nil {
 		return lead.Lead{}, fmt.Errorf("lead %s: consentAt: %w", it.ID, err)
 	}
+	alert, err := delivery(it.ID, it.AlertedAt, it.AlertMessageID)
+	if err != nil {
+		return lead.Lead{}, err
+	}
+	ack, err := delivery(it.ID, it.AckedAt, it.AckMessageID)
+	if err != nil {
+		return lead.Lead{}, err
+	}
 	return lead.Lead{
+		Alert:            alert,
+		Ack:              ack,
 		ID:               it.ID,
 		Status:           lead.Status(it.Status),
 		CreatedAt:        created,

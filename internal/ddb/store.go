@@ -144,6 +144,47 @@ func number(n int64) *types.AttributeValueMemberN {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }
 
+// MarkAlerted records that the clinic's alert about lead id went out. It
+// never overwrites an earlier record (lead.ErrAlreadySent), and never
+// creates a lead that is gone (lead.ErrNotFound).
+func (s *Store) MarkAlerted(ctx context.Context, id string, d lead.Delivery) error {
+	return s.markSent(ctx, id, attrAlertedAt, attrAlertID, d)
+}
+
+// MarkAcknowledged records that the visitor's acknowledgement went out, as
+// MarkAlerted does for the alert.
+func (s *Store) MarkAcknowledged(ctx context.Context, id string, d lead.Delivery) error {
+	return s.markSent(ctx, id, attrAckedAt, attrAckID, d)
+}
+
+func (s *Store) markSent(ctx context.Context, id, atAttr, idAttr string, d lead.Delivery) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: leadKey(id)}},
+		UpdateExpression:    aws.String("SET #at = :at, #id = :id"),
+		ConditionExpression: aws.String("attribute_exists(#pk) AND attribute_not_exists(#at)"),
+		ExpressionAttributeNames: map[string]string{
+			"#pk": attrPK, "#at": atAttr, "#id": idAttr,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":at": &types.AttributeValueMemberS{Value: d.At.UTC().Format(timeLayout)},
+			":id": &types.AttributeValueMemberS{Value: d.MessageID},
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		if failed.Item == nil {
+			return lead.ErrNotFound
+		}
+		return lead.ErrAlreadySent
+	}
+	if err != nil {
+		return fmt.Errorf("record %s of lead %s: %w", atAttr, id, err)
+	}
+	return nil
+}
+
 // Get returns the lead with id, or lead.ErrNotFound if there is none or its
 // retention has ended (TTL deletion can lag by days).
 func (s *Store) Get(ctx context.Context, id string, now time.Time) (lead.Lead, error) {

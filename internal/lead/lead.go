@@ -4,6 +4,7 @@ package lead
 
 import (
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -40,6 +41,8 @@ var (
 	ErrExists = errors.New("lead already exists")
 	// ErrNotFound: no such lead, or it has passed its retention time.
 	ErrNotFound = errors.New("lead not found")
+	// ErrAlreadySent: the email was already recorded as sent.
+	ErrAlreadySent = errors.New("email already recorded as sent")
 )
 
 // Lead is one appointment request as the clinic keeps it.
@@ -57,6 +60,33 @@ type Lead struct {
 	Source           Source
 	// ExpiresAt is when retention ends and the store may delete the lead.
 	ExpiresAt time.Time
+	// Alert is the clinic's email about the lead, once it went out.
+	Alert *Delivery
+	// Ack is the acknowledgement to the visitor, once it went out.
+	Ack *Delivery
+}
+
+// Delivery records an email that went out.
+type Delivery struct {
+	At        time.Time
+	MessageID string
+}
+
+// maxFirstName bounds the first name put in subjects and greetings.
+const maxFirstName = 40
+
+// FirstName is the first word of the name, as the subject of an alert and
+// the greeting of an acknowledgement use it.
+func (l Lead) FirstName() string {
+	f := strings.Fields(l.Name)
+	if len(f) == 0 {
+		return ""
+	}
+	r := []rune(f[0])
+	if len(r) > maxFirstName {
+		r = r[:maxFirstName]
+	}
+	return string(r)
 }
 
 // Consent records that the visitor agreed to be contacted, and to which text.

@@ -64,6 +64,35 @@ func (s *Store) Charge(_ context.Context, c ratelimit.Charge) error {
 	return nil
 }
 
+// MarkAlerted records the alert of lead id, once.
+func (s *Store) MarkAlerted(_ context.Context, id string, d lead.Delivery) error {
+	return s.mark(id, d, func(l *lead.Lead) **lead.Delivery { return &l.Alert })
+}
+
+// MarkAcknowledged records the acknowledgement of lead id, once.
+func (s *Store) MarkAcknowledged(_ context.Context, id string, d lead.Delivery) error {
+	return s.mark(id, d, func(l *lead.Lead) **lead.Delivery { return &l.Ack })
+}
+
+func (s *Store) mark(id string, d lead.Delivery, field func(*lead.Lead) **lead.Delivery) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	l, ok := s.leads[id]
+	if !ok {
+		return lead.ErrNotFound
+	}
+	f := field(&l)
+	if *f != nil {
+		return lead.ErrAlreadySent
+	}
+	*f = &d
+	s.leads[id] = l
+	return nil
+}
+
 // Get returns the lead with id unless it is missing or expired at now.
 func (s *Store) Get(_ context.Context, id string, now time.Time) (lead.Lead, error) {
 	s.mu.Lock()

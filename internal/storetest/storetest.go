@@ -22,6 +22,8 @@ type Store interface {
 	Charge(ctx context.Context, c ratelimit.Charge) error
 	Get(ctx context.Context, id string, now time.Time) (lead.Lead, error)
 	Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error]
+	MarkAlerted(ctx context.Context, id string, d lead.Delivery) error
+	MarkAcknowledged(ctx context.Context, id string, d lead.Delivery) error
 }
 
 // t0 is whole seconds: stores keep times to the microsecond or second.
@@ -113,6 +115,35 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		cutoff := t0.Add(-time.Hour) // exactly an hour old is not before it
 		if diff := cmp.Diff(ids(t, s.Pending(ctx, cutoff, t0)), want); diff != "" {
 			t.Errorf("pending (-got +want):\n%s", diff)
+		}
+	})
+
+	t.Run("an email is recorded as sent once", func(t *testing.T) {
+		s := open(t)
+		l := Lead(t0)
+		if err := s.Save(ctx, l, nil); err != nil {
+			t.Fatal(err)
+		}
+		alert := lead.Delivery{At: t0.Add(time.Second), MessageID: "msg-1"}
+		if err := s.MarkAlerted(ctx, l.ID, alert); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkAlerted(ctx, l.ID, lead.Delivery{At: t0.Add(time.Minute), MessageID: "msg-2"}); !errors.Is(err, lead.ErrAlreadySent) {
+			t.Errorf("second alert: got %v, want lead.ErrAlreadySent", err)
+		}
+		ack := lead.Delivery{At: t0.Add(2 * time.Second), MessageID: "msg-3"}
+		if err := s.MarkAcknowledged(ctx, l.ID, ack); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Get(ctx, l.ID, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]*lead.Delivery{got.Alert, got.Ack}, []*lead.Delivery{&alert, &ack}); diff != "" {
+			t.Errorf("deliveries (-got +want):\n%s", diff)
+		}
+		if err := s.MarkAlerted(ctx, uuid.NewString(), alert); !errors.Is(err, lead.ErrNotFound) {
+			t.Errorf("unknown lead: got %v, want lead.ErrNotFound", err)
 		}
 	})
 

@@ -1,0 +1,147 @@
+// Package emails renders what the functions send: the clinic's alert about a
+// new lead and the visitor's acknowledgement. Every lead value is escaped in
+// HTML, and no visitor text can reach a subject as a line break.
+package emails
+
+import (
+	"bytes"
+	"embed"
+	htmltemplate "html/template"
+	"regexp"
+	"strings"
+	texttemplate "text/template"
+	"time"
+	"unicode"
+
+	"github.com/openclinic/leadhandler/internal/lead"
+)
+
+// Content is one rendered email.
+type Content struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Clinic is how the emails present the clinic.
+type Clinic struct {
+	Name     string
+	Phone    string // shown to visitors, or empty
+	TimeZone *time.Location
+}
+
+// StaffLink is the signed link to a lead's staff page.
+type StaffLink struct {
+	URL     string
+	Expires time.Time
+}
+
+//go:embed templates
+var files embed.FS
+
+var (
+	textTemplates = texttemplate.Must(texttemplate.New("").ParseFS(files, "templates/*.txt"))
+	htmlTemplates = htmltemplate.Must(htmltemplate.New("").ParseFS(files, "templates/*.html"))
+)
+
+// alertView is what the alert templates see.
+type alertView struct {
+	Clinic    Clinic
+	Lead      lead.Lead
+	FirstName string
+	Method    string // "a phone call"
+	When      string // "in the morning"
+	Received  string // in the clinic's time zone
+	Tel       htmltemplate.URL
+	Minimal   bool
+	Link      StaffLink
+	LinkUntil string
+}
+
+var methodWords = map[lead.ContactMethod]string{
+	lead.ByPhone: "a phone call", lead.ByText: "a text message", lead.ByEmail: "an email",
+}
+
+var timeWords = map[lead.TimeSlot]string{
+	lead.Morning: "in the morning", lead.Afternoon: "in the afternoon",
+	lead.Evening: "in the evening", lead.AnyTime: "at any time",
+}
+
+// e164 is what a stored phone number looks like; only such a number goes
+// into a tel: link.
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{5,14}$`)
+
+const timeLayout = "Mon 2 Jan 2006, 3:04 PM MST"
+
+// Alert renders the clinic's email about l. With minimal, the reason for
+// the visit stays out of it (it is on the staff page).
+func Alert(l lead.Lead, c Clinic, link StaffLink, minimal bool) (Content, error) {
+	v := alertView{
+		Clinic:    c,
+		Lead:      l,
+		FirstName: l.FirstName(),
+		Method:    methodWords[l.PreferredContact],
+		When:      timeWords[l.PreferredTime],
+		Received:  l.CreatedAt.In(c.TimeZone).Format(timeLayout),
+		Minimal:   minimal,
+		Link:      link,
+		LinkUntil: link.Expires.In(c.TimeZone).Format(timeLayout),
+	}
+	if e164.MatchString(l.Phone) {
+		v.Tel = htmltemplate.URL("tel:" + l.Phone)
+	}
+	subject := "Appointment request: " + v.FirstName + " prefers " + v.Method
+	return render("alert", subject, v)
+}
+
+// ackView is what the acknowledgement templates see: never the visitor's
+// own text beyond a plain first name, so the form cannot relay spam.
+type ackView struct {
+	Clinic   Clinic
+	Greeting string
+}
+
+// Ack renders the acknowledgement to the visitor of l.
+func Ack(l lead.Lead, c Clinic) (Content, error) {
+	v := ackView{Clinic: c, Greeting: "Hello,"}
+	if n := l.FirstName(); plainName(n) {
+		v.Greeting = "Hello " + n + ","
+	}
+	return render("ack", "We received your request - "+c.Name, v)
+}
+
+// plainName accepts letters, combining marks, hyphens and apostrophes: a
+// first name, never a link or an address.
+func plainName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Mc, r) && r != '-' && r != '\'' && r != '’' {
+			return false
+		}
+	}
+	return true
+}
+
+func render(name, subject string, v any) (Content, error) {
+	var text, html bytes.Buffer
+	if err := textTemplates.ExecuteTemplate(&text, name+".txt", v); err != nil {
+		return Content{}, err
+	}
+	if err := htmlTemplates.ExecuteTemplate(&html, name+".html", v); err != nil {
+		return Content{}, err
+	}
+	return Content{Subject: oneLine(subject), Text: text.String(), HTML: html.String()}, nil
+}
+
+// oneLine drops anything that could end a header line. Stored names hold
+// none; this holds even if a future field does.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == '\u0085' {
+			return -1
+		}
+		return r
+	}, s)
+}

@@ -6,6 +6,8 @@ SHELL := /bin/bash
 
 GO      ?= go
 PYTHON  ?= python3
+NPM     ?= npm
+SESLOCAL := infra/ses-local
 VENV    := .venv
 TOOLBIN := $(CURDIR)/.tools/bin
 
@@ -21,12 +23,12 @@ ARTIFACTS_DIR ?= .build
 
 FUZZTIME ?= 60s
 
-.PHONY: help test tools lint fuzz clean check-go check-python build-SubmitFunction
+.PHONY: help test tools lint fuzz clean check-go check-python check-node build-SubmitFunction build-NotifyFunction
 
 help:
 	@echo "make test    run every test and check (installs its tools into .venv and .tools)"
 	@echo "make fuzz    fuzz the request decoder for FUZZTIME (default $(FUZZTIME))"
-	@echo "make build-SubmitFunction ARTIFACTS_DIR=dir   build a Lambda bootstrap (as sam build does)"
+	@echo "make build-<Function> ARTIFACTS_DIR=dir   build a Lambda bootstrap as sam build does (SubmitFunction, NotifyFunction)"
 	@echo "make clean   remove build output and bootstrapped tools"
 
 check-go:
@@ -35,6 +37,9 @@ check-go:
 check-python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: Python 3 (with its venv module) is required and was not found on PATH as $(PYTHON)" >&2; exit 1; }
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "error: $(PYTHON) lacks the venv/ensurepip modules (on Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }
+
+check-node:
+	@command -v node >/dev/null 2>&1 && command -v $(NPM) >/dev/null 2>&1 || { echo "error: Node.js 18 or newer with npm is required (it runs the SES emulator in tests) and was not found on PATH" >&2; exit 1; }
 
 # Python tools, pinned in infra/requirements-dev.txt.
 $(VENV)/.installed: infra/requirements-dev.txt | check-python
@@ -46,7 +51,12 @@ $(TOOLBIN)/aws-lambda-rie: Makefile | check-go
 	GOBIN=$(TOOLBIN) $(GO) install $(RIE_MODULE)/cmd/aws-lambda-rie@$(RIE_VERSION)
 	touch $@
 
-tools: $(VENV)/.installed $(TOOLBIN)/aws-lambda-rie
+# The SES v2 emulator, pinned by infra/ses-local/package-lock.json.
+$(SESLOCAL)/node_modules/.installed: $(SESLOCAL)/package.json $(SESLOCAL)/package-lock.json | check-node
+	$(NPM) ci --prefix $(SESLOCAL) --no-audit --no-fund --silent
+	touch $@
+
+tools: $(VENV)/.installed $(TOOLBIN)/aws-lambda-rie $(SESLOCAL)/node_modules/.installed
 
 lint: tools
 	@unformatted=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
@@ -56,6 +66,7 @@ lint: tools
 
 test: check-go lint
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server RIE=$(TOOLBIN)/aws-lambda-rie \
+	  SES_LOCAL=$(CURDIR)/$(SESLOCAL)/node_modules/aws-ses-v2-local/dist/cli.js \
 	  $(GO) test -count=1 ./...
 
 fuzz: check-go
@@ -64,5 +75,8 @@ fuzz: check-go
 build-SubmitFunction: check-go
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/submit
 
+build-NotifyFunction: check-go
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/notify
+
 clean:
-	rm -rf .build .aws-sam $(VENV) .tools
+	rm -rf .build .aws-sam $(VENV) .tools $(SESLOCAL)/node_modules

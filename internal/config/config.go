@@ -6,7 +6,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/mail"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -162,4 +164,113 @@ func (e *env) origins(name string) []string {
 		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
 	}
 	return out
+}
+
+// Notify is the notify function's configuration.
+type Notify struct {
+	// Table is LEADS_TABLE.
+	Table string
+	// ClinicName is CLINIC_NAME: the display name of every email.
+	ClinicName string
+	// ClinicEmails is CLINIC_EMAIL: where alerts go, comma-separated.
+	ClinicEmails []string
+	// SenderEmail is SENDER_EMAIL: the SES-verified address emails come from.
+	SenderEmail string
+	// ClinicPhone is CLINIC_PHONE: the number visitors are given, optional.
+	ClinicPhone string
+	// TimeZone is TIME_ZONE: the clinic's IANA zone, for times in emails.
+	TimeZone *time.Location
+	// PublicBaseURL is PUBLIC_BASE_URL: where staff links point, without a
+	// trailing slash.
+	PublicBaseURL string
+	// LinkTTL is LINK_TTL: how long a staff link works, 14 days by default.
+	LinkTTL time.Duration
+	// MinimalDetail is EMAIL_DETAIL=minimal: the reason for the visit stays
+	// out of emails. "full" (the default) includes it.
+	MinimalDetail bool
+	// Ack is ACK_EMAIL=true: visitors who gave an email get an
+	// acknowledgement. Off by default.
+	Ack bool
+}
+
+// LoadNotify reads the notify function's configuration through getenv. The
+// link secret is read separately (link.LoadSecret): it may need AWS.
+func LoadNotify(getenv func(string) string) (Notify, error) {
+	e := env{getenv: getenv}
+	c := Notify{
+		Table:         e.required("LEADS_TABLE"),
+		ClinicName:    e.singleLine("CLINIC_NAME", e.required("CLINIC_NAME")),
+		ClinicEmails:  e.addresses("CLINIC_EMAIL"),
+		SenderEmail:   e.address("SENDER_EMAIL"),
+		ClinicPhone:   e.singleLine("CLINIC_PHONE", e.text("CLINIC_PHONE", "")),
+		TimeZone:      e.location("TIME_ZONE"),
+		PublicBaseURL: strings.TrimSuffix(e.webURL("PUBLIC_BASE_URL"), "/"),
+		LinkTTL:       e.duration("LINK_TTL", 14*24*time.Hour),
+		MinimalDetail: e.choice("EMAIL_DETAIL", "full", "full", "minimal") == "minimal",
+		Ack:           e.choice("ACK_EMAIL", "false", "true", "false") == "true",
+	}
+	if c.PublicBaseURL == "" {
+		e.fail("PUBLIC_BASE_URL", "is required")
+	}
+	if c.LinkTTL <= 0 {
+		e.fail("LINK_TTL", "must be positive")
+	}
+	return c, e.err()
+}
+
+func (e *env) singleLine(name, v string) string {
+	if strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		e.fail(name, "must be one line of text")
+	}
+	return v
+}
+
+func (e *env) choice(name, def string, allowed ...string) string {
+	v := strings.ToLower(e.text(name, def))
+	if !slices.Contains(allowed, v) {
+		e.fail(name, fmt.Sprintf("want one of %s, got %q", strings.Join(allowed, ", "), v))
+	}
+	return v
+}
+
+func (e *env) location(name string) *time.Location {
+	v := e.required(name)
+	if v == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(v)
+	if err != nil {
+		e.fail(name, fmt.Sprintf("want an IANA time zone such as America/New_York, got %q", v))
+		return time.UTC
+	}
+	return loc
+}
+
+// address reads one plain email address (no display name).
+func (e *env) address(name string) string {
+	v := e.required(name)
+	if v != "" && !plainAddress(v) {
+		e.fail(name, fmt.Sprintf("want a plain address such as frontdesk@example-clinic.com, got %q", v))
+	}
+	return v
+}
+
+func (e *env) addresses(name string) []string {
+	var out []string
+	for _, a := range strings.Split(e.required(name), ",") {
+		if a = strings.TrimSpace(a); a == "" {
+			continue
+		}
+		if !plainAddress(a) {
+			e.fail(name, fmt.Sprintf("want plain addresses such as frontdesk@example-clinic.com, got %q", a))
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func plainAddress(v string) bool {
+	a, err := mail.ParseAddress(v)
+	return err == nil && a.Name == "" && a.Address == v
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 )
 
@@ -67,6 +68,12 @@ func (s *Signer) Verify(token, purpose, leadID string, now time.Time) (time.Time
 		return expires, ErrExpired
 	}
 	return expires, nil
+}
+
+// StaffURL is the staff page of lead id under base (PUBLIC_BASE_URL, no
+// trailing slash), carrying its token.
+func StaffURL(base, id, token string) string {
+	return base + "/leads/" + url.PathEscape(id) + "?t=" + url.QueryEscape(token)
 }
 
 func (s *Signer) mac(purpose, leadID string, exp []byte) []byte {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/smithy-go"
 )
 
 // API is the part of the SES v2 client the sender uses.
@@ -59,10 +60,31 @@ func (s *Sender) Send(ctx context.Context, m Message) (string, error) {
 		}},
 	})
 	if err != nil {
-		return "", fmt.Errorf("send email: %w", err)
+		return "", &SendError{err: err}
 	}
 	return aws.ToString(out.MessageId), nil
 }
+
+// SendError is a failed send. Its text is SES's error code, never SES's
+// message: messages name addresses ("... not verified: pat@example.com"),
+// and addresses must not reach a log line.
+type SendError struct {
+	err error
+}
+
+func (e *SendError) Error() string {
+	var api smithy.APIError
+	if errors.As(e.err, &api) {
+		return "send email: SES refused: " + api.ErrorCode()
+	}
+	var op *smithy.OperationError
+	if errors.As(e.err, &op) {
+		return "send email: SES unreachable or failing: " + op.Err.Error()
+	}
+	return "send email: failed"
+}
+
+func (e *SendError) Unwrap() error { return e.err }
 
 func check(m Message) error {
 	if len(m.To) == 0 {

@@ -1,0 +1,182 @@
+// Package notify turns each new lead on the table's stream into an email to
+// the clinic (and, if enabled, an acknowledgement to the visitor), and
+// records that it went out, so a redelivered record sends nothing twice.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/openclinic/leadhandler/internal/config"
+	"github.com/openclinic/leadhandler/internal/ddb"
+	"github.com/openclinic/leadhandler/internal/emails"
+	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/sesmail"
+)
+
+// Store is what the handler needs of the lead store.
+type Store interface {
+	Get(ctx context.Context, id string, now time.Time) (lead.Lead, error)
+	MarkAlerted(ctx context.Context, id string, d lead.Delivery) error
+	MarkAcknowledged(ctx context.Context, id string, d lead.Delivery) error
+}
+
+// Sender sends one email and returns its message id.
+type Sender interface {
+	Send(ctx context.Context, m sesmail.Message) (string, error)
+}
+
+// concurrency bounds the records handled at once: a batch goes out in
+// about the time of its slowest few sends, well inside SES's send rate.
+const concurrency = 4
+
+// Handler handles stream batches.
+type Handler struct {
+	cfg    config.Notify
+	store  Store
+	sender Sender
+	signer *link.Signer
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New returns a handler.
+func New(cfg config.Notify, store Store, sender Sender, signer *link.Signer, log *slog.Logger, now func() time.Time) *Handler {
+	return &Handler{cfg: cfg, store: store, sender: sender, signer: signer, log: log, now: now}
+}
+
+// Handle handles one batch. A record that fails is reported in
+// BatchItemFailures and the rest still go out; Lambda then redelivers from
+// the first failure, and records already sent are skipped.
+func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	failed := make([]bool, len(e.Records))
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for i, r := range e.Records {
+		if r.EventName != string(events.DynamoDBOperationTypeInsert) || !ddb.IsLead(r.Change.NewImage) {
+			continue // defence in depth: the event source's filter passes only new leads
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := h.record(ctx, r); err != nil {
+				h.log.Error("record failed", "eventId", r.EventID, "err", err)
+				failed[i] = true
+			}
+		}()
+	}
+	wg.Wait()
+	var res events.DynamoDBEventResponse
+	for i, f := range failed {
+		if f {
+			res.BatchItemFailures = append(res.BatchItemFailures,
+				events.DynamoDBBatchItemFailure{ItemIdentifier: e.Records[i].Change.SequenceNumber})
+		}
+	}
+	return res, nil
+}
+
+func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) error {
+	l, err := ddb.LeadFromStream(r.Change.NewImage)
+	if err != nil {
+		return err
+	}
+	log := h.log.With("leadId", l.ID)
+	// The stream image is as the lead was inserted; the store says whether
+	// its emails already went out (a redelivered batch).
+	now := h.now()
+	cur, err := h.store.Get(ctx, l.ID, now)
+	if errors.Is(err, lead.ErrNotFound) {
+		log.Warn("lead gone before its alert")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if cur.Alert == nil {
+		if err := h.alert(ctx, log, cur, now); err != nil {
+			return err
+		}
+	}
+	if h.cfg.Ack && cur.Email != "" && cur.Ack == nil {
+		if err := h.ack(ctx, log, cur, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *Handler) alert(ctx context.Context, log *slog.Logger, l lead.Lead, now time.Time) error {
+	expires := now.Add(h.cfg.LinkTTL)
+	staff := emails.StaffLink{
+		URL:     link.StaffURL(h.cfg.PublicBaseURL, l.ID, h.signer.Sign(link.PurposeStaff, l.ID, expires)),
+		Expires: expires,
+	}
+	c, err := emails.Alert(l, h.clinic(), staff, h.cfg.MinimalDetail)
+	if err != nil {
+		return fmt.Errorf("render alert: %w", err)
+	}
+	m := h.message(h.cfg.ClinicEmails, c)
+	if l.Email != "" {
+		m.ReplyTo = []string{l.Email}
+	}
+	id, err := h.sender.Send(ctx, m)
+	if err != nil {
+		return fmt.Errorf("alert: %w", err)
+	}
+	return h.recorded(log, "alert sent", id, h.store.MarkAlerted(ctx, l.ID, lead.Delivery{At: now, MessageID: id}))
+}
+
+func (h *Handler) ack(ctx context.Context, log *slog.Logger, l lead.Lead, now time.Time) error {
+	c, err := emails.Ack(l, h.clinic())
+	if err != nil {
+		return fmt.Errorf("render acknowledgement: %w", err)
+	}
+	m := h.message([]string{l.Email}, c)
+	m.ReplyTo = h.cfg.ClinicEmails[:1] // a visitor's reply reaches the front desk
+	id, err := h.sender.Send(ctx, m)
+	if err != nil {
+		return fmt.Errorf("acknowledgement: %w", err)
+	}
+	return h.recorded(log, "acknowledgement sent", id, h.store.MarkAcknowledged(ctx, l.ID, lead.Delivery{At: now, MessageID: id}))
+}
+
+// recorded logs a sent email and what became of recording it.
+func (h *Handler) recorded(log *slog.Logger, msg, messageID string, err error) error {
+	switch {
+	case err == nil:
+		log.Info(msg, "messageId", messageID)
+		return nil
+	case errors.Is(err, lead.ErrAlreadySent):
+		// Another delivery of the same record won the race: sent twice, once recorded.
+		log.Warn(msg+" twice", "messageId", messageID)
+		return nil
+	default:
+		// The email went out; failing the record would send it again.
+		log.Error(msg+" but not recorded", "messageId", messageID, "err", err)
+		return nil
+	}
+}
+
+func (h *Handler) clinic() emails.Clinic {
+	return emails.Clinic{Name: h.cfg.ClinicName, Phone: h.cfg.ClinicPhone, TimeZone: h.cfg.TimeZone}
+}
+
+func (h *Handler) message(to []string, c emails.Content) sesmail.Message {
+	return sesmail.Message{
+		From:    mail.Address{Name: h.cfg.ClinicName, Address: h.cfg.SenderEmail},
+		To:      to,
+		Subject: c.Subject,
+		Text:    c.Text,
+		HTML:    c.HTML,
+	}
+}

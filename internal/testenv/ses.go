@@ -1,0 +1,96 @@
+package testenv
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// SESLocal starts the SES v2 emulator aws-ses-v2-local (pinned in
+// infra/ses-local, installed by `make test`) for the test and returns its
+// endpoint. Unlike moto it keeps both parts of a message and its Reply-To.
+func SESLocal(t testing.TB) string {
+	t.Helper()
+	cli := Tool(t, "SES_LOCAL", "infra/ses-local/node_modules/aws-ses-v2-local/dist/cli.js")
+	port := FreePort(t)
+	out := &syncBuffer{}
+	cmd := exec.Command("node", cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port))
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start aws-ses-v2-local (is Node.js installed?): %v", err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+	})
+	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res, err := http.Get(endpoint + "/health-check")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return endpoint
+			}
+		}
+		select {
+		case <-done:
+			t.Fatalf("aws-ses-v2-local exited: %s", out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("aws-ses-v2-local did not answer on %s within 20s: %s", endpoint, out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Email is a message as aws-ses-v2-local recorded it.
+type Email struct {
+	MessageID   string   `json:"messageId"`
+	From        string   `json:"from"`
+	ReplyTo     []string `json:"replyTo"`
+	Destination struct {
+		To  []string `json:"to"`
+		Cc  []string `json:"cc"`
+		Bcc []string `json:"bcc"`
+	} `json:"destination"`
+	Subject string `json:"subject"`
+	Body    struct {
+		HTML string `json:"html"`
+		Text string `json:"text"`
+	} `json:"body"`
+}
+
+// SentEmails reads back every message the emulator at endpoint received.
+func SentEmails(t testing.TB, endpoint string) []Email {
+	t.Helper()
+	res, err := http.Get(endpoint + "/store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var store struct {
+		Emails []Email `json:"emails"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&store); err != nil {
+		t.Fatalf("read the SES emulator's store: %v", err)
+	}
+	return store.Emails
+}
+
+// ClearEmails empties the emulator's store.
+func ClearEmails(t testing.TB, endpoint string) {
+	t.Helper()
+	res, err := http.Post(endpoint+"/clear-store", "application/json", bytes.NewReader(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+}

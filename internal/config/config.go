@@ -120,6 +120,7 @@ func (e *env) duration(name string, def time.Duration) time.Duration {
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
 		e.fail(name, fmt.Sprintf("want a duration such as 2s or 24h, got %q", v))
+		return def
 	}
 	return d
 }

@@ -98,3 +98,51 @@ func TestSaltRequiredOnlyWhenLimiting(t *testing.T) {
 		t.Errorf("limit disabled: %v", err)
 	}
 }
+
+func TestLoadNotify(t *testing.T) {
+	got, err := LoadNotify(getenv(map[string]string{
+		"LEADS_TABLE":     "leads",
+		"CLINIC_NAME":     "Relief Physical Therapy",
+		"CLINIC_EMAIL":    "frontdesk@example-clinic.com, dr.lee@example-clinic.com",
+		"SENDER_EMAIL":    "alerts@example-clinic.com",
+		"TIME_ZONE":       "America/Chicago",
+		"PUBLIC_BASE_URL": "https://api.example-clinic.com/",
+		"EMAIL_DETAIL":    "MINIMAL",
+		"ACK_EMAIL":       "true",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chicago, _ := time.LoadLocation("America/Chicago")
+	want := Notify{
+		Table: "leads", ClinicName: "Relief Physical Therapy",
+		ClinicEmails: []string{"frontdesk@example-clinic.com", "dr.lee@example-clinic.com"},
+		SenderEmail:  "alerts@example-clinic.com", TimeZone: chicago,
+		PublicBaseURL: "https://api.example-clinic.com", LinkTTL: 14 * 24 * time.Hour,
+		MinimalDetail: true, Ack: true,
+	}
+	if diff := cmp.Diff(got, want, cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() })); diff != "" {
+		t.Errorf("(-got +want):\n%s", diff)
+	}
+}
+
+func TestLoadNotifyNamesEveryBadVariable(t *testing.T) {
+	_, err := LoadNotify(getenv(map[string]string{
+		"CLINIC_NAME":     "Clinic\nBcc: x@example.com",
+		"CLINIC_EMAIL":    "Front Desk <fd@example-clinic.com>",
+		"SENDER_EMAIL":    "nope",
+		"TIME_ZONE":       "Mars/Olympus",
+		"PUBLIC_BASE_URL": "api.example-clinic.com",
+		"LINK_TTL":        "forever",
+		"EMAIL_DETAIL":    "some",
+		"ACK_EMAIL":       "yes",
+	}))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, name := range []string{"LEADS_TABLE", "CLINIC_NAME", "CLINIC_EMAIL", "SENDER_EMAIL", "TIME_ZONE", "PUBLIC_BASE_URL", "LINK_TTL", "EMAIL_DETAIL", "ACK_EMAIL"} {
+		if !strings.Contains(err.Error(), name+":") {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}

@@ -74,7 +74,7 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	if err != nil || got.Alert == nil || got.Alert.MessageID != sent[0].MessageID {
 		t.Errorf("alert recorded as %+v (%v), want message %s", got.Alert, err, sent[0].MessageID)
 	}
-	logs := fn.Logs()
+	logs := fn.Stop()
 	if !strings.Contains(logs, `"msg":"alert sent"`) {
 		t.Errorf("no alert log line:\n%s", logs)
 	}
@@ -92,9 +92,10 @@ func TestColdStartNamesMissingVariables(t *testing.T) {
 	if status, body := testenv.InvokeRaw(t, fn, []byte(`{"Records":[]}`)); status == 200 {
 		t.Errorf("a misconfigured function answered: %s", body)
 	}
+	logs := fn.Stop()
 	for _, name := range []string{"CLINIC_NAME", "CLINIC_EMAIL", "SENDER_EMAIL", "TIME_ZONE", "PUBLIC_BASE_URL"} {
-		if !strings.Contains(fn.Logs(), name) {
-			t.Errorf("cold start error does not name %s:\n%s", name, fn.Logs())
+		if !strings.Contains(logs, name) {
+			t.Errorf("cold start error does not name %s:\n%s", name, logs)
 		}
 	}
 }

@@ -57,7 +57,7 @@ func TestBootstrapUnderRIE(t *testing.T) {
 		t.Errorf("stored lead names %q, want only the valid one", names)
 	}
 
-	logs := fn.Logs()
+	logs := fn.Stop()
 	if !strings.Contains(logs, `"leadId":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f","status":201,"outcome":"stored"`) ||
 		!strings.Contains(logs, `"outcome":"invalid"`) {
 		t.Errorf("the function did not log its outcomes:\n%s", logs)
@@ -78,7 +78,7 @@ func TestColdStartNamesMissingVariables(t *testing.T) {
 	if status, body := testenv.InvokeRaw(t, fn, []byte(`{}`)); status == 200 {
 		t.Errorf("a misconfigured function answered: %s", body)
 	}
-	logs := fn.Logs()
+	logs := fn.Stop()
 	for _, name := range []string{"LEADS_TABLE", "ALLOWED_ORIGINS", "RATE_LIMIT"} {
 		if !strings.Contains(logs, name) {
 			t.Errorf("cold start error does not name %s:\n%s", name, logs)

@@ -36,11 +36,19 @@ type Lambda struct {
 	logs *syncBuffer
 	// mu serialises invokes: the emulator crashes on concurrent ones
 	// (aws-lambda-runtime-interface-emulator issue 97).
-	mu sync.Mutex
+	mu   sync.Mutex
+	stop func()
 }
 
-// Logs is everything the emulator and the function printed so far.
+// Logs is everything the emulator and the function printed so far; output
+// can lag an invoke's response, so check logs after Stop.
 func (l *Lambda) Logs() string { return l.logs.String() }
+
+// Stop ends the emulator and its function and returns all they printed.
+func (l *Lambda) Stop() string {
+	l.stop()
+	return l.logs.String()
+}
 
 // RIE runs bootstrap under the Lambda Runtime Interface Emulator with env
 // added to this process's environment, until the test ends. Both of its
@@ -66,7 +74,7 @@ func RIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		// SIGTERM lets the emulator take its bootstrap down with it.
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -76,7 +84,8 @@ func RIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
 			<-done
 		}
 	})
-	l := &Lambda{URL: "http://127.0.0.1:" + strconv.Itoa(invoke) + "/2015-03-31/functions/function/invocations", logs: logs}
+	t.Cleanup(stop)
+	l := &Lambda{URL: "http://127.0.0.1:" + strconv.Itoa(invoke) + "/2015-03-31/functions/function/invocations", logs: logs, stop: stop}
 	// The emulator starts the bootstrap on the first invoke; wait until it listens.
 	deadline := time.Now().Add(20 * time.Second)
 	for {

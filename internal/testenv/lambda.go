@@ -9,9 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // Bootstrap builds the function in pkg (a path under the repository, such
@@ -58,52 +56,20 @@ func RIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
 	t.Helper()
 	bin := Tool(t, "RIE", ".tools/bin/aws-lambda-rie")
 	invoke, runtimeAPI := FreePort(t), FreePort(t)
-	logs := &syncBuffer{}
 	cmd := exec.Command(bin,
 		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(invoke),
 		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(runtimeAPI),
 		bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
-	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.Env = os.Environ()
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the emulator: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	stop := sync.OnceFunc(func() {
-		// SIGTERM lets the emulator take its bootstrap down with it.
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	t.Cleanup(stop)
-	l := &Lambda{URL: "http://127.0.0.1:" + strconv.Itoa(invoke) + "/2015-03-31/functions/function/invocations", logs: logs, stop: stop}
-	// The emulator starts the bootstrap on the first invoke; wait until it listens.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		res, err := http.Get("http://127.0.0.1:" + strconv.Itoa(invoke) + "/")
-		if err == nil {
-			res.Body.Close()
-			return l
-		}
-		select {
-		case <-done:
-			t.Fatalf("the emulator exited: %s", logs)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the emulator did not listen within 20s: %s", logs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	// The emulator starts the bootstrap on the first invoke; SIGTERM lets it
+	// take its bootstrap down with it.
+	base := "http://127.0.0.1:" + strconv.Itoa(invoke)
+	logs, stop := serve(t, "the Runtime Interface Emulator", cmd, base+"/")
+	return &Lambda{URL: base + "/2015-03-31/functions/function/invocations", logs: logs, stop: stop}
 }
 
 // Invoke sends event to the function and returns its response; a failed

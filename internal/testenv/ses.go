@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"strconv"
 	"testing"
-	"time"
 )
 
 // SESLocal starts the SES v2 emulator aws-ses-v2-local (pinned in
@@ -17,38 +16,9 @@ func SESLocal(t testing.TB) string {
 	t.Helper()
 	cli := Tool(t, "SES_LOCAL", "infra/ses-local/node_modules/aws-ses-v2-local/dist/cli.js")
 	port := FreePort(t)
-	out := &syncBuffer{}
-	cmd := exec.Command("node", cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port))
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start aws-ses-v2-local (is Node.js installed?): %v", err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-	})
 	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		res, err := http.Get(endpoint + "/health-check")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return endpoint
-			}
-		}
-		select {
-		case <-done:
-			t.Fatalf("aws-ses-v2-local exited: %s", out)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("aws-ses-v2-local did not answer on %s within 20s: %s", endpoint, out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	serve(t, "aws-ses-v2-local (needs Node.js)", exec.Command("node", cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port)), endpoint+"/health-check")
+	return endpoint
 }
 
 // Email is a message as aws-ses-v2-local recorded it.

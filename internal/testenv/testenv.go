@@ -5,7 +5,6 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net"
@@ -14,6 +13,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,36 +81,51 @@ func Moto(t testing.TB) string {
 	t.Helper()
 	bin := Tool(t, "MOTO_SERVER", ".venv/bin/moto_server")
 	port := FreePort(t)
-	var out bytes.Buffer
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.Env = append(os.Environ(), "MOTO_ALLOW_NONEXISTENT_REGION=true")
+	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
+	serve(t, "moto", cmd, endpoint+"/moto-api/")
+	return endpoint
+}
+
+// serve starts cmd, stops it when the test ends (SIGTERM, then SIGKILL after
+// 5 s), and returns once probe answers HTTP at all. It returns the output
+// and a stop function that returns once the output is complete.
+func serve(t testing.TB, name string, cmd *exec.Cmd, probe string) (*syncBuffer, func()) {
+	t.Helper()
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start moto: %v", err)
+		t.Fatalf("start %s: %v", name, err)
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
+	stop := sync.OnceFunc(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
 	})
-	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
+	t.Cleanup(stop)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		res, err := http.Get(endpoint + "/moto-api/")
+		res, err := http.Get(probe)
 		if err == nil {
 			res.Body.Close()
-			return endpoint
+			return out, stop
 		}
 		select {
 		case <-done:
-			t.Fatalf("moto exited before it answered: %s", out.String())
+			t.Fatalf("%s exited before it answered: %s", name, out)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("moto did not answer on %s within 30s: %s", endpoint, out.String())
+			t.Fatalf("%s did not answer on %s within 30s: %s", name, probe, out)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -117,15 +133,18 @@ func Moto(t testing.TB) string {
 // child) at endpoint, with dummy credentials: no test reaches real AWS.
 func Env(endpoint string) map[string]string {
 	return map[string]string{
-		"AWS_ENDPOINT_URL":            endpoint,
-		"AWS_REGION":                  Region,
-		"AWS_ACCESS_KEY_ID":           "testing",
-		"AWS_SECRET_ACCESS_KEY":       "testing",
-		"AWS_SESSION_TOKEN":           "",
-		"AWS_PROFILE":                 "",
-		"AWS_CONFIG_FILE":             os.DevNull,
-		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
-		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_ENDPOINT_URL_DYNAMODB":         endpoint,
+		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS": endpoint,
+		"AWS_ENDPOINT_URL_SESV2":            endpoint,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER":  endpoint,
+		"AWS_REGION":                        Region,
+		"AWS_ACCESS_KEY_ID":                 "testing",
+		"AWS_SECRET_ACCESS_KEY":             "testing",
+		"AWS_SESSION_TOKEN":                 "",
+		"AWS_PROFILE":                       "",
+		"AWS_CONFIG_FILE":                   os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE":       os.DevNull,
+		"AWS_EC2_METADATA_DISABLED":         "true",
 	}
 }
 

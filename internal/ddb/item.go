@@ -29,6 +29,7 @@ const (
 
 	kindLead = "lead"
 	kindRate = "rate"
+	kindRun  = "run"
 
 	// pendingValue is the one GSI hash key value: all uncontacted leads in
 	// one ordered list. A clinic's volume is far below a partition's limits.
@@ -40,6 +41,7 @@ const (
 
 func leadKey(id string) string  { return kindLead + "#" + id }
 func rateKey(key string) string { return kindRate + "#" + key }
+func runKey(key string) string  { return kindRun + "#" + key }
 
 // leadItem is a lead as stored.
 type leadItem struct {
@@ -64,6 +66,9 @@ type leadItem struct {
 	AlertMessageID   string            `dynamodbav:"alertMessageId,omitempty"`
 	AckedAt          string            `dynamodbav:"ackedAt,omitempty"`
 	AckMessageID     string            `dynamodbav:"ackMessageId,omitempty"`
+	ContactedAt      string            `dynamodbav:"contactedAt,omitempty"`
+	Outcome          string            `dynamodbav:"outcome,omitempty"`
+	Note             string            `dynamodbav:"note,omitempty"`
 }
 
 func toItem(l lead.Lead) leadItem {
@@ -93,6 +98,9 @@ func toItem(l lead.Lead) leadItem {
 	}
 	if d := l.Ack; d != nil {
 		it.AckedAt, it.AckMessageID = d.At.UTC().Format(timeLayout), d.MessageID
+	}
+	if c := l.Contact; c != nil {
+		it.ContactedAt, it.Outcome, it.Note = c.At.UTC().Format(timeLayout), string(c.Outcome), c.Note
 	}
 	return it
 }
@@ -125,7 +133,16 @@ func (it leadItem) lead() (lead.Lead, error) {
 	if err != nil {
 		return lead.Lead{}, err
 	}
+	var contact *lead.Contact
+	if it.ContactedAt != "" {
+		at, err := time.Parse(timeLayout, it.ContactedAt)
+		if err != nil {
+			return lead.Lead{}, fmt.Errorf("lead %s: contactedAt: %w", it.ID, err)
+		}
+		contact = &lead.Contact{At: at, Outcome: lead.Outcome(it.Outcome), Note: it.Note}
+	}
 	return lead.Lead{
+		Contact:          contact,
 		Alert:            alert,
 		Ack:              ack,
 		ID:               it.ID,

@@ -25,6 +25,7 @@ type API interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 }
 
 // Store keeps leads in table.
@@ -181,6 +182,123 @@ func (s *Store) markSent(ctx context.Context, id, atAttr, idAttr string, d lead.
 	}
 	if err != nil {
 		return fmt.Errorf("record %s of lead %s: %w", atAttr, id, err)
+	}
+	return nil
+}
+
+// MarkContacted records staff's first contact with lead id and takes it out
+// of the pending index. A lead already contacted is left as it was and
+// returned with lead.ErrAlreadyContacted; a missing or expired one is
+// lead.ErrNotFound.
+func (s *Store) MarkContacted(ctx context.Context, id string, c lead.Contact, now time.Time) (lead.Lead, error) {
+	set := "SET #status = :contacted, #contactedAt = :at, #outcome = :outcome"
+	values := map[string]types.AttributeValue{
+		":contacted": &types.AttributeValueMemberS{Value: string(lead.StatusContacted)},
+		":new":       &types.AttributeValueMemberS{Value: string(lead.StatusNew)},
+		":at":        &types.AttributeValueMemberS{Value: c.At.UTC().Format(timeLayout)},
+		":outcome":   &types.AttributeValueMemberS{Value: string(c.Outcome)},
+		":now":       number(now.Unix()),
+	}
+	names := map[string]string{
+		"#pk": attrPK, "#status": "status", "#contactedAt": "contactedAt", "#outcome": "outcome",
+		"#pending": attrPending, "#exp": attrExpires,
+	}
+	if c.Note != "" {
+		set += ", #note = :note"
+		names["#note"] = "note"
+		values[":note"] = &types.AttributeValueMemberS{Value: c.Note}
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           aws.String(s.table),
+		Key:                                 map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: leadKey(id)}},
+		UpdateExpression:                    aws.String(set + " REMOVE #pending"),
+		ConditionExpression:                 aws.String("attribute_exists(#pk) AND #status = :new AND #exp > :now"),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		if failed.Item == nil {
+			return lead.Lead{}, lead.ErrNotFound
+		}
+		old, err := decodeLead(failed.Item)
+		if err != nil {
+			return lead.Lead{}, fmt.Errorf("mark lead %s contacted: %w", id, err)
+		}
+		if !old.ExpiresAt.After(now) {
+			return lead.Lead{}, lead.ErrNotFound
+		}
+		return old, lead.ErrAlreadyContacted
+	}
+	if err != nil {
+		return lead.Lead{}, fmt.Errorf("mark lead %s contacted: %w", id, err)
+	}
+	l, err := decodeLead(out.Attributes)
+	if err != nil {
+		return lead.Lead{}, fmt.Errorf("mark lead %s contacted: %w", id, err)
+	}
+	return l, nil
+}
+
+// ClaimRun claims the scheduled run named key (such as "digest#2026-11-27")
+// at now: lead.ErrRunTaken if it is done, or claimed less than lease ago by
+// an invocation that may still be working. The marker is kept for keep.
+func (s *Store) ClaimRun(ctx context.Context, key string, now time.Time, lease, keep time.Duration) error {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table),
+		Item: map[string]types.AttributeValue{
+			attrPK:      &types.AttributeValueMemberS{Value: runKey(key)},
+			attrKind:    &types.AttributeValueMemberS{Value: kindRun},
+			"state":     &types.AttributeValueMemberS{Value: "claimed"},
+			"claimedAt": number(now.Unix()),
+			attrExpires: number(now.Add(keep).Unix()),
+		},
+		ConditionExpression:      aws.String("attribute_not_exists(#pk) OR (#state = :claimed AND #claimedAt < :stale)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#state": "state", "#claimedAt": "claimedAt"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":claimed": &types.AttributeValueMemberS{Value: "claimed"},
+			":stale":   number(now.Add(-lease).Unix()),
+		},
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return lead.ErrRunTaken
+	}
+	if err != nil {
+		return fmt.Errorf("claim run %s: %w", key, err)
+	}
+	return nil
+}
+
+// FinishRun records that the claimed run key is done.
+func (s *Store) FinishRun(ctx context.Context, key string) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: runKey(key)}},
+		UpdateExpression:          aws.String("SET #state = :done"),
+		ExpressionAttributeNames:  map[string]string{"#state": "state"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":done": &types.AttributeValueMemberS{Value: "done"}},
+	})
+	if err != nil {
+		return fmt.Errorf("finish run %s: %w", key, err)
+	}
+	return nil
+}
+
+// ReleaseRun gives up a claimed run that failed, so a retry may claim it.
+func (s *Store) ReleaseRun(ctx context.Context, key string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: runKey(key)}},
+		ConditionExpression:       aws.String("#state = :claimed"),
+		ExpressionAttributeNames:  map[string]string{"#state": "state"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":claimed": &types.AttributeValueMemberS{Value: "claimed"}},
+	})
+	var failed *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &failed) {
+		return fmt.Errorf("release run %s: %w", key, err)
 	}
 	return nil
 }

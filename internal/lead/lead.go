@@ -43,6 +43,11 @@ var (
 	ErrNotFound = errors.New("lead not found")
 	// ErrAlreadySent: the email was already recorded as sent.
 	ErrAlreadySent = errors.New("email already recorded as sent")
+	// ErrAlreadyContacted: staff already marked the lead contacted.
+	ErrAlreadyContacted = errors.New("lead already marked contacted")
+	// ErrRunTaken: a scheduled run (such as a day's digest) is done, or
+	// another invocation holds it.
+	ErrRunTaken = errors.New("run already done or in progress")
 )
 
 // Lead is one appointment request as the clinic keeps it.
@@ -64,6 +69,39 @@ type Lead struct {
 	Alert *Delivery
 	// Ack is the acknowledgement to the visitor, once it went out.
 	Ack *Delivery
+	// Contact is how staff reached out, once they marked it contacted.
+	Contact *Contact
+}
+
+// Outcome is what came of the clinic's first contact.
+type Outcome string
+
+const (
+	Reached       Outcome = "reached"
+	Booked        Outcome = "booked"
+	LeftMessage   Outcome = "left-message"
+	NoAnswer      Outcome = "no-answer"
+	NotInterested Outcome = "not-interested"
+)
+
+// Outcomes lists every outcome, in the order staff are offered them.
+var Outcomes = []Outcome{Booked, Reached, LeftMessage, NoAnswer, NotInterested}
+
+// Contact is staff's record of reaching out: the first one is kept, its
+// time being the clinic's speed-to-lead figure.
+type Contact struct {
+	At      time.Time
+	Outcome Outcome
+	Note    string
+}
+
+// MaxNote bounds a staff note, in characters.
+const MaxNote = 1000
+
+// CleanNote checks and normalises a staff note as the visitor's reason is;
+// the message is empty when the note is fine.
+func CleanNote(v string) (string, string) {
+	return cleanText(v, true, MaxNote)
 }
 
 // Delivery records an email that went out.

@@ -20,13 +20,76 @@ type Store struct {
 	mu       sync.Mutex
 	leads    map[string]lead.Lead
 	counters map[string]int
+	runs     map[string]run
 	// Err, when set, is returned by every call, and nothing changes.
 	Err error
 }
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{leads: map[string]lead.Lead{}, counters: map[string]int{}}
+	return &Store{leads: map[string]lead.Lead{}, counters: map[string]int{}, runs: map[string]run{}}
+}
+
+type run struct {
+	claimedAt time.Time
+	done      bool
+}
+
+// MarkContacted records staff's first contact with lead id.
+func (s *Store) MarkContacted(_ context.Context, id string, c lead.Contact, now time.Time) (lead.Lead, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return lead.Lead{}, s.Err
+	}
+	l, ok := s.leads[id]
+	if !ok || !l.ExpiresAt.After(now) {
+		return lead.Lead{}, lead.ErrNotFound
+	}
+	if l.Status != lead.StatusNew {
+		return l, lead.ErrAlreadyContacted
+	}
+	l.Status, l.Contact = lead.StatusContacted, &c
+	s.leads[id] = l
+	return l, nil
+}
+
+// ClaimRun claims run key unless done or claimed less than lease ago.
+func (s *Store) ClaimRun(_ context.Context, key string, now time.Time, lease, _ time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if r, ok := s.runs[key]; ok && (r.done || !r.claimedAt.Before(now.Add(-lease))) {
+		return lead.ErrRunTaken
+	}
+	s.runs[key] = run{claimedAt: now}
+	return nil
+}
+
+// FinishRun marks run key done.
+func (s *Store) FinishRun(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	s.runs[key] = run{claimedAt: s.runs[key].claimedAt, done: true}
+	return nil
+}
+
+// ReleaseRun forgets a claimed, unfinished run.
+func (s *Store) ReleaseRun(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if r, ok := s.runs[key]; ok && !r.done {
+		delete(s.runs, key)
+	}
+	return nil
 }
 
 // Save stores l unless its id is taken, charging c first when given.

@@ -24,6 +24,10 @@ type Store interface {
 	Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error]
 	MarkAlerted(ctx context.Context, id string, d lead.Delivery) error
 	MarkAcknowledged(ctx context.Context, id string, d lead.Delivery) error
+	MarkContacted(ctx context.Context, id string, c lead.Contact, now time.Time) (lead.Lead, error)
+	ClaimRun(ctx context.Context, key string, now time.Time, lease, keep time.Duration) error
+	FinishRun(ctx context.Context, key string) error
+	ReleaseRun(ctx context.Context, key string) error
 }
 
 // t0 is whole seconds: stores keep times to the microsecond or second.
@@ -144,6 +148,66 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		}
 		if err := s.MarkAlerted(ctx, uuid.NewString(), alert); !errors.Is(err, lead.ErrNotFound) {
 			t.Errorf("unknown lead: got %v, want lead.ErrNotFound", err)
+		}
+	})
+
+	t.Run("marking contacted takes a lead out of pending, once", func(t *testing.T) {
+		s := open(t)
+		l, other := Lead(t0.Add(-2*time.Hour)), Lead(t0.Add(-3*time.Hour))
+		for _, x := range []lead.Lead{l, other} {
+			if err := s.Save(ctx, x, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		first := lead.Contact{At: t0, Outcome: lead.Booked, Note: "Booked Tue 10:00\nwith Dr Lee"}
+		got, err := s.MarkContacted(ctx, l.ID, first, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != lead.StatusContacted || got.Contact == nil || *got.Contact != first {
+			t.Errorf("marked lead = %+v, %+v", got.Status, got.Contact)
+		}
+		if diff := cmp.Diff(ids(t, s.Pending(ctx, t0, t0)), []string{other.ID}); diff != "" {
+			t.Errorf("pending after marking (-got +want):\n%s", diff)
+		}
+		again, err := s.MarkContacted(ctx, l.ID, lead.Contact{At: t0.Add(time.Hour), Outcome: lead.NoAnswer}, t0.Add(time.Hour))
+		if !errors.Is(err, lead.ErrAlreadyContacted) || again.Contact == nil || *again.Contact != first {
+			t.Errorf("second mark: %v, %+v; want lead.ErrAlreadyContacted and the first contact", err, again.Contact)
+		}
+		if _, err := s.MarkContacted(ctx, uuid.NewString(), first, t0); !errors.Is(err, lead.ErrNotFound) {
+			t.Errorf("unknown lead: got %v, want lead.ErrNotFound", err)
+		}
+		if _, err := s.MarkContacted(ctx, other.ID, first, other.ExpiresAt); !errors.Is(err, lead.ErrNotFound) {
+			t.Errorf("expired lead: got %v, want lead.ErrNotFound", err)
+		}
+	})
+
+	t.Run("a run is claimed once, retried after a release or a stale claim", func(t *testing.T) {
+		s := open(t)
+		key, lease, keep := "digest#"+uuid.NewString()[:8], 10*time.Minute, 48*time.Hour
+		if err := s.ClaimRun(ctx, key, t0, lease, keep); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ClaimRun(ctx, key, t0.Add(time.Minute), lease, keep); !errors.Is(err, lead.ErrRunTaken) {
+			t.Errorf("double fire: got %v, want lead.ErrRunTaken", err)
+		}
+		if err := s.ReleaseRun(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ClaimRun(ctx, key, t0.Add(2*time.Minute), lease, keep); err != nil {
+			t.Errorf("retry after a release: %v", err)
+		}
+		if err := s.ClaimRun(ctx, key, t0.Add(13*time.Minute), lease, keep); err != nil {
+			t.Errorf("claim after a stale one: %v", err)
+		}
+		if err := s.FinishRun(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ReleaseRun(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ClaimRun(ctx, key, t0.Add(24*time.Hour), lease, keep); !errors.Is(err, lead.ErrRunTaken) {
+			t.Errorf("after it is done: got %v, want lead.ErrRunTaken", err)
 		}
 	})
 

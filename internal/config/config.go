@@ -167,25 +167,51 @@ func (e *env) origins(name string) []string {
 	return out
 }
 
-// Notify is the notify function's configuration.
-type Notify struct {
+// Mail is what every function that emails the clinic needs.
+type Mail struct {
 	// Table is LEADS_TABLE.
 	Table string
 	// ClinicName is CLINIC_NAME: the display name of every email.
 	ClinicName string
-	// ClinicEmails is CLINIC_EMAIL: where alerts go, comma-separated.
+	// ClinicEmails is CLINIC_EMAIL: where alerts and digests go,
+	// comma-separated.
 	ClinicEmails []string
 	// SenderEmail is SENDER_EMAIL: the SES-verified address emails come from.
 	SenderEmail string
-	// ClinicPhone is CLINIC_PHONE: the number visitors are given, optional.
-	ClinicPhone string
-	// TimeZone is TIME_ZONE: the clinic's IANA zone, for times in emails.
+	// TimeZone is TIME_ZONE: the clinic's IANA zone, for times in emails and
+	// the follow-up's day.
 	TimeZone *time.Location
 	// PublicBaseURL is PUBLIC_BASE_URL: where staff links point, without a
 	// trailing slash.
 	PublicBaseURL string
 	// LinkTTL is LINK_TTL: how long a staff link works, 14 days by default.
 	LinkTTL time.Duration
+}
+
+func (e *env) mail() Mail {
+	c := Mail{
+		Table:         e.required("LEADS_TABLE"),
+		ClinicName:    e.singleLine("CLINIC_NAME", e.required("CLINIC_NAME")),
+		ClinicEmails:  e.addresses("CLINIC_EMAIL", true),
+		SenderEmail:   e.address("SENDER_EMAIL"),
+		TimeZone:      e.location("TIME_ZONE"),
+		PublicBaseURL: strings.TrimSuffix(e.webURL("PUBLIC_BASE_URL"), "/"),
+		LinkTTL:       e.duration("LINK_TTL", 14*24*time.Hour),
+	}
+	if c.PublicBaseURL == "" {
+		e.fail("PUBLIC_BASE_URL", "is required")
+	}
+	if c.LinkTTL <= 0 {
+		e.fail("LINK_TTL", "must be positive")
+	}
+	return c
+}
+
+// Notify is the notify function's configuration.
+type Notify struct {
+	Mail
+	// ClinicPhone is CLINIC_PHONE: the number visitors are given, optional.
+	ClinicPhone string
 	// MinimalDetail is EMAIL_DETAIL=minimal: the reason for the visit stays
 	// out of emails. "full" (the default) includes it.
 	MinimalDetail bool
@@ -199,22 +225,63 @@ type Notify struct {
 func LoadNotify(getenv func(string) string) (Notify, error) {
 	e := env{getenv: getenv}
 	c := Notify{
-		Table:         e.required("LEADS_TABLE"),
-		ClinicName:    e.singleLine("CLINIC_NAME", e.required("CLINIC_NAME")),
-		ClinicEmails:  e.addresses("CLINIC_EMAIL"),
-		SenderEmail:   e.address("SENDER_EMAIL"),
+		Mail:          e.mail(),
 		ClinicPhone:   e.singleLine("CLINIC_PHONE", e.text("CLINIC_PHONE", "")),
-		TimeZone:      e.location("TIME_ZONE"),
-		PublicBaseURL: strings.TrimSuffix(e.webURL("PUBLIC_BASE_URL"), "/"),
-		LinkTTL:       e.duration("LINK_TTL", 14*24*time.Hour),
 		MinimalDetail: e.choice("EMAIL_DETAIL", "full", "full", "minimal") == "minimal",
 		Ack:           e.choice("ACK_EMAIL", "false", "true", "false") == "true",
 	}
-	if c.PublicBaseURL == "" {
-		e.fail("PUBLIC_BASE_URL", "is required")
+	return c, e.err()
+}
+
+// FollowUp is the follow-up function's configuration.
+type FollowUp struct {
+	Mail
+	// After is FOLLOW_UP_AFTER: a lead uncontacted for longer is listed in
+	// the daily digest, 24h by default.
+	After time.Duration
+	// EscalateAfter is ESCALATE_AFTER: a lead waiting longer stands out, 72h
+	// by default.
+	EscalateAfter time.Duration
+	// EscalationEmails is ESCALATION_EMAIL: who else gets the digest when a
+	// lead waits past EscalateAfter, comma-separated; optional.
+	EscalationEmails []string
+}
+
+// LoadFollowUp reads the follow-up function's configuration through getenv.
+func LoadFollowUp(getenv func(string) string) (FollowUp, error) {
+	e := env{getenv: getenv}
+	c := FollowUp{
+		Mail:             e.mail(),
+		After:            e.duration("FOLLOW_UP_AFTER", 24*time.Hour),
+		EscalateAfter:    e.duration("ESCALATE_AFTER", 72*time.Hour),
+		EscalationEmails: e.addresses("ESCALATION_EMAIL", false),
 	}
-	if c.LinkTTL <= 0 {
-		e.fail("LINK_TTL", "must be positive")
+	if c.After <= 0 {
+		e.fail("FOLLOW_UP_AFTER", "must be positive")
+	}
+	if c.EscalateAfter < c.After {
+		e.fail("ESCALATE_AFTER", "must not be shorter than FOLLOW_UP_AFTER")
+	}
+	return c, e.err()
+}
+
+// Staff is the staff page function's configuration.
+type Staff struct {
+	// Table is LEADS_TABLE.
+	Table string
+	// ClinicName is CLINIC_NAME, shown on the pages.
+	ClinicName string
+	// TimeZone is TIME_ZONE, for times on the pages.
+	TimeZone *time.Location
+}
+
+// LoadStaff reads the staff function's configuration through getenv.
+func LoadStaff(getenv func(string) string) (Staff, error) {
+	e := env{getenv: getenv}
+	c := Staff{
+		Table:      e.required("LEADS_TABLE"),
+		ClinicName: e.singleLine("CLINIC_NAME", e.required("CLINIC_NAME")),
+		TimeZone:   e.location("TIME_ZONE"),
 	}
 	return c, e.err()
 }
@@ -256,9 +323,13 @@ func (e *env) address(name string) string {
 	return v
 }
 
-func (e *env) addresses(name string) []string {
+func (e *env) addresses(name string, required bool) []string {
+	v := e.text(name, "")
+	if required {
+		v = e.required(name)
+	}
 	var out []string
-	for _, a := range strings.Split(e.required(name), ",") {
+	for _, a := range strings.Split(v, ",") {
 		if a = strings.TrimSpace(a); a == "" {
 			continue
 		}

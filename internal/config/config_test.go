@@ -115,10 +115,12 @@ func TestLoadNotify(t *testing.T) {
 	}
 	chicago, _ := time.LoadLocation("America/Chicago")
 	want := Notify{
-		Table: "leads", ClinicName: "Relief Physical Therapy",
-		ClinicEmails: []string{"frontdesk@example-clinic.com", "dr.lee@example-clinic.com"},
-		SenderEmail:  "alerts@example-clinic.com", TimeZone: chicago,
-		PublicBaseURL: "https://api.example-clinic.com", LinkTTL: 14 * 24 * time.Hour,
+		Mail: Mail{
+			Table: "leads", ClinicName: "Relief Physical Therapy",
+			ClinicEmails: []string{"frontdesk@example-clinic.com", "dr.lee@example-clinic.com"},
+			SenderEmail:  "alerts@example-clinic.com", TimeZone: chicago,
+			PublicBaseURL: "https://api.example-clinic.com", LinkTTL: 14 * 24 * time.Hour,
+		},
 		MinimalDetail: true, Ack: true,
 	}
 	if diff := cmp.Diff(got, want, cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() })); diff != "" {
@@ -144,5 +146,46 @@ func TestLoadNotifyNamesEveryBadVariable(t *testing.T) {
 		if !strings.Contains(err.Error(), name+":") {
 			t.Errorf("error does not name %s: %v", name, err)
 		}
+	}
+}
+
+func TestLoadFollowUp(t *testing.T) {
+	base := map[string]string{
+		"LEADS_TABLE": "leads", "CLINIC_NAME": "Relief", "CLINIC_EMAIL": "fd@example-clinic.com",
+		"SENDER_EMAIL": "alerts@example-clinic.com", "TIME_ZONE": "Europe/London",
+		"PUBLIC_BASE_URL": "https://api.example-clinic.com",
+	}
+	got, err := LoadFollowUp(getenv(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.After != 24*time.Hour || got.EscalateAfter != 72*time.Hour || got.EscalationEmails != nil {
+		t.Errorf("defaults: after %v, escalate %v, escalation %v", got.After, got.EscalateAfter, got.EscalationEmails)
+	}
+	base["FOLLOW_UP_AFTER"], base["ESCALATE_AFTER"], base["ESCALATION_EMAIL"] = "12h", "48h", "owner@example-clinic.com"
+	got, err = LoadFollowUp(getenv(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.After != 12*time.Hour || got.EscalateAfter != 48*time.Hour || len(got.EscalationEmails) != 1 {
+		t.Errorf("settings: after %v, escalate %v, escalation %v", got.After, got.EscalateAfter, got.EscalationEmails)
+	}
+	base["ESCALATE_AFTER"], base["ESCALATION_EMAIL"] = "6h", "Owner <o@example.com>"
+	_, err = LoadFollowUp(getenv(base))
+	for _, name := range []string{"ESCALATE_AFTER", "ESCALATION_EMAIL"} {
+		if err == nil || !strings.Contains(err.Error(), name+":") {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}
+
+func TestLoadStaff(t *testing.T) {
+	if _, err := LoadStaff(getenv(map[string]string{"TIME_ZONE": "Nowhere/Town"})); err == nil ||
+		!strings.Contains(err.Error(), "LEADS_TABLE:") || !strings.Contains(err.Error(), "CLINIC_NAME:") || !strings.Contains(err.Error(), "TIME_ZONE:") {
+		t.Errorf("got %v, want an error naming LEADS_TABLE, CLINIC_NAME and TIME_ZONE", err)
+	}
+	got, err := LoadStaff(getenv(map[string]string{"LEADS_TABLE": "t", "CLINIC_NAME": "Relief", "TIME_ZONE": "Asia/Tokyo"}))
+	if err != nil || got.TimeZone.String() != "Asia/Tokyo" {
+		t.Errorf("got %+v, %v", got, err)
 	}
 }

@@ -37,14 +37,16 @@ var (
 func testConfig() config.Notify {
 	eastern, _ := time.LoadLocation("America/New_York")
 	return config.Notify{
-		Table:         "leads",
-		ClinicName:    "Relief Physical Therapy",
-		ClinicEmails:  []string{"frontdesk@example-clinic.com", "dr.lee@example-clinic.com"},
-		SenderEmail:   "alerts@example-clinic.com",
-		ClinicPhone:   "(202) 555-0100",
-		TimeZone:      eastern,
-		PublicBaseURL: "https://api.example-clinic.com",
-		LinkTTL:       14 * 24 * time.Hour,
+		Mail: config.Mail{
+			Table:         "leads",
+			ClinicName:    "Relief Physical Therapy",
+			ClinicEmails:  []string{"frontdesk@example-clinic.com", "dr.lee@example-clinic.com"},
+			SenderEmail:   "alerts@example-clinic.com",
+			TimeZone:      eastern,
+			PublicBaseURL: "https://api.example-clinic.com",
+			LinkTTL:       14 * 24 * time.Hour,
+		},
+		ClinicPhone: "(202) 555-0100",
 	}
 }
 

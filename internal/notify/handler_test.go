@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
 	"github.com/openclinic/leadhandler/internal/memstore"
+	"github.com/openclinic/leadhandler/internal/outbox"
 	"github.com/openclinic/leadhandler/internal/sesmail"
 	"github.com/openclinic/leadhandler/internal/storetest"
 	"github.com/openclinic/leadhandler/internal/testenv"
@@ -50,28 +49,10 @@ func testConfig() config.Notify {
 	}
 }
 
-// outbox is a fake SES: it keeps what it is sent, and fails for recipients
-// or subjects it is told to.
-type outbox struct {
-	mu     sync.Mutex
-	sent   []sesmail.Message
-	failIf func(sesmail.Message) bool
-}
-
-func (o *outbox) Send(_ context.Context, m sesmail.Message) (string, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.failIf != nil && o.failIf(m) {
-		return "", errors.New("Throttling: Maximum sending rate exceeded")
-	}
-	o.sent = append(o.sent, m)
-	return fmt.Sprintf("msg-%d", len(o.sent)), nil
-}
-
 type fixture struct {
 	h     *Handler
 	store *memstore.Store
-	out   *outbox
+	out   *outbox.Outbox
 	logs  *bytes.Buffer
 	leads []lead.Lead
 }
@@ -86,7 +67,7 @@ func newFixture(t *testing.T, change func(*config.Notify)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: memstore.New(), out: &outbox{}, logs: &bytes.Buffer{}}
+	f := &fixture{store: memstore.New(), out: &outbox.Outbox{}, logs: &bytes.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.h = New(cfg, f.store, f.out, signer, log, func() time.Time { return now })
 	t.Cleanup(func() {
@@ -178,11 +159,11 @@ func TestAlertPerLead(t *testing.T) {
 	if failed := f.handle(t, f.add(t, 3)); len(failed) != 0 {
 		t.Fatalf("failures %v", failed)
 	}
-	if len(f.out.sent) != 3 {
-		t.Fatalf("%d emails sent, want 3", len(f.out.sent))
+	if len(f.out.Sent()) != 3 {
+		t.Fatalf("%d emails sent, want 3", len(f.out.Sent()))
 	}
 	byReply := map[string]sesmail.Message{}
-	for _, m := range f.out.sent {
+	for _, m := range f.out.Sent() {
 		byReply[m.ReplyTo[0]] = m
 	}
 	for _, l := range f.leads {
@@ -206,7 +187,7 @@ func TestAlertPerLead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Alert == nil || !got.Alert.At.Equal(now) || !strings.HasPrefix(got.Alert.MessageID, "msg-") {
+		if got.Alert == nil || !got.Alert.At.Equal(now) || !strings.HasPrefix(got.Alert.MessageID, "outbox-") {
 			t.Errorf("alert of %s recorded as %+v", l.ID, got.Alert)
 		}
 	}
@@ -215,7 +196,7 @@ func TestAlertPerLead(t *testing.T) {
 func TestStaffLinkVerifies(t *testing.T) {
 	f := newFixture(t, nil)
 	f.handle(t, f.add(t, 1))
-	text := f.out.sent[0].Text
+	text := f.out.Sent()[0].Text
 	i := strings.Index(text, "?t=")
 	token := strings.Fields(text[i+3:])[0]
 	signer, _ := link.NewSigner(secret)
@@ -235,7 +216,7 @@ func TestRedeliveredBatchSendsNothingNew(t *testing.T) {
 	if failed := f.handle(t, batch); len(failed) != 0 {
 		t.Fatalf("failures %v", failed)
 	}
-	if n := len(f.out.sent); n != 2 {
+	if n := len(f.out.Sent()); n != 2 {
 		t.Errorf("%d emails after a redelivery, want 2", n)
 	}
 }
@@ -244,12 +225,12 @@ func TestAFailedSendFailsOnlyItsRecord(t *testing.T) {
 	f := newFixture(t, nil)
 	batch := f.add(t, 3)
 	bad := f.leads[1]
-	f.out.failIf = func(m sesmail.Message) bool { return slices.Contains(m.ReplyTo, bad.Email) }
+	f.out.Fail = func(m sesmail.Message) bool { return slices.Contains(m.ReplyTo, bad.Email) }
 	failed := f.handle(t, batch)
 	if diff := cmp.Diff(failed, []string{"200"}); diff != "" {
 		t.Fatalf("failures (-got +want):\n%s", diff)
 	}
-	if n := len(f.out.sent); n != 2 {
+	if n := len(f.out.Sent()); n != 2 {
 		t.Errorf("%d emails sent, want the other 2", n)
 	}
 	got, _ := f.store.Get(context.Background(), bad.ID, now)
@@ -257,11 +238,11 @@ func TestAFailedSendFailsOnlyItsRecord(t *testing.T) {
 		t.Error("a lead whose alert failed is marked alerted")
 	}
 	// Lambda redelivers from the failure on: now SES works again.
-	f.out.failIf = nil
+	f.out.Fail = nil
 	if failed := f.handle(t, events.DynamoDBEvent{Records: batch.Records[1:]}); len(failed) != 0 {
 		t.Fatalf("retry failures %v", failed)
 	}
-	if n := len(f.out.sent); n != 3 {
+	if n := len(f.out.Sent()); n != 3 {
 		t.Errorf("%d emails after the retry, want 3 (one per lead)", n)
 	}
 }
@@ -289,11 +270,11 @@ func TestOnlyNewLeadsAreHandled(t *testing.T) {
 	keysOnly.Change.NewImage = map[string]events.DynamoDBAttributeValue{"pk": events.NewStringAttribute("rate#abc#2")}
 
 	e := events.DynamoDBEvent{Records: append(aws.Records, modify, counter, keysOnly)}
-	if failed := f.handle(t, e); len(failed) != 0 || len(f.out.sent) != 0 {
-		t.Fatalf("non-lead records: failures %v, %d emails; want none", failed, len(f.out.sent))
+	if failed := f.handle(t, e); len(failed) != 0 || len(f.out.Sent()) != 0 {
+		t.Fatalf("non-lead records: failures %v, %d emails; want none", failed, len(f.out.Sent()))
 	}
-	if failed := f.handle(t, batch); len(failed) != 0 || len(f.out.sent) != 1 {
-		t.Fatalf("the lead: failures %v, %d emails; want one email", failed, len(f.out.sent))
+	if failed := f.handle(t, batch); len(failed) != 0 || len(f.out.Sent()) != 1 {
+		t.Fatalf("the lead: failures %v, %d emails; want one email", failed, len(f.out.Sent()))
 	}
 }
 
@@ -306,7 +287,7 @@ func TestMalformedRecordFailsAlone(t *testing.T) {
 	if diff := cmp.Diff(f.handle(t, batch), []string{"150"}); diff != "" {
 		t.Errorf("failures (-got +want):\n%s", diff)
 	}
-	if n := len(f.out.sent); n != 2 {
+	if n := len(f.out.Sent()); n != 2 {
 		t.Errorf("%d emails, want 2", n)
 	}
 }
@@ -315,7 +296,7 @@ func TestAcknowledgement(t *testing.T) {
 	t.Run("off by default", func(t *testing.T) {
 		f := newFixture(t, nil)
 		f.handle(t, f.add(t, 1))
-		if n := len(f.out.sent); n != 1 {
+		if n := len(f.out.Sent()); n != 1 {
 			t.Errorf("%d emails, want only the alert", n)
 		}
 	})
@@ -324,10 +305,10 @@ func TestAcknowledgement(t *testing.T) {
 		batch := f.add(t, 1)
 		f.handle(t, batch)
 		f.handle(t, batch)
-		if n := len(f.out.sent); n != 2 {
+		if n := len(f.out.Sent()); n != 2 {
 			t.Fatalf("%d emails, want the alert and one acknowledgement", n)
 		}
-		ack := f.out.sent[1]
+		ack := f.out.Sent()[1]
 		l := f.leads[0]
 		if diff := cmp.Diff([][]string{ack.To, ack.ReplyTo}, [][]string{{l.Email}, {"frontdesk@example-clinic.com"}}); diff != "" {
 			t.Errorf("To, Reply-To (-got +want):\n%s", diff)
@@ -336,7 +317,7 @@ func TestAcknowledgement(t *testing.T) {
 			t.Error("the acknowledgement echoes the reason")
 		}
 		got, _ := f.store.Get(context.Background(), l.ID, now)
-		if got.Ack == nil || got.Ack.MessageID != "msg-2" {
+		if got.Ack == nil || got.Ack.MessageID != "outbox-2" {
 			t.Errorf("acknowledgement recorded as %+v", got.Ack)
 		}
 	})
@@ -346,7 +327,7 @@ func TestAcknowledgement(t *testing.T) {
 		l.Email = ""
 		f.store.Save(context.Background(), l, nil)
 		f.handle(t, events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{insert(t, l, "100")}})
-		if n := len(f.out.sent); n != 1 {
+		if n := len(f.out.Sent()); n != 1 {
 			t.Errorf("%d emails, want only the alert", n)
 		}
 	})
@@ -355,7 +336,7 @@ func TestAcknowledgement(t *testing.T) {
 func TestMinimalDetail(t *testing.T) {
 	f := newFixture(t, func(c *config.Notify) { c.MinimalDetail = true })
 	f.handle(t, f.add(t, 1))
-	m := f.out.sent[0]
+	m := f.out.Sent()[0]
 	if reason := f.leads[0].Reason[:10]; strings.Contains(m.Text, reason) || strings.Contains(m.HTML, reason) {
 		t.Error("EMAIL_DETAIL=minimal, yet the alert carries the reason")
 	}

@@ -9,10 +9,12 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -200,6 +202,17 @@ func CreateTable(t testing.TB, db *dynamodb.Client, name string) {
 // given content type and body.
 func HTTPEvent(t testing.TB, contentType, body string) events.APIGatewayV2HTTPRequest {
 	t.Helper()
+	req := HTTPRequest(t, http.MethodPost, "POST /leads", "/leads", body)
+	req.Headers["content-type"] = contentType
+	req.Headers["origin"] = ClinicSite
+	return req
+}
+
+// HTTPRequest is AWS's own sample HTTP API event turned into method on
+// path, matched by routeKey (such as "GET /leads/{id}"), with body. Path
+// parameters and the query are parsed from path, as API Gateway does.
+func HTTPRequest(t testing.TB, method, routeKey, path, body string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(Root(t), "infra/events/apigw-v2-request-no-authorizer.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -208,14 +221,46 @@ func HTTPEvent(t testing.TB, contentType, body string) events.APIGatewayV2HTTPRe
 	if err := json.Unmarshal(b, &req); err != nil {
 		t.Fatal(err)
 	}
-	req.RouteKey, req.RawPath = "POST /leads", "/leads"
-	req.RequestContext.RouteKey = "POST /leads"
-	req.RequestContext.HTTP.Method, req.RequestContext.HTTP.Path = http.MethodPost, "/leads"
-	req.Headers["content-type"] = contentType
-	req.Headers["origin"] = ClinicSite
+	u, err := url.Parse(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.RouteKey, req.RawPath, req.RawQueryString = routeKey, u.EscapedPath(), u.RawQuery
+	req.RequestContext.RouteKey = routeKey
+	req.RequestContext.HTTP.Method, req.RequestContext.HTTP.Path = method, u.Path
+	req.QueryStringParameters = nil
+	for k, v := range u.Query() {
+		if req.QueryStringParameters == nil {
+			req.QueryStringParameters = map[string]string{}
+		}
+		req.QueryStringParameters[k] = strings.Join(v, ",")
+	}
+	req.PathParameters = pathParameters(routeKey, u.Path)
 	req.Headers["content-length"] = strconv.Itoa(len(body))
+	if body != "" {
+		req.Headers["content-type"] = "application/x-www-form-urlencoded"
+	}
 	req.Body = body
 	return req
+}
+
+// pathParameters matches path against the route's {name} segments.
+func pathParameters(routeKey, path string) map[string]string {
+	_, pattern, _ := strings.Cut(routeKey, " ")
+	want, got := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(want) != len(got) {
+		return nil
+	}
+	var params map[string]string
+	for i, w := range want {
+		if strings.HasPrefix(w, "{") && strings.HasSuffix(w, "}") {
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[w[1:len(w)-1]] = got[i]
+		}
+	}
+	return params
 }
 
 // ClinicSite is the origin of the clinic's website in tests.

@@ -23,12 +23,12 @@ ARTIFACTS_DIR ?= .build
 
 FUZZTIME ?= 60s
 
-.PHONY: help test tools lint fuzz clean check-go check-python check-node build-SubmitFunction build-NotifyFunction
+.PHONY: help test tools lint fuzz clean check-go check-python check-node build-SubmitFunction build-NotifyFunction build-FollowUpFunction build-StaffFunction
 
 help:
 	@echo "make test    run every test and check (installs its tools into .venv and .tools)"
 	@echo "make fuzz    fuzz the request decoder for FUZZTIME (default $(FUZZTIME))"
-	@echo "make build-<Function> ARTIFACTS_DIR=dir   build a Lambda bootstrap as sam build does (SubmitFunction, NotifyFunction)"
+	@echo "make build-<Function> ARTIFACTS_DIR=dir   build a Lambda bootstrap as sam build does (SubmitFunction, NotifyFunction, FollowUpFunction, StaffFunction)"
 	@echo "make clean   remove build output and bootstrapped tools"
 
 check-go:
@@ -77,6 +77,12 @@ build-SubmitFunction: check-go
 
 build-NotifyFunction: check-go
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/notify
+
+build-FollowUpFunction: check-go
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/followup
+
+build-StaffFunction: check-go
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/staff
 
 clean:
 	rm -rf .build .aws-sam $(VENV) .tools $(SESLOCAL)/node_modules

@@ -43,11 +43,7 @@ func setup(ctx context.Context, log *slog.Logger) (*followup.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	secret, err := link.LoadSecret(ctx, os.Getenv, func() link.SecretsAPI { return secretsmanager.NewFromConfig(awsCfg) })
-	if err != nil {
-		return nil, err
-	}
-	signer, err := link.NewSigner(secret)
+	signer, err := link.LoadSigner(ctx, os.Getenv, func() link.SecretsAPI { return secretsmanager.NewFromConfig(awsCfg) })
 	if err != nil {
 		return nil, err
 	}

@@ -37,3 +37,12 @@ func LoadSecret(ctx context.Context, getenv func(string) string, newAPI func() S
 	}
 	return []byte(s), nil
 }
+
+// LoadSigner reads the link secret (LoadSecret) and returns its signer.
+func LoadSigner(ctx context.Context, getenv func(string) string, newAPI func() SecretsAPI) (*Signer, error) {
+	secret, err := LoadSecret(ctx, getenv, newAPI)
+	if err != nil {
+		return nil, err
+	}
+	return NewSigner(secret)
+}

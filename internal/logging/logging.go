@@ -4,9 +4,12 @@
 package logging
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
 // New returns a JSON logger writing to w at the level AWS_LAMBDA_LOG_LEVEL
@@ -27,4 +30,13 @@ func Level(name string) slog.Level {
 		return slog.LevelError
 	}
 	return slog.LevelInfo
+}
+
+// RequestID is the Lambda request id of ctx, or fallback (such as API
+// Gateway's own request id) outside Lambda.
+func RequestID(ctx context.Context, fallback string) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return lc.AwsRequestID
+	}
+	return fallback
 }

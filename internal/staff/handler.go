@@ -17,11 +17,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/emails"
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/logging"
 	"github.com/openclinic/leadhandler/internal/link"
 )
 
@@ -89,7 +89,7 @@ var outcomeLabels = map[lead.Outcome]string{
 // Handle answers one request, always with an HTML page.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	id, marking := route(req)
-	log := h.log.With("requestId", requestID(ctx, req), "leadId", id)
+	log := h.log.With("requestId", logging.RequestID(ctx, req.RequestContext.RequestID), "leadId", id)
 	method := req.RequestContext.HTTP.Method
 	switch {
 	case id == "":
@@ -298,9 +298,3 @@ func readForm(req events.APIGatewayV2HTTPRequest) (url.Values, bool) {
 	return v, err == nil
 }
 
-func requestID(ctx context.Context, req events.APIGatewayV2HTTPRequest) string {
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		return lc.AwsRequestID
-	}
-	return req.RequestContext.RequestID
-}

@@ -19,11 +19,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/google/uuid"
 
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/logging"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
 )
 
@@ -71,7 +71,7 @@ func New(cfg config.Submit, store Store, log *slog.Logger, now func() time.Time)
 // Handle answers one request. It never returns an error: every outcome is an
 // HTTP response, and no response carries an internal error's text.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	log := h.log.With("requestId", requestID(ctx, req))
+	log := h.log.With("requestId", logging.RequestID(ctx, req.RequestContext.RequestID))
 	res, outcome, id := h.handle(ctx, log, req)
 	if id != "" {
 		log = log.With("leadId", id)
@@ -240,12 +240,6 @@ func header(h map[string]string, name string) string {
 	return ""
 }
 
-func requestID(ctx context.Context, req events.APIGatewayV2HTTPRequest) string {
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		return lc.AwsRequestID
-	}
-	return req.RequestContext.RequestID
-}
 
 func invalid(log *slog.Logger, err error) events.APIGatewayV2HTTPResponse {
 	var bad *lead.InvalidError

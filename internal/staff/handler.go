@@ -21,8 +21,8 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/emails"
 	"github.com/openclinic/leadhandler/internal/lead"
-	"github.com/openclinic/leadhandler/internal/logging"
 	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/logging"
 )
 
 // Store is what the staff pages need of the lead store.
@@ -297,4 +297,3 @@ func readForm(req events.APIGatewayV2HTTPRequest) (url.Values, bool) {
 	v, err := url.ParseQuery(body)
 	return v, err == nil
 }
-

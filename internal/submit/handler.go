@@ -240,7 +240,6 @@ func header(h map[string]string, name string) string {
 	return ""
 }
 
-
 func invalid(log *slog.Logger, err error) events.APIGatewayV2HTTPResponse {
 	var bad *lead.InvalidError
 	if !errors.As(err, &bad) {

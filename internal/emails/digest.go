@@ -72,8 +72,8 @@ func DigestEmail(d Digest, c Clinic) (Content, error) {
 			FirstName: l.FirstName(),
 			Phone:     l.Phone,
 			Email:     l.Email,
-			Method:    methodWords[l.PreferredContact],
-			When:      timeWords[l.PreferredTime],
+			Method:    l.PreferredContact.Words(),
+			When:      l.PreferredTime.Words(),
 			Waited:    Age(waited),
 			Overdue:   waited > d.EscalateAfter,
 			Alert:     "never went out",
@@ -83,7 +83,7 @@ func DigestEmail(d Digest, c Clinic) (Content, error) {
 			it.Tel = htmltemplate.URL("tel:" + l.Phone)
 		}
 		if l.Alert != nil {
-			it.Alert, it.AlertSent = "sent "+l.Alert.At.In(c.TimeZone).Format(timeLayout), true
+			it.Alert, it.AlertSent = "sent "+FormatTime(l.Alert.At, c.TimeZone), true
 		}
 		v.Items = append(v.Items, it)
 	}

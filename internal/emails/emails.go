@@ -58,20 +58,14 @@ type alertView struct {
 	LinkUntil string
 }
 
-var methodWords = map[lead.ContactMethod]string{
-	lead.ByPhone: "a phone call", lead.ByText: "a text message", lead.ByEmail: "an email",
-}
-
-var timeWords = map[lead.TimeSlot]string{
-	lead.Morning: "in the morning", lead.Afternoon: "in the afternoon",
-	lead.Evening: "in the evening", lead.AnyTime: "at any time",
-}
-
 // e164 is what a stored phone number looks like; only such a number goes
 // into a tel: link.
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{5,14}$`)
 
-const timeLayout = "Mon 2 Jan 2006, 3:04 PM MST"
+// FormatTime says t in loc as emails and pages show times.
+func FormatTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("Mon 2 Jan 2006, 3:04 PM MST")
+}
 
 // Alert renders the clinic's email about l. With minimal, the reason for
 // the visit stays out of it (it is on the staff page).
@@ -80,12 +74,12 @@ func Alert(l lead.Lead, c Clinic, link StaffLink, minimal bool) (Content, error)
 		Clinic:    c,
 		Lead:      l,
 		FirstName: l.FirstName(),
-		Method:    methodWords[l.PreferredContact],
-		When:      timeWords[l.PreferredTime],
-		Received:  l.CreatedAt.In(c.TimeZone).Format(timeLayout),
+		Method:    l.PreferredContact.Words(),
+		When:      l.PreferredTime.Words(),
+		Received:  FormatTime(l.CreatedAt, c.TimeZone),
 		Minimal:   minimal,
 		Link:      link,
-		LinkUntil: link.Expires.In(c.TimeZone).Format(timeLayout),
+		LinkUntil: FormatTime(link.Expires, c.TimeZone),
 	}
 	if e164.MatchString(l.Phone) {
 		v.Tel = htmltemplate.URL("tel:" + l.Phone)

@@ -25,6 +25,11 @@ const (
 	ByText  ContactMethod = "text"
 )
 
+// Words says the method as a sentence would: "a phone call".
+func (m ContactMethod) Words() string {
+	return map[ContactMethod]string{ByPhone: "a phone call", ByText: "a text message", ByEmail: "an email"}[m]
+}
+
 // TimeSlot is the part of the day the visitor prefers a call.
 type TimeSlot string
 
@@ -34,6 +39,11 @@ const (
 	Evening   TimeSlot = "evening"
 	AnyTime   TimeSlot = "any"
 )
+
+// Words says the slot as a sentence would: "in the morning".
+func (t TimeSlot) Words() string {
+	return map[TimeSlot]string{Morning: "in the morning", Afternoon: "in the afternoon", Evening: "in the evening", AnyTime: "at any time"}[t]
+}
 
 // Errors a store reports in terms of the domain.
 var (

@@ -196,8 +196,8 @@ func (h *Handler) storeProblem(log *slog.Logger, err error) events.APIGatewayV2H
 func (h *Handler) leadView(l lead.Lead, now time.Time) *leadView {
 	v := &leadView{
 		ID: l.ID, Name: l.Name, Phone: l.Phone, Email: l.Email, Reason: l.Reason,
-		Method:   map[lead.ContactMethod]string{lead.ByPhone: "a phone call", lead.ByText: "a text message", lead.ByEmail: "an email"}[l.PreferredContact],
-		When:     map[lead.TimeSlot]string{lead.Morning: "in the morning", lead.Afternoon: "in the afternoon", lead.Evening: "in the evening", lead.AnyTime: "at any time"}[l.PreferredTime],
+		Method:   l.PreferredContact.Words(),
+		When:     l.PreferredTime.Words(),
 		Received: h.time(l.CreatedAt),
 		Waited:   emails.Age(now.Sub(l.CreatedAt)),
 		Alert:    "never went out",
@@ -216,7 +216,7 @@ func (h *Handler) leadView(l lead.Lead, now time.Time) *leadView {
 }
 
 func (h *Handler) time(t time.Time) string {
-	return t.In(h.cfg.TimeZone).Format("Mon 2 Jan 2006, 3:04 PM MST")
+	return emails.FormatTime(t, h.cfg.TimeZone)
 }
 
 func outcomes(checked lead.Outcome) []outcomeView {

@@ -339,6 +339,9 @@ func (e *env) addresses(name string, required bool) []string {
 		}
 		out = append(out, a)
 	}
+	if required && v != "" && len(out) == 0 {
+		e.fail(name, "names no address")
+	}
 	return out
 }
 

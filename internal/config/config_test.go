@@ -189,3 +189,10 @@ func TestLoadStaff(t *testing.T) {
 		t.Errorf("got %+v, %v", got, err)
 	}
 }
+
+func TestClinicEmailMustNameAnAddress(t *testing.T) {
+	_, err := LoadNotify(getenv(map[string]string{"CLINIC_EMAIL": " , "}))
+	if err == nil || !strings.Contains(err.Error(), "CLINIC_EMAIL: names no address") {
+		t.Errorf("got %v, want CLINIC_EMAIL: names no address", err)
+	}
+}

@@ -79,18 +79,20 @@ func (s *Store) Save(ctx context.Context, l lead.Lead, charge *ratelimit.Charge)
 		return nil
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		// The put comes first: an emulator that stops at the first failed
+		// condition then still reports a replay as one.
 		TransactItems: []types.TransactWriteItem{
-			{Update: s.chargeUpdate(*charge)},
 			{Put: put},
+			{Update: s.chargeUpdate(*charge)},
 		},
 	})
 	var canceled *types.TransactionCanceledException
 	if errors.As(err, &canceled) {
 		reasons := canceled.CancellationReasons
-		if len(reasons) == 2 && aws.ToString(reasons[1].Code) == "ConditionalCheckFailed" {
+		if len(reasons) == 2 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
 			return lead.ErrExists
 		}
-		if len(reasons) == 2 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
+		if len(reasons) == 2 && aws.ToString(reasons[1].Code) == "ConditionalCheckFailed" {
 			return ratelimit.ErrLimited
 		}
 	}
@@ -362,7 +364,9 @@ func (s *Store) Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[le
 					}
 					continue
 				}
-				if !l.ExpiresAt.After(now) {
+				// A GSI lags its table: a lead marked contacted a moment ago
+				// may still be listed. Expired leads wait for TTL's deletion.
+				if l.Status != lead.StatusNew || !l.ExpiresAt.After(now) {
 					continue
 				}
 				if !yield(l, nil) {

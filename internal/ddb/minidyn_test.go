@@ -1,0 +1,45 @@
+package ddb
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/google/uuid"
+	"github.com/truora/minidyn/server"
+
+	"github.com/openclinic/leadhandler/internal/stack"
+	"github.com/openclinic/leadhandler/internal/storetest"
+	"github.com/openclinic/leadhandler/internal/testenv"
+)
+
+// TestContractMinidyn runs the contract against minidyn, the in-process
+// DynamoDB behind make dev, served over HTTP to the real SDK client. It has
+// no streams, so the table is made without one.
+func TestContractMinidyn(t *testing.T) {
+	srv := httptest.NewServer(server.NewServer())
+	t.Cleanup(srv.Close)
+	db := dynamodb.New(dynamodb.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""),
+	})
+	tpl, err := stack.Load(testenv.Root(t) + "/template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Run(t, func(t *testing.T) storetest.Store {
+		name := "leads-" + uuid.NewString()[:8]
+		in, err := stack.TableInput(tpl, stack.TableLogicalID, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Create.StreamSpecification = nil
+		if _, err := db.CreateTable(context.Background(), in.Create); err != nil {
+			t.Fatal(err)
+		}
+		return New(db, name)
+	})
+}

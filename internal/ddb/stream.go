@@ -76,3 +76,55 @@ func LeadFromStream(img map[string]events.DynamoDBAttributeValue) (lead.Lead, er
 	}
 	return decodeLead(item)
 }
+
+// ToStream converts an item as written to the image a stream record carries,
+// for the local runner, which plays Lambda's part between table and notify.
+func ToStream(item map[string]types.AttributeValue) (map[string]events.DynamoDBAttributeValue, error) {
+	out := make(map[string]events.DynamoDBAttributeValue, len(item))
+	for k, v := range item {
+		sv, err := toStreamValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("attribute %s: %w", k, err)
+		}
+		out[k] = sv
+	}
+	return out, nil
+}
+
+func toStreamValue(v types.AttributeValue) (events.DynamoDBAttributeValue, error) {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return events.NewStringAttribute(v.Value), nil
+	case *types.AttributeValueMemberN:
+		return events.NewNumberAttribute(v.Value), nil
+	case *types.AttributeValueMemberB:
+		return events.NewBinaryAttribute(v.Value), nil
+	case *types.AttributeValueMemberBOOL:
+		return events.NewBooleanAttribute(v.Value), nil
+	case *types.AttributeValueMemberNULL:
+		return events.NewNullAttribute(), nil
+	case *types.AttributeValueMemberSS:
+		return events.NewStringSetAttribute(v.Value), nil
+	case *types.AttributeValueMemberNS:
+		return events.NewNumberSetAttribute(v.Value), nil
+	case *types.AttributeValueMemberBS:
+		return events.NewBinarySetAttribute(v.Value), nil
+	case *types.AttributeValueMemberL:
+		list := make([]events.DynamoDBAttributeValue, 0, len(v.Value))
+		for i, e := range v.Value {
+			sv, err := toStreamValue(e)
+			if err != nil {
+				return events.DynamoDBAttributeValue{}, fmt.Errorf("[%d]: %w", i, err)
+			}
+			list = append(list, sv)
+		}
+		return events.NewListAttribute(list), nil
+	case *types.AttributeValueMemberM:
+		m, err := ToStream(v.Value)
+		if err != nil {
+			return events.DynamoDBAttributeValue{}, err
+		}
+		return events.NewMapAttribute(m), nil
+	}
+	return events.DynamoDBAttributeValue{}, fmt.Errorf("unknown attribute type %T", v)
+}

@@ -111,27 +111,37 @@ func TestLeadFromStream(t *testing.T) {
 	}
 }
 
-// toStream is FromStream's inverse, for tests: SDK values to a stream image.
 func toStream(t *testing.T, item map[string]types.AttributeValue) map[string]events.DynamoDBAttributeValue {
 	t.Helper()
-	out := map[string]events.DynamoDBAttributeValue{}
-	for k, v := range item {
-		out[k] = toStreamValue(t, v)
+	img, err := ToStream(item)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return img
 }
 
-func toStreamValue(t *testing.T, v types.AttributeValue) events.DynamoDBAttributeValue {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return events.NewStringAttribute(v.Value)
-	case *types.AttributeValueMemberN:
-		return events.NewNumberAttribute(v.Value)
-	case *types.AttributeValueMemberBOOL:
-		return events.NewBooleanAttribute(v.Value)
-	case *types.AttributeValueMemberM:
-		return events.NewMapAttribute(toStream(t, v.Value))
+// TestToStreamRoundTrip: every type survives ToStream then FromStream.
+func TestToStreamRoundTrip(t *testing.T) {
+	item := map[string]types.AttributeValue{
+		"s": &types.AttributeValueMemberS{Value: "山田"}, "n": &types.AttributeValueMemberN{Value: "-1.5"},
+		"b": &types.AttributeValueMemberB{Value: []byte{0, 255}}, "bool": &types.AttributeValueMemberBOOL{Value: true},
+		"null": &types.AttributeValueMemberNULL{Value: true}, "ss": &types.AttributeValueMemberSS{Value: []string{"a"}},
+		"ns": &types.AttributeValueMemberNS{Value: []string{"1", "2"}}, "bs": &types.AttributeValueMemberBS{Value: [][]byte{{7}}},
+		"l": &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberS{Value: "x"}}},
+		"m": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"k": &types.AttributeValueMemberN{Value: "3"}}},
 	}
-	t.Fatalf("toStream: unhandled %T", v)
-	return events.DynamoDBAttributeValue{}
+	back, err := FromStream(toStream(t, item))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, want map[string]any
+	if err := attributevalue.UnmarshalMap(back, &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := attributevalue.UnmarshalMap(item, &want); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("(-got +want):\n%s", diff)
+	}
 }

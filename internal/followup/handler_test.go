@@ -85,7 +85,7 @@ func (f *fixture) run(t *testing.T, at time.Time) error {
 }
 
 // listed is the first names a digest lists, in order.
-func listed(m sesmail.Message) []string {
+func listed(m outbox.Sent) []string {
 	var out []string
 	for _, line := range strings.Split(m.Text, "\n") {
 		line = strings.TrimPrefix(line, "OVERDUE: ")

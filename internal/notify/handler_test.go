@@ -162,7 +162,7 @@ func TestAlertPerLead(t *testing.T) {
 	if len(f.out.Sent()) != 3 {
 		t.Fatalf("%d emails sent, want 3", len(f.out.Sent()))
 	}
-	byReply := map[string]sesmail.Message{}
+	byReply := map[string]outbox.Sent{}
 	for _, m := range f.out.Sent() {
 		byReply[m.ReplyTo[0]] = m
 	}

@@ -131,7 +131,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 		if _, err := uuid.Parse(fake); err != nil || len(fake) != 36 {
 			fake = newID()
 		}
-		return h.accepted(fake, http.StatusCreated, form, sub.Page), "trapped", ""
+		return h.accepted(fake, http.StatusCreated, form, formPage(sub.Page, req)), "trapped", ""
 	}
 
 	r, err := lead.Normalize(sub, h.rules)
@@ -144,9 +144,9 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 	}
 	switch err := h.store.Save(ctx, lead.New(id, r, now, h.cfg.Retention), charge); {
 	case err == nil:
-		return h.accepted(id, http.StatusCreated, form, r.Page), "stored", id
+		return h.accepted(id, http.StatusCreated, form, formPage(r.Page, req)), "stored", id
 	case errors.Is(err, lead.ErrExists):
-		return h.accepted(id, http.StatusOK, form, r.Page), "replay", id
+		return h.accepted(id, http.StatusOK, form, formPage(r.Page, req)), "replay", id
 	case errors.Is(err, ratelimit.ErrLimited):
 		return tooMany(*charge, now), "limited", id
 	default:
@@ -192,6 +192,16 @@ func (h *Handler) thankYou(page string) string {
 	u.RawQuery = q.Encode()
 	u.Fragment = ""
 	return u.String()
+}
+
+// formPage is the page the form was on: as the form said, else as the
+// browser's Referer says (a form posted without JavaScript has no script to
+// fill in its page).
+func formPage(page string, req events.APIGatewayV2HTTPRequest) string {
+	if page != "" {
+		return page
+	}
+	return header(req.Headers, "referer")
 }
 
 // mediaType reports whether the content type is a form post (true) or JSON

@@ -192,11 +192,13 @@ func TestFormPostRedirects(t *testing.T) {
 		{"base64-encoded by API Gateway", "", formBody, true, site + "/contact?ref=nav&submitted=1"},
 		{"to THANK_YOU_URL", site + "/thanks", formBody, false, site + "/thanks"},
 		{"never to another site", "", strings.Replace(formBody, "www.example-clinic.com", "evil.example", 1), false, ""},
+		{"no page: back to the Referer", "", formBody[:strings.Index(formBody, "&page=")], false, site + "/blog/sciatica?submitted=1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, func(c *config.Submit) { c.ThankYouURL = tt.thankYou })
 			req := sample(t, "application/x-www-form-urlencoded", tt.body)
+			req.Headers["referer"] = site + "/blog/sciatica"
 			if tt.base64 {
 				req.Body, req.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(tt.body)), true
 			}

@@ -23,13 +23,24 @@ ARTIFACTS_DIR ?= .build
 
 FUZZTIME ?= 60s
 
-.PHONY: help test tools lint fuzz clean check-go check-python check-node build-SubmitFunction build-NotifyFunction build-FollowUpFunction build-StaffFunction
+PORT ?= 3000
+
+.PHONY: help dev snippet test tools lint fuzz clean check-go check-python check-node build-SubmitFunction build-NotifyFunction build-FollowUpFunction build-StaffFunction
 
 help:
+	@echo "make dev     run the whole flow locally on http://127.0.0.1:$(PORT) (Go only; PORT=... to change)"
 	@echo "make test    run every test and check (installs its tools into .venv and .tools)"
+	@echo "make snippet API_URL=https://...   print the embeddable form for the clinic's site"
 	@echo "make fuzz    fuzz the request decoder for FUZZTIME (default $(FUZZTIME))"
 	@echo "make build-<Function> ARTIFACTS_DIR=dir   build a Lambda bootstrap as sam build does (SubmitFunction, NotifyFunction, FollowUpFunction, StaffFunction)"
 	@echo "make clean   remove build output and bootstrapped tools"
+
+dev: check-go
+	PORT=$(PORT) $(GO) run ./infra/dev
+
+snippet: check-go
+	@$(GO) run ./infra/snippet -api-url "$(API_URL)" -phone "$(CLINIC_PHONE)" \
+	  -consent-text "$(CONSENT_TEXT)" -consent-version "$(CONSENT_VERSION)"
 
 check-go:
 	@command -v $(GO) >/dev/null 2>&1 || { echo "error: Go 1.26 or newer is required and was not found on PATH (https://go.dev/dl/)" >&2; exit 1; }

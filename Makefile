@@ -25,7 +25,7 @@ FUZZTIME ?= 60s
 
 PORT ?= 3000
 
-.PHONY: help dev snippet test tools lint fuzz clean check-go check-python check-node build-SubmitFunction build-NotifyFunction build-FollowUpFunction build-StaffFunction
+.PHONY: help dev snippet test tools lint fuzz clean check-go check-python check-node check-chromium build-SubmitFunction build-NotifyFunction build-FollowUpFunction build-StaffFunction
 
 help:
 	@echo "make dev     run the whole flow locally on http://127.0.0.1:$(PORT) (Go only; PORT=... to change)"
@@ -48,6 +48,9 @@ check-go:
 check-python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: Python 3 (with its venv module) is required and was not found on PATH as $(PYTHON)" >&2; exit 1; }
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { echo "error: $(PYTHON) lacks the venv/ensurepip modules (on Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }
+
+check-chromium:
+	@command -v $${CHROMIUM:-chromium} >/dev/null 2>&1 || { echo "error: Chromium is required for the browser test and was not found on PATH (Debian/Ubuntu: apt-get install chromium; or set CHROMIUM to its path)" >&2; exit 1; }
 
 check-node:
 	@command -v node >/dev/null 2>&1 && command -v $(NPM) >/dev/null 2>&1 || { echo "error: Node.js 18 or newer with npm is required (it runs the SES emulator in tests) and was not found on PATH" >&2; exit 1; }
@@ -75,7 +78,7 @@ lint: tools
 	$(GO) vet ./...
 	$(VENV)/bin/cfn-lint template.yaml
 
-test: check-go lint
+test: check-go check-chromium lint
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server RIE=$(TOOLBIN)/aws-lambda-rie \
 	  SES_LOCAL=$(CURDIR)/$(SESLOCAL)/node_modules/aws-ses-v2-local/dist/cli.js \
 	  $(GO) test -count=1 ./...

@@ -1,0 +1,218 @@
+package local
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/openclinic/leadhandler/internal/testenv"
+)
+
+var screenshot = flag.String("screenshot", "", "write a PNG of the form to this path")
+
+// chromium finds Debian's chromium (or $CHROMIUM). It is a prerequisite of
+// make test: .ci/run installs it, README names it.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("Chromium not found: install it (Debian/Ubuntu: apt-get install chromium) or set CHROMIUM to its path; see README")
+	return ""
+}
+
+// serve runs the local server on a free loopback port for the test.
+func serve(t *testing.T, env map[string]string) (*Server, string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + l.Addr().String()
+	srv, err := New(context.Background(), Options{
+		BaseURL: base, Dir: t.TempDir(), Template: filepath.Join(testenv.Root(t), "template.yaml"),
+		Getenv: func(k string) string { return env[k] }, Log: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv}
+	go hs.Serve(l)
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	return srv, base
+}
+
+// browser starts a headless Chromium for the test and returns its context,
+// the browser already running (so steps may carry their own timeouts).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(420, 1400),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// do runs steps in the browser, for at most 30 seconds.
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// get runs one action that reads something from the page.
+func get[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+// fill types a visitor's request into the form.
+func fill(name, email string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.WaitVisible(css("#lf-name")),
+		chromedp.SendKeys(css("#lf-name"), name),
+		chromedp.SendKeys(css("#lf-phone"), "(202) 555-0143"),
+		chromedp.SendKeys(css("#lf-email"), email),
+		chromedp.SetValue(css("#lf-preferredTime"), "morning"),
+		chromedp.SendKeys(css("#lf-reason"), "Sciatica down my left leg"),
+		chromedp.Click(css("#lf-consent")),
+		chromedp.Sleep(300*time.Millisecond), // past the time trap (MIN_FILL_TIME=200ms here)
+	)
+}
+
+var noScript = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+	return err
+})
+
+// staffLink is the staff page link in the alert about the visitor first.
+func staffLink(t *testing.T, srv *Server, first string) string {
+	t.Helper()
+	srv.stream.wait()
+	for _, m := range srv.Outbox.Sent() {
+		if strings.Contains(m.Subject, first) {
+			if u := regexp.MustCompile(`https?://\S+/leads/\S+`).FindString(m.Text); u != "" {
+				return u
+			}
+		}
+	}
+	t.Fatalf("no alert about %s in the outbox (%d messages)", first, len(srv.Outbox.Sent()))
+	return ""
+}
+
+func TestFormInChromium(t *testing.T) {
+	srv, base := serve(t, map[string]string{"MIN_FILL_TIME": "200ms"})
+
+	t.Run("fill and send: the page confirms without leaving", func(t *testing.T) {
+		ctx := browser(t)
+		do(t, ctx,
+			chromedp.Navigate(base+"/"),
+			fill("Siobhán O'Brien", "siobhan@example.com"),
+			chromedp.Click(css("#lf button[type=submit]")),
+			chromedp.WaitVisible(chromedp.Search(`//p[contains(@class,"lf-status") and contains(., "Thank you")]`)),
+		)
+		status := get(t, ctx, chromedp.Text(css(".lf-status")))
+		if url := get(t, ctx, chromedp.Location()); url != base+"/" || !strings.Contains(status, "will contact you soon") {
+			t.Errorf("at %s, status %q", url, status)
+		}
+		if *screenshot != "" {
+			shot := browser(t)
+			do(t, shot, chromedp.Navigate(base+"/"), chromedp.WaitVisible(css("#lf")))
+			png := get(t, shot, chromedp.Screenshot(css("#lf"), chromedp.NodeVisible))
+			if err := os.WriteFile(*screenshot, png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		// The alert's staff link works in the browser, and its form marks the lead.
+		do(t, ctx, chromedp.Navigate(staffLink(t, srv, "Siobhán")), chromedp.WaitVisible(css("main")))
+		page := get(t, ctx, chromedp.Text(css("main")))
+		if !strings.Contains(page, "Siobhán O'Brien") || !strings.Contains(page, "Sciatica") {
+			t.Errorf("staff page:\n%s", page)
+		}
+		do(t, ctx,
+			chromedp.Click(css(`input[value="booked"]`)),
+			chromedp.Click(css("button[type=submit]")),
+			chromedp.WaitVisible(chromedp.Search(`//h1[contains(., "Marked contacted")]`)),
+		)
+		if done := get(t, ctx, chromedp.Text(css("main"))); !strings.Contains(done, "Booked an appointment") {
+			t.Errorf("after marking:\n%s", done)
+		}
+	})
+
+	t.Run("an invalid email is marked next to the field and nothing is sent", func(t *testing.T) {
+		ctx := browser(t)
+		before := len(srv.Outbox.Sent())
+		do(t, ctx,
+			chromedp.Navigate(base+"/"),
+			fill("Pat Jones", "pat-at-example"),
+			chromedp.Click(css("#lf button[type=submit]")),
+			chromedp.WaitVisible(css("#lf-err-email")),
+		)
+		invalid := get(t, ctx, chromedp.AttributeValue(css("#lf-email"), "aria-invalid"))
+		message := get(t, ctx, chromedp.Text(css("#lf-err-email")))
+		focused := get(t, ctx, chromedp.Evaluate[string](`document.activeElement.id`))
+		if invalid.Value != "true" || !strings.Contains(message, "valid email") || focused != "lf-email" {
+			t.Errorf("aria-invalid %q, message %q, focus on %q", invalid.Value, message, focused)
+		}
+		srv.stream.wait()
+		if n := len(srv.Outbox.Sent()) - before; n != 0 {
+			t.Errorf("%d emails sent for an invalid request", n)
+		}
+	})
+
+	t.Run("with JavaScript off it is a plain post to a thank-you page", func(t *testing.T) {
+		ctx := browser(t)
+		do(t, ctx,
+			noScript,
+			chromedp.Navigate(base+"/"),
+			fill("Aroha Ngata", "aroha@example.nz"),
+			chromedp.Click(css("#lf button[type=submit]")),
+			chromedp.WaitVisible(css(".thanks")),
+		)
+		thanks := get(t, ctx, chromedp.Text(css(".thanks")))
+		if url := get(t, ctx, chromedp.Location()); !strings.HasSuffix(url, "/?submitted=1") || !strings.Contains(thanks, "Thank you") {
+			t.Errorf("at %s: %q", url, thanks)
+		}
+		do(t, ctx, chromedp.Navigate(staffLink(t, srv, "Aroha")), chromedp.WaitVisible(css("main")))
+		if page := get(t, ctx, chromedp.Text(css("main"))); !strings.Contains(page, "Aroha Ngata") {
+			t.Errorf("staff page:\n%s", page)
+		}
+	})
+}

@@ -151,6 +151,8 @@ func demoEnv(base string, getenv func(string) string) func(string) string {
 		"TIME_ZONE":       "America/New_York",
 		"PUBLIC_BASE_URL": base,
 		"LINK_SECRET":     randomHex(32),
+		// So the digest has something to list a few seconds after a request.
+		"FOLLOW_UP_AFTER": "10s",
 	}
 	return func(k string) string {
 		if v := getenv(k); v != "" {

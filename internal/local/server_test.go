@@ -1,0 +1,80 @@
+package local
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemoFlowOverHTTP walks the README's quickstart with plain HTTP: a
+// request, its alert, its staff page, the digest.
+func TestDemoFlowOverHTTP(t *testing.T) {
+	srv, base := serve(t, map[string]string{"FOLLOW_UP_AFTER": "1ms"})
+	post := func(path, contentType, body string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("Accept", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	if res := post("/leads", "application/json", `{"name":"Pat Smith","email":"pat@example.com","consent":true}`); res.StatusCode != 201 {
+		t.Fatalf("submit: %d", res.StatusCode)
+	}
+	if res := post("/leads", "text/plain", `x`); res.StatusCode != 415 {
+		t.Errorf("a function's own answers pass through: got %d, want 415", res.StatusCode)
+	}
+	time.Sleep(5 * time.Millisecond)
+	var out map[string]int
+	if err := json.NewDecoder(post("/_local/followup", "application/x-www-form-urlencoded", "").Body).Decode(&out); err != nil || out["digestsSent"] != 1 {
+		t.Fatalf("follow-up: %v %v", out, err)
+	}
+	res, err := http.Get(base + "/_local/followup")
+	if err == nil && res.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET /_local/followup: %d, want 405", res.StatusCode)
+	}
+
+	req, _ := http.NewRequest(http.MethodGet, base+"/_local/outbox", nil)
+	req.Header.Set("Accept", "application/json")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mail []sentMail
+	if err := json.NewDecoder(res.Body).Decode(&mail); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if len(mail) != 2 || !strings.HasPrefix(mail[0].Subject, "Appointment request: Pat") ||
+		!strings.HasPrefix(mail[1].Subject, "1 appointment request still waiting") ||
+		mail[0].ReplyTo[0] != "pat@example.com" || mail[0].HTML == "" || mail[0].Text == "" {
+		t.Fatalf("outbox: %+v", mail)
+	}
+
+	link := staffLink(t, srv, "Pat")
+	u, _ := url.Parse(link)
+	res, err = http.Get(base + u.RequestURI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.HasPrefix(link, base+"/leads/") {
+		t.Errorf("staff link %s: %d", link, res.StatusCode)
+	}
+
+	page, err := http.Get(base + "/_local/outbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer page.Body.Close()
+	if ct := page.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("outbox page Content-Type %q", ct)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openclinic/leadhandler/internal/testenv"
 )
 
 // TestDemoFlowOverHTTP walks the README's quickstart with plain HTTP: a
@@ -77,4 +79,27 @@ func TestDemoFlowOverHTTP(t *testing.T) {
 	if ct := page.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 		t.Errorf("outbox page Content-Type %q", ct)
 	}
+}
+
+// TestAgainstMoto: with AWS_ENDPOINT_URL_DYNAMODB set, the local runner keeps
+// leads there (here moto) instead of in memory, creating the table.
+func TestAgainstMoto(t *testing.T) {
+	moto := testenv.Moto(t)
+	env := testenv.Env(moto)
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	srv, base := serve(t, env)
+	if srv.Table != moto {
+		t.Fatalf("leads kept in %q, want %s", srv.Table, moto)
+	}
+	res, err := http.Post(base+"/leads", "application/json", strings.NewReader(`{"name":"Pat Smith","phone":"(202) 555-0143","consent":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 201 {
+		t.Fatalf("submit: %d", res.StatusCode)
+	}
+	staffLink(t, srv, "Pat") // the alert went out, reading the lead back from moto
 }

@@ -23,14 +23,21 @@ ARTIFACTS_DIR ?= .build
 
 FUZZTIME ?= 60s
 
+SAM       := $(VENV)/bin/sam
+SAMCONFIG := infra/samconfig.toml
+export SAM_CLI_TELEMETRY := 0
+
 PORT ?= 3000
 
-.PHONY: help dev snippet test tools lint fuzz clean check-go check-python check-node check-chromium build-SubmitFunction build-NotifyFunction build-FollowUpFunction build-StaffFunction
+.PHONY: help dev snippet test tools lint sam-check deploy delete doctor fuzz clean check-go check-python check-node check-chromium build-SubmitFunction build-NotifyFunction build-FollowUpFunction build-StaffFunction
 
 help:
 	@echo "make dev     run the whole flow locally on http://127.0.0.1:$(PORT) (Go only; PORT=... to change)"
 	@echo "make test    run every test and check (installs its tools into .venv and .tools)"
 	@echo "make snippet API_URL=https://...   print the embeddable form for the clinic's site"
+	@echo "make doctor SENDER_EMAIL=... CLINIC_EMAIL=...   ask SES whether it can send for the clinic"
+	@echo "make deploy [GUIDED=1]   sam build, then sam deploy with infra/samconfig.toml"
+	@echo "make delete              delete the stack (the leads table is kept)"
 	@echo "make fuzz    fuzz the request decoder for FUZZTIME (default $(FUZZTIME))"
 	@echo "make build-<Function> ARTIFACTS_DIR=dir   build a Lambda bootstrap as sam build does (SubmitFunction, NotifyFunction, FollowUpFunction, StaffFunction)"
 	@echo "make clean   remove build output and bootstrapped tools"
@@ -78,10 +85,27 @@ lint: tools
 	$(GO) vet ./...
 	$(VENV)/bin/cfn-lint template.yaml
 
-test: check-go check-chromium lint
+# The template as AWS will take it: SAM's own lint, a real sam build, and a
+# check that every artifact is a linux/arm64 Go bootstrap.
+sam-check: $(VENV)/.installed | check-go
+	$(SAM) validate --lint --region us-east-1 --config-file $(SAMCONFIG)
+	$(SAM) build --config-file $(SAMCONFIG)
+	$(GO) run ./infra/checkbuild template.yaml .aws-sam/build
+
+test: check-go check-chromium lint sam-check
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server RIE=$(TOOLBIN)/aws-lambda-rie \
 	  SES_LOCAL=$(CURDIR)/$(SESLOCAL)/node_modules/aws-ses-v2-local/dist/cli.js \
 	  $(GO) test -count=1 ./...
+
+deploy: $(VENV)/.installed | check-go
+	$(SAM) build --config-file $(SAMCONFIG)
+	$(SAM) deploy --config-file $(SAMCONFIG) $(if $(GUIDED),--guided)
+
+delete: $(VENV)/.installed
+	$(SAM) delete --config-file $(SAMCONFIG)
+
+doctor: check-go
+	$(GO) run ./infra/doctor -sender "$(SENDER_EMAIL)" -recipients "$(CLINIC_EMAIL)"
 
 fuzz: check-go
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/lead

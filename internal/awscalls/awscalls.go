@@ -1,0 +1,94 @@
+// Package awscalls records the AWS API calls an SDK configuration's clients
+// make, as the IAM actions they need: tests compare them with the
+// template's policies, and the benchmark counts them.
+package awscalls
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// Recorder counts calls by IAM action, such as "dynamodb:PutItem".
+type Recorder struct {
+	mu      sync.Mutex
+	actions map[string]int
+	calls   int
+}
+
+// Record makes every client built from cfg report its calls to a new
+// Recorder.
+func Record(cfg *aws.Config) *Recorder {
+	r := &Recorder{actions: map[string]int{}}
+	cfg.APIOptions = append(cfg.APIOptions, func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("awscalls.Record",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				r.add(Actions(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx), in.Parameters))
+				return next.HandleInitialize(ctx, in)
+			}), middleware.After)
+	})
+	return r
+}
+
+func (r *Recorder) add(actions []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls++
+	for _, a := range actions {
+		r.actions[a]++
+	}
+}
+
+// Actions returns the IAM actions called so far, sorted.
+func (r *Recorder) Actions() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Sorted(maps.Keys(r.actions))
+}
+
+// Calls returns how many API calls were made (retries aside).
+func (r *Recorder) Calls() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls
+}
+
+// servicePrefix maps the SDK's service ids to IAM's action prefixes.
+var servicePrefix = map[string]string{
+	"DynamoDB":        "dynamodb",
+	"SESv2":           "ses",
+	"Secrets Manager": "secretsmanager",
+}
+
+// Actions names the IAM actions one call needs. A DynamoDB transaction needs
+// the actions of its parts, not an action of its own.
+func Actions(service, operation string, params any) []string {
+	prefix, ok := servicePrefix[service]
+	if !ok {
+		prefix = strings.ToLower(strings.ReplaceAll(service, " ", ""))
+	}
+	if in, ok := params.(*dynamodb.TransactWriteItemsInput); ok {
+		var out []string
+		for _, it := range in.TransactItems {
+			switch {
+			case it.Put != nil:
+				out = append(out, "dynamodb:PutItem")
+			case it.Update != nil:
+				out = append(out, "dynamodb:UpdateItem")
+			case it.Delete != nil:
+				out = append(out, "dynamodb:DeleteItem")
+			case it.ConditionCheck != nil:
+				out = append(out, "dynamodb:ConditionCheckItem")
+			}
+		}
+		return out
+	}
+	return []string{prefix + ":" + operation}
+}

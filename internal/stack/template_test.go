@@ -1,0 +1,387 @@
+package stack_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/awslabs/goformation/v7/cloudformation/serverless"
+	"github.com/awslabs/goformation/v7/intrinsics"
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+
+	"github.com/openclinic/leadhandler/internal/awscalls"
+	"github.com/openclinic/leadhandler/internal/ddb"
+	"github.com/openclinic/leadhandler/internal/followup"
+	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/notify"
+	"github.com/openclinic/leadhandler/internal/stack"
+	"github.com/openclinic/leadhandler/internal/staff"
+	"github.com/openclinic/leadhandler/internal/submit"
+	"github.com/openclinic/leadhandler/internal/testenv"
+)
+
+func templatePath(t *testing.T) string { return filepath.Join(testenv.Root(t), "template.yaml") }
+
+// raw is the template as written, intrinsic functions left as they are.
+func raw(t *testing.T) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(templatePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// functions are the template's functions, raw, by logical id.
+func functions(t *testing.T) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for id, r := range raw(t)["Resources"].(map[string]any) {
+		r := r.(map[string]any)
+		if r["Type"] == "AWS::Serverless::Function" {
+			out[id] = r["Properties"].(map[string]any)
+		}
+	}
+	if len(out) != 4 {
+		t.Fatalf("%d functions in the template, want 4", len(out))
+	}
+	return out
+}
+
+// jsonFields are the property names a goformation type knows.
+func jsonFields(v any) []string {
+	var out []string
+	rt := reflect.TypeOf(v)
+	for i := range rt.NumField() {
+		if name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// eventProperties are the properties each event type takes: goformation's
+// typed events, plus what goformation v7.14.9 does not know (it drops those
+// silently, and has no ScheduleV2 at all).
+var eventProperties = map[string][]string{
+	"HttpApi":  jsonFields(serverless.Function_HttpApiEvent{}),
+	"DynamoDB": append(jsonFields(serverless.Function_DynamoDBEvent{}), "FilterCriteria", "FunctionResponseTypes", "KmsKeyArn", "MetricsConfig", "TumblingWindowInSeconds"),
+	"ScheduleV2": {"ScheduleExpression", "ScheduleExpressionTimezone", "Input", "RetryPolicy", "DeadLetterConfig", "Name",
+		"Description", "FlexibleTimeWindow", "StartDate", "EndDate", "State", "GroupName", "KmsKeyArn", "PermissionsBoundary", "RoleArn", "OmitName"},
+}
+
+// TestEventPropertiesAreKnown: a misspelt event property would be dropped
+// (by goformation) or refused only at deploy time; here it fails at once.
+func TestEventPropertiesAreKnown(t *testing.T) {
+	tpl, err := stack.Load(templatePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, fn := range functions(t) {
+		parsed, err := tpl.GetServerlessFunctionWithName(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, _ := fn["Events"].(map[string]any)
+		for name, ev := range evs {
+			ev := ev.(map[string]any)
+			kind, _ := ev["Type"].(string)
+			known, ok := eventProperties[kind]
+			if !ok {
+				t.Errorf("%s.%s: event type %q not checked here; add its properties", id, name, kind)
+				continue
+			}
+			for prop := range ev["Properties"].(map[string]any) {
+				if !slices.Contains(known, prop) {
+					t.Errorf("%s.%s: %q is not a property of a %s event", id, name, prop, kind)
+				}
+			}
+			if _, ok := parsed.Events[name]; !ok {
+				t.Errorf("%s.%s: lost in parsing", id, name)
+			}
+		}
+	}
+}
+
+// TestRefsNameSomething: every Ref, GetAtt, Sub variable and If condition
+// names a parameter, resource, condition or pseudo parameter.
+func TestRefsNameSomething(t *testing.T) {
+	data, err := os.ReadFile(templatePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	r := raw(t)
+	names := func(section string) map[string]bool {
+		out := map[string]bool{}
+		m, _ := r[section].(map[string]any)
+		for k := range m {
+			out[k] = true
+		}
+		return out
+	}
+	params, resources, conditions := names("Parameters"), names("Resources"), names("Conditions")
+	refable := func(n string) bool { return params[n] || resources[n] || strings.HasPrefix(n, "AWS::") }
+	subVar := regexp.MustCompile(`\$\{([^}!]+)\}`)
+	checked := 0
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		switch n.Tag {
+		case "!Ref":
+			checked++
+			if !refable(n.Value) {
+				t.Errorf("line %d: !Ref %s names nothing", n.Line, n.Value)
+			}
+		case "!GetAtt":
+			checked++
+			if target, _, _ := strings.Cut(n.Value, "."); !resources[target] {
+				t.Errorf("line %d: !GetAtt %s names no resource", n.Line, n.Value)
+			}
+		case "!Sub":
+			for _, m := range subVar.FindAllStringSubmatch(n.Value, -1) {
+				checked++
+				if target, _, _ := strings.Cut(m[1], "."); !refable(target) {
+					t.Errorf("line %d: !Sub ${%s} names nothing", n.Line, m[1])
+				}
+			}
+		case "!If":
+			checked++
+			if len(n.Content) == 0 || !conditions[n.Content[0].Value] {
+				t.Errorf("line %d: !If names no condition", n.Line)
+			}
+		}
+		for i, c := range n.Content {
+			if n.Kind == yaml.MappingNode && i%2 == 0 && c.Value == "Condition" && n.Content[i+1].Kind == yaml.ScalarNode {
+				if !conditions[n.Content[i+1].Value] {
+					t.Errorf("line %d: Condition %s is not defined", c.Line, n.Content[i+1].Value)
+				}
+			}
+			walk(c)
+		}
+	}
+	walk(&doc)
+	if checked < 40 {
+		t.Errorf("only %d references checked: is the walk seeing the template?", checked)
+	}
+}
+
+// fromEnv builds each function's handler as its cold start does.
+var fromEnv = map[string]func(context.Context, func(string) string, aws.Config, *slog.Logger) (any, error){
+	"SubmitFunction": func(c context.Context, g func(string) string, a aws.Config, l *slog.Logger) (any, error) {
+		return submit.FromEnv(c, g, a, l)
+	},
+	"NotifyFunction": func(c context.Context, g func(string) string, a aws.Config, l *slog.Logger) (any, error) {
+		return notify.FromEnv(c, g, a, l)
+	},
+	"FollowUpFunction": func(c context.Context, g func(string) string, a aws.Config, l *slog.Logger) (any, error) {
+		return followup.FromEnv(c, g, a, l)
+	},
+	"StaffFunction": func(c context.Context, g func(string) string, a aws.Config, l *slog.Logger) (any, error) {
+		return staff.FromEnv(c, g, a, l)
+	},
+}
+
+// sample gives each variable the template sets a value such as a deployed
+// stack would have.
+func sample(secretARN string) map[string]string {
+	return map[string]string{
+		"LEADS_TABLE": "leads", "ALLOWED_ORIGINS": testenv.ClinicSite, "THANK_YOU_URL": "", "RATE_LIMIT": "5/1h",
+		"RATE_LIMIT_SALT": "9b2f0c3e-stack-uuid", "RETENTION_DAYS": "365", "PHONE_REGION": "US",
+		"CLINIC_NAME": "Relief Physical Therapy", "CLINIC_EMAIL": "frontdesk@example-clinic.com",
+		"SENDER_EMAIL": "alerts@example-clinic.com", "CLINIC_PHONE": "", "TIME_ZONE": "America/New_York",
+		"PUBLIC_BASE_URL": "https://api.example-clinic.com", "LINK_SECRET_ARN": secretARN, "EMAIL_DETAIL": "full",
+		"ACK_EMAIL": "true", "FOLLOW_UP_AFTER": "24h", "ESCALATE_AFTER": "72h", "ESCALATION_EMAIL": "",
+	}
+}
+
+// envOf is a function's environment in the template, with sample values: it
+// fails for a variable the sample does not know, so new ones are checked too.
+func envOf(t *testing.T, fn map[string]any, secretARN string) func(string) string {
+	t.Helper()
+	vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+	values := sample(secretARN)
+	env := map[string]string{}
+	for k := range vars {
+		v, ok := values[k]
+		if !ok {
+			t.Fatalf("no sample value for %s: add one to sample()", k)
+		}
+		env[k] = v
+	}
+	return func(k string) string { return env[k] }
+}
+
+// TestFunctionsAgainstTheirTemplate: each function's environment in the
+// template is enough for its cold start, and its IAM actions are exactly
+// the calls its code makes (recorded from its real flows against moto and
+// the SES emulator).
+func TestFunctionsAgainstTheirTemplate(t *testing.T) {
+	moto, ses := testenv.Moto(t), testenv.SESLocal(t)
+	base := testenv.AWSConfig(t, moto)
+	db := dynamodb.NewFromConfig(base)
+	testenv.CreateTable(t, db, "leads")
+	ctx := context.Background()
+	secret, err := secretsmanager.NewFromConfig(base).CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("link"), SecretString: aws.String(strings.Repeat("k", 64)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	store := ddb.New(db, "leads") // not recorded: it only sets the scene
+	waiting := lead.New("5d5d5d5d-1111-4111-8111-111111111111", lead.Request{
+		Name: "Pat Smith", Email: "pat@example.com", PreferredContact: lead.ByEmail, PreferredTime: lead.AnyTime, ConsentVersion: "1",
+	}, time.Now().Add(-30*time.Hour), 30*24*time.Hour)
+	if err := store.Save(ctx, waiting, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	// load is one cold start's AWS configuration, with SES at sesURL, and
+	// the recorder of every call its clients make.
+	load := func(t *testing.T, sesURL string) (aws.Config, *awscalls.Recorder) {
+		t.Setenv("AWS_ENDPOINT_URL_SESV2", sesURL)
+		cfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.RetryMaxAttempts = 1
+		return cfg, awscalls.Record(&cfg)
+	}
+
+	flows := map[string]func(t *testing.T, env func(string) string) []string{
+		"SubmitFunction": func(t *testing.T, env func(string) string) []string {
+			cfg, rec := load(t, ses)
+			h, err := submit.FromEnv(ctx, env, cfg, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, body := range []string{
+				`{"name":"Ada Lovelace","phone":"(202) 555-0143","consent":true}`,
+				`{"name":"Bot","phone":"(202) 555-0143","consent":true,"website":"http://spam.example"}`,
+			} {
+				if res, _ := h.Handle(ctx, testenv.HTTPEvent(t, "application/json", body)); res.StatusCode != 201 {
+					t.Fatalf("submit: %d %s", res.StatusCode, res.Body)
+				}
+			}
+			return rec.Actions()
+		},
+		"NotifyFunction": func(t *testing.T, env func(string) string) []string {
+			cfg, rec := load(t, ses)
+			h, err := notify.FromEnv(ctx, env, cfg, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := h.Handle(ctx, testenv.StreamEvent(t, moto, db, "leads"))
+			if err != nil || len(res.BatchItemFailures) != 0 {
+				t.Fatalf("notify: %v %v", err, res.BatchItemFailures)
+			}
+			return rec.Actions()
+		},
+		"FollowUpFunction": func(t *testing.T, env func(string) string) []string {
+			// A run whose send fails (it releases its claim), then one that works.
+			downCfg, downRec := load(t, "http://127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)))
+			down, err := followup.FromEnv(ctx, env, downCfg, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := down.Handle(ctx, followup.Event{}); err == nil {
+				t.Fatal("a run with SES down succeeded")
+			}
+			cfg, rec := load(t, ses)
+			h, err := followup.FromEnv(ctx, env, cfg, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Handle(ctx, followup.Event{}); err != nil {
+				t.Fatal(err)
+			}
+			return slices.Compact(slices.Sorted(slices.Values(append(downRec.Actions(), rec.Actions()...))))
+		},
+		"StaffFunction": func(t *testing.T, env func(string) string) []string {
+			cfg, rec := load(t, ses)
+			h, err := staff.FromEnv(ctx, env, cfg, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			token := signedToken(t, waiting.ID)
+			for _, req := range []events.APIGatewayV2HTTPRequest{
+				testenv.HTTPRequest(t, http.MethodGet, "GET /leads/{id}", "/leads/"+waiting.ID+"?t="+token, ""),
+				testenv.HTTPRequest(t, http.MethodPost, "POST /leads/{id}/contacted", "/leads/"+waiting.ID+"/contacted", "outcome=booked&t="+token),
+			} {
+				if res, _ := h.Handle(ctx, req); res.StatusCode != 200 {
+					t.Fatalf("staff: %d %s", res.StatusCode, res.Body)
+				}
+			}
+			return rec.Actions()
+		},
+	}
+	fns := functions(t)
+	for _, id := range []string{"SubmitFunction", "NotifyFunction", "FollowUpFunction", "StaffFunction"} {
+		t.Run(id, func(t *testing.T) {
+			env := envOf(t, fns[id], aws.ToString(secret.ARN))
+			if _, err := fromEnv[id](ctx, env, base, quiet); err != nil {
+				t.Fatalf("the template's environment does not start it: %v", err)
+			}
+			if diff := cmp.Diff(flows[id](t, env), policyActions(t, fns[id])); diff != "" {
+				t.Errorf("IAM actions (-called by the code +allowed by the template):\n%s", diff)
+			}
+		})
+	}
+}
+
+// policyActions are the IAM actions a function's own policies allow.
+func policyActions(t *testing.T, fn map[string]any) []string {
+	t.Helper()
+	var out []string
+	for _, p := range fn["Policies"].([]any) {
+		for _, st := range p.(map[string]any)["Statement"].([]any) {
+			switch a := st.(map[string]any)["Action"].(type) {
+			case string:
+				out = append(out, a)
+			case []any:
+				for _, x := range a {
+					out = append(out, x.(string))
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func signedToken(t *testing.T, id string) string {
+	t.Helper()
+	s, err := link.NewSigner([]byte(strings.Repeat("k", 64)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Sign(link.PurposeStaff, id, time.Now().Add(time.Hour))
+}

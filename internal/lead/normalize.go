@@ -90,6 +90,9 @@ func Normalize(s Submission, rules Rules) (Request, error) {
 			bad[FieldName] = "Please enter your name."
 		case strings.IndexFunc(r.Name, unicode.IsLetter) < 0:
 			bad[FieldName] = "Please enter your name in letters."
+		case strings.ContainsAny(r.Name, "<>"):
+			// No one's name has these; markup does.
+			bad[FieldName] = "Please enter your name without < or >."
 		}
 	}
 

@@ -21,7 +21,10 @@ LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 ARTIFACTS_DIR ?= .build
 
-FUZZTIME ?= 60s
+FUZZTIME ?= 30s
+# package:target for every fuzz target; their seed corpora (testdata/fuzz)
+# run in every go test.
+FUZZ_TARGETS := ./internal/lead:FuzzDecode ./internal/emails:FuzzAlert ./internal/link:FuzzVerify
 
 SAM       := $(VENV)/bin/sam
 SAMCONFIG := infra/samconfig.toml
@@ -38,7 +41,7 @@ help:
 	@echo "make doctor SENDER_EMAIL=... CLINIC_EMAIL=...   ask SES whether it can send for the clinic"
 	@echo "make deploy [GUIDED=1]   sam build, then sam deploy with infra/samconfig.toml"
 	@echo "make delete              delete the stack (the leads table is kept)"
-	@echo "make fuzz    fuzz the request decoder for FUZZTIME (default $(FUZZTIME))"
+	@echo "make fuzz    run each fuzz target (decoder, email rendering, link tokens) for FUZZTIME (default $(FUZZTIME))"
 	@echo "make build-<Function> ARTIFACTS_DIR=dir   build a Lambda bootstrap as sam build does (SubmitFunction, NotifyFunction, FollowUpFunction, StaffFunction)"
 	@echo "make clean   remove build output and bootstrapped tools"
 
@@ -108,7 +111,10 @@ doctor: check-go
 	$(GO) run ./infra/doctor -sender "$(SENDER_EMAIL)" -recipients "$(CLINIC_EMAIL)"
 
 fuzz: check-go
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/lead
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; echo "fuzzing $$name in $$pkg for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 build-SubmitFunction: check-go
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/submit

@@ -1,0 +1,78 @@
+package emails
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/openclinic/leadhandler/internal/lead"
+)
+
+// FuzzAlert renders the alert and the acknowledgement for arbitrary lead
+// text. Whatever it is: no panic, a subject without line breaks, no markup
+// of the visitor's in the HTML part, and no visitor text but a plain first
+// name in the acknowledgement.
+func FuzzAlert(f *testing.F) {
+	f.Add("Siobhán O'Brien-Núñez", "<script>alert(1)</script> & pain", "siobhan@example.com", "+12025550143")
+	f.Add("山田 太郎", "", "", "")
+	f.Add("a\r\nBcc: x@example.com", "\"><img src=x onerror=alert(1)>", "x@y.z", "tel:javascript:alert(1)")
+	f.Add("Pat", "{{.Clinic.Name}} {{template \"x\"}}", "p@example.com", "+1")
+	f.Fuzz(func(t *testing.T, name, reason, email, phone string) {
+		if !utf8.ValidString(name + reason + email + phone) {
+			return // stored leads are valid UTF-8 (the decoder refuses the rest)
+		}
+		l := hostile()
+		l.Name, l.Reason, l.Email, l.Phone = name, reason, email, phone
+		for _, minimal := range []bool{false, true} {
+			c, err := Alert(l, clinic, staffLink, minimal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRendered(t, c, l, minimal)
+		}
+		ack, err := Ack(l, clinic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.ContainsAny(ack.Subject, "\r\n") {
+			t.Fatalf("acknowledgement subject %q", ack.Subject)
+		}
+		if reason != "" && len(reason) > 3 && strings.Contains(ack.Text+ack.HTML, reason) && !strings.Contains(clinicText, reason) {
+			t.Fatalf("the acknowledgement echoes the reason %q", reason)
+		}
+	})
+}
+
+// clinicText is everything the acknowledgement says on its own.
+var clinicText = func() string {
+	c, _ := Ack(lead.Lead{}, clinic)
+	return c.Subject + c.Text + c.HTML
+}()
+
+func checkRendered(t *testing.T, c Content, l lead.Lead, minimal bool) {
+	t.Helper()
+	if strings.ContainsAny(c.Subject, "\r\n\u2028\u2029\u0085") {
+		t.Fatalf("subject %q holds a line break", c.Subject)
+	}
+	// The same lead with harmless text in each non-empty field renders the
+	// same markup: the visitor's text added no tag of its own.
+	plain := l
+	for _, f := range []*string{&plain.Name, &plain.Reason, &plain.Email} {
+		if *f != "" {
+			*f = "x"
+		}
+	}
+	if plain.Phone != "" && !e164.MatchString(plain.Phone) {
+		plain.Phone = "x"
+	}
+	base, err := Alert(plain, clinic, staffLink, minimal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Count(c.HTML, "<"), strings.Count(base.HTML, "<"); got != want {
+		t.Fatalf("the visitor's text added markup: %d '<' in the HTML part, %d with plain text", got, want)
+	}
+	if strings.Contains(c.HTML, `href="tel:`) && !strings.Contains(c.HTML, `href="tel:&#43;`) {
+		t.Fatalf("a tel: link for a number that is not E.164: %q", l.Phone)
+	}
+}

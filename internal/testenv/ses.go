@@ -14,11 +14,19 @@ import (
 // endpoint. Unlike moto it keeps both parts of a message and its Reply-To.
 func SESLocal(t testing.TB) string {
 	t.Helper()
+	endpoint, _ := SESLocalServer(t)
+	return endpoint
+}
+
+// SESLocalServer is SESLocal with a function that stops the emulator early,
+// as a crash would.
+func SESLocalServer(t testing.TB) (string, func()) {
+	t.Helper()
 	cli := Tool(t, "SES_LOCAL", "infra/ses-local/node_modules/aws-ses-v2-local/dist/cli.js")
 	port := FreePort(t)
 	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
-	serve(t, "aws-ses-v2-local (needs Node.js)", exec.Command("node", cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port)), endpoint+"/health-check")
-	return endpoint
+	_, stop := serve(t, "aws-ses-v2-local (needs Node.js)", exec.Command("node", cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port)), endpoint+"/health-check")
+	return endpoint, stop
 }
 
 // Email is a message as aws-ses-v2-local recorded it.

@@ -59,6 +59,8 @@ type Server struct {
 	// Table says where leads are: the embedded DynamoDB, or an endpoint.
 	Table string
 
+	db       *dynamodb.Client
+	table    string
 	submit   *submit.Handler
 	staff    *staff.Handler
 	followup *followup.Handler
@@ -87,7 +89,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.close, s.Table = closeDB, where
+	s.close, s.Table, s.db = closeDB, where, db
 
 	subCfg, err := config.LoadSubmit(getenv)
 	if err != nil {
@@ -110,6 +112,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		return nil, s.fail(err)
 	}
 
+	s.table = subCfg.Table
 	store := ddb.New(db, subCfg.Table)
 	note := notify.New(notifyCfg, store, s.Outbox, signer, o.Log.With("function", "notify"), time.Now)
 	s.stream = &stream{deliver: note.Handle, log: o.Log.With("function", "stream")}

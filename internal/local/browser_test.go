@@ -42,6 +42,12 @@ func chromium(t *testing.T) string {
 // serve runs the local server on a free loopback port for the test.
 func serve(t *testing.T, env map[string]string) (*Server, string) {
 	t.Helper()
+	return serveLogged(t, env, slog.New(slog.DiscardHandler))
+}
+
+// serveLogged is serve with the functions' logs going to log.
+func serveLogged(t *testing.T, env map[string]string, log *slog.Logger) (*Server, string) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +55,7 @@ func serve(t *testing.T, env map[string]string) (*Server, string) {
 	base := "http://" + l.Addr().String()
 	srv, err := New(context.Background(), Options{
 		BaseURL: base, Dir: t.TempDir(), Template: filepath.Join(testenv.Root(t), "template.yaml"),
-		Getenv: func(k string) string { return env[k] }, Log: slog.New(slog.DiscardHandler),
+		Getenv: func(k string) string { return env[k] }, Log: log,
 	})
 	if err != nil {
 		t.Fatal(err)

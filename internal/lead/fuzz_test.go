@@ -34,7 +34,7 @@ func FuzzDecode(f *testing.F) {
 				continue
 			}
 			s.IsBot(0)
-			r, err := Normalize(s, Rules{PhoneRegion: "US", ConsentVersion: "1"})
+			r, err := Normalize(s, rules)
 			if err != nil {
 				continue
 			}

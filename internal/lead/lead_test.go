@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/openclinic/leadhandler/internal/phone"
 )
 
-var rules = Rules{PhoneRegion: "US", ConsentVersion: "1"}
+var rules = Rules{PhoneRegion: "US", Phone: phone.Normalizer{Region: "US"}.E164, ConsentVersion: "1"}
 
 // valid is a complete JSON submission; cases change one thing at a time.
 func valid() map[string]any {

@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
-	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -32,8 +31,11 @@ type Request struct {
 // Rules are the clinic's settings that cleaning depends on.
 type Rules struct {
 	// PhoneRegion is the ISO 3166 region assumed for numbers written without
-	// a country code, such as "US".
+	// a country code, such as "US"; it only names it in messages.
 	PhoneRegion string
+	// Phone formats a number E.164, or says it is not one (internal/phone;
+	// injected, so only code that reads numbers links the phone library).
+	Phone func(string) (string, bool)
 	// ConsentVersion is recorded when the form does not say which consent
 	// text it showed.
 	ConsentVersion string
@@ -97,7 +99,7 @@ func Normalize(s Submission, rules Rules) (Request, error) {
 	}
 
 	if p := line(FieldPhone, s.Phone, MaxPhone); p != "" {
-		e164, ok := normalizePhone(p, rules.PhoneRegion)
+		e164, ok := rules.Phone(p)
 		if !ok {
 			bad[FieldPhone] = "Please enter a valid phone number, with its country code if it is not a " + regionName(rules.PhoneRegion) + " number."
 		}
@@ -219,20 +221,6 @@ func cleanText(v string, multiline bool, max int) (string, string) {
 // left-to-right / right-to-left marks stay: real names use them.
 func isHiddenFormat(r rune) bool {
 	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069') || r == '\uFEFF'
-}
-
-// normalizePhone parses a number as dialled from region and formats it E.164.
-func normalizePhone(v, region string) (string, bool) {
-	n, err := phonenumbers.Parse(v, region)
-	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return "", false
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), true
-}
-
-// KnownRegion reports whether phone numbers can be read for region.
-func KnownRegion(region string) bool {
-	return phonenumbers.GetCountryCodeForRegion(region) != 0
 }
 
 func regionName(region string) string {

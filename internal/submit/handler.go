@@ -24,6 +24,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/logging"
+	"github.com/openclinic/leadhandler/internal/phone"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
 )
 
@@ -56,12 +57,16 @@ type Handler struct {
 // New returns a handler; it fails if the configuration names a phone region
 // the phone library does not know.
 func New(cfg config.Submit, store Store, log *slog.Logger, now func() time.Time) (*Handler, error) {
-	if !lead.KnownRegion(cfg.PhoneRegion) {
+	if !phone.KnownRegion(cfg.PhoneRegion) {
 		return nil, fmt.Errorf("PHONE_REGION: unknown region %q", cfg.PhoneRegion)
 	}
 	return &Handler{
-		cfg:   cfg,
-		rules: lead.Rules{PhoneRegion: cfg.PhoneRegion, ConsentVersion: cfg.ConsentVersion},
+		cfg: cfg,
+		rules: lead.Rules{
+			PhoneRegion:    cfg.PhoneRegion,
+			Phone:          phone.Normalizer{Region: cfg.PhoneRegion}.E164,
+			ConsentVersion: cfg.ConsentVersion,
+		},
 		store: store,
 		log:   log,
 		now:   now,

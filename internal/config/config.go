@@ -112,6 +112,19 @@ func (e *env) positiveInt(name string, def int) int {
 	return n
 }
 
+func (e *env) rate(name string, def float64) float64 {
+	v := e.text(name, "")
+	if v == "" {
+		return def
+	}
+	r, err := strconv.ParseFloat(v, 64)
+	if err != nil || r < 0 {
+		e.fail(name, fmt.Sprintf("want a number of emails a second such as 14, or 0 for no limit, got %q", v))
+		return def
+	}
+	return r
+}
+
 func (e *env) duration(name string, def time.Duration) time.Duration {
 	v := e.text(name, "")
 	if v == "" {
@@ -218,6 +231,13 @@ type Notify struct {
 	// Ack is ACK_EMAIL=true: visitors who gave an email get an
 	// acknowledgement. Off by default.
 	Ack bool
+	// Concurrency is NOTIFY_CONCURRENCY: how many records of a batch are
+	// handled at once, 10 by default (the template's batch size).
+	Concurrency int
+	// SendRate is SES_MAX_SEND_RATE: emails a second at most, from one
+	// invocation; 14 by default (SES's usual quota out of the sandbox), 0
+	// for no limit.
+	SendRate float64
 }
 
 // LoadNotify reads the notify function's configuration through getenv. The
@@ -229,6 +249,8 @@ func LoadNotify(getenv func(string) string) (Notify, error) {
 		ClinicPhone:   e.singleLine("CLINIC_PHONE", e.text("CLINIC_PHONE", "")),
 		MinimalDetail: e.choice("EMAIL_DETAIL", "full", "full", "minimal") == "minimal",
 		Ack:           e.choice("ACK_EMAIL", "false", "true", "false") == "true",
+		Concurrency:   e.positiveInt("NOTIFY_CONCURRENCY", 10),
+		SendRate:      e.rate("SES_MAX_SEND_RATE", 14),
 	}
 	return c, e.err()
 }

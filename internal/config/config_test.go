@@ -121,7 +121,7 @@ func TestLoadNotify(t *testing.T) {
 			SenderEmail:  "alerts@example-clinic.com", TimeZone: chicago,
 			PublicBaseURL: "https://api.example-clinic.com", LinkTTL: 14 * 24 * time.Hour,
 		},
-		MinimalDetail: true, Ack: true,
+		MinimalDetail: true, Ack: true, Concurrency: 10, SendRate: 14,
 	}
 	if diff := cmp.Diff(got, want, cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() })); diff != "" {
 		t.Errorf("(-got +want):\n%s", diff)

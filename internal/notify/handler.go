@@ -34,10 +34,6 @@ type Sender interface {
 	Send(ctx context.Context, m sesmail.Message) (string, error)
 }
 
-// concurrency bounds the records handled at once: a batch goes out in
-// about the time of its slowest few sends, well inside SES's send rate.
-const concurrency = 4
-
 // Handler handles stream batches.
 type Handler struct {
 	cfg    config.Notify
@@ -58,7 +54,9 @@ func New(cfg config.Notify, store Store, sender Sender, signer *link.Signer, log
 // the first failure, and records already sent are skipped.
 func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	failed := make([]bool, len(e.Records))
-	sem := make(chan struct{}, concurrency)
+	// A batch goes out in about the time of its slowest few sends; the
+	// sender keeps to SES's send rate.
+	sem := make(chan struct{}, max(h.cfg.Concurrency, 1))
 	var wg sync.WaitGroup
 	for i, r := range e.Records {
 		if r.EventName != string(events.DynamoDBOperationTypeInsert) || !ddb.IsLead(r.Change.NewImage) {

@@ -46,6 +46,7 @@ func testConfig() config.Notify {
 			LinkTTL:       14 * 24 * time.Hour,
 		},
 		ClinicPhone: "(202) 555-0100",
+		Concurrency: 4,
 	}
 }
 

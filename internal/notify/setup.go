@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"golang.org/x/time/rate"
 
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/ddb"
@@ -27,5 +28,10 @@ func FromEnv(ctx context.Context, getenv func(string) string, awsCfg aws.Config,
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, ddb.New(dynamodb.NewFromConfig(awsCfg), cfg.Table), sesmail.New(sesv2.NewFromConfig(awsCfg)), signer, log, time.Now), nil
+	send := sesmail.New(sesv2.NewFromConfig(awsCfg))
+	var sender Sender = send
+	if cfg.SendRate > 0 {
+		sender = sesmail.Paced{Sender: send, Rate: rate.NewLimiter(rate.Limit(cfg.SendRate), max(1, int(cfg.SendRate)))}
+	}
+	return New(cfg, ddb.New(dynamodb.NewFromConfig(awsCfg), cfg.Table), sender, signer, log, time.Now), nil
 }

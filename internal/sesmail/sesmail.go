@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/smithy-go"
+	"golang.org/x/time/rate"
 )
 
 // API is the part of the SES v2 client the sender uses.
@@ -99,4 +100,20 @@ func check(m Message) error {
 		}
 	}
 	return nil
+}
+
+// Paced sends through Sender at most as fast as its limiter lets: SES
+// throttles an account over its sending rate (1 a second in the sandbox,
+// 14 by default after it).
+type Paced struct {
+	Sender *Sender
+	Rate   *rate.Limiter
+}
+
+// Send waits for its turn, then sends m.
+func (p Paced) Send(ctx context.Context, m Message) (string, error) {
+	if err := p.Rate.Wait(ctx); err != nil {
+		return "", fmt.Errorf("send email: waiting for the send rate: %w", err)
+	}
+	return p.Sender.Send(ctx, m)
 }

@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/mail"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"golang.org/x/time/rate"
 
 	"github.com/openclinic/leadhandler/internal/testenv"
 )
@@ -99,4 +101,24 @@ type apiFunc func(context.Context, *sesv2.SendEmailInput, ...func(*sesv2.Options
 
 func (f apiFunc) SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
 	return f(ctx, in, opts...)
+}
+
+func TestPacedWaitsForItsTurn(t *testing.T) {
+	calls := 0
+	api := apiFunc(func(context.Context, *sesv2.SendEmailInput, ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+		calls++
+		return &sesv2.SendEmailOutput{MessageId: aws.String("m")}, nil
+	})
+	p := Paced{Sender: New(api), Rate: rate.NewLimiter(rate.Every(time.Hour), 1)} // one now, the next in an hour
+	if _, err := p.Send(context.Background(), message()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if _, err := p.Send(ctx, message()); err == nil {
+		t.Error("a second send within the rate went out")
+	}
+	if calls != 1 {
+		t.Errorf("%d calls to SES, want 1", calls)
+	}
 }

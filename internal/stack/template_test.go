@@ -218,7 +218,7 @@ func sample(secretARN string) map[string]string {
 		"CLINIC_NAME": "Relief Physical Therapy", "CLINIC_EMAIL": "frontdesk@example-clinic.com",
 		"SENDER_EMAIL": "alerts@example-clinic.com", "CLINIC_PHONE": "", "TIME_ZONE": "America/New_York",
 		"PUBLIC_BASE_URL": "https://api.example-clinic.com", "LINK_SECRET_ARN": secretARN, "EMAIL_DETAIL": "full",
-		"ACK_EMAIL": "true", "FOLLOW_UP_AFTER": "24h", "ESCALATE_AFTER": "72h", "ESCALATION_EMAIL": "",
+		"ACK_EMAIL": "true", "SES_MAX_SEND_RATE": "14", "FOLLOW_UP_AFTER": "24h", "ESCALATE_AFTER": "72h", "ESCALATION_EMAIL": "",
 	}
 }
 

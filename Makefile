@@ -32,7 +32,7 @@ export SAM_CLI_TELEMETRY := 0
 
 PORT ?= 3000
 
-.PHONY: help dev snippet test tools lint sam-check deploy delete doctor fuzz clean check-go check-python check-node check-chromium build-SubmitFunction build-NotifyFunction build-FollowUpFunction build-StaffFunction
+.PHONY: help dev snippet test tools lint sam-check deploy delete doctor fuzz bench clean check-go check-python check-node check-chromium build-SubmitFunction build-NotifyFunction build-FollowUpFunction build-StaffFunction
 
 help:
 	@echo "make dev     run the whole flow locally on http://127.0.0.1:$(PORT) (Go only; PORT=... to change)"
@@ -41,6 +41,7 @@ help:
 	@echo "make doctor SENDER_EMAIL=... CLINIC_EMAIL=...   ask SES whether it can send for the clinic"
 	@echo "make deploy [GUIDED=1]   sam build, then sam deploy with infra/samconfig.toml"
 	@echo "make delete              delete the stack (the leads table is kept)"
+	@echo "make bench   measure sizes, cold starts, latency and scale against their floors (writes bench.json)"
 	@echo "make fuzz    run each fuzz target (decoder, email rendering, link tokens) for FUZZTIME (default $(FUZZTIME))"
 	@echo "make build-<Function> ARTIFACTS_DIR=dir   build a Lambda bootstrap as sam build does (SubmitFunction, NotifyFunction, FollowUpFunction, StaffFunction)"
 	@echo "make clean   remove build output and bootstrapped tools"
@@ -109,6 +110,11 @@ delete: $(VENV)/.installed
 
 doctor: check-go
 	$(GO) run ./infra/doctor -sender "$(SENDER_EMAIL)" -recipients "$(CLINIC_EMAIL)"
+
+# One report, figures next to their floors; never a pass/fail on timing.
+bench: check-go $(TOOLBIN)/aws-lambda-rie
+	RIE=$(TOOLBIN)/aws-lambda-rie $(GO) test -run '^$$' -bench '^BenchmarkReport$$' -benchtime 1x -timeout 30m \
+	  ./internal/bench -args -out $(CURDIR)/bench.json
 
 fuzz: check-go
 	@for t in $(FUZZ_TARGETS); do \

@@ -36,6 +36,29 @@ type Lambda struct {
 	// (aws-lambda-runtime-interface-emulator issue 97).
 	mu   sync.Mutex
 	stop func()
+	pid  int
+}
+
+// BootstrapPID is the process id of the function the emulator started (0
+// before the first invoke).
+func (l *Lambda) BootstrapPID() int {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so read after ")".
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(l.pid) {
+			return pid
+		}
+	}
+	return 0
 }
 
 // Logs is everything the emulator and the function printed so far; output
@@ -69,7 +92,7 @@ func RIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
 	// take its bootstrap down with it.
 	base := "http://127.0.0.1:" + strconv.Itoa(invoke)
 	logs, stop := serve(t, "the Runtime Interface Emulator", cmd, base+"/")
-	return &Lambda{URL: base + "/2015-03-31/functions/function/invocations", logs: logs, stop: stop}
+	return &Lambda{URL: base + "/2015-03-31/functions/function/invocations", logs: logs, stop: stop, pid: cmd.Process.Pid}
 }
 
 // Invoke sends event to the function and returns its response; a failed

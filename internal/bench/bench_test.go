@@ -1,0 +1,505 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/google/uuid"
+	"github.com/truora/minidyn/server"
+
+	"github.com/openclinic/leadhandler/internal/awscalls"
+	"github.com/openclinic/leadhandler/internal/config"
+	"github.com/openclinic/leadhandler/internal/ddb"
+	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/local"
+	"github.com/openclinic/leadhandler/internal/memstore"
+	"github.com/openclinic/leadhandler/internal/notify"
+	"github.com/openclinic/leadhandler/internal/ratelimit"
+	"github.com/openclinic/leadhandler/internal/sesmail"
+	"github.com/openclinic/leadhandler/internal/stack"
+	"github.com/openclinic/leadhandler/internal/submit"
+	"github.com/openclinic/leadhandler/internal/testenv"
+)
+
+var (
+	out       = flag.String("out", "", "also write the report as JSON to this file")
+	coldRuns  = flag.Int("cold", 7, "cold starts per function (the median is reported)")
+	followups = flag.String("followup", "10000,100000", "pending leads for the follow-up runs")
+)
+
+// Row is one line of the report: a measure, its floor, and the goal.
+type Row struct {
+	Measure string  `json:"measure"`
+	Value   float64 `json:"value"`
+	Unit    string  `json:"unit"`
+	Floor   float64 `json:"floor,omitempty"`
+	Ratio   float64 `json:"ratio,omitempty"`
+	Goal    string  `json:"goal,omitempty"`
+	Note    string  `json:"note,omitempty"`
+}
+
+func ratio(v, floor float64) float64 {
+	if floor == 0 {
+		return 0
+	}
+	return v / floor
+}
+
+var functions = []struct{ id, pkg string }{
+	{"SubmitFunction", "./functions/submit"},
+	{"NotifyFunction", "./functions/notify"},
+	{"FollowUpFunction", "./functions/followup"},
+	{"StaffFunction", "./functions/staff"},
+}
+
+// BenchmarkReport is make bench. Run it once (-benchtime 1x).
+func BenchmarkReport(b *testing.B) {
+	var rows []Row
+	rows = append(rows, sizes(b)...)
+	rows = append(rows, coldStarts(b)...)
+	rows = append(rows, submitRows(b)...)
+	rows = append(rows, notifyRows(b)...)
+	rows = append(rows, followupRows(b)...)
+	report(b, rows)
+}
+
+// build compiles pkg with the Lambda flags for goarch into a temp dir.
+func build(b *testing.B, pkg, goarch string) string {
+	b.Helper()
+	dst := filepath.Join(b.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w -buildid=", "-o", dst, pkg)
+	cmd.Dir = testenv.Root(b)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
+	if o, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("build %s: %v\n%s", pkg, err, o)
+	}
+	return dst
+}
+
+func sizes(b *testing.B) []Row {
+	size := func(path string) float64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return float64(fi.Size()) / 1e6
+	}
+	hello := size(build(b, "./infra/bench/hello", "arm64"))
+	var rows []Row
+	for _, f := range functions {
+		v := size(build(b, f.pkg, "arm64"))
+		rows = append(rows, Row{Measure: f.id + " binary (linux/arm64)", Value: v, Unit: "MB", Floor: hello, Ratio: ratio(v, hello), Goal: "within 2x"})
+	}
+	return rows
+}
+
+var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+
+// coldStarts starts each function (and hello-world, alternately) under the
+// Runtime Interface Emulator and reads its INIT REPORT. The emulator runs
+// binaries of this machine's architecture, so these are host builds.
+func coldStarts(b *testing.B) []Row {
+	env := map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+		"LEADS_TABLE": "leads", "ALLOWED_ORIGINS": testenv.ClinicSite, "RATE_LIMIT_SALT": "s",
+		"CLINIC_NAME": "Relief", "CLINIC_EMAIL": "fd@example.com", "SENDER_EMAIL": "a@example.com",
+		"TIME_ZONE": "America/New_York", "PUBLIC_BASE_URL": "https://api.example.com", "LINK_SECRET": strings.Repeat("s", 32),
+	}
+	// Events each function answers without calling AWS.
+	httpEvent := func(req events.APIGatewayV2HTTPRequest) []byte { j, _ := json.Marshal(req); return j }
+	events := map[string][]byte{
+		"hello":            []byte(`{}`),
+		"SubmitFunction":   httpEvent(testenv.HTTPEvent(b, "text/plain", "x")),
+		"NotifyFunction":   []byte(`{"Records":[]}`),
+		"FollowUpFunction": []byte(`{"time":"not a time"}`),
+		"StaffFunction":    httpEvent(testenv.HTTPRequest(b, http.MethodGet, "GET /leads/{id}", "/leads/x", "")),
+	}
+	host := runtime.GOARCH
+	bins := map[string]string{"hello": build(b, "./infra/bench/hello", host)}
+	for _, f := range functions {
+		bins[f.id] = build(b, f.pkg, host)
+	}
+	initMs := func(name string) float64 {
+		fn := testenv.RIE(b, bins[name], env)
+		testenv.InvokeRaw(b, fn, events[name])
+		m := initReport.FindStringSubmatch(fn.Stop())
+		if m == nil {
+			b.Fatalf("%s: no INIT REPORT", name)
+		}
+		v, _ := strconv.ParseFloat(m[1], 64)
+		return v
+	}
+	samples := map[string][]float64{}
+	for range *coldRuns {
+		for _, f := range functions {
+			samples["hello"] = append(samples["hello"], initMs("hello"))
+			samples[f.id] = append(samples[f.id], initMs(f.id))
+		}
+	}
+	hello := median(samples["hello"])
+	var rows []Row
+	for _, f := range functions {
+		v := median(samples[f.id])
+		rows = append(rows, Row{Measure: f.id + " cold-start init (" + host + ", RIE)", Value: v, Unit: "ms", Floor: hello, Ratio: ratio(v, hello),
+			Goal: "within 1.5x", Note: fmt.Sprintf("median of %d", *coldRuns)})
+	}
+	return rows
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// minidyn starts the in-process DynamoDB on a loopback port with the
+// template's table (no stream). It returns its endpoint, a client that
+// records its calls, and the count of requests the server answered.
+func minidyn(b *testing.B) (string, *dynamodb.Client, *awscalls.Recorder, *atomic.Int64) {
+	b.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var served atomic.Int64
+	md := server.NewServer()
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		md.ServeHTTP(w, r)
+	})}
+	go srv.Serve(l)
+	b.Cleanup(func() { srv.Close() })
+	endpoint := "http://" + l.Addr().String()
+	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")}
+	tpl, err := stack.Load(filepath.Join(testenv.Root(b), "template.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	in, err := stack.TableInput(tpl, stack.TableLogicalID, "leads")
+	if err != nil {
+		b.Fatal(err)
+	}
+	in.Create.StreamSpecification = nil
+	if _, err := dynamodb.NewFromConfig(cfg).CreateTable(context.Background(), in.Create); err != nil {
+		b.Fatal(err)
+	}
+	rec := awscalls.Record(&cfg)
+	return endpoint, dynamodb.NewFromConfig(cfg), rec, &served
+}
+
+func leadJSON() string {
+	return fmt.Sprintf(`{"submissionId":%q,"name":"Siobhán O'Brien","phone":"(202) 555-0143","email":"s@example.com",`+
+		`"reason":"Lower back pain","consent":true,"elapsedMs":9000}`, uuid.NewString())
+}
+
+func submitConfig() config.Submit {
+	return config.Submit{
+		Table: "leads", AllowedOrigins: []string{testenv.ClinicSite}, RateLimit: ratelimit.Limit{Count: 1 << 30, Window: time.Hour},
+		RateLimitSalt: []byte("s"), Retention: 365 * 24 * time.Hour, PhoneRegion: "US", ConsentVersion: "1", MinFillTime: 2 * time.Second,
+	}
+}
+
+func submitRows(b *testing.B) []Row {
+	quiet := slog.New(slog.DiscardHandler)
+	ctx := context.Background()
+
+	// In process, on the in-memory store: the handler's own cost.
+	h, err := submit.New(submitConfig(), memstore.New(), quiet, time.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	reqs := make([]events.APIGatewayV2HTTPRequest, 20000)
+	for i := range reqs {
+		reqs[i] = testenv.HTTPEvent(b, "application/json", leadJSON())
+	}
+	// testing.Benchmark cannot run inside a benchmark: count by hand.
+	for _, r := range reqs[:1000] { // warm up
+		h.Handle(ctx, r)
+	}
+	h, _ = submit.New(submitConfig(), memstore.New(), quiet, time.Now)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	for _, r := range reqs {
+		h.Handle(ctx, r)
+	}
+	took := time.Since(start)
+	runtime.ReadMemStats(&after)
+	perOp := func(v uint64) uint64 { return v / uint64(len(reqs)) }
+	nsPerOp := float64(took.Nanoseconds()) / float64(len(reqs))
+
+	// DynamoDB calls per accepted lead, counted by the SDK middleware.
+	_, db, rec, _ := minidyn(b)
+	h, err = submit.New(submitConfig(), ddb.New(db, "leads"), quiet, time.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	callsBefore := rec.Calls()
+	const leads = 200
+	for range leads {
+		if r, _ := h.Handle(ctx, testenv.HTTPEvent(b, "application/json", leadJSON())); r.StatusCode != 201 {
+			b.Fatalf("submit: %d %s", r.StatusCode, r.Body)
+		}
+	}
+	calls := float64(rec.Calls()-callsBefore) / leads
+
+	// Latency through the local server (minidyn, stream to notify, outbox).
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := "http://" + l.Addr().String()
+	srv, err := local.New(ctx, local.Options{BaseURL: base, Dir: b.TempDir(), Template: filepath.Join(testenv.Root(b), "template.yaml"),
+		Getenv: func(k string) string { return map[string]string{"RATE_LIMIT": "1000000/1h"}[k] }, Log: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv}
+	go hs.Serve(l)
+	defer func() { hs.Close(); srv.Close() }()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	var lat []float64
+	for range 1000 {
+		start := time.Now()
+		r, err := client.Post(base+"/leads", "application/json", strings.NewReader(leadJSON()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.Body.Close()
+		lat = append(lat, float64(time.Since(start).Microseconds())/1000)
+		if r.StatusCode != 201 {
+			b.Fatalf("local server: %d", r.StatusCode)
+		}
+	}
+	slices.Sort(lat)
+	return []Row{
+		{Measure: "submit in process (in-memory store)", Value: nsPerOp / 1000, Unit: "µs/op",
+			Note: fmt.Sprintf("%d allocs/op, %d B/op, %d requests", perOp(after.Mallocs-before.Mallocs), perOp(after.TotalAlloc-before.TotalAlloc), len(reqs))},
+		{Measure: "submit DynamoDB calls per accepted lead", Value: calls, Unit: "calls", Goal: "at most 2, one round trip",
+			Note: strings.Join(rec.Actions(), " + ") + " in one TransactWriteItems"},
+		{Measure: "submit p50 through the local server", Value: lat[len(lat)/2], Unit: "ms", Note: "1,000 sequential requests, embedded DynamoDB"},
+		{Measure: "submit p99 through the local server", Value: lat[len(lat)*99/100], Unit: "ms"},
+	}
+}
+
+// slowSES answers SendEmail after delay, counting what it took at once.
+func slowSES(b *testing.B, delay time.Duration) string {
+	var n atomic.Int64
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(delay)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"MessageId":"bench-%d"}`, n.Add(1))
+	})}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go srv.Serve(l)
+	b.Cleanup(func() { srv.Close() })
+	return "http://" + l.Addr().String()
+}
+
+func notifyRows(b *testing.B) []Row {
+	ctx := context.Background()
+	_, db, _, _ := minidyn(b)
+	store := ddb.New(db, "leads")
+	ses := slowSES(b, 50*time.Millisecond)
+	sender := sesmail.New(sesv2.New(sesv2.Options{Region: "us-east-1", BaseEndpoint: aws.String(ses),
+		Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""), HTTPClient: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 100}}}))
+	signer, _ := link.NewSigner([]byte(strings.Repeat("s", 32)))
+	eastern, _ := time.LoadLocation("America/New_York")
+	cfg := config.Notify{Mail: config.Mail{Table: "leads", ClinicName: "Relief", ClinicEmails: []string{"fd@example.com"},
+		SenderEmail: "a@example.com", TimeZone: eastern, PublicBaseURL: "https://api.example.com", LinkTTL: time.Hour}}
+
+	// batch stores n new leads and returns their stream records.
+	batch := func(n int) events.DynamoDBEvent {
+		var e events.DynamoDBEvent
+		for range n {
+			l := lead.New(uuid.NewString(), lead.Request{Name: "Pat Smith", Email: "p@example.com", PreferredContact: lead.ByEmail,
+				PreferredTime: lead.AnyTime, ConsentVersion: "1"}, time.Now(), time.Hour)
+			if err := store.Save(ctx, l, nil); err != nil {
+				b.Fatal(err)
+			}
+			got, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("leads"),
+				Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "lead#" + l.ID}}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			img, err := ddb.ToStream(got.Item)
+			if err != nil {
+				b.Fatal(err)
+			}
+			e.Records = append(e.Records, events.DynamoDBEventRecord{EventName: "INSERT",
+				Change: events.DynamoDBStreamRecord{NewImage: img, SequenceNumber: uuid.NewString()}})
+		}
+		return e
+	}
+	run := func(concurrency, n int) float64 {
+		c := cfg
+		c.Concurrency = concurrency
+		h := notify.New(c, store, sender, signer, slog.New(slog.DiscardHandler), time.Now)
+		e := batch(n)
+		start := time.Now()
+		res, err := h.Handle(ctx, e)
+		if err != nil || len(res.BatchItemFailures) != 0 {
+			b.Fatalf("notify: %v %v", err, res.BatchItemFailures)
+		}
+		return float64(time.Since(start).Microseconds()) / 1000
+	}
+	run(1, 3) // warm the connections
+	single := run(1, 1)
+	def := run(10, 100)
+	wide := run(100, 100)
+	floor := 100 * single
+	return []Row{
+		{Measure: "notify: one record (SES answers in 50 ms)", Value: single, Unit: "ms"},
+		{Measure: "notify: 100 records, NOTIFY_CONCURRENCY=10 (default)", Value: def, Unit: "ms", Floor: floor, Ratio: ratio(def, single),
+			Note: "floor = sequential 100 sends; ratio = to one send"},
+		{Measure: "notify: 100 records, NOTIFY_CONCURRENCY=100", Value: wide, Unit: "ms", Floor: floor, Ratio: ratio(wide, single), Goal: "about 2x one send"},
+	}
+}
+
+// followupRows runs the real followup bootstrap under the Runtime
+// Interface Emulator over n pending leads in the embedded DynamoDB: its wall
+// time (cold start included), the DynamoDB requests the server answered,
+// and the bootstrap's peak resident memory (VmHWM).
+func followupRows(b *testing.B) []Row {
+	bootstrap := build(b, "./functions/followup", runtime.GOARCH)
+	var rows []Row
+	for _, s := range strings.Split(*followups, ",") {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		endpoint, db, _, served := minidyn(b)
+		seed(b, ddb.New(db, "leads"), n)
+		fn := testenv.RIE(b, bootstrap, map[string]string{
+			"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+			"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ENDPOINT_URL_SESV2": slowSES(b, 0),
+			"LEADS_TABLE": "leads", "CLINIC_NAME": "Relief", "CLINIC_EMAIL": "fd@example.com", "SENDER_EMAIL": "a@example.com",
+			"TIME_ZONE": "America/New_York", "PUBLIC_BASE_URL": "https://api.example.com", "LINK_SECRET": strings.Repeat("s", 32),
+			"AWS_LAMBDA_FUNCTION_TIMEOUT": "120",
+		})
+		before := served.Load()
+		start := time.Now()
+		if got := fn.Invoke(b, []byte(`{"source":"aws.scheduler","detail-type":"Scheduled Event","detail":{}}`)); string(got) != "null" {
+			b.Fatalf("follow-up: %s\n%s", got, fn.Stop())
+		}
+		wall := float64(time.Since(start).Microseconds()) / 1000
+		calls := served.Load() - before
+		peak := vmHWM(b, fn.BootstrapPID())
+		logs := fn.Stop()
+		if !strings.Contains(logs, fmt.Sprintf(`"pending":%d`, n)) {
+			b.Fatalf("the digest did not count %d leads:\n%s", n, logs)
+		}
+		label := fmt.Sprintf("followup: %d pending", n)
+		rows = append(rows,
+			Row{Measure: label + ", wall time", Value: wall, Unit: "ms", Goal: "100,000 within 30 s", Note: "real bootstrap under RIE, cold start included"},
+			Row{Measure: label + ", DynamoDB requests", Value: float64(calls), Unit: "calls", Note: "GSI query pages + run marker; never a Scan"},
+			Row{Measure: label + ", peak memory (VmHWM)", Value: peak, Unit: "MB", Goal: "100,000 within 128 MB"},
+		)
+	}
+	return rows
+}
+
+// vmHWM is a process's peak resident memory, in MB.
+func vmHWM(b *testing.B, pid int) float64 {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatalf("read the bootstrap's memory: %v", err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	b.Fatal("no VmHWM")
+	return 0
+}
+
+// seed stores n leads waiting two days or more, 16 writers at once.
+func seed(b *testing.B, s *ddb.Store, n int) {
+	b.Helper()
+	var wg sync.WaitGroup
+	created := time.Now().Add(-48 * time.Hour)
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 16 {
+				l := lead.New(fmt.Sprintf("%08d-0000-4000-8000-000000000000", i), lead.Request{
+					Name: "Pat Smith", Phone: "+12025550143", Email: "pat@example.com", PreferredContact: lead.ByPhone,
+					PreferredTime: lead.AnyTime, Reason: "Lower back pain for three weeks", ConsentVersion: "1",
+				}, created.Add(-time.Duration(i)*time.Second), 30*24*time.Hour)
+				if err := s.Save(context.Background(), l, nil); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func report(b *testing.B, rows []Row) {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\n%-58s %12s %10s %7s  %-26s %s\n", "measure", "value", "floor", "ratio", "goal", "note")
+	for _, r := range rows {
+		floor, rat := "", ""
+		if r.Floor != 0 {
+			floor = strconv.FormatFloat(r.Floor, 'f', 2, 64)
+		}
+		if r.Ratio != 0 {
+			rat = strconv.FormatFloat(r.Ratio, 'f', 2, 64) + "x"
+		}
+		fmt.Fprintf(&sb, "%-58s %9.2f %-2s %10s %7s  %-26s %s\n", r.Measure, r.Value, r.Unit, floor, rat, r.Goal, r.Note)
+	}
+	m := machine()
+	fmt.Fprintf(&sb, "\nmachine: %s\n", m)
+	fmt.Print(sb.String())
+	if *out != "" {
+		j, _ := json.MarshalIndent(map[string]any{"date": time.Now().UTC().Format(time.RFC3339), "machine": m, "rows": rows}, "", "  ")
+		if err := os.WriteFile(*out, append(j, '\n'), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d CPUs, %s %s/%s", model, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}

@@ -32,14 +32,19 @@ type API interface {
 type Store struct {
 	db    API
 	table string
-	// pageSize caps each GSI page (0: DynamoDB's 1 MB pages); tests lower
-	// it to see paging work.
+	// pageSize caps each GSI page, so the follow-up's memory stays flat
+	// whatever the items weigh and whatever the server's own page limit is
+	// (tests lower it to see paging work).
 	pageSize int32
 }
 
+// defaultPageSize is about 250 kB of leads a page: a few hundred pages for
+// the largest backlog, each one round trip.
+const defaultPageSize = 500
+
 // New returns a store on table through db.
 func New(db API, table string) *Store {
-	return &Store{db: db, table: table}
+	return &Store{db: db, table: table, pageSize: defaultPageSize}
 }
 
 // counterSlack keeps a rate counter a little past its window, so TTL never

@@ -17,6 +17,7 @@ func main() {
 	flag.StringVar(&o.ClinicPhone, "phone", "", "the clinic's phone number, shown when a request cannot be taken")
 	flag.StringVar(&o.ConsentText, "consent-text", "", "the consent checkbox's text (default: a generic one)")
 	flag.StringVar(&o.ConsentVersion, "consent-version", "", "a name for that text's version, stored with each consent")
+	flag.StringVar(&o.TurnstileSiteKey, "turnstile-sitekey", "", "a Cloudflare Turnstile site key, to add its check (the stack needs the TurnstileSecret)")
 	flag.Parse()
 	if o.APIURL == "" {
 		fmt.Fprintln(os.Stderr, "snippet: API_URL is required: make snippet API_URL=https://<api-id>.execute-api.<region>.amazonaws.com")

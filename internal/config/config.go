@@ -43,19 +43,23 @@ type Submit struct {
 	// MinFillTime is MIN_FILL_TIME: a form sent sooner after it was shown is
 	// taken for a bot's, 2s by default.
 	MinFillTime time.Duration
+	// TurnstileSecret is TURNSTILE_SECRET: with it, every request must carry
+	// a Cloudflare Turnstile token that Cloudflare confirms. Optional.
+	TurnstileSecret string
 }
 
 // LoadSubmit reads the submit function's configuration through getenv.
 func LoadSubmit(getenv func(string) string) (Submit, error) {
 	e := env{getenv: getenv}
 	c := Submit{
-		Table:          e.required("LEADS_TABLE"),
-		AllowedOrigins: e.origins("ALLOWED_ORIGINS"),
-		ThankYouURL:    e.webURL("THANK_YOU_URL"),
-		Retention:      time.Duration(e.positiveInt("RETENTION_DAYS", 365)) * 24 * time.Hour,
-		PhoneRegion:    e.region("PHONE_REGION", "US"),
-		ConsentVersion: e.text("CONSENT_VERSION", "1"),
-		MinFillTime:    e.duration("MIN_FILL_TIME", 2*time.Second),
+		Table:           e.required("LEADS_TABLE"),
+		AllowedOrigins:  e.origins("ALLOWED_ORIGINS"),
+		ThankYouURL:     e.webURL("THANK_YOU_URL"),
+		Retention:       time.Duration(e.positiveInt("RETENTION_DAYS", 365)) * 24 * time.Hour,
+		PhoneRegion:     e.region("PHONE_REGION", "US"),
+		ConsentVersion:  e.text("CONSENT_VERSION", "1"),
+		MinFillTime:     e.duration("MIN_FILL_TIME", 2*time.Second),
+		TurnstileSecret: e.text("TURNSTILE_SECRET", ""),
 	}
 	limit, err := ratelimit.Parse(e.text("RATE_LIMIT", "5/1h"))
 	if err != nil {

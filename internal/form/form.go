@@ -29,6 +29,10 @@ type Options struct {
 	// that text, and is stored with each lead's consent.
 	ConsentText    string
 	ConsentVersion string
+	// TurnstileSiteKey, when set, adds Cloudflare's Turnstile check (its
+	// widget and script, from Cloudflare); the stack then needs the matching
+	// TurnstileSecret.
+	TurnstileSiteKey string
 }
 
 // DefaultConsent is the consent text the snippet shows unless told otherwise.

@@ -29,6 +29,9 @@ type Submission struct {
 	ElapsedMS        *int64 // how long the form was open; nil when not sent
 	Page             string
 	UTM              map[string]string
+	// Turnstile is the Cloudflare Turnstile token the widget adds to the
+	// form, when the clinic uses it.
+	Turnstile string
 }
 
 // Wire names of the fields, as the form sends them and as errors name them.
@@ -45,6 +48,7 @@ const (
 	FieldWebsite          = "website"
 	FieldElapsedMS        = "elapsedMs"
 	FieldPage             = "page"
+	FieldTurnstile        = "cf-turnstile-response" // the name Cloudflare's widget gives its field
 )
 
 // UTMFields are the campaign parameters kept with a lead when present.
@@ -89,6 +93,7 @@ func (s *Submission) textFields() map[string]*string {
 		FieldConsentVersion:   &s.ConsentVersion,
 		FieldWebsite:          &s.Website,
 		FieldPage:             &s.Page,
+		FieldTurnstile:        &s.Turnstile,
 	}
 	return m
 }

@@ -214,7 +214,7 @@ var fromEnv = map[string]func(context.Context, func(string) string, aws.Config, 
 func sample(secretARN string) map[string]string {
 	return map[string]string{
 		"LEADS_TABLE": "leads", "ALLOWED_ORIGINS": testenv.ClinicSite, "THANK_YOU_URL": "", "RATE_LIMIT": "5/1h",
-		"RATE_LIMIT_SALT": "9b2f0c3e-stack-uuid", "RETENTION_DAYS": "365", "PHONE_REGION": "US",
+		"RATE_LIMIT_SALT": "9b2f0c3e-stack-uuid", "RETENTION_DAYS": "365", "PHONE_REGION": "US", "TURNSTILE_SECRET": "",
 		"CLINIC_NAME": "Relief Physical Therapy", "CLINIC_EMAIL": "frontdesk@example-clinic.com",
 		"SENDER_EMAIL": "alerts@example-clinic.com", "CLINIC_PHONE": "", "TIME_ZONE": "America/New_York",
 		"PUBLIC_BASE_URL": "https://api.example-clinic.com", "LINK_SECRET_ARN": secretARN, "EMAIL_DETAIL": "full",

@@ -26,6 +26,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/logging"
 	"github.com/openclinic/leadhandler/internal/phone"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
+	"github.com/openclinic/leadhandler/internal/turnstile"
 )
 
 // MaxBody is the largest request body accepted, decoded. Every field at its
@@ -45,6 +46,11 @@ type Store interface {
 	Charge(ctx context.Context, c ratelimit.Charge) error
 }
 
+// Verifier checks a Cloudflare Turnstile token (internal/turnstile).
+type Verifier interface {
+	Verify(ctx context.Context, token, remoteIP string) error
+}
+
 // Handler answers POST /leads.
 type Handler struct {
 	cfg   config.Submit
@@ -52,6 +58,8 @@ type Handler struct {
 	store Store
 	log   *slog.Logger
 	now   func() time.Time
+	// turnstile is nil unless TURNSTILE_SECRET is set.
+	turnstile Verifier
 }
 
 // New returns a handler; it fails if the configuration names a phone region
@@ -60,8 +68,13 @@ func New(cfg config.Submit, store Store, log *slog.Logger, now func() time.Time)
 	if !phone.KnownRegion(cfg.PhoneRegion) {
 		return nil, fmt.Errorf("PHONE_REGION: unknown region %q", cfg.PhoneRegion)
 	}
+	var verifier Verifier
+	if cfg.TurnstileSecret != "" {
+		verifier = turnstile.New(cfg.TurnstileSecret)
+	}
 	return &Handler{
-		cfg: cfg,
+		turnstile: verifier,
+		cfg:       cfg,
 		rules: lead.Rules{
 			PhoneRegion:    cfg.PhoneRegion,
 			Phone:          phone.Normalizer{Region: cfg.PhoneRegion}.E164,
@@ -142,6 +155,16 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 	r, err := lead.Normalize(sub, h.rules)
 	if err != nil {
 		return invalid(log, err), "invalid", ""
+	}
+	if h.turnstile != nil {
+		switch err := h.turnstile.Verify(ctx, sub.Turnstile, req.RequestContext.HTTP.SourceIP); {
+		case errors.Is(err, turnstile.ErrRejected):
+			return invalid(log, &lead.InvalidError{Message: "Please confirm that you are not a robot, then send the form again.",
+				Fields: map[string]string{lead.FieldTurnstile: "Please complete this check."}}), "turnstile-rejected", ""
+		case err != nil:
+			// Cloudflare's trouble must not cost the clinic a patient: take the request.
+			log.Error("turnstile unavailable; request taken unchecked", "err", err)
+		}
 	}
 	id := r.SubmissionID
 	if id == "" {

@@ -20,6 +20,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/memstore"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
 	"github.com/openclinic/leadhandler/internal/testenv"
+	"github.com/openclinic/leadhandler/internal/turnstile"
 )
 
 var now = time.Date(2026, 11, 27, 14, 20, 0, 0, time.UTC)
@@ -431,4 +432,58 @@ func TestUnknownPhoneRegionFailsTheColdStart(t *testing.T) {
 	if _, err := New(cfg, memstore.New(), slog.Default(), time.Now); err == nil || !strings.Contains(err.Error(), "PHONE_REGION") {
 		t.Errorf("got %v, want an error naming PHONE_REGION", err)
 	}
+}
+
+// fakeTurnstile answers as Cloudflare would, and counts the questions.
+type fakeTurnstile struct {
+	err   error
+	asked int
+}
+
+func (f *fakeTurnstile) Verify(_ context.Context, token, _ string) error {
+	f.asked++
+	if token == "" {
+		return turnstile.ErrRejected
+	}
+	return f.err
+}
+
+func TestTurnstile(t *testing.T) {
+	withToken := func(token string) string {
+		return jsonBody(t, func(v map[string]any) { v["cf-turnstile-response"] = token })
+	}
+	tests := []struct {
+		name   string
+		answer error
+		body   string
+		status int
+		stored int
+	}{
+		{"passed", nil, withToken("ok"), 201, 1},
+		{"rejected", turnstile.ErrRejected, withToken("forged"), 400, 0},
+		{"missing", nil, jsonBody(t, nil), 400, 0},
+		{"Cloudflare unreachable: taken anyway", errors.New("turnstile: dial tcp: timeout"), withToken("ok"), 201, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			fake := &fakeTurnstile{err: tt.answer}
+			f.h.turnstile = fake
+			res := f.do(t, sample(t, "application/json", tt.body))
+			if res.StatusCode != tt.status || len(f.store.Leads()) != tt.stored || fake.asked != 1 {
+				t.Fatalf("status %d, %d stored, asked %d times: %s", res.StatusCode, len(f.store.Leads()), fake.asked, res.Body)
+			}
+			if tt.status == 400 && !strings.Contains(res.Body, `"cf-turnstile-response"`) {
+				t.Errorf("the error does not name the check: %s", res.Body)
+			}
+		})
+	}
+	t.Run("off without TURNSTILE_SECRET", func(t *testing.T) {
+		if f := newFixture(t, nil); f.h.turnstile != nil {
+			t.Error("a verifier without a secret")
+		}
+		if f := newFixture(t, func(c *config.Submit) { c.TurnstileSecret = "s" }); f.h.turnstile == nil {
+			t.Error("no verifier with a secret")
+		}
+	})
 }

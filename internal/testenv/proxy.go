@@ -1,10 +1,12 @@
 package testenv
 
 import (
+	"hash/crc32"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"sync/atomic"
 	"testing"
 )
@@ -39,6 +41,8 @@ func NewProxy(t testing.TB, target string, fault func(*http.Request) *Fault) *Pr
 			for k, v := range f.Header {
 				w.Header().Set(k, v)
 			}
+			// DynamoDB's SDK checks this on every answer, errors included.
+			w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(f.Body))), 10))
 			w.WriteHeader(f.Status)
 			w.Write([]byte(f.Body))
 			return

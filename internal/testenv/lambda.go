@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -78,20 +79,23 @@ func (l *Lambda) Stop() string {
 func RIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
 	t.Helper()
 	bin := Tool(t, "RIE", ".tools/bin/aws-lambda-rie")
-	invoke, runtimeAPI := FreePort(t), FreePort(t)
-	cmd := exec.Command(bin,
-		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(invoke),
-		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(runtimeAPI),
-		bootstrap)
-	cmd.Dir = filepath.Dir(bootstrap)
-	cmd.Env = os.Environ()
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	// The emulator starts the bootstrap on the first invoke; SIGTERM lets it
-	// take its bootstrap down with it.
-	base := "http://127.0.0.1:" + strconv.Itoa(invoke)
-	logs, stop := serve(t, "the Runtime Interface Emulator", cmd, base+"/")
+	var base string
+	var cmd *exec.Cmd
+	logs, stop := serveOn(t, "the Runtime Interface Emulator", func(host string, port int) (*exec.Cmd, string) {
+		cmd = exec.Command(bin,
+			"--runtime-interface-emulator-address", net.JoinHostPort(host, strconv.Itoa(port)),
+			"--runtime-api-address", net.JoinHostPort(host, strconv.Itoa(freePortOn(t, host))),
+			bootstrap)
+		cmd.Dir = filepath.Dir(bootstrap)
+		cmd.Env = os.Environ()
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		// The emulator starts the bootstrap on the first invoke; SIGTERM
+		// lets it take its bootstrap down with it.
+		base = "http://" + net.JoinHostPort(host, strconv.Itoa(port))
+		return cmd, base + "/"
+	})
 	return &Lambda{URL: base + "/2015-03-31/functions/function/invocations", logs: logs, stop: stop, pid: cmd.Process.Pid}
 }
 

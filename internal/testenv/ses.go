@@ -3,6 +3,7 @@ package testenv
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"net/http"
 	"os/exec"
 	"strconv"
@@ -23,9 +24,11 @@ func SESLocal(t testing.TB) string {
 func SESLocalServer(t testing.TB) (string, func()) {
 	t.Helper()
 	cli := Tool(t, "SES_LOCAL", "infra/ses-local/node_modules/aws-ses-v2-local/dist/cli.js")
-	port := FreePort(t)
-	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
-	_, stop := serve(t, "aws-ses-v2-local (needs Node.js)", exec.Command("node", cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port)), endpoint+"/health-check")
+	var endpoint string
+	_, stop := serveOn(t, "aws-ses-v2-local (needs Node.js)", func(host string, port int) (*exec.Cmd, string) {
+		endpoint = "http://" + net.JoinHostPort(host, strconv.Itoa(port))
+		return exec.Command("node", cli, "--host", host, "--port", strconv.Itoa(port)), endpoint + "/health-check"
+	})
 	return endpoint, stop
 }
 

@@ -7,6 +7,8 @@ package testenv
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -82,18 +84,67 @@ func FreePort(t testing.TB) int {
 func Moto(t testing.TB) string {
 	t.Helper()
 	bin := Tool(t, "MOTO_SERVER", ".venv/bin/moto_server")
-	port := FreePort(t)
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	cmd.Env = append(os.Environ(), "MOTO_ALLOW_NONEXISTENT_REGION=true")
-	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
-	serve(t, "moto", cmd, endpoint+"/moto-api/")
+	var endpoint string
+	serveOn(t, "moto", func(host string, port int) (*exec.Cmd, string) {
+		cmd := exec.Command(bin, "-H", host, "-p", strconv.Itoa(port))
+		cmd.Env = append(os.Environ(), "MOTO_ALLOW_NONEXISTENT_REGION=true")
+		endpoint = "http://" + net.JoinHostPort(host, strconv.Itoa(port))
+		return cmd, endpoint + "/moto-api/"
+	})
 	return endpoint
+}
+
+// freeAddr is a loopback address of its own (127.x.y.z, not 127.0.0.1)
+// with a port free on it: test servers of parallel test processes, and the
+// source ports of everyone's connections, then hardly ever collide.
+func freeAddr(t testing.TB) (string, int) {
+	t.Helper()
+	host := fmt.Sprintf("127.%d.%d.%d", 1+mrand.IntN(254), mrand.IntN(256), 1+mrand.IntN(254))
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil { // only 127.0.0.1 is up (macOS, for one)
+		host = "127.0.0.1"
+		if l, err = net.Listen("tcp", net.JoinHostPort(host, "0")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer l.Close()
+	return host, l.Addr().(*net.TCPAddr).Port
+}
+
+// freePortOn is a port free on host right now.
+func freePortOn(t testing.TB, host string) int {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// serveOn starts the server start makes for a free loopback address, again
+// on another address if it exits before answering (its port was taken
+// meanwhile).
+func serveOn(t testing.TB, name string, start func(host string, port int) (cmd *exec.Cmd, probe string)) (*syncBuffer, func()) {
+	t.Helper()
+	for try := 1; ; try++ {
+		host, port := freeAddr(t)
+		cmd, probe := start(host, port)
+		out, stop, err := serve(t, name, cmd, probe)
+		if err == nil {
+			return out, stop
+		}
+		if try == 3 {
+			t.Fatal(err)
+		}
+	}
 }
 
 // serve starts cmd, stops it when the test ends (SIGTERM, then SIGKILL after
 // 5 s), and returns once probe answers HTTP at all. It returns the output
-// and a stop function that returns once the output is complete.
-func serve(t testing.TB, name string, cmd *exec.Cmd, probe string) (*syncBuffer, func()) {
+// and a stop function that returns once the output is complete; an error if
+// cmd exits first.
+func serve(t testing.TB, name string, cmd *exec.Cmd, probe string) (*syncBuffer, func(), error) {
 	t.Helper()
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
@@ -117,11 +168,11 @@ func serve(t testing.TB, name string, cmd *exec.Cmd, probe string) (*syncBuffer,
 		res, err := http.Get(probe)
 		if err == nil {
 			res.Body.Close()
-			return out, stop
+			return out, stop, nil
 		}
 		select {
 		case <-done:
-			t.Fatalf("%s exited before it answered: %s", name, out)
+			return nil, nil, fmt.Errorf("%s exited before it answered: %s", name, out)
 		default:
 		}
 		if time.Now().After(deadline) {

@@ -185,6 +185,9 @@ func Normalize(s Submission, rules Rules) (Request, error) {
 	return r, nil
 }
 
+// lineBreaks turns every kind of line break into "\n".
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u2028", "\n", "\u2029", "\n", "\u0085", "\n")
+
 // cleanText checks and normalises one field: valid UTF-8, no control or
 // bidirectional-override characters, NFC, trimmed, at most max characters. A
 // line break is an error in a single-line field (it could reach an email
@@ -198,7 +201,7 @@ func cleanText(v string, multiline bool, max int) (string, string) {
 		return "", "Contains characters that are not valid text."
 	}
 	if multiline {
-		v = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u2028", "\n", "\u2029", "\n", "\u0085", "\n").Replace(v)
+		v = lineBreaks.Replace(v)
 	}
 	for _, r := range v {
 		switch {

@@ -38,9 +38,10 @@ func LoadSecret(ctx context.Context, getenv func(string) string, newAPI func() S
 	return []byte(s), nil
 }
 
-// LoadSigner reads the link secret (LoadSecret) and returns its signer.
-func LoadSigner(ctx context.Context, getenv func(string) string, newAPI func() SecretsAPI) (*Signer, error) {
-	secret, err := LoadSecret(ctx, getenv, newAPI)
+// LoadSigner reads the link secret (LoadSecret, through Secrets Manager
+// with awsCfg when LINK_SECRET_ARN is set) and returns its signer.
+func LoadSigner(ctx context.Context, getenv func(string) string, awsCfg aws.Config) (*Signer, error) {
+	secret, err := LoadSecret(ctx, getenv, func() SecretsAPI { return secretsmanager.NewFromConfig(awsCfg) })
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/truora/minidyn/server"
 
 	"github.com/openclinic/leadhandler/internal/config"
@@ -107,7 +106,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	signer, err := link.LoadSigner(ctx, getenv, func() link.SecretsAPI { return secretsmanager.NewFromConfig(awsCfg) })
+	signer, err := link.LoadSigner(ctx, getenv, awsCfg)
 	if err != nil {
 		return nil, s.fail(err)
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"golang.org/x/time/rate"
 
@@ -24,7 +23,7 @@ func FromEnv(ctx context.Context, getenv func(string) string, awsCfg aws.Config,
 	if err != nil {
 		return nil, err
 	}
-	signer, err := link.LoadSigner(ctx, getenv, func() link.SecretsAPI { return secretsmanager.NewFromConfig(awsCfg) })
+	signer, err := link.LoadSigner(ctx, getenv, awsCfg)
 	if err != nil {
 		return nil, err
 	}

@@ -26,13 +26,6 @@ type Limit struct {
 // Enabled reports whether the limit applies at all.
 func (l Limit) Enabled() bool { return l.Count > 0 }
 
-func (l Limit) String() string {
-	if !l.Enabled() {
-		return "0"
-	}
-	return fmt.Sprintf("%d/%s", l.Count, l.Window)
-}
-
 // Parse reads "N/duration" such as "5/1h" or "20/10m"; "0" disables.
 func Parse(s string) (Limit, error) {
 	if strings.TrimSpace(s) == "0" {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/ddb"
@@ -21,7 +20,7 @@ func FromEnv(ctx context.Context, getenv func(string) string, awsCfg aws.Config,
 	if err != nil {
 		return nil, err
 	}
-	signer, err := link.LoadSigner(ctx, getenv, func() link.SecretsAPI { return secretsmanager.NewFromConfig(awsCfg) })
+	signer, err := link.LoadSigner(ctx, getenv, awsCfg)
 	if err != nil {
 		return nil, err
 	}

@@ -32,10 +32,11 @@ export SAM_CLI_TELEMETRY := 0
 
 PORT ?= 3000
 
-.PHONY: help dev snippet test tools lint sam-check deploy delete doctor fuzz bench clean check-go check-python check-node check-chromium build-SubmitFunction build-NotifyFunction build-FollowUpFunction build-StaffFunction
+.PHONY: help dev snippet unit test tools lint sam-check deploy delete doctor fuzz bench clean check-go check-python check-node check-chromium
 
 help:
 	@echo "make dev     run the whole flow locally on http://127.0.0.1:$(PORT) (Go only; PORT=... to change)"
+	@echo "make unit    the quick loop: go test -short ./... (Go only; skips what needs emulators or Chromium)"
 	@echo "make test    run every test and check (installs its tools into .venv and .tools)"
 	@echo "make snippet API_URL=https://...   print the embeddable form for the clinic's site"
 	@echo "make doctor SENDER_EMAIL=... CLINIC_EMAIL=...   ask SES whether it can send for the clinic"
@@ -47,10 +48,10 @@ help:
 	@echo "make clean   remove build output and bootstrapped tools"
 
 dev: check-go
-	PORT=$(PORT) $(GO) run ./infra/dev
+	PORT=$(PORT) $(GO) run ./cmd/dev
 
 snippet: check-go
-	@$(GO) run ./infra/snippet -api-url "$(API_URL)" -phone "$(CLINIC_PHONE)" \
+	@$(GO) run ./cmd/snippet -api-url "$(API_URL)" -phone "$(CLINIC_PHONE)" \
 	  -consent-text "$(CONSENT_TEXT)" -consent-version "$(CONSENT_VERSION)" -turnstile-sitekey "$(TURNSTILE_SITEKEY)"
 
 check-go:
@@ -87,6 +88,7 @@ lint: tools
 	@unformatted=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted" >&2; exit 1; fi
 	$(GO) vet ./...
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy (go mod tidy -diff shows what changes)" >&2; exit 1; }
 	$(VENV)/bin/cfn-lint template.yaml
 
 # The template as AWS will take it: SAM's own lint, a real sam build, and a
@@ -94,7 +96,12 @@ lint: tools
 sam-check: $(VENV)/.installed | check-go
 	$(SAM) validate --lint --region us-east-1 --config-file $(SAMCONFIG)
 	$(SAM) build --config-file $(SAMCONFIG)
-	$(GO) run ./infra/checkbuild template.yaml .aws-sam/build
+	$(GO) run ./cmd/checkbuild template.yaml .aws-sam/build
+
+# The quick loop: Go only, no tool installed. Tests that need an emulator,
+# RIE or Chromium skip under -short, naming what they need.
+unit: check-go
+	$(GO) test -short ./...
 
 test: check-go check-chromium lint sam-check
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server RIE=$(TOOLBIN)/aws-lambda-rie \
@@ -109,7 +116,7 @@ delete: $(VENV)/.installed
 	$(SAM) delete --config-file $(SAMCONFIG)
 
 doctor: check-go
-	$(GO) run ./infra/doctor -sender "$(SENDER_EMAIL)" -recipients "$(CLINIC_EMAIL)"
+	$(GO) run ./cmd/doctor -sender "$(SENDER_EMAIL)" -recipients "$(CLINIC_EMAIL)"
 
 # One report, figures next to their floors; never a pass/fail on timing.
 bench: check-go $(TOOLBIN)/aws-lambda-rie
@@ -122,17 +129,9 @@ fuzz: check-go
 	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
 
-build-SubmitFunction: check-go
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/submit
-
-build-NotifyFunction: check-go
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/notify
-
-build-FollowUpFunction: check-go
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/followup
-
-build-StaffFunction: check-go
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/staff
+# One recipe for every function: build-FollowUpFunction builds ./functions/followup.
+build-%Function: check-go
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | tr '[:upper:]' '[:lower:]')
 
 clean:
 	rm -rf .build .aws-sam $(VENV) .tools $(SESLOCAL)/node_modules

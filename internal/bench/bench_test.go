@@ -30,17 +30,16 @@ import (
 	"github.com/google/uuid"
 	"github.com/truora/minidyn/server"
 
-	"github.com/openclinic/leadhandler/internal/awscalls"
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/ddb"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
 	"github.com/openclinic/leadhandler/internal/local"
-	"github.com/openclinic/leadhandler/internal/memstore"
 	"github.com/openclinic/leadhandler/internal/notify"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
 	"github.com/openclinic/leadhandler/internal/sesmail"
 	"github.com/openclinic/leadhandler/internal/stack"
+	"github.com/openclinic/leadhandler/internal/storetest"
 	"github.com/openclinic/leadhandler/internal/submit"
 	"github.com/openclinic/leadhandler/internal/testenv"
 )
@@ -108,7 +107,7 @@ func sizes(b *testing.B) []Row {
 		}
 		return float64(fi.Size()) / 1e6
 	}
-	hello := size(build(b, "./infra/bench/hello", "arm64"))
+	hello := size(build(b, "./cmd/hello", "arm64"))
 	var rows []Row
 	for _, f := range functions {
 		v := size(build(b, f.pkg, "arm64"))
@@ -139,7 +138,7 @@ func coldStarts(b *testing.B) []Row {
 		"StaffFunction":    httpEvent(testenv.HTTPRequest(b, http.MethodGet, "GET /leads/{id}", "/leads/x", "")),
 	}
 	host := runtime.GOARCH
-	bins := map[string]string{"hello": build(b, "./infra/bench/hello", host)}
+	bins := map[string]string{"hello": build(b, "./cmd/hello", host)}
 	for _, f := range functions {
 		bins[f.id] = build(b, f.pkg, host)
 	}
@@ -179,7 +178,7 @@ func median(v []float64) float64 {
 // minidyn starts the in-process DynamoDB on a loopback port with the
 // template's table (no stream). It returns its endpoint, a client that
 // records its calls, and the count of requests the server answered.
-func minidyn(b *testing.B) (string, *dynamodb.Client, *awscalls.Recorder, *atomic.Int64) {
+func minidyn(b *testing.B) (string, *dynamodb.Client, *testenv.CallRecorder, *atomic.Int64) {
 	b.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -207,7 +206,7 @@ func minidyn(b *testing.B) (string, *dynamodb.Client, *awscalls.Recorder, *atomi
 	if _, err := dynamodb.NewFromConfig(cfg).CreateTable(context.Background(), in.Create); err != nil {
 		b.Fatal(err)
 	}
-	rec := awscalls.Record(&cfg)
+	rec := testenv.RecordCalls(&cfg)
 	return endpoint, dynamodb.NewFromConfig(cfg), rec, &served
 }
 
@@ -228,7 +227,7 @@ func submitRows(b *testing.B) []Row {
 	ctx := context.Background()
 
 	// In process, on the in-memory store: the handler's own cost.
-	h, err := submit.New(submitConfig(), memstore.New(), quiet, time.Now)
+	h, err := submit.New(submitConfig(), storetest.NewMemStore(), quiet, time.Now)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -240,7 +239,7 @@ func submitRows(b *testing.B) []Row {
 	for _, r := range reqs[:1000] { // warm up
 		h.Handle(ctx, r)
 	}
-	h, _ = submit.New(submitConfig(), memstore.New(), quiet, time.Now)
+	h, _ = submit.New(submitConfig(), storetest.NewMemStore(), quiet, time.Now)
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)

@@ -15,7 +15,6 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
-	"github.com/openclinic/leadhandler/internal/memstore"
 	"github.com/openclinic/leadhandler/internal/outbox"
 	"github.com/openclinic/leadhandler/internal/sesmail"
 	"github.com/openclinic/leadhandler/internal/storetest"
@@ -37,7 +36,7 @@ func testConfig() config.FollowUp {
 
 type fixture struct {
 	h     *Handler
-	store *memstore.Store
+	store *storetest.MemStore
 	out   *outbox.Outbox
 	logs  *bytes.Buffer
 	clock time.Time
@@ -53,7 +52,7 @@ func newFixture(t *testing.T, change func(*config.FollowUp)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: memstore.New(), out: &outbox.Outbox{}, logs: &bytes.Buffer{}}
+	f := &fixture{store: storetest.NewMemStore(), out: &outbox.Outbox{}, logs: &bytes.Buffer{}}
 	f.clock = time.Date(2026, 11, 27, 13, 0, 5, 0, time.UTC)
 	f.h = New(cfg, f.store, f.out, signer, slog.New(slog.NewJSONHandler(f.logs, nil)), func() time.Time { return f.clock })
 	t.Cleanup(func() {

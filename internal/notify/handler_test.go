@@ -21,7 +21,6 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
-	"github.com/openclinic/leadhandler/internal/memstore"
 	"github.com/openclinic/leadhandler/internal/outbox"
 	"github.com/openclinic/leadhandler/internal/sesmail"
 	"github.com/openclinic/leadhandler/internal/storetest"
@@ -52,7 +51,7 @@ func testConfig() config.Notify {
 
 type fixture struct {
 	h     *Handler
-	store *memstore.Store
+	store *storetest.MemStore
 	out   *outbox.Outbox
 	logs  *bytes.Buffer
 	leads []lead.Lead
@@ -68,7 +67,7 @@ func newFixture(t *testing.T, change func(*config.Notify)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: memstore.New(), out: &outbox.Outbox{}, logs: &bytes.Buffer{}}
+	f := &fixture{store: storetest.NewMemStore(), out: &outbox.Outbox{}, logs: &bytes.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.h = New(cfg, f.store, f.out, signer, log, func() time.Time { return now })
 	t.Cleanup(func() {

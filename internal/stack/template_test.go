@@ -25,7 +25,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
 
-	"github.com/openclinic/leadhandler/internal/awscalls"
 	"github.com/openclinic/leadhandler/internal/ddb"
 	"github.com/openclinic/leadhandler/internal/followup"
 	"github.com/openclinic/leadhandler/internal/lead"
@@ -266,14 +265,14 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 
 	// load is one cold start's AWS configuration, with SES at sesURL, and
 	// the recorder of every call its clients make.
-	load := func(t *testing.T, sesURL string) (aws.Config, *awscalls.Recorder) {
+	load := func(t *testing.T, sesURL string) (aws.Config, *testenv.CallRecorder) {
 		t.Setenv("AWS_ENDPOINT_URL_SESV2", sesURL)
 		cfg, err := awsconfig.LoadDefaultConfig(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		cfg.RetryMaxAttempts = 1
-		return cfg, awscalls.Record(&cfg)
+		return cfg, testenv.RecordCalls(&cfg)
 	}
 
 	flows := map[string]func(t *testing.T, env func(string) string) []string{

@@ -18,7 +18,6 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
-	"github.com/openclinic/leadhandler/internal/memstore"
 	"github.com/openclinic/leadhandler/internal/storetest"
 	"github.com/openclinic/leadhandler/internal/testenv"
 )
@@ -31,7 +30,7 @@ var (
 
 type fixture struct {
 	h     *Handler
-	store *memstore.Store
+	store *storetest.MemStore
 	logs  *bytes.Buffer
 	lead  lead.Lead
 	token string
@@ -40,7 +39,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	eastern, _ := time.LoadLocation("America/New_York")
-	f := &fixture{store: memstore.New(), logs: &bytes.Buffer{}}
+	f := &fixture{store: storetest.NewMemStore(), logs: &bytes.Buffer{}}
 	f.h = New(config.Staff{Table: "leads", ClinicName: "Relief Physical Therapy", TimeZone: eastern},
 		f.store, signer, slog.New(slog.NewJSONHandler(f.logs, nil)), func() time.Time { return now })
 	f.lead = storetest.Lead(now.Add(-26 * time.Hour))

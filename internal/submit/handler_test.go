@@ -17,8 +17,8 @@ import (
 
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/lead"
-	"github.com/openclinic/leadhandler/internal/memstore"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
+	"github.com/openclinic/leadhandler/internal/storetest"
 	"github.com/openclinic/leadhandler/internal/testenv"
 	"github.com/openclinic/leadhandler/internal/turnstile"
 )
@@ -79,7 +79,7 @@ func testConfig() config.Submit {
 
 type fixture struct {
 	h     *Handler
-	store *memstore.Store
+	store *storetest.MemStore
 	logs  *bytes.Buffer
 }
 
@@ -89,7 +89,7 @@ func newFixture(t *testing.T, change func(*config.Submit)) fixture {
 	if change != nil {
 		change(&cfg)
 	}
-	f := fixture{store: memstore.New(), logs: &bytes.Buffer{}}
+	f := fixture{store: storetest.NewMemStore(), logs: &bytes.Buffer{}}
 	h, err := New(cfg, f.store, slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
@@ -429,7 +429,7 @@ func TestStoreDown(t *testing.T) {
 func TestUnknownPhoneRegionFailsTheColdStart(t *testing.T) {
 	cfg := testConfig()
 	cfg.PhoneRegion = "XX"
-	if _, err := New(cfg, memstore.New(), slog.Default(), time.Now); err == nil || !strings.Contains(err.Error(), "PHONE_REGION") {
+	if _, err := New(cfg, storetest.NewMemStore(), slog.Default(), time.Now); err == nil || !strings.Contains(err.Error(), "PHONE_REGION") {
 		t.Errorf("got %v, want an error naming PHONE_REGION", err)
 	}
 }

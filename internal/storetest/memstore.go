@@ -1,7 +1,4 @@
-// Package memstore is an in-memory lead store for fast unit tests. It keeps
-// the DynamoDB store's contract (internal/storetest runs against both), and
-// can be told to fail like an unreachable database.
-package memstore
+package storetest
 
 import (
 	"context"
@@ -15,8 +12,10 @@ import (
 	"github.com/openclinic/leadhandler/internal/ratelimit"
 )
 
-// Store holds leads and rate counters in maps.
-type Store struct {
+// MemStore is an in-memory lead store for fast unit tests. It keeps the
+// DynamoDB store's contract (Run checks both), and can be told to fail like
+// an unreachable database. It holds leads and rate counters in maps.
+type MemStore struct {
 	mu       sync.Mutex
 	leads    map[string]lead.Lead
 	counters map[string]int
@@ -25,9 +24,9 @@ type Store struct {
 	Err error
 }
 
-// New returns an empty store.
-func New() *Store {
-	return &Store{leads: map[string]lead.Lead{}, counters: map[string]int{}, runs: map[string]run{}}
+// NewMemStore returns an empty store.
+func NewMemStore() *MemStore {
+	return &MemStore{leads: map[string]lead.Lead{}, counters: map[string]int{}, runs: map[string]run{}}
 }
 
 type run struct {
@@ -36,7 +35,7 @@ type run struct {
 }
 
 // MarkContacted records staff's first contact with lead id.
-func (s *Store) MarkContacted(_ context.Context, id string, c lead.Contact, now time.Time) (lead.Lead, error) {
+func (s *MemStore) MarkContacted(_ context.Context, id string, c lead.Contact, now time.Time) (lead.Lead, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
@@ -55,7 +54,7 @@ func (s *Store) MarkContacted(_ context.Context, id string, c lead.Contact, now 
 }
 
 // ClaimRun claims run key unless done or claimed less than lease ago.
-func (s *Store) ClaimRun(_ context.Context, key string, now time.Time, lease, _ time.Duration) error {
+func (s *MemStore) ClaimRun(_ context.Context, key string, now time.Time, lease, _ time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
@@ -69,7 +68,7 @@ func (s *Store) ClaimRun(_ context.Context, key string, now time.Time, lease, _ 
 }
 
 // FinishRun marks run key done.
-func (s *Store) FinishRun(_ context.Context, key string) error {
+func (s *MemStore) FinishRun(_ context.Context, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
@@ -80,7 +79,7 @@ func (s *Store) FinishRun(_ context.Context, key string) error {
 }
 
 // ReleaseRun forgets a claimed, unfinished run.
-func (s *Store) ReleaseRun(_ context.Context, key string) error {
+func (s *MemStore) ReleaseRun(_ context.Context, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
@@ -93,7 +92,7 @@ func (s *Store) ReleaseRun(_ context.Context, key string) error {
 }
 
 // Save stores l unless its id is taken, charging c first when given.
-func (s *Store) Save(_ context.Context, l lead.Lead, c *ratelimit.Charge) error {
+func (s *MemStore) Save(_ context.Context, l lead.Lead, c *ratelimit.Charge) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
@@ -114,7 +113,7 @@ func (s *Store) Save(_ context.Context, l lead.Lead, c *ratelimit.Charge) error 
 }
 
 // Charge counts one request against c's window.
-func (s *Store) Charge(_ context.Context, c ratelimit.Charge) error {
+func (s *MemStore) Charge(_ context.Context, c ratelimit.Charge) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
@@ -128,16 +127,16 @@ func (s *Store) Charge(_ context.Context, c ratelimit.Charge) error {
 }
 
 // MarkAlerted records the alert of lead id, once.
-func (s *Store) MarkAlerted(_ context.Context, id string, d lead.Delivery) error {
+func (s *MemStore) MarkAlerted(_ context.Context, id string, d lead.Delivery) error {
 	return s.mark(id, d, func(l *lead.Lead) **lead.Delivery { return &l.Alert })
 }
 
 // MarkAcknowledged records the acknowledgement of lead id, once.
-func (s *Store) MarkAcknowledged(_ context.Context, id string, d lead.Delivery) error {
+func (s *MemStore) MarkAcknowledged(_ context.Context, id string, d lead.Delivery) error {
 	return s.mark(id, d, func(l *lead.Lead) **lead.Delivery { return &l.Ack })
 }
 
-func (s *Store) mark(id string, d lead.Delivery, field func(*lead.Lead) **lead.Delivery) error {
+func (s *MemStore) mark(id string, d lead.Delivery, field func(*lead.Lead) **lead.Delivery) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
@@ -157,7 +156,7 @@ func (s *Store) mark(id string, d lead.Delivery, field func(*lead.Lead) **lead.D
 }
 
 // Get returns the lead with id unless it is missing or expired at now.
-func (s *Store) Get(_ context.Context, id string, now time.Time) (lead.Lead, error) {
+func (s *MemStore) Get(_ context.Context, id string, now time.Time) (lead.Lead, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
@@ -171,7 +170,7 @@ func (s *Store) Get(_ context.Context, id string, now time.Time) (lead.Lead, err
 }
 
 // Pending yields new leads created before cutoff, oldest first.
-func (s *Store) Pending(_ context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error] {
+func (s *MemStore) Pending(_ context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error] {
 	return func(yield func(lead.Lead, error) bool) {
 		s.mu.Lock()
 		if s.Err != nil {
@@ -197,7 +196,7 @@ func (s *Store) Pending(_ context.Context, cutoff, now time.Time) iter.Seq2[lead
 }
 
 // Leads returns every stored lead, for assertions.
-func (s *Store) Leads() []lead.Lead {
+func (s *MemStore) Leads() []lead.Lead {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Collect(maps.Values(s.leads))

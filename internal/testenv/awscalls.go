@@ -1,7 +1,4 @@
-// Package awscalls records the AWS API calls an SDK configuration's clients
-// make, as the IAM actions they need: tests compare them with the
-// template's policies, and the benchmark counts them.
-package awscalls
+package testenv
 
 import (
 	"context"
@@ -16,19 +13,22 @@ import (
 	"github.com/aws/smithy-go/middleware"
 )
 
-// Recorder counts calls by IAM action, such as "dynamodb:PutItem".
-type Recorder struct {
+// CallRecorder records the AWS API calls an SDK configuration's clients
+// make, as the IAM actions they need: tests compare them with the
+// template's policies, and the benchmark counts them.
+// It counts calls by IAM action, such as "dynamodb:PutItem".
+type CallRecorder struct {
 	mu      sync.Mutex
 	actions map[string]int
 	calls   int
 }
 
-// Record makes every client built from cfg report its calls to a new
-// Recorder.
-func Record(cfg *aws.Config) *Recorder {
-	r := &Recorder{actions: map[string]int{}}
+// RecordCalls makes every client built from cfg report its calls to a new
+// CallRecorder.
+func RecordCalls(cfg *aws.Config) *CallRecorder {
+	r := &CallRecorder{actions: map[string]int{}}
 	cfg.APIOptions = append(cfg.APIOptions, func(stack *middleware.Stack) error {
-		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("awscalls.Record",
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("testenv.RecordCalls",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 				r.add(Actions(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx), in.Parameters))
 				return next.HandleInitialize(ctx, in)
@@ -37,7 +37,7 @@ func Record(cfg *aws.Config) *Recorder {
 	return r
 }
 
-func (r *Recorder) add(actions []string) {
+func (r *CallRecorder) add(actions []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls++
@@ -47,14 +47,14 @@ func (r *Recorder) add(actions []string) {
 }
 
 // Actions returns the IAM actions called so far, sorted.
-func (r *Recorder) Actions() []string {
+func (r *CallRecorder) Actions() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Sorted(maps.Keys(r.actions))
 }
 
 // Calls returns how many API calls were made (retries aside).
-func (r *Recorder) Calls() int {
+func (r *CallRecorder) Calls() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.calls

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/openclinic/leadhandler/internal/local"
 	"github.com/openclinic/leadhandler/internal/logging"
 )
@@ -39,11 +41,18 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// Loading the SDK's configuration reads files and variables only: it
+	// works with no AWS account at all.
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("load AWS configuration: %w", err)
+	}
 	srv, err := local.New(ctx, local.Options{
 		BaseURL:  base,
 		Dir:      ".local",
 		Template: "template.yaml",
 		Getenv:   os.Getenv,
+		AWS:      awsCfg,
 		Log:      logging.New(os.Stdout, os.Getenv),
 	})
 	if err != nil {

@@ -10,5 +10,5 @@ import (
 )
 
 func main() {
-	coldstart.Start(followup.FromEnv, func(h *followup.Handler) any { return h.Handle })
+	coldstart.Start(followup.ClientsFrom, followup.FromEnv, func(h *followup.Handler) any { return h.Handle })
 }

@@ -10,5 +10,5 @@ import (
 )
 
 func main() {
-	coldstart.Start(notify.FromEnv, func(h *notify.Handler) any { return h.Handle })
+	coldstart.Start(notify.ClientsFrom, notify.FromEnv, func(h *notify.Handler) any { return h.Handle })
 }

@@ -10,5 +10,5 @@ import (
 )
 
 func main() {
-	coldstart.Start(staff.FromEnv, func(h *staff.Handler) any { return h.Handle })
+	coldstart.Start(staff.ClientsFrom, staff.FromEnv, func(h *staff.Handler) any { return h.Handle })
 }

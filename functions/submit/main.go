@@ -7,5 +7,5 @@ import (
 )
 
 func main() {
-	coldstart.Start(submit.FromEnv, func(h *submit.Handler) any { return h.Handle })
+	coldstart.Start(submit.ClientsFrom, submit.FromEnv, func(h *submit.Handler) any { return h.Handle })
 }

@@ -227,7 +227,7 @@ func submitRows(b *testing.B) []Row {
 	ctx := context.Background()
 
 	// In process, on the in-memory store: the handler's own cost.
-	h, err := submit.New(submitConfig(), storetest.NewMemStore(), quiet, time.Now)
+	h, err := submit.New(submitConfig(), storetest.NewMemStore(), nil, quiet, time.Now)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func submitRows(b *testing.B) []Row {
 	for _, r := range reqs[:1000] { // warm up
 		h.Handle(ctx, r)
 	}
-	h, _ = submit.New(submitConfig(), storetest.NewMemStore(), quiet, time.Now)
+	h, _ = submit.New(submitConfig(), storetest.NewMemStore(), nil, quiet, time.Now)
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -254,7 +254,7 @@ func submitRows(b *testing.B) []Row {
 
 	// DynamoDB calls per accepted lead, counted by the SDK middleware.
 	_, db, rec, _ := minidyn(b)
-	h, err = submit.New(submitConfig(), ddb.New(db, "leads"), quiet, time.Now)
+	h, err = submit.New(submitConfig(), ddb.New(db, "leads"), nil, quiet, time.Now)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -274,7 +274,9 @@ func submitRows(b *testing.B) []Row {
 	}
 	base := "http://" + l.Addr().String()
 	srv, err := local.New(ctx, local.Options{BaseURL: base, Dir: b.TempDir(), Template: filepath.Join(testenv.Root(b), "template.yaml"),
-		Getenv: func(k string) string { return map[string]string{"RATE_LIMIT": "1000000/1h"}[k] }, Log: quiet})
+		Getenv: func(k string) string {
+			return map[string]string{"RATE_LIMIT": "1000000/1h", "SES_MAX_SEND_RATE": "0"}[k]
+		}, Log: quiet})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,7 +1,8 @@
 // Package coldstart is what every function's main does: load the AWS
-// configuration once, build the handler from the environment, and hand it
-// to the Lambda runtime. A failure is logged once and ends the cold start,
-// so Lambda reports an init error naming what is wrong.
+// configuration once, build the function's AWS clients from it, build the
+// handler from the environment and those clients, and hand it to the Lambda
+// runtime. A failure is logged once and ends the cold start, so Lambda
+// reports an init error naming what is wrong.
 package coldstart
 
 import (
@@ -16,11 +17,14 @@ import (
 	"github.com/openclinic/leadhandler/internal/logging"
 )
 
-// FromEnv builds a function's handler, as each function's package does.
-type FromEnv[H any] func(ctx context.Context, getenv func(string) string, awsCfg aws.Config, log *slog.Logger) (H, error)
+// FromEnv builds a function's handler from its environment and its AWS
+// clients C, as each function's package does; the local runner calls the
+// same function with clients of its own.
+type FromEnv[C, H any] func(ctx context.Context, getenv func(string) string, clients C, log *slog.Logger) (H, error)
 
-// Start builds the handler with fromEnv and serves handle(h) to Lambda.
-func Start[H any](fromEnv FromEnv[H], handle func(H) any) {
+// Start builds the function's clients with clientsFrom, its handler with
+// fromEnv, and serves handle(h) to Lambda.
+func Start[C, H any](clientsFrom func(aws.Config) C, fromEnv FromEnv[C, H], handle func(H) any) {
 	ctx := context.Background()
 	log := logging.New(os.Stdout, os.Getenv)
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
@@ -28,7 +32,7 @@ func Start[H any](fromEnv FromEnv[H], handle func(H) any) {
 		log.Error("cold start failed: load AWS configuration", "err", err)
 		os.Exit(1)
 	}
-	h, err := fromEnv(ctx, os.Getenv, awsCfg, log)
+	h, err := fromEnv(ctx, os.Getenv, clientsFrom(awsCfg), log)
 	if err != nil {
 		log.Error("cold start failed", "err", err)
 		os.Exit(1)

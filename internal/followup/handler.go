@@ -58,13 +58,13 @@ type Handler struct {
 	sender Sender
 	signer *link.Signer
 	log    *slog.Logger
-	clock  func() time.Time
+	now    func() time.Time
 }
 
-// New returns a handler; clock is only used when an event has no time, and
+// New returns a handler; now is only used when an event has no time, and
 // for run leases.
-func New(cfg config.FollowUp, store Store, sender Sender, signer *link.Signer, log *slog.Logger, clock func() time.Time) *Handler {
-	return &Handler{cfg: cfg, store: store, sender: sender, signer: signer, log: log, clock: clock}
+func New(cfg config.FollowUp, store Store, sender Sender, signer *link.Signer, log *slog.Logger, now func() time.Time) *Handler {
+	return &Handler{cfg: cfg, store: store, sender: sender, signer: signer, log: log, now: now}
 }
 
 // Handle runs one follow-up. An error fails the invocation, so the
@@ -87,7 +87,7 @@ func (h *Handler) Handle(ctx context.Context, e Event) error {
 	}
 
 	key := "digest#" + day
-	switch err := h.store.ClaimRun(ctx, key, h.clock(), runLease, runKeep); {
+	switch err := h.store.ClaimRun(ctx, key, h.now(), runLease, runKeep); {
 	case errors.Is(err, lead.ErrRunTaken):
 		log.Info("digest already sent today", "pending", d.Total)
 		return nil
@@ -109,10 +109,10 @@ func (h *Handler) Handle(ctx context.Context, e Event) error {
 	return nil
 }
 
-// runTime is the event's scheduled time, or the clock's when it has none.
+// runTime is the event's scheduled time, or now when it has none.
 func (h *Handler) runTime(e Event) (time.Time, error) {
 	if e.Time == "" {
-		return h.clock(), nil
+		return h.now(), nil
 	}
 	at, err := time.Parse(time.RFC3339, e.Time)
 	if err != nil {

@@ -54,7 +54,7 @@ func newFixture(t *testing.T, change func(*config.FollowUp)) *fixture {
 	}
 	f := &fixture{store: storetest.NewMemStore(), out: &outbox.Outbox{}, logs: &bytes.Buffer{}}
 	f.clock = time.Date(2026, 11, 27, 13, 0, 5, 0, time.UTC)
-	f.h = New(cfg, f.store, f.out, signer, slog.New(slog.NewJSONHandler(f.logs, nil)), func() time.Time { return f.clock })
+	f.h = New(cfg, f.store, sesmail.New(f.out), signer, slog.New(slog.NewJSONHandler(f.logs, nil)), func() time.Time { return f.clock })
 	t.Cleanup(func() {
 		for _, l := range f.store.Leads() {
 			for _, p := range []string{l.Name, l.Email, l.Phone} {

@@ -49,7 +49,7 @@ func TestDigestAndStaffPageAgainstEmulators(t *testing.T) {
 	sub, err := submit.New(config.Submit{
 		Table: "leads", AllowedOrigins: []string{testenv.ClinicSite}, RateLimit: ratelimit.Limit{},
 		Retention: 365 * 24 * time.Hour, PhoneRegion: "US", ConsentVersion: "1", MinFillTime: 2 * time.Second,
-	}, store, quiet, func() time.Time { return clock })
+	}, store, nil, quiet, func() time.Time { return clock })
 	if err != nil {
 		t.Fatal(err)
 	}

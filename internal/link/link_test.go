@@ -108,7 +108,7 @@ func FuzzVerify(f *testing.F) {
 func TestLoadSecret(t *testing.T) {
 	ctx := context.Background()
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	noAPI := func() SecretsAPI { t.Fatal("Secrets Manager called without LINK_SECRET_ARN"); return nil }
+	noAPI := forbiddenSecrets{t}
 
 	t.Run("from LINK_SECRET", func(t *testing.T) {
 		got, err := LoadSecret(ctx, env(map[string]string{"LINK_SECRET": string(secret)}), noAPI)
@@ -136,14 +136,22 @@ func TestLoadSecret(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, err := LoadSecret(ctx, env(map[string]string{"LINK_SECRET_ARN": aws.ToString(out.ARN), "LINK_SECRET": "ignored"}),
-			func() SecretsAPI { return api })
+			api)
 		if err != nil || string(got) != strings.Repeat("s", 64) {
 			t.Errorf("got %q, %v", got, err)
 		}
 		_, err = LoadSecret(ctx, env(map[string]string{"LINK_SECRET_ARN": aws.ToString(out.ARN) + "-missing"}),
-			func() SecretsAPI { return api })
+			api)
 		if err == nil || !strings.Contains(err.Error(), "LINK_SECRET_ARN") {
 			t.Errorf("missing secret: got %v, want an error naming LINK_SECRET_ARN", err)
 		}
 	})
+}
+
+// forbiddenSecrets fails the test when Secrets Manager is called.
+type forbiddenSecrets struct{ t *testing.T }
+
+func (f forbiddenSecrets) GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	f.t.Fatal("Secrets Manager called without LINK_SECRET_ARN")
+	return nil, nil
 }

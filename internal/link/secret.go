@@ -14,11 +14,14 @@ type SecretsAPI interface {
 }
 
 // LoadSecret reads the link secret once, at cold start: from the Secrets
-// Manager secret LINK_SECRET_ARN names (on AWS), else from LINK_SECRET
-// (locally and in tests). newAPI is only called when the ARN is set.
-func LoadSecret(ctx context.Context, getenv func(string) string, newAPI func() SecretsAPI) ([]byte, error) {
+// Manager secret LINK_SECRET_ARN names (on AWS), through api, else from
+// LINK_SECRET (locally and in tests), when api is not called and may be nil.
+func LoadSecret(ctx context.Context, getenv func(string) string, api SecretsAPI) ([]byte, error) {
 	if arn := getenv("LINK_SECRET_ARN"); arn != "" {
-		out, err := newAPI().GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+		if api == nil {
+			return nil, fmt.Errorf("LINK_SECRET_ARN: no Secrets Manager client to read it with")
+		}
+		out, err := api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
 		if err != nil {
 			return nil, fmt.Errorf("LINK_SECRET_ARN: read the secret: %w", err)
 		}
@@ -38,10 +41,9 @@ func LoadSecret(ctx context.Context, getenv func(string) string, newAPI func() S
 	return []byte(s), nil
 }
 
-// LoadSigner reads the link secret (LoadSecret, through Secrets Manager
-// with awsCfg when LINK_SECRET_ARN is set) and returns its signer.
-func LoadSigner(ctx context.Context, getenv func(string) string, awsCfg aws.Config) (*Signer, error) {
-	secret, err := LoadSecret(ctx, getenv, func() SecretsAPI { return secretsmanager.NewFromConfig(awsCfg) })
+// LoadSigner reads the link secret (LoadSecret) and returns its signer.
+func LoadSigner(ctx context.Context, getenv func(string) string, api SecretsAPI) (*Signer, error) {
+	secret, err := LoadSecret(ctx, getenv, api)
 	if err != nil {
 		return nil, err
 	}

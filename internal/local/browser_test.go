@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -27,6 +28,7 @@ var screenshot = flag.String("screenshot", "", "write a PNG of the form to this 
 // make test: .ci/run installs it, README names it.
 func chromium(t *testing.T) string {
 	t.Helper()
+	testenv.Needs(t, "Chromium")
 	if p := os.Getenv("CHROMIUM"); p != "" {
 		return p
 	}
@@ -35,7 +37,7 @@ func chromium(t *testing.T) string {
 			return p
 		}
 	}
-	t.Fatal("Chromium not found: install it (Debian/Ubuntu: apt-get install chromium) or set CHROMIUM to its path; see README")
+	t.Fatal("Chromium not found: install it (Debian/Ubuntu: apt-get install chromium) or set CHROMIUM to its path; see docs/testing.md")
 	return ""
 }
 
@@ -53,9 +55,13 @@ func serveLogged(t *testing.T, env map[string]string, log *slog.Logger) (*Server
 		t.Fatal(err)
 	}
 	base := "http://" + l.Addr().String()
+	var awsCfg aws.Config // the embedded DynamoDB needs none
+	if endpoint := env["AWS_ENDPOINT_URL_DYNAMODB"]; endpoint != "" {
+		awsCfg = testenv.AWSConfig(t, endpoint)
+	}
 	srv, err := New(context.Background(), Options{
 		BaseURL: base, Dir: t.TempDir(), Template: filepath.Join(testenv.Root(t), "template.yaml"),
-		Getenv: func(k string) string { return env[k] }, Log: log,
+		Getenv: func(k string) string { return env[k] }, AWS: awsCfg, Log: log,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -62,7 +62,11 @@ func (s *Server) api(routeKey string, h apiHandler) http.HandlerFunc {
 
 // demo is a clinic's article page ending with the embeddable form.
 func (s *Server) demo(w http.ResponseWriter, r *http.Request) {
-	snippet, err := form.Snippet(form.Options{ClinicPhone: s.clinic.Phone, ConsentText: form.DefaultConsent, ConsentVersion: s.clinic.ConsentVersion})
+	o := form.Options{ClinicPhone: s.getenv("CLINIC_PHONE")}
+	if v := s.getenv("CONSENT_VERSION"); v != "" { // else the form's own default
+		o.ConsentText, o.ConsentVersion = form.DefaultConsent, v
+	}
+	snippet, err := form.Snippet(o)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -72,7 +76,7 @@ func (s *Server) demo(w http.ResponseWriter, r *http.Request) {
 		Clinic    string
 		Submitted bool
 		Form      template.HTML
-	}{s.clinic.Name, r.URL.Query().Get("submitted") == "1", template.HTML(snippet)})
+	}{s.getenv("CLINIC_NAME"), r.URL.Query().Get("submitted") == "1", template.HTML(snippet)})
 }
 
 // sentMail is a kept message as /_local/outbox lists it.
@@ -108,7 +112,7 @@ func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
 	outboxPage.Execute(w, struct {
 		Clinic string
 		Mail   []sentMail
-	}{s.clinic.Name, list})
+	}{s.getenv("CLINIC_NAME"), list})
 }
 
 // runFollowUp runs the daily follow-up now, or as of ?at=RFC3339.

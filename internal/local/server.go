@@ -1,8 +1,11 @@
-// Package local is the local runner behind make dev: the Lambdas' own
-// handlers behind one HTTP server, an in-process DynamoDB (minidyn) with a
-// stream that feeds notify, an outbox instead of SES, and the follow-up on
-// demand. Nothing here reimplements what a function does; it only plays the
-// parts of API Gateway, DynamoDB Streams, EventBridge Scheduler and SES.
+// Package local is the local runner behind make dev: each function built by
+// its own composition root (the FromEnv its Lambda's cold start calls) with
+// clients of the runner's, behind one HTTP server. The runner only plays the
+// parts AWS plays: API Gateway (requests to events), DynamoDB (minidyn in
+// process, or the endpoint AWS_ENDPOINT_URL_DYNAMODB names) with a stream
+// that feeds notify, EventBridge Scheduler (the follow-up on demand) and SES
+// (an outbox behind the SES v2 API, so mail goes through the functions' own
+// SES sender).
 package local
 
 import (
@@ -19,16 +22,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/truora/minidyn/server"
 
-	"github.com/openclinic/leadhandler/internal/config"
-	"github.com/openclinic/leadhandler/internal/ddb"
 	"github.com/openclinic/leadhandler/internal/followup"
-	"github.com/openclinic/leadhandler/internal/link"
 	"github.com/openclinic/leadhandler/internal/notify"
 	"github.com/openclinic/leadhandler/internal/outbox"
 	"github.com/openclinic/leadhandler/internal/stack"
@@ -46,6 +46,10 @@ type Options struct {
 	Template string
 	// Getenv reads the environment; a variable it sets overrides the demo's.
 	Getenv func(string) string
+	// AWS is the SDK's configuration, used only for what the environment
+	// points at AWS or an emulator: DynamoDB when AWS_ENDPOINT_URL_DYNAMODB
+	// is set, Secrets Manager when LINK_SECRET_ARN is.
+	AWS aws.Config
 	// Log receives every function's log lines.
 	Log *slog.Logger
 }
@@ -64,64 +68,36 @@ type Server struct {
 	staff    *staff.Handler
 	followup *followup.Handler
 	stream   *stream
-	clinic   demo
+	getenv   func(string) string
 	close    func()
-}
-
-// demo is what the demo page shows of the configuration.
-type demo struct {
-	Name, Phone, ConsentVersion string
 }
 
 // New starts the local stack; Close stops it.
 func New(ctx context.Context, o Options) (*Server, error) {
 	getenv := demoEnv(o.BaseURL, o.Getenv)
-	s := &Server{Outbox: &outbox.Outbox{Dir: filepath.Join(o.Dir, "outbox")}, close: func() {}}
-
-	// Loading the SDK's configuration reads files and variables only: it
-	// works with no AWS account at all.
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	db, where, closeDB, err := openTable(ctx, awsCfg, o.Template, getenv)
+	s := &Server{Outbox: &outbox.Outbox{Dir: filepath.Join(o.Dir, "outbox")}, getenv: getenv, close: func() {}}
+	db, where, closeDB, err := openTable(ctx, o.AWS, o.Template, getenv)
 	if err != nil {
 		return nil, err
 	}
-	s.close, s.Table, s.db = closeDB, where, db
+	s.close, s.Table, s.db, s.table = closeDB, where, db, getenv("LEADS_TABLE")
+	secrets := secretsmanager.NewFromConfig(o.AWS)
 
-	subCfg, err := config.LoadSubmit(getenv)
+	// Each function as its cold start builds it, with the runner's clients.
+	note, err := notify.FromEnv(ctx, getenv, notify.Clients{DynamoDB: db, SES: s.Outbox, Secrets: secrets}, o.Log.With("function", "notify"))
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	notifyCfg, err := config.LoadNotify(getenv)
-	if err != nil {
-		return nil, s.fail(err)
-	}
-	followCfg, err := config.LoadFollowUp(getenv)
-	if err != nil {
-		return nil, s.fail(err)
-	}
-	staffCfg, err := config.LoadStaff(getenv)
-	if err != nil {
-		return nil, s.fail(err)
-	}
-	signer, err := link.LoadSigner(ctx, getenv, awsCfg)
-	if err != nil {
-		return nil, s.fail(err)
-	}
-
-	s.table = subCfg.Table
-	store := ddb.New(db, subCfg.Table)
-	note := notify.New(notifyCfg, store, s.Outbox, signer, o.Log.With("function", "notify"), time.Now)
 	s.stream = &stream{deliver: note.Handle, log: o.Log.With("function", "stream")}
-	streamed := ddb.New(streamingDB{API: db, stream: s.stream}, subCfg.Table)
-	if s.submit, err = submit.New(subCfg, streamed, o.Log.With("function", "submit"), time.Now); err != nil {
+	if s.submit, err = submit.FromEnv(ctx, getenv, submit.Clients{DynamoDB: streamingDB{API: db, stream: s.stream}}, o.Log.With("function", "submit")); err != nil {
 		return nil, s.fail(err)
 	}
-	s.staff = staff.New(staffCfg, store, signer, o.Log.With("function", "staff"), time.Now)
-	s.followup = followup.New(followCfg, store, s.Outbox, signer, o.Log.With("function", "followup"), time.Now)
-	s.clinic = demo{Name: notifyCfg.ClinicName, Phone: notifyCfg.ClinicPhone, ConsentVersion: subCfg.ConsentVersion}
+	if s.staff, err = staff.FromEnv(ctx, getenv, staff.Clients{DynamoDB: db, Secrets: secrets}, o.Log.With("function", "staff")); err != nil {
+		return nil, s.fail(err)
+	}
+	if s.followup, err = followup.FromEnv(ctx, getenv, followup.Clients{DynamoDB: db, SES: s.Outbox, Secrets: secrets}, o.Log.With("function", "followup")); err != nil {
+		return nil, s.fail(err)
+	}
 	s.Handler = s.routes()
 	return s, nil
 }

@@ -1,13 +1,21 @@
 package local
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/openclinic/leadhandler/internal/ddb"
+	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/sesmail"
 	"github.com/openclinic/leadhandler/internal/testenv"
 )
 
@@ -102,4 +110,28 @@ func TestAgainstMoto(t *testing.T) {
 		t.Fatalf("submit: %d", res.StatusCode)
 	}
 	staffLink(t, srv, "Pat") // the alert went out, reading the lead back from moto
+}
+
+// TestMailGoesThroughTheSESSender: make dev's mail passes through the same
+// SES sender as on AWS. A lead whose stored email could add a header (an
+// item written by hand or by an older version, never by submit) gets no
+// alert: the sender refuses it, here as on AWS, and nothing reaches the outbox.
+func TestMailGoesThroughTheSESSender(t *testing.T) {
+	var logs bytes.Buffer
+	srv, _ := serveLogged(t, nil, slog.New(slog.NewJSONHandler(&logs, nil)))
+	store := ddb.New(streamingDB{API: srv.db, stream: srv.stream}, srv.table)
+	l := lead.New(uuid.NewString(), lead.Request{
+		Name: "Pat Smith", Email: "pat@example.com\r\nBcc: everyone@example.org",
+		PreferredContact: lead.ByEmail, PreferredTime: lead.AnyTime, ConsentVersion: "1",
+	}, time.Now(), 24*time.Hour)
+	if err := store.Save(context.Background(), l, nil); err != nil {
+		t.Fatal(err)
+	}
+	srv.stream.wait()
+	if sent := srv.Outbox.Sent(); len(sent) != 0 {
+		t.Errorf("%d messages in the outbox, want none: %+v", len(sent), sent)
+	}
+	if !strings.Contains(logs.String(), sesmail.ErrHeader.Error()) {
+		t.Errorf("the refusal was not logged:\n%s", logs.String())
+	}
 }

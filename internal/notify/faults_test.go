@@ -98,7 +98,7 @@ func TestSESThrottled(t *testing.T) {
 
 	out := &outbox.Outbox{}
 	cfg := config.FollowUp{Mail: testConfig().Mail, After: 24 * time.Hour, EscalateAfter: 72 * time.Hour}
-	if err := followup.New(cfg, store, out, signer, slog.New(slog.DiscardHandler), time.Now).Handle(context.Background(), followup.Event{}); err != nil {
+	if err := followup.New(cfg, store, sesmail.New(out), signer, slog.New(slog.DiscardHandler), time.Now).Handle(context.Background(), followup.Event{}); err != nil {
 		t.Fatal(err)
 	}
 	if sent := out.Sent(); len(sent) != 1 || strings.Count(sent[0].Text, "Alert: never went out") != 3 {

@@ -69,7 +69,7 @@ func newFixture(t *testing.T, change func(*config.Notify)) *fixture {
 	}
 	f := &fixture{store: storetest.NewMemStore(), out: &outbox.Outbox{}, logs: &bytes.Buffer{}}
 	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.h = New(cfg, f.store, f.out, signer, log, func() time.Time { return now })
+	f.h = New(cfg, f.store, sesmail.New(f.out), signer, log, func() time.Time { return now })
 	t.Cleanup(func() {
 		for _, l := range f.leads {
 			for _, p := range []string{l.Name, l.Email, l.Phone, l.Reason} {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"golang.org/x/time/rate"
 
@@ -16,21 +17,35 @@ import (
 	"github.com/openclinic/leadhandler/internal/sesmail"
 )
 
-// FromEnv builds the handler as the function's cold start does: its
-// configuration from getenv, its AWS clients from awsCfg (built once).
-func FromEnv(ctx context.Context, getenv func(string) string, awsCfg aws.Config, log *slog.Logger) (*Handler, error) {
+// Clients are the AWS clients the function uses.
+type Clients struct {
+	DynamoDB ddb.API
+	SES      sesmail.API
+	// Secrets reads LINK_SECRET_ARN; unused (and may be nil) with LINK_SECRET.
+	Secrets link.SecretsAPI
+}
+
+// ClientsFrom builds the function's clients from the SDK's configuration,
+// as its cold start does.
+func ClientsFrom(cfg aws.Config) Clients {
+	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg), SES: sesv2.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg)}
+}
+
+// FromEnv builds the handler from its environment and clients: the
+// function's composition root, shared by its cold start and make dev.
+func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *slog.Logger) (*Handler, error) {
 	cfg, err := config.LoadNotify(getenv)
 	if err != nil {
 		return nil, err
 	}
-	signer, err := link.LoadSigner(ctx, getenv, awsCfg)
+	signer, err := link.LoadSigner(ctx, getenv, c.Secrets)
 	if err != nil {
 		return nil, err
 	}
-	send := sesmail.New(sesv2.NewFromConfig(awsCfg))
+	send := sesmail.New(c.SES)
 	var sender Sender = send
 	if cfg.SendRate > 0 {
 		sender = sesmail.Paced{Sender: send, Rate: rate.NewLimiter(rate.Limit(cfg.SendRate), max(1, int(cfg.SendRate)))}
 	}
-	return New(cfg, ddb.New(dynamodb.NewFromConfig(awsCfg), cfg.Table), sender, signer, log, time.Now), nil
+	return New(cfg, ddb.New(c.DynamoDB, cfg.Table), sender, signer, log, time.Now), nil
 }

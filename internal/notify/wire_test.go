@@ -47,7 +47,7 @@ func TestAgainstEmulators(t *testing.T) {
 		Table: "leads", AllowedOrigins: []string{testenv.ClinicSite},
 		RateLimit: ratelimit.Limit{Count: 5, Window: time.Hour}, RateLimitSalt: []byte("s"),
 		Retention: 365 * 24 * time.Hour, PhoneRegion: "US", ConsentVersion: "1", MinFillTime: 2 * time.Second,
-	}, store, slog.New(slog.DiscardHandler), time.Now)
+	}, store, nil, slog.New(slog.DiscardHandler), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
-// Package outbox is a sender that keeps what it is sent instead of mailing
-// it: the unit tests' SES, and the local runner's, which also writes each
-// message as an .eml file any mail program opens.
+// Package outbox stands in for SES v2: it takes SendEmail calls as SES does
+// and keeps each message instead of mailing it. It is the unit tests' SES
+// and the local runner's (which also writes each message as an .eml file any
+// mail program opens). The functions' SES sender (sesmail) calls it like SES,
+// so its header checks and pacing run locally too.
 package outbox
 
 import (
@@ -10,6 +12,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
+	"net/mail"
 	"net/textproto"
 	"os"
 	"path/filepath"
@@ -17,6 +20,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/openclinic/leadhandler/internal/sesmail"
 )
@@ -26,7 +34,7 @@ type Outbox struct {
 	// Dir, when set, receives each message as <n>.eml.
 	Dir string
 	// Fail, when set, is asked about each message; a true answer makes
-	// Send fail like a throttled or unreachable SES, keeping nothing.
+	// SendEmail fail as a throttled SES does, keeping nothing.
 	Fail func(sesmail.Message) bool
 
 	mu   sync.Mutex
@@ -40,24 +48,55 @@ type Sent struct {
 	sesmail.Message
 }
 
-// Send keeps m and returns a message id.
-func (o *Outbox) Send(_ context.Context, m sesmail.Message) (string, error) {
+// SendEmail keeps the message in, as SES would send it, and returns its id.
+func (o *Outbox) SendEmail(_ context.Context, in *sesv2.SendEmailInput, _ ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+	m, err := message(in)
+	if err != nil {
+		return nil, err
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.Fail != nil && o.Fail(m) {
-		return "", fmt.Errorf("send email: SES refused: Throttling")
+		return nil, &smithy.GenericAPIError{Code: "Throttling", Message: "Maximum sending rate exceeded.", Fault: smithy.FaultClient}
 	}
 	s := Sent{ID: fmt.Sprintf("outbox-%d", len(o.sent)+1), At: time.Now(), Message: m}
 	if o.Dir != "" {
 		if err := os.MkdirAll(o.Dir, 0o700); err != nil {
-			return "", fmt.Errorf("outbox: %w", err)
+			return nil, fmt.Errorf("outbox: %w", err)
 		}
 		if err := os.WriteFile(filepath.Join(o.Dir, s.ID+".eml"), EML(s), 0o600); err != nil {
-			return "", fmt.Errorf("outbox: %w", err)
+			return nil, fmt.Errorf("outbox: %w", err)
 		}
 	}
 	o.sent = append(o.sent, s)
-	return s.ID, nil
+	return &sesv2.SendEmailOutput{MessageId: aws.String(s.ID)}, nil
+}
+
+// message reads in back into the message it carries, refusing what SES
+// would refuse: no sender, no recipient, or content other than simple.
+func message(in *sesv2.SendEmailInput) (sesmail.Message, error) {
+	from, err := mail.ParseAddress(aws.ToString(in.FromEmailAddress))
+	if err != nil {
+		return sesmail.Message{}, &smithy.GenericAPIError{Code: "BadRequestException", Message: "invalid FromEmailAddress", Fault: smithy.FaultClient}
+	}
+	c := in.Content
+	if in.Destination == nil || len(in.Destination.ToAddresses) == 0 || c == nil || c.Simple == nil || c.Simple.Subject == nil || c.Simple.Body == nil {
+		return sesmail.Message{}, &smithy.GenericAPIError{Code: "BadRequestException", Message: "want a recipient and simple content", Fault: smithy.FaultClient}
+	}
+	part := func(p *types.Content) string {
+		if p == nil {
+			return ""
+		}
+		return aws.ToString(p.Data)
+	}
+	return sesmail.Message{
+		From:    *from,
+		To:      slices.Clone(in.Destination.ToAddresses),
+		ReplyTo: slices.Clone(in.ReplyToAddresses),
+		Subject: part(c.Simple.Subject),
+		Text:    part(c.Simple.Body.Text),
+		HTML:    part(c.Simple.Body.Html),
+	}, nil
 }
 
 // Sent returns every message kept so far, oldest first.

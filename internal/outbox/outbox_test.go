@@ -27,7 +27,7 @@ func TestEMLParses(t *testing.T) {
 		Text:    "Line one\nA very long line " + strings.Repeat("x", 120),
 		HTML:    "<p>Hello &amp; welcome</p>",
 	}
-	id, err := o.Send(context.Background(), m)
+	id, err := sesmail.New(o).Send(context.Background(), m)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -195,16 +195,16 @@ func TestRefsNameSomething(t *testing.T) {
 // fromEnv builds each function's handler as its cold start does.
 var fromEnv = map[string]func(context.Context, func(string) string, aws.Config, *slog.Logger) (any, error){
 	"SubmitFunction": func(c context.Context, g func(string) string, a aws.Config, l *slog.Logger) (any, error) {
-		return submit.FromEnv(c, g, a, l)
+		return submit.FromEnv(c, g, submit.ClientsFrom(a), l)
 	},
 	"NotifyFunction": func(c context.Context, g func(string) string, a aws.Config, l *slog.Logger) (any, error) {
-		return notify.FromEnv(c, g, a, l)
+		return notify.FromEnv(c, g, notify.ClientsFrom(a), l)
 	},
 	"FollowUpFunction": func(c context.Context, g func(string) string, a aws.Config, l *slog.Logger) (any, error) {
-		return followup.FromEnv(c, g, a, l)
+		return followup.FromEnv(c, g, followup.ClientsFrom(a), l)
 	},
 	"StaffFunction": func(c context.Context, g func(string) string, a aws.Config, l *slog.Logger) (any, error) {
-		return staff.FromEnv(c, g, a, l)
+		return staff.FromEnv(c, g, staff.ClientsFrom(a), l)
 	},
 }
 
@@ -278,7 +278,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 	flows := map[string]func(t *testing.T, env func(string) string) []string{
 		"SubmitFunction": func(t *testing.T, env func(string) string) []string {
 			cfg, rec := load(t, ses)
-			h, err := submit.FromEnv(ctx, env, cfg, quiet)
+			h, err := submit.FromEnv(ctx, env, submit.ClientsFrom(cfg), quiet)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -294,7 +294,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 		},
 		"NotifyFunction": func(t *testing.T, env func(string) string) []string {
 			cfg, rec := load(t, ses)
-			h, err := notify.FromEnv(ctx, env, cfg, quiet)
+			h, err := notify.FromEnv(ctx, env, notify.ClientsFrom(cfg), quiet)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -307,7 +307,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 		"FollowUpFunction": func(t *testing.T, env func(string) string) []string {
 			// A run whose send fails (it releases its claim), then one that works.
 			downCfg, downRec := load(t, "http://127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)))
-			down, err := followup.FromEnv(ctx, env, downCfg, quiet)
+			down, err := followup.FromEnv(ctx, env, followup.ClientsFrom(downCfg), quiet)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -315,7 +315,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 				t.Fatal("a run with SES down succeeded")
 			}
 			cfg, rec := load(t, ses)
-			h, err := followup.FromEnv(ctx, env, cfg, quiet)
+			h, err := followup.FromEnv(ctx, env, followup.ClientsFrom(cfg), quiet)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -326,7 +326,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 		},
 		"StaffFunction": func(t *testing.T, env func(string) string) []string {
 			cfg, rec := load(t, ses)
-			h, err := staff.FromEnv(ctx, env, cfg, quiet)
+			h, err := staff.FromEnv(ctx, env, staff.ClientsFrom(cfg), quiet)
 			if err != nil {
 				t.Fatal(err)
 			}

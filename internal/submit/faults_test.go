@@ -39,7 +39,7 @@ func faultyHandler(t *testing.T, fault func(*http.Request) *testenv.Fault) (*Han
 		Table: "leads", AllowedOrigins: []string{testenv.ClinicSite},
 		RateLimit: ratelimit.Limit{Count: 5, Window: time.Hour}, RateLimitSalt: []byte("s"),
 		Retention: 24 * time.Hour, PhoneRegion: "US", ConsentVersion: "1", MinFillTime: 2 * time.Second,
-	}, ddb.New(db, "leads"), slog.New(slog.NewJSONHandler(&logs, nil)), time.Now)
+	}, ddb.New(db, "leads"), nil, slog.New(slog.NewJSONHandler(&logs, nil)), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestDynamoDBUnreachable(t *testing.T) {
 		Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))),
 		Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 2,
 	})
-	h, err := New(testConfig(), ddb.New(db, "leads"), f.h.log, time.Now)
+	h, err := New(testConfig(), ddb.New(db, "leads"), nil, f.h.log, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

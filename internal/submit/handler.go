@@ -62,15 +62,12 @@ type Handler struct {
 	turnstile Verifier
 }
 
-// New returns a handler; it fails if the configuration names a phone region
-// the phone library does not know.
-func New(cfg config.Submit, store Store, log *slog.Logger, now func() time.Time) (*Handler, error) {
+// New returns a handler; verifier checks Turnstile tokens, nil for no
+// check. It fails if the configuration names a phone region the phone
+// library does not know.
+func New(cfg config.Submit, store Store, verifier Verifier, log *slog.Logger, now func() time.Time) (*Handler, error) {
 	if !phone.KnownRegion(cfg.PhoneRegion) {
 		return nil, fmt.Errorf("PHONE_REGION: unknown region %q", cfg.PhoneRegion)
-	}
-	var verifier Verifier
-	if cfg.TurnstileSecret != "" {
-		verifier = turnstile.New(cfg.TurnstileSecret)
 	}
 	return &Handler{
 		turnstile: verifier,

@@ -90,7 +90,7 @@ func newFixture(t *testing.T, change func(*config.Submit)) fixture {
 		change(&cfg)
 	}
 	f := fixture{store: storetest.NewMemStore(), logs: &bytes.Buffer{}}
-	h, err := New(cfg, f.store, slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), func() time.Time { return now })
+	h, err := New(cfg, f.store, nil, slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,7 +429,7 @@ func TestStoreDown(t *testing.T) {
 func TestUnknownPhoneRegionFailsTheColdStart(t *testing.T) {
 	cfg := testConfig()
 	cfg.PhoneRegion = "XX"
-	if _, err := New(cfg, storetest.NewMemStore(), slog.Default(), time.Now); err == nil || !strings.Contains(err.Error(), "PHONE_REGION") {
+	if _, err := New(cfg, storetest.NewMemStore(), nil, slog.Default(), time.Now); err == nil || !strings.Contains(err.Error(), "PHONE_REGION") {
 		t.Errorf("got %v, want an error naming PHONE_REGION", err)
 	}
 }
@@ -479,10 +479,18 @@ func TestTurnstile(t *testing.T) {
 		})
 	}
 	t.Run("off without TURNSTILE_SECRET", func(t *testing.T) {
-		if f := newFixture(t, nil); f.h.turnstile != nil {
+		build := func(secret string) *Handler {
+			env := map[string]string{"LEADS_TABLE": "leads", "ALLOWED_ORIGINS": testenv.ClinicSite, "RATE_LIMIT": "0", "TURNSTILE_SECRET": secret}
+			h, err := FromEnv(context.Background(), func(k string) string { return env[k] }, Clients{}, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return h
+		}
+		if build("").turnstile != nil {
 			t.Error("a verifier without a secret")
 		}
-		if f := newFixture(t, func(c *config.Submit) { c.TurnstileSecret = "s" }); f.h.turnstile == nil {
+		if build("s").turnstile == nil {
 			t.Error("no verifier with a secret")
 		}
 	})

@@ -10,14 +10,30 @@ import (
 
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/ddb"
+	"github.com/openclinic/leadhandler/internal/turnstile"
 )
 
-// FromEnv builds the handler as the function's cold start does: its
-// configuration from getenv, its AWS clients from awsCfg (built once).
-func FromEnv(ctx context.Context, getenv func(string) string, awsCfg aws.Config, log *slog.Logger) (*Handler, error) {
+// Clients are the AWS clients the function uses.
+type Clients struct {
+	DynamoDB ddb.API
+}
+
+// ClientsFrom builds the function's clients from the SDK's configuration,
+// as its cold start does.
+func ClientsFrom(cfg aws.Config) Clients {
+	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg)}
+}
+
+// FromEnv builds the handler from its environment and clients: the
+// function's composition root, shared by its cold start and make dev.
+func FromEnv(_ context.Context, getenv func(string) string, c Clients, log *slog.Logger) (*Handler, error) {
 	cfg, err := config.LoadSubmit(getenv)
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, ddb.New(dynamodb.NewFromConfig(awsCfg), cfg.Table), log, time.Now)
+	var verifier Verifier // nil: no Turnstile check
+	if cfg.TurnstileSecret != "" {
+		verifier = turnstile.New(cfg.TurnstileSecret)
+	}
+	return New(cfg, ddb.New(c.DynamoDB, cfg.Table), verifier, log, time.Now)
 }

@@ -15,9 +15,11 @@ import (
 
 // Bootstrap builds the function in pkg (a path under the repository, such
 // as "./functions/submit") as a Lambda bootstrap for this machine's own
-// architecture, with the same tags and flags as the deployed arm64 build.
+// architecture, with the same tags and flags as the deployed arm64 build,
+// to run under RIE: under -short it is skipped before the build, as RIE is.
 func Bootstrap(t testing.TB, pkg string) string {
 	t.Helper()
+	Needs(t, rieName)
 	out := filepath.Join(t.TempDir(), "bootstrap")
 	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, pkg)
 	cmd.Dir = Root(t)
@@ -27,6 +29,8 @@ func Bootstrap(t testing.TB, pkg string) string {
 	}
 	return out
 }
+
+const rieName = "the Lambda Runtime Interface Emulator"
 
 // Lambda is a bootstrap running under the Lambda Runtime Interface Emulator.
 type Lambda struct {
@@ -78,7 +82,7 @@ func (l *Lambda) Stop() string {
 // listen beyond loopback and clash between instances.
 func RIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
 	t.Helper()
-	bin := Tool(t, "RIE", ".tools/bin/aws-lambda-rie")
+	bin := Tool(t, rieName, "RIE", ".tools/bin/aws-lambda-rie")
 	var base string
 	var cmd *exec.Cmd
 	logs, stop := serveOn(t, "the Runtime Interface Emulator", func(host string, port int) (*exec.Cmd, string) {

@@ -23,7 +23,7 @@ func SESLocal(t testing.TB) string {
 // as a crash would.
 func SESLocalServer(t testing.TB) (string, func()) {
 	t.Helper()
-	cli := Tool(t, "SES_LOCAL", "infra/ses-local/node_modules/aws-ses-v2-local/dist/cli.js")
+	cli := Tool(t, "the SES v2 emulator (Node.js)", "SES_LOCAL", "infra/ses-local/node_modules/aws-ses-v2-local/dist/cli.js")
 	var endpoint string
 	_, stop := serveOn(t, "aws-ses-v2-local (needs Node.js)", func(host string, port int) (*exec.Cmd, string) {
 		endpoint = "http://" + net.JoinHostPort(host, strconv.Itoa(port))

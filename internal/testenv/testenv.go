@@ -54,18 +54,30 @@ func Root(t testing.TB) string {
 }
 
 // Tool returns the path of a tool `make test` installs: the environment
-// variable env when set, else rel under the repository. A missing tool fails
-// the test with the command that installs it.
-func Tool(t testing.TB, env, rel string) string {
+// variable env when set, else rel under the repository. Under -short (make
+// unit) the test is skipped, naming the tool (Needs); otherwise a missing
+// tool fails the test with the command that installs it.
+func Tool(t testing.TB, what, env, rel string) string {
 	t.Helper()
+	Needs(t, what)
 	p := os.Getenv(env)
 	if p == "" {
 		p = filepath.Join(Root(t), rel)
 	}
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("testenv: %s not found (%v); `make test` installs it (or set %s)", p, err, env)
+		t.Fatalf("testenv: %s: %s not found (%v); `make test` installs it (or set %s)", what, p, err, env)
 	}
 	return p
+}
+
+// Needs skips the test under -short (go test -short ./..., make unit), where
+// only Go is assumed, saying what it needs beyond Go. Without -short it
+// does nothing: the test then finds the tool or fails loudly.
+func Needs(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("needs %s: skipped under -short; make test runs it (see docs/testing.md)", what)
+	}
 }
 
 // FreePort returns a loopback TCP port nobody listens on right now.
@@ -83,7 +95,7 @@ func FreePort(t testing.TB) int {
 // stops when the test ends.
 func Moto(t testing.TB) string {
 	t.Helper()
-	bin := Tool(t, "MOTO_SERVER", ".venv/bin/moto_server")
+	bin := Tool(t, "moto's server (Python)", "MOTO_SERVER", ".venv/bin/moto_server")
 	var endpoint string
 	serveOn(t, "moto", func(host string, port int) (*exec.Cmd, string) {
 		cmd := exec.Command(bin, "-H", host, "-p", strconv.Itoa(port))

@@ -1,6 +1,7 @@
 // Package config loads each function's settings from its environment. Every
-// variable is documented in README.md; a missing or malformed one fails the
-// cold start with an error naming it.
+// variable is documented in docs/configuration.md (a test holds the two
+// together); a missing or malformed one fails the cold start with an error
+// naming it.
 package config
 
 import (

@@ -39,7 +39,7 @@ type fixture struct {
 	store *storetest.MemStore
 	out   *outbox.Outbox
 	logs  *bytes.Buffer
-	clock time.Time
+	now   time.Time
 }
 
 func newFixture(t *testing.T, change func(*config.FollowUp)) *fixture {
@@ -53,8 +53,8 @@ func newFixture(t *testing.T, change func(*config.FollowUp)) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{store: storetest.NewMemStore(), out: &outbox.Outbox{}, logs: &bytes.Buffer{}}
-	f.clock = time.Date(2026, 11, 27, 13, 0, 5, 0, time.UTC)
-	f.h = New(cfg, f.store, sesmail.New(f.out), signer, slog.New(slog.NewJSONHandler(f.logs, nil)), func() time.Time { return f.clock })
+	f.now = time.Date(2026, 11, 27, 13, 0, 5, 0, time.UTC)
+	f.h = New(cfg, f.store, sesmail.New(f.out), signer, slog.New(slog.NewJSONHandler(f.logs, nil)), func() time.Time { return f.now })
 	t.Cleanup(func() {
 		for _, l := range f.store.Leads() {
 			for _, p := range []string{l.Name, l.Email, l.Phone} {
@@ -273,20 +273,20 @@ func TestAFailedSendIsRetried(t *testing.T) {
 
 func TestTimeFromTheEventElseTheClock(t *testing.T) {
 	f := newFixture(t, nil)
-	f.add(t, f.clock.Add(-25*time.Hour))
+	f.add(t, f.now.Add(-25*time.Hour))
 	if err := f.h.Handle(context.Background(), Event{}); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(f.out.Sent()); n != 1 {
-		t.Fatalf("%d digests with no event time, want 1 (by the clock)", n)
+		t.Fatalf("%d digests with no event time, want 1 (by now)", n)
 	}
 	if err := f.h.Handle(context.Background(), Event{Time: "yesterday"}); err == nil {
 		t.Error("a malformed time was accepted")
 	}
-	// The event's time, not the clock, decides who is overdue.
+	// The event's time, not now, decides who is overdue.
 	f2 := newFixture(t, nil)
-	f2.add(t, f2.clock.Add(-25*time.Hour))
-	if err := f2.run(t, f2.clock.Add(-2*time.Hour)); err != nil {
+	f2.add(t, f2.now.Add(-25*time.Hour))
+	if err := f2.run(t, f2.now.Add(-2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(f2.out.Sent()); n != 0 {

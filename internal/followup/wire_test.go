@@ -45,11 +45,11 @@ func TestDigestAndStaffPageAgainstEmulators(t *testing.T) {
 	quiet := slog.New(slog.DiscardHandler)
 
 	run := time.Date(2026, 11, 27, 8, 0, 0, 0, newYork) // the first digest
-	clock := run
+	now := run
 	sub, err := submit.New(config.Submit{
 		Table: "leads", AllowedOrigins: []string{testenv.ClinicSite}, RateLimit: ratelimit.Limit{},
 		Retention: 365 * 24 * time.Hour, PhoneRegion: "US", ConsentVersion: "1", MinFillTime: 2 * time.Second,
-	}, store, nil, quiet, func() time.Time { return clock })
+	}, store, nil, quiet, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestDigestAndStaffPageAgainstEmulators(t *testing.T) {
 		name string
 		age  time.Duration
 	}{{"Amelia Hart", 30 * time.Hour}, {"Bruno Díaz", 26 * time.Hour}, {"Chen Wei", 2 * time.Hour}} {
-		clock = run.Add(-l.age)
+		now = run.Add(-l.age)
 		body := fmt.Sprintf(`{"name":%q,"phone":"(202) 555-01%02d","consent":true,"elapsedMs":8000}`, l.name, int(l.age.Hours()))
 		if res, _ := sub.Handle(ctx, testenv.HTTPEvent(t, "application/json", body)); res.StatusCode != 201 {
 			t.Fatalf("submit %s: %d %s", l.name, res.StatusCode, res.Body)
@@ -66,13 +66,13 @@ func TestDigestAndStaffPageAgainstEmulators(t *testing.T) {
 
 	cfg := testConfig()
 	cfg.Table = "leads"
-	fu := New(cfg, store, sender, signer, quiet, func() time.Time { return clock })
+	fu := New(cfg, store, sender, signer, quiet, func() time.Time { return now })
 	pages := staff.New(config.Staff{Table: "leads", ClinicName: cfg.ClinicName, TimeZone: newYork}, store, signer, quiet,
-		func() time.Time { return clock })
+		func() time.Time { return now })
 
 	digest := func(at time.Time) (sent bool, names []string, links map[string]string) {
 		t.Helper()
-		clock = at
+		now = at
 		before := len(testenv.SentEmails(t, ses))
 		if err := fu.Handle(ctx, Event{Source: "aws.scheduler", DetailType: "Scheduled Event", Time: at.UTC().Format(time.RFC3339)}); err != nil {
 			t.Fatal(err)

@@ -240,8 +240,8 @@ type Notify struct {
 	// handled at once, 10 by default (the template's batch size).
 	Concurrency int
 	// SendRate is SES_MAX_SEND_RATE: emails a second at most, from one
-	// invocation; 14 by default (SES's usual quota out of the sandbox), 0
-	// for no limit.
+	// running copy of the function (its limiter is built at cold start); 14
+	// by default (SES's usual quota out of the sandbox), 0 for no limit.
 	SendRate float64
 }
 

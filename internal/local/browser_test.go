@@ -25,7 +25,7 @@ import (
 var screenshot = flag.String("screenshot", "", "write a PNG of the form to this path")
 
 // chromium finds Debian's chromium (or $CHROMIUM). It is a prerequisite of
-// make test: .ci/run installs it, README names it.
+// make test: .ci/run installs it, docs/testing.md names it.
 func chromium(t *testing.T) string {
 	t.Helper()
 	testenv.Needs(t, "Chromium")

@@ -26,7 +26,18 @@ func toEvent(r *http.Request, routeKey string, params map[string]string) (events
 		return events.APIGatewayV2HTTPRequest{}, err
 	}
 	headers := map[string]string{}
+	var cookies []string
 	for k, vs := range r.Header {
+		if k == "Cookie" { // an HTTP API hands cookies over in their own list
+			for _, v := range vs {
+				for c := range strings.SplitSeq(v, ";") {
+					if c = strings.TrimSpace(c); c != "" {
+						cookies = append(cookies, c)
+					}
+				}
+			}
+			continue
+		}
 		headers[strings.ToLower(k)] = strings.Join(vs, ",")
 	}
 	var query map[string]string
@@ -39,7 +50,7 @@ func toEvent(r *http.Request, routeKey string, params map[string]string) (events
 	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
 	e := events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: routeKey, RawPath: r.URL.EscapedPath(), RawQueryString: r.URL.RawQuery,
-		Headers: headers, QueryStringParameters: query, PathParameters: params,
+		Headers: headers, Cookies: cookies, QueryStringParameters: query, PathParameters: params,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
 			RouteKey: routeKey, Stage: "$default", RequestID: uuid.NewString(), DomainName: r.Host,
 			TimeEpoch: time.Now().UnixMilli(),

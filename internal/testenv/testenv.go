@@ -1,7 +1,7 @@
 // Package testenv starts the real parts tests run against: moto's server as
 // a wire-level DynamoDB (and SES) emulator on a free loopback port, and
 // tables built from template.yaml. The tools come from the git-ignored
-// folders `make test` fills; run through it, or see README "Testing".
+// folders `make test` fills; run through it, or see docs/testing.md.
 package testenv
 
 import (

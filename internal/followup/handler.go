@@ -140,10 +140,8 @@ func (h *Handler) collect(ctx context.Context, at time.Time) (emails.Digest, err
 			d.Escalated++
 		}
 		if len(d.Listed) < MaxListed {
-			d.Listed = append(d.Listed, emails.Waiting{Lead: l, Link: emails.StaffLink{
-				URL:     link.StaffURL(h.cfg.PublicBaseURL, l.ID, h.signer.Sign(link.PurposeStaff, l.ID, expires)),
-				Expires: expires,
-			}})
+			staff := emails.StaffLink{URL: h.signer.StaffLink(h.cfg.PublicBaseURL, l.ID, expires), Expires: expires}
+			d.Listed = append(d.Listed, emails.Waiting{Lead: l, Link: staff})
 		}
 	}
 	return d, nil

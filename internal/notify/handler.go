@@ -115,10 +115,7 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) erro
 
 func (h *Handler) alert(ctx context.Context, log *slog.Logger, l lead.Lead, now time.Time) error {
 	expires := now.Add(h.cfg.LinkTTL)
-	staff := emails.StaffLink{
-		URL:     link.StaffURL(h.cfg.PublicBaseURL, l.ID, h.signer.Sign(link.PurposeStaff, l.ID, expires)),
-		Expires: expires,
-	}
+	staff := emails.StaffLink{URL: h.signer.StaffLink(h.cfg.PublicBaseURL, l.ID, expires), Expires: expires}
 	c, err := emails.Alert(l, h.clinic(), staff, h.cfg.MinimalDetail)
 	if err != nil {
 		return fmt.Errorf("render alert: %w", err)

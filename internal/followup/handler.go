@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
-	"net/mail"
 	"slices"
 	"time"
 
@@ -161,7 +160,7 @@ func (h *Handler) send(ctx context.Context, d emails.Digest) (string, error) {
 		}
 	}
 	id, err := h.sender.Send(ctx, sesmail.Message{
-		From:    mail.Address{Name: h.cfg.ClinicName, Address: h.cfg.SenderEmail},
+		From:    h.cfg.From(),
 		To:      to,
 		Subject: c.Subject,
 		Text:    c.Text,

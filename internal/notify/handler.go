@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/mail"
 	"sync"
 	"time"
 
@@ -168,7 +167,7 @@ func (h *Handler) clinic() emails.Clinic {
 
 func (h *Handler) message(to []string, c emails.Content) sesmail.Message {
 	return sesmail.Message{
-		From:    mail.Address{Name: h.cfg.ClinicName, Address: h.cfg.SenderEmail},
+		From:    h.cfg.From(),
 		To:      to,
 		Subject: c.Subject,
 		Text:    c.Text,

@@ -206,6 +206,12 @@ type Mail struct {
 	LinkTTL time.Duration
 }
 
+// From is the sender of every email to the clinic and to visitors: the
+// clinic's name at SENDER_EMAIL.
+func (m Mail) From() mail.Address {
+	return mail.Address{Name: m.ClinicName, Address: m.SenderEmail}
+}
+
 func (e *env) mail() Mail {
 	c := Mail{
 		Table:         e.required("LEADS_TABLE"),

@@ -196,3 +196,11 @@ func TestClinicEmailMustNameAnAddress(t *testing.T) {
 		t.Errorf("got %v, want CLINIC_EMAIL: names no address", err)
 	}
 }
+
+func TestMailFrom(t *testing.T) {
+	m := Mail{ClinicName: "Relief Physical Therapy & Pain Care", SenderEmail: "alerts@example-clinic.com"}
+	from := m.From()
+	if got, want := from.String(), `"Relief Physical Therapy & Pain Care" <alerts@example-clinic.com>`; got != want {
+		t.Errorf("From() = %s, want %s", got, want)
+	}
+}

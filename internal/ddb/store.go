@@ -62,10 +62,10 @@ func (s *Store) Save(ctx context.Context, l lead.Lead, charge *ratelimit.Charge)
 		return fmt.Errorf("save lead %s: marshal: %w", l.ID, err)
 	}
 	put := &types.Put{
-		TableName:                aws.String(s.table),
-		Item:                     item,
 		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+		TableName:                aws.String(s.table),
+		Item:                     item,
 	}
 	if charge == nil {
 		_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
@@ -74,8 +74,7 @@ func (s *Store) Save(ctx context.Context, l lead.Lead, charge *ratelimit.Charge)
 			ConditionExpression:      put.ConditionExpression,
 			ExpressionAttributeNames: put.ExpressionAttributeNames,
 		})
-		var failed *types.ConditionalCheckFailedException
-		if errors.As(err, &failed) {
+		if _, failed := conditionFailed(err); failed {
 			return lead.ErrExists
 		}
 		if err != nil {
@@ -119,8 +118,7 @@ func (s *Store) Charge(ctx context.Context, c ratelimit.Charge) error {
 		ExpressionAttributeNames:  u.ExpressionAttributeNames,
 		ExpressionAttributeValues: u.ExpressionAttributeValues,
 	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
+	if _, failed := conditionFailed(err); failed {
 		return ratelimit.ErrLimited
 	}
 	if err != nil {
@@ -131,25 +129,15 @@ func (s *Store) Charge(ctx context.Context, c ratelimit.Charge) error {
 
 func (s *Store) chargeUpdate(c ratelimit.Charge) *types.Update {
 	return &types.Update{
-		TableName: aws.String(s.table),
-		Key:       map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: rateKey(c.Key)}},
-		UpdateExpression: aws.String(
-			"SET #kind = :kind, #exp = if_not_exists(#exp, :exp) ADD #hits :one"),
-		ConditionExpression: aws.String("attribute_not_exists(#hits) OR #hits < :limit"),
-		ExpressionAttributeNames: map[string]string{
-			"#kind": attrKind, "#exp": attrExpires, "#hits": attrHits,
-		},
+		UpdateExpression:         aws.String("SET #kind = :kind, #exp = if_not_exists(#exp, :exp) ADD #hits :one"),
+		ConditionExpression:      aws.String("attribute_not_exists(#hits) OR #hits < :limit"),
+		ExpressionAttributeNames: map[string]string{"#kind": attrKind, "#exp": attrExpires, "#hits": attrHits},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":kind":  &types.AttributeValueMemberS{Value: kindRate},
-			":exp":   number(c.Until.Add(counterSlack).Unix()),
-			":one":   number(1),
-			":limit": number(int64(c.Limit)),
+			":kind": str(kindRate), ":exp": num(c.Until.Add(counterSlack).Unix()), ":one": num(1), ":limit": num(int64(c.Limit)),
 		},
+		TableName: aws.String(s.table),
+		Key:       pk(rateKey(c.Key)),
 	}
-}
-
-func number(n int64) *types.AttributeValueMemberN {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }
 
 // MarkAlerted records that the clinic's alert about lead id went out. It
@@ -167,22 +155,16 @@ func (s *Store) MarkAcknowledged(ctx context.Context, id string, d lead.Delivery
 
 func (s *Store) markSent(ctx context.Context, id, atAttr, idAttr string, d lead.Delivery) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(s.table),
-		Key:                 map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: leadKey(id)}},
-		UpdateExpression:    aws.String("SET #at = :at, #id = :id"),
-		ConditionExpression: aws.String("attribute_exists(#pk) AND attribute_not_exists(#at)"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": attrPK, "#at": atAttr, "#id": idAttr,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":at": &types.AttributeValueMemberS{Value: d.At.UTC().Format(timeLayout)},
-			":id": &types.AttributeValueMemberS{Value: d.MessageID},
-		},
+		UpdateExpression:                    aws.String("SET #at = :at, #id = :id"),
+		ConditionExpression:                 aws.String("attribute_exists(#pk) AND attribute_not_exists(#at)"),
+		ExpressionAttributeNames:            map[string]string{"#pk": attrPK, "#at": atAttr, "#id": idAttr},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":at": str(d.At.UTC().Format(timeLayout)), ":id": str(d.MessageID)},
+		TableName:                           aws.String(s.table),
+		Key:                                 pk(leadKey(id)),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		if failed.Item == nil {
+	if old, failed := conditionFailed(err); failed {
+		if old == nil {
 			return lead.ErrNotFound
 		}
 		return lead.ErrAlreadySent
@@ -200,11 +182,11 @@ func (s *Store) markSent(ctx context.Context, id, atAttr, idAttr string, d lead.
 func (s *Store) MarkContacted(ctx context.Context, id string, c lead.Contact, now time.Time) (lead.Lead, error) {
 	set := "SET #status = :contacted, #contactedAt = :at, #outcome = :outcome"
 	values := map[string]types.AttributeValue{
-		":contacted": &types.AttributeValueMemberS{Value: string(lead.StatusContacted)},
-		":new":       &types.AttributeValueMemberS{Value: string(lead.StatusNew)},
-		":at":        &types.AttributeValueMemberS{Value: c.At.UTC().Format(timeLayout)},
-		":outcome":   &types.AttributeValueMemberS{Value: string(c.Outcome)},
-		":now":       number(now.Unix()),
+		":contacted": str(string(lead.StatusContacted)),
+		":new":       str(string(lead.StatusNew)),
+		":at":        str(c.At.UTC().Format(timeLayout)),
+		":outcome":   str(string(c.Outcome)),
+		":now":       num(now.Unix()),
 	}
 	names := map[string]string{
 		"#pk": attrPK, "#status": "status", "#contactedAt": "contactedAt", "#outcome": "outcome",
@@ -213,24 +195,23 @@ func (s *Store) MarkContacted(ctx context.Context, id string, c lead.Contact, no
 	if c.Note != "" {
 		set += ", #note = :note"
 		names["#note"] = "note"
-		values[":note"] = &types.AttributeValueMemberS{Value: c.Note}
+		values[":note"] = str(c.Note)
 	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           aws.String(s.table),
-		Key:                                 map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: leadKey(id)}},
 		UpdateExpression:                    aws.String(set + " REMOVE #pending"),
 		ConditionExpression:                 aws.String("attribute_exists(#pk) AND #status = :new AND #exp > :now"),
 		ExpressionAttributeNames:            names,
 		ExpressionAttributeValues:           values,
+		TableName:                           aws.String(s.table),
+		Key:                                 pk(leadKey(id)),
 		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		if failed.Item == nil {
+	if item, failed := conditionFailed(err); failed {
+		if item == nil {
 			return lead.Lead{}, lead.ErrNotFound
 		}
-		old, err := decodeLead(failed.Item)
+		old, err := decodeLead(item)
 		if err != nil {
 			return lead.Lead{}, fmt.Errorf("mark lead %s contacted: %w", id, err)
 		}
@@ -254,23 +235,19 @@ func (s *Store) MarkContacted(ctx context.Context, id string, c lead.Contact, no
 // an invocation that may still be working. The marker is kept for keep.
 func (s *Store) ClaimRun(ctx context.Context, key string, now time.Time, lease, keep time.Duration) error {
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table),
+		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR (#state = :claimed AND #claimedAt < :stale)"),
+		ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#state": "state", "#claimedAt": "claimedAt"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":claimed": str("claimed"), ":stale": num(now.Add(-lease).Unix())},
+		TableName:                 aws.String(s.table),
 		Item: map[string]types.AttributeValue{
-			attrPK:      &types.AttributeValueMemberS{Value: runKey(key)},
-			attrKind:    &types.AttributeValueMemberS{Value: kindRun},
-			"state":     &types.AttributeValueMemberS{Value: "claimed"},
-			"claimedAt": number(now.Unix()),
-			attrExpires: number(now.Add(keep).Unix()),
-		},
-		ConditionExpression:      aws.String("attribute_not_exists(#pk) OR (#state = :claimed AND #claimedAt < :stale)"),
-		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#state": "state", "#claimedAt": "claimedAt"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":claimed": &types.AttributeValueMemberS{Value: "claimed"},
-			":stale":   number(now.Add(-lease).Unix()),
+			attrPK:      str(runKey(key)),
+			attrKind:    str(kindRun),
+			"state":     str("claimed"),
+			"claimedAt": num(now.Unix()),
+			attrExpires: num(now.Add(keep).Unix()),
 		},
 	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
+	if _, failed := conditionFailed(err); failed {
 		return lead.ErrRunTaken
 	}
 	if err != nil {
@@ -282,11 +259,11 @@ func (s *Store) ClaimRun(ctx context.Context, key string, now time.Time, lease, 
 // FinishRun records that the claimed run key is done.
 func (s *Store) FinishRun(ctx context.Context, key string) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: runKey(key)}},
 		UpdateExpression:          aws.String("SET #state = :done"),
 		ExpressionAttributeNames:  map[string]string{"#state": "state"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":done": &types.AttributeValueMemberS{Value: "done"}},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":done": str("done")},
+		TableName:                 aws.String(s.table),
+		Key:                       pk(runKey(key)),
 	})
 	if err != nil {
 		return fmt.Errorf("finish run %s: %w", key, err)
@@ -297,14 +274,13 @@ func (s *Store) FinishRun(ctx context.Context, key string) error {
 // ReleaseRun gives up a claimed run that failed, so a retry may claim it.
 func (s *Store) ReleaseRun(ctx context.Context, key string) error {
 	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: runKey(key)}},
 		ConditionExpression:       aws.String("#state = :claimed"),
 		ExpressionAttributeNames:  map[string]string{"#state": "state"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":claimed": &types.AttributeValueMemberS{Value: "claimed"}},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":claimed": str("claimed")},
+		TableName:                 aws.String(s.table),
+		Key:                       pk(runKey(key)),
 	})
-	var failed *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &failed) {
+	if _, failed := conditionFailed(err); err != nil && !failed {
 		return fmt.Errorf("release run %s: %w", key, err)
 	}
 	return nil
@@ -315,7 +291,7 @@ func (s *Store) ReleaseRun(ctx context.Context, key string) error {
 func (s *Store) Get(ctx context.Context, id string, now time.Time) (lead.Lead, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
-		Key:            map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: leadKey(id)}},
+		Key:            pk(leadKey(id)),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -339,17 +315,12 @@ func (s *Store) Get(ctx context.Context, id string, now time.Time) (lead.Lead, e
 func (s *Store) Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error] {
 	return func(yield func(lead.Lead, error) bool) {
 		in := &dynamodb.QueryInput{
-			TableName:              aws.String(s.table),
-			IndexName:              aws.String(PendingIndex),
-			KeyConditionExpression: aws.String("#p = :p AND #c < :cutoff"),
-			ExpressionAttributeNames: map[string]string{
-				"#p": attrPending, "#c": attrCreated,
-			},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":p":      &types.AttributeValueMemberS{Value: pendingValue},
-				":cutoff": &types.AttributeValueMemberS{Value: cutoff.UTC().Format(timeLayout)},
-			},
-			ScanIndexForward: aws.Bool(true),
+			KeyConditionExpression:    aws.String("#p = :p AND #c < :cutoff"),
+			ExpressionAttributeNames:  map[string]string{"#p": attrPending, "#c": attrCreated},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(pendingValue), ":cutoff": str(cutoff.UTC().Format(timeLayout))},
+			TableName:                 aws.String(s.table),
+			IndexName:                 aws.String(PendingIndex),
+			ScanIndexForward:          aws.Bool(true),
 		}
 		if s.pageSize > 0 {
 			in.Limit = aws.Int32(s.pageSize)
@@ -390,4 +361,28 @@ func decodeLead(item map[string]types.AttributeValue) (lead.Lead, error) {
 		return lead.Lead{}, fmt.Errorf("decode lead: %w", err)
 	}
 	return it.lead()
+}
+
+// str, num and pk spell attribute values short, so that each request's
+// expressions are what its lines show first.
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+// pk is the key of the item whose partition key is v (leadKey, rateKey,
+// runKey).
+func pk(v string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: str(v)}
+}
+
+// conditionFailed reports whether err is a failed condition, with the item
+// as it was when the request asked for it (nil if there was none).
+func conditionFailed(err error) (old map[string]types.AttributeValue, failed bool) {
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		return nil, false
+	}
+	return ccf.Item, true
 }

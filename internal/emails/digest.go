@@ -3,10 +3,10 @@ package emails
 import (
 	"fmt"
 	htmltemplate "html/template"
-	"strconv"
 	"time"
 
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/present"
 )
 
 // Waiting is one uncontacted lead in a digest.
@@ -62,8 +62,8 @@ func DigestEmail(d Digest, c Clinic) (Content, error) {
 		Total:         d.Total,
 		More:          d.Total - len(d.Listed),
 		Escalated:     d.Escalated,
-		Oldest:        Age(d.Oldest),
-		EscalateAfter: Age(d.EscalateAfter),
+		Oldest:        present.Age(d.Oldest),
+		EscalateAfter: present.Age(d.EscalateAfter),
 	}
 	for _, w := range d.Listed {
 		l := w.Lead
@@ -71,47 +71,21 @@ func DigestEmail(d Digest, c Clinic) (Content, error) {
 		it := digestItem{
 			FirstName: l.FirstName(),
 			Phone:     l.Phone,
+			Tel:       present.Tel(l.Phone),
 			Email:     l.Email,
 			Method:    l.PreferredContact.Words(),
 			When:      l.PreferredTime.Words(),
-			Waited:    Age(waited),
+			Waited:    present.Age(waited),
 			Overdue:   waited > d.EscalateAfter,
-			Alert:     "never went out",
+			Alert:     present.AlertStatus(l.Alert, c.TimeZone),
+			AlertSent: l.Alert != nil,
 			Link:      w.Link.URL,
-		}
-		if e164.MatchString(l.Phone) {
-			it.Tel = htmltemplate.URL("tel:" + l.Phone)
-		}
-		if l.Alert != nil {
-			it.Alert, it.AlertSent = "sent "+FormatTime(l.Alert.At, c.TimeZone), true
 		}
 		v.Items = append(v.Items, it)
 	}
-	subject := plural(d.Total, "appointment request", "appointment requests") + " still waiting for a call"
+	subject := present.Plural(d.Total, "appointment request", "appointment requests") + " still waiting for a call"
 	if d.Escalated > 0 {
-		subject += fmt.Sprintf(" (%d over %s)", d.Escalated, Age(d.EscalateAfter))
+		subject += fmt.Sprintf(" (%d over %s)", d.Escalated, present.Age(d.EscalateAfter))
 	}
 	return render("digest", subject, v)
-}
-
-// Age says a duration as people do: "5 hours", "1 day 3 hours".
-func Age(d time.Duration) string {
-	hours := int(d / time.Hour)
-	days, hours := hours/24, hours%24
-	switch {
-	case days == 0 && hours == 0:
-		return "less than an hour"
-	case days == 0:
-		return plural(hours, "hour", "hours")
-	case hours == 0:
-		return plural(days, "day", "days")
-	}
-	return plural(days, "day", "days") + " " + plural(hours, "hour", "hours")
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
 }

@@ -8,22 +8,6 @@ import (
 	"github.com/openclinic/leadhandler/internal/lead"
 )
 
-func TestAge(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		10 * time.Minute:              "less than an hour",
-		time.Hour:                     "1 hour",
-		23*time.Hour + 59*time.Minute: "23 hours",
-		24 * time.Hour:                "1 day",
-		25 * time.Hour:                "1 day 1 hour",
-		72 * time.Hour:                "3 days",
-		98*time.Hour + 30*time.Minute: "4 days 2 hours",
-	} {
-		if got := Age(d); got != want {
-			t.Errorf("Age(%v) = %q, want %q", d, got, want)
-		}
-	}
-}
-
 func digestFixture() Digest {
 	at := time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC) // 8:00 in New York
 	mk := func(name, phone, email string, age time.Duration, alerted bool) Waiting {

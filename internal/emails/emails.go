@@ -7,13 +7,13 @@ import (
 	"bytes"
 	"embed"
 	htmltemplate "html/template"
-	"regexp"
 	"strings"
 	texttemplate "text/template"
 	"time"
 	"unicode"
 
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/present"
 )
 
 // Content is one rendered email.
@@ -58,15 +58,6 @@ type alertView struct {
 	LinkUntil string
 }
 
-// e164 is what a stored phone number looks like; only such a number goes
-// into a tel: link.
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{5,14}$`)
-
-// FormatTime says t in loc as emails and pages show times.
-func FormatTime(t time.Time, loc *time.Location) string {
-	return t.In(loc).Format("Mon 2 Jan 2006, 3:04 PM MST")
-}
-
 // Alert renders the clinic's email about l. With minimal, the reason for
 // the visit stays out of it (it is on the staff page).
 func Alert(l lead.Lead, c Clinic, link StaffLink, minimal bool) (Content, error) {
@@ -76,13 +67,11 @@ func Alert(l lead.Lead, c Clinic, link StaffLink, minimal bool) (Content, error)
 		FirstName: l.FirstName(),
 		Method:    l.PreferredContact.Words(),
 		When:      l.PreferredTime.Words(),
-		Received:  FormatTime(l.CreatedAt, c.TimeZone),
+		Received:  present.FormatTime(l.CreatedAt, c.TimeZone),
+		Tel:       present.Tel(l.Phone),
 		Minimal:   minimal,
 		Link:      link,
-		LinkUntil: FormatTime(link.Expires, c.TimeZone),
-	}
-	if e164.MatchString(l.Phone) {
-		v.Tel = htmltemplate.URL("tel:" + l.Phone)
+		LinkUntil: present.FormatTime(link.Expires, c.TimeZone),
 	}
 	subject := "Appointment request: " + v.FirstName + " prefers " + v.Method
 	return render("alert", subject, v)

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/present"
 )
 
 // FuzzAlert renders the alert and the acknowledgement for arbitrary lead
@@ -17,6 +18,7 @@ func FuzzAlert(f *testing.F) {
 	f.Add("山田 太郎", "", "", "")
 	f.Add("a\r\nBcc: x@example.com", "\"><img src=x onerror=alert(1)>", "x@y.z", "tel:javascript:alert(1)")
 	f.Add("Pat", "{{.Clinic.Name}} {{template \"x\"}}", "p@example.com", "+1")
+	f.Add("Pat", "", "", "+0123456")
 	f.Fuzz(func(t *testing.T, name, reason, email, phone string) {
 		if !utf8.ValidString(name + reason + email + phone) {
 			return // stored leads are valid UTF-8 (the decoder refuses the rest)
@@ -62,7 +64,7 @@ func checkRendered(t *testing.T, c Content, l lead.Lead, minimal bool) {
 			*f = "x"
 		}
 	}
-	if plain.Phone != "" && !e164.MatchString(plain.Phone) {
+	if plain.Phone != "" && present.Tel(plain.Phone) == "" {
 		plain.Phone = "x"
 	}
 	base, err := Alert(plain, clinic, staffLink, minimal)
@@ -74,5 +76,9 @@ func checkRendered(t *testing.T, c Content, l lead.Lead, minimal bool) {
 	}
 	if strings.Contains(c.HTML, `href="tel:`) && !strings.Contains(c.HTML, `href="tel:&#43;`) {
 		t.Fatalf("a tel: link for a number that is not E.164: %q", l.Phone)
+	}
+	// The link is there exactly when present.Tel's E.164 gate lets it be.
+	if got, want := strings.Contains(c.HTML, `href="tel:`), present.Tel(l.Phone) != ""; got != want {
+		t.Fatalf("phone %q: a tel: link %v, want %v", l.Phone, got, want)
 	}
 }

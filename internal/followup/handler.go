@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
-	"net/mail"
 	"slices"
 	"time"
 
@@ -140,10 +139,8 @@ func (h *Handler) collect(ctx context.Context, at time.Time) (emails.Digest, err
 			d.Escalated++
 		}
 		if len(d.Listed) < MaxListed {
-			d.Listed = append(d.Listed, emails.Waiting{Lead: l, Link: emails.StaffLink{
-				URL:     link.StaffURL(h.cfg.PublicBaseURL, l.ID, h.signer.Sign(link.PurposeStaff, l.ID, expires)),
-				Expires: expires,
-			}})
+			staff := emails.StaffLink{URL: h.signer.StaffLink(h.cfg.PublicBaseURL, l.ID, expires), Expires: expires}
+			d.Listed = append(d.Listed, emails.Waiting{Lead: l, Link: staff})
 		}
 	}
 	return d, nil
@@ -163,7 +160,7 @@ func (h *Handler) send(ctx context.Context, d emails.Digest) (string, error) {
 		}
 	}
 	id, err := h.sender.Send(ctx, sesmail.Message{
-		From:    mail.Address{Name: h.cfg.ClinicName, Address: h.cfg.SenderEmail},
+		From:    h.cfg.From(),
 		To:      to,
 		Subject: c.Subject,
 		Text:    c.Text,

@@ -70,9 +70,10 @@ func (s *Signer) Verify(token, purpose, leadID string, now time.Time) (time.Time
 	return expires, nil
 }
 
-// StaffURL is the staff page of lead id under base (PUBLIC_BASE_URL, no
-// trailing slash), carrying its token.
-func StaffURL(base, id, token string) string {
+// StaffLink is the staff page of lead id under base (PUBLIC_BASE_URL, no
+// trailing slash), carrying a token that works until expires.
+func (s *Signer) StaffLink(base, id string, expires time.Time) string {
+	token := s.Sign(PurposeStaff, id, expires)
 	return base + "/leads/" + url.PathEscape(id) + "?t=" + url.QueryEscape(token)
 }
 

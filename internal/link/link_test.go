@@ -3,6 +3,7 @@ package link
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +87,25 @@ func TestVerify(t *testing.T) {
 func TestNewSignerRefusesShortSecrets(t *testing.T) {
 	if _, err := NewSigner([]byte("short")); err == nil {
 		t.Error("a 5-byte secret was accepted")
+	}
+}
+
+func TestStaffLink(t *testing.T) {
+	s := signer(t, secret)
+	expires := now.Add(14 * 24 * time.Hour)
+	for _, id := range []string{lead, "a/b?c d"} {
+		got := s.StaffLink("https://api.example-clinic.com", id, expires)
+		u, err := url.Parse(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "/leads/" + id; u.Path != want || u.Host != "api.example-clinic.com" {
+			t.Errorf("StaffLink(%q) = %q, want the page %s", id, got, want)
+		}
+		exp, err := s.Verify(u.Query().Get("t"), PurposeStaff, id, now)
+		if err != nil || !exp.Equal(expires) {
+			t.Errorf("StaffLink(%q): its token verifies as %v, %v; want %v", id, exp, err, expires)
+		}
 	}
 }
 

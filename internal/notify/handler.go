@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/mail"
 	"sync"
 	"time"
 
@@ -115,10 +114,7 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) erro
 
 func (h *Handler) alert(ctx context.Context, log *slog.Logger, l lead.Lead, now time.Time) error {
 	expires := now.Add(h.cfg.LinkTTL)
-	staff := emails.StaffLink{
-		URL:     link.StaffURL(h.cfg.PublicBaseURL, l.ID, h.signer.Sign(link.PurposeStaff, l.ID, expires)),
-		Expires: expires,
-	}
+	staff := emails.StaffLink{URL: h.signer.StaffLink(h.cfg.PublicBaseURL, l.ID, expires), Expires: expires}
 	c, err := emails.Alert(l, h.clinic(), staff, h.cfg.MinimalDetail)
 	if err != nil {
 		return fmt.Errorf("render alert: %w", err)
@@ -171,7 +167,7 @@ func (h *Handler) clinic() emails.Clinic {
 
 func (h *Handler) message(to []string, c emails.Content) sesmail.Message {
 	return sesmail.Message{
-		From:    mail.Address{Name: h.cfg.ClinicName, Address: h.cfg.SenderEmail},
+		From:    h.cfg.From(),
 		To:      to,
 		Subject: c.Subject,
 		Text:    c.Text,

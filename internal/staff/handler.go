@@ -19,10 +19,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/openclinic/leadhandler/internal/config"
-	"github.com/openclinic/leadhandler/internal/emails"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
 	"github.com/openclinic/leadhandler/internal/logging"
+	"github.com/openclinic/leadhandler/internal/present"
 )
 
 // Store is what the staff pages need of the lead store.
@@ -198,25 +198,20 @@ func (h *Handler) leadView(l lead.Lead, now time.Time) *leadView {
 		ID: l.ID, Name: l.Name, Phone: l.Phone, Email: l.Email, Reason: l.Reason,
 		Method:   l.PreferredContact.Words(),
 		When:     l.PreferredTime.Words(),
+		Tel:      present.Tel(l.Phone),
 		Received: h.time(l.CreatedAt),
-		Waited:   emails.Age(now.Sub(l.CreatedAt)),
-		Alert:    "never went out",
-	}
-	if strings.HasPrefix(l.Phone, "+") {
-		v.Tel = template.URL("tel:" + l.Phone)
-	}
-	if l.Alert != nil {
-		v.Alert = "sent " + h.time(l.Alert.At)
+		Waited:   present.Age(now.Sub(l.CreatedAt)),
+		Alert:    present.AlertStatus(l.Alert, h.cfg.TimeZone),
 	}
 	if c := l.Contact; c != nil {
-		v.Contacted = outcomeLabels[c.Outcome] + ", " + h.time(c.At) + " (" + emails.Age(c.At.Sub(l.CreatedAt)) + " after the request)"
+		v.Contacted = outcomeLabels[c.Outcome] + ", " + h.time(c.At) + " (" + present.Age(c.At.Sub(l.CreatedAt)) + " after the request)"
 		v.ContactNote = c.Note
 	}
 	return v
 }
 
 func (h *Handler) time(t time.Time) string {
-	return emails.FormatTime(t, h.cfg.TimeZone)
+	return present.FormatTime(t, h.cfg.TimeZone)
 }
 
 func outcomes(checked lead.Outcome) []outcomeView {

@@ -119,6 +119,22 @@ func TestPageShowsTheLeadAndChangesNothing(t *testing.T) {
 	}
 }
 
+func TestOnlyE164PhonesAreLinked(t *testing.T) {
+	f := newFixture(t)
+	l := storetest.Lead(now.Add(-time.Hour))
+	l.Phone = "+0123456" // a leading plus, but no E.164 number
+	if err := f.store.Save(context.Background(), l, nil); err != nil {
+		t.Fatal(err)
+	}
+	res := f.get(t, l.ID, signer.Sign(link.PurposeStaff, l.ID, now.Add(time.Hour)))
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", res.StatusCode, res.Body)
+	}
+	if strings.Contains(res.Body, `href="tel:`) || !strings.Contains(res.Body, "&#43;0123456") {
+		t.Errorf("want the number shown without a tel: link:\n%s", res.Body)
+	}
+}
+
 func TestBadTokensAreRefused(t *testing.T) {
 	f := newFixture(t)
 	other := storetest.Lead(now)

@@ -1,0 +1,61 @@
+// Package present is how times, ages, phone links and alert status are
+// shown to clinic staff, in emails and on pages.
+package present
+
+import (
+	"html/template"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/openclinic/leadhandler/internal/lead"
+)
+
+// FormatTime says t in loc as emails and pages show times.
+func FormatTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("Mon 2 Jan 2006, 3:04 PM MST")
+}
+
+// Age says a duration as people do: "5 hours", "1 day 3 hours".
+func Age(d time.Duration) string {
+	hours := int(d / time.Hour)
+	days, hours := hours/24, hours%24
+	switch {
+	case days == 0 && hours == 0:
+		return "less than an hour"
+	case days == 0:
+		return Plural(hours, "hour", "hours")
+	case hours == 0:
+		return Plural(days, "day", "days")
+	}
+	return Plural(days, "day", "days") + " " + Plural(hours, "hour", "hours")
+}
+
+// Plural counts n of a thing: "1 hour", "3 hours".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// e164 is what a stored phone number looks like.
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{5,14}$`)
+
+// Tel is the tel: link to phone, or "" (no link) when phone is not an E.164
+// number: the URL is trusted by html/template, so nothing else may reach it.
+func Tel(phone string) template.URL {
+	if !e164.MatchString(phone) {
+		return ""
+	}
+	return template.URL("tel:" + phone)
+}
+
+// AlertStatus says whether the clinic's alert about a lead went out, and
+// when, in loc.
+func AlertStatus(alert *lead.Delivery, loc *time.Location) string {
+	if alert == nil {
+		return "never went out"
+	}
+	return "sent " + FormatTime(alert.At, loc)
+}

@@ -1,0 +1,69 @@
+package present
+
+import (
+	"testing"
+	"time"
+
+	"github.com/openclinic/leadhandler/internal/lead"
+)
+
+func TestAge(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		10 * time.Minute:              "less than an hour",
+		time.Hour:                     "1 hour",
+		23*time.Hour + 59*time.Minute: "23 hours",
+		24 * time.Hour:                "1 day",
+		25 * time.Hour:                "1 day 1 hour",
+		72 * time.Hour:                "3 days",
+		98*time.Hour + 30*time.Minute: "4 days 2 hours",
+	} {
+		if got := Age(d); got != want {
+			t.Errorf("Age(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+var (
+	eastern, _ = time.LoadLocation("America/New_York")
+	received   = time.Date(2026, 11, 27, 14, 20, 0, 0, time.UTC)
+)
+
+func TestFormatTime(t *testing.T) {
+	if got, want := FormatTime(received, eastern), "Fri 27 Nov 2026, 9:20 AM EST"; got != want {
+		t.Errorf("FormatTime = %q, want %q", got, want)
+	}
+}
+
+func TestTel(t *testing.T) {
+	for phone, want := range map[string]string{
+		"+12025550143":            "tel:+12025550143",
+		"+442079460958":           "tel:+442079460958",
+		"+123456":                 "tel:+123456", // shortest E.164
+		"+123456789012345":        "tel:+123456789012345",
+		"":                        "",
+		"tel:javascript:alert(1)": "",
+		"javascript:alert(1)":     "",
+		"+1":                      "",
+		"12025550143":             "",
+		"+0123456":                "",
+		"+1234567890123456":       "", // longer than E.164 allows
+		"+1 202 555 0143":         "",
+		"+12025550143\n":          "",
+		"+12025550143;ext=1":      "",
+		"(202) 555-0143":          "",
+	} {
+		if got := Tel(phone); string(got) != want {
+			t.Errorf("Tel(%q) = %q, want %q", phone, got, want)
+		}
+	}
+}
+
+func TestAlertStatus(t *testing.T) {
+	if got, want := AlertStatus(nil, eastern), "never went out"; got != want {
+		t.Errorf("no alert: %q, want %q", got, want)
+	}
+	sent := &lead.Delivery{At: received, MessageID: "m"}
+	if got, want := AlertStatus(sent, eastern), "sent Fri 27 Nov 2026, 9:20 AM EST"; got != want {
+		t.Errorf("alert sent: %q, want %q", got, want)
+	}
+}

@@ -18,14 +18,7 @@ import (
 // architecture, with the same tags and flags as the deployed arm64 build.
 func Bootstrap(t testing.TB, pkg string) string {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, pkg)
-	cmd.Dir = Root(t)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", pkg, err, b)
-	}
-	return out
+	return build(t, pkg, "bootstrap", []string{"CGO_ENABLED=0"}, "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w -buildid=")
 }
 
 // Lambda is a bootstrap running under the Lambda Runtime Interface Emulator.

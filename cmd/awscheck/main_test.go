@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -138,5 +139,103 @@ func TestCheckAgainstMoto(t *testing.T) {
 	want := identity{Account: "123456789012", Region: testenv.Region, ARN: "arn:aws:sts::123456789012:user/moto"}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("identity (-got +want):\n%s", diff)
+	}
+}
+
+// TestMakeStopsWithoutAWS: make deploy and make delete, as a new user with
+// no AWS setup runs them, stop at the check, with its sentences, before
+// anything is installed or built; under make -j too.
+func TestMakeStopsWithoutAWS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs make (and go build) in a clean environment")
+	}
+	for _, args := range [][]string{{"deploy"}, {"delete"}, {"-j4", "deploy"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			venv := filepath.Join(dir, "venv")
+			cmd := exec.Command("make", append([]string{"-C", testenv.Root(t), "VENV=" + venv, "TOOLBIN=" + filepath.Join(dir, "bin")}, args...)...)
+			cmd.Env = testenv.CleanEnv(t)
+			start := time.Now()
+			out, code := testenv.Run(t, cmd)
+			elapsed := time.Since(start)
+			t.Logf("make %s failed in %v:\n%s", strings.Join(args, " "), elapsed.Round(100*time.Millisecond), out)
+			if code != 2 || elapsed > time.Minute {
+				t.Errorf("make exited %d after %v, want 2 within a minute", code, elapsed)
+			}
+			before, _, found := strings.Cut(out, noRegion)
+			if !found || strings.Index(out, noRegion) > strings.Index(out, "make: *** [Makefile:") {
+				t.Errorf("output lacks %q before make's error line", noRegion)
+			}
+			for _, line := range strings.Split(strings.TrimSuffix(before, "\n"), "\n") {
+				if line != "" && !strings.HasPrefix(line, "make: Entering directory") {
+					t.Errorf("output before the check's sentences: %q", line)
+				}
+			}
+			for _, tool := range []string{"pip", "venv", "sam "} {
+				if strings.Contains(out, tool) {
+					t.Errorf("output mentions %q: something was installed or built", tool)
+				}
+			}
+			if _, err := os.Stat(venv); !os.IsNotExist(err) {
+				t.Errorf("the venv %s exists (%v): make installed before the check", venv, err)
+			}
+		})
+	}
+}
+
+// TestMakeWithTestTools: once the check passes, make deploy and make delete
+// use the SAM CLI make test installed, without installing again, and pass
+// AWS_REGION on to it (SAM reads only AWS_DEFAULT_REGION). A stand-in sam
+// says how it was called.
+func TestMakeWithTestTools(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs make (and go build) in a clean environment")
+	}
+	endpoint := testenv.Moto(t)
+	env := testenv.CleanEnv(t)
+	for k, v := range testenv.Env(endpoint) {
+		env = append(env, k+"="+v)
+	}
+	tests := []struct {
+		target string
+		want   []string
+	}{
+		{"deploy", []string{"sam build --config-file infra/samconfig.toml", "sam deploy --config-file infra/samconfig.toml --region us-east-1"}},
+		{"delete", []string{"sam delete --config-file infra/samconfig.toml --region us-east-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			dir := t.TempDir()
+			venv := filepath.Join(dir, "venv")
+			if err := os.MkdirAll(filepath.Join(venv, "bin"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(venv, "bin", "sam"), []byte("#!/bin/sh\necho \"stand-in sam $*\"\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(venv, ".installed"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("make", "--no-print-directory", "-C", testenv.Root(t), tt.target, "VENV="+venv, "TOOLBIN="+filepath.Join(dir, "bin"))
+			cmd.Env = env
+			out, code := testenv.Run(t, cmd)
+			var got []string
+			for _, line := range strings.Split(out, "\n") {
+				if s, ok := strings.CutPrefix(line, "stand-in "); ok {
+					got = append(got, s)
+				}
+			}
+			if diff := cmp.Diff(got, tt.want); diff != "" || code != 0 {
+				t.Errorf("make %s exited %d; sam calls (-got +want):\n%s\noutput:\n%s", tt.target, code, diff, out)
+			}
+			for _, want := range []string{"AWS account 123456789012, region us-east-1, as arn:aws:sts::123456789012:user/moto\n", "The SAM CLI is in " + venv + " already"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, "pip") {
+				t.Errorf("make %s ran pip:\n%s", tt.target, out)
+			}
+		})
 	}
 }

@@ -42,7 +42,7 @@ help:
 	@echo "make unit    the quick loop: go test -short ./... (Go only; skips what needs emulators or Chromium)"
 	@echo "make test    run every test and check (installs its tools into .venv and .tools)"
 	@echo "make snippet API_URL=https://...   print the embeddable form for the clinic's site"
-	@echo "make doctor SENDER_EMAIL=... CLINIC_EMAIL=...   ask SES whether it can send for the clinic"
+	@echo "make doctor SENDER_EMAIL=... CLINIC_EMAIL=...   ask SES whether it can send for the clinic (exact exit codes: .tools/bin/doctor)"
 	@echo "make aws-check           say which AWS account, region and caller make deploy would use, or what is missing"
 	@echo "make deploy [GUIDED=1]   aws-check, then sam build and sam deploy with infra/samconfig.toml (installs only the SAM CLI)"
 	@echo "make delete              aws-check, then delete the stack (the leads table is kept)"
@@ -127,7 +127,10 @@ test: check-go check-chromium lint sam-check
 	  SES_LOCAL=$(CURDIR)/$(SESLOCAL)/node_modules/aws-ses-v2-local/dist/cli.js \
 	  $(GO) test -count=1 ./...
 
-# A built binary, not go run, which adds an "exit status 1" line.
+# The commands below run as built binaries, not through go run, which turns
+# every failure into exit status 1 and adds a line of its own. make still
+# exits 2 after a failed recipe, with its "make: *** ... Error N" line (N is
+# the command's code): scripts run .tools/bin/doctor for the exact code.
 aws-check: check-go
 	@$(GO) build -o $(TOOLBIN)/awscheck ./cmd/awscheck
 	@$(TOOLBIN)/awscheck
@@ -139,8 +142,11 @@ deploy: $(VENV)/.deploy-installed | check-go
 delete: $(VENV)/.deploy-installed
 	$(SAM) delete --config-file $(SAMCONFIG) $(SAM_REGION)
 
+# Exit codes: 0 all good, 1 a problem stops the clinic's email, 2 bad usage
+# or an unusable AWS configuration.
 doctor: check-go
-	$(GO) run ./cmd/doctor -sender "$(SENDER_EMAIL)" -recipients "$(CLINIC_EMAIL)"
+	@$(GO) build -o $(TOOLBIN)/doctor ./cmd/doctor
+	@$(TOOLBIN)/doctor -sender "$(SENDER_EMAIL)" -recipients "$(CLINIC_EMAIL)"
 
 # One report, figures next to their floors; never a pass/fail on timing.
 bench: check-go $(TOOLBIN)/aws-lambda-rie

@@ -28,20 +28,24 @@ FUZZ_TARGETS := ./internal/lead:FuzzDecode ./internal/emails:FuzzAlert ./interna
 
 SAM       := $(VENV)/bin/sam
 SAMCONFIG := infra/samconfig.toml
+# SAM (botocore) reads AWS_DEFAULT_REGION but not AWS_REGION, which the Go
+# SDK (aws-check, doctor) reads first: pass it on, so both use one region.
+SAM_REGION := $(if $(AWS_REGION),--region $(AWS_REGION))
 export SAM_CLI_TELEMETRY := 0
 
 PORT ?= 3000
 
-.PHONY: help dev snippet unit test tools lint sam-check deploy delete doctor fuzz bench clean check-go check-python check-node check-chromium
+.PHONY: help dev snippet unit test tools lint sam-check aws-check deploy delete doctor fuzz bench clean check-go check-python check-node check-chromium
 
 help:
 	@echo "make dev     run the whole flow locally on http://127.0.0.1:$(PORT) (Go only; PORT=... to change)"
 	@echo "make unit    the quick loop: go test -short ./... (Go only; skips what needs emulators or Chromium)"
 	@echo "make test    run every test and check (installs its tools into .venv and .tools)"
 	@echo "make snippet API_URL=https://...   print the embeddable form for the clinic's site"
-	@echo "make doctor SENDER_EMAIL=... CLINIC_EMAIL=...   ask SES whether it can send for the clinic"
-	@echo "make deploy [GUIDED=1]   sam build, then sam deploy with infra/samconfig.toml"
-	@echo "make delete              delete the stack (the leads table is kept)"
+	@echo "make doctor SENDER_EMAIL=... CLINIC_EMAIL=...   ask SES whether it can send for the clinic (exact exit codes: .tools/bin/doctor)"
+	@echo "make aws-check           say which AWS account, region and caller make deploy would use, or what is missing"
+	@echo "make deploy [GUIDED=1]   aws-check, then sam build and sam deploy with infra/samconfig.toml (installs only the SAM CLI)"
+	@echo "make delete              aws-check, then delete the stack (the leads table is kept)"
 	@echo "make bench   measure sizes, cold starts, latency and scale against their floors (writes bench.json)"
 	@echo "make fuzz    run each fuzz target (decoder, email rendering, link tokens) for FUZZTIME (default $(FUZZTIME))"
 	@echo "make build-<Function> ARTIFACTS_DIR=dir   build a Lambda bootstrap as sam build does (SubmitFunction, NotifyFunction, FollowUpFunction, StaffFunction)"
@@ -67,11 +71,26 @@ check-chromium:
 check-node:
 	@command -v node >/dev/null 2>&1 && command -v $(NPM) >/dev/null 2>&1 || { echo "error: Node.js 18 or newer with npm is required (it runs the SES emulator in tests) and was not found on PATH" >&2; exit 1; }
 
-# Python tools, pinned in infra/requirements-dev.txt.
-$(VENV)/.installed: infra/requirements-dev.txt | check-python
+# Python tools, pinned in infra/requirements-dev.txt (which includes
+# infra/requirements-deploy.txt).
+$(VENV)/.installed: infra/requirements-dev.txt infra/requirements-deploy.txt | check-python
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-dev.txt
 	touch $@
+
+# The SAM CLI alone, for make deploy and make delete: never the test tools.
+# A .venv make test filled since requirements-deploy.txt last changed has it
+# already. aws-check comes first, even under make -j: nothing is installed
+# for an AWS setup that cannot deploy.
+$(VENV)/.deploy-installed: infra/requirements-deploy.txt | aws-check check-python
+	@if [ $(VENV)/.installed -nt infra/requirements-deploy.txt ]; then \
+	  echo "The SAM CLI is in $(VENV) already (make test installed it)."; \
+	else \
+	  echo "$(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install -r infra/requirements-deploy.txt"; \
+	  $(PYTHON) -m venv $(VENV); \
+	  $(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-deploy.txt; \
+	fi
+	@touch $@
 
 $(TOOLBIN)/aws-lambda-rie: Makefile | check-go
 	GOBIN=$(TOOLBIN) $(GO) install $(RIE_MODULE)/cmd/aws-lambda-rie@$(RIE_VERSION)
@@ -108,15 +127,26 @@ test: check-go check-chromium lint sam-check
 	  SES_LOCAL=$(CURDIR)/$(SESLOCAL)/node_modules/aws-ses-v2-local/dist/cli.js \
 	  $(GO) test -count=1 ./...
 
-deploy: $(VENV)/.installed | check-go
+# The commands below run as built binaries, not through go run, which turns
+# every failure into exit status 1 and adds a line of its own. make still
+# exits 2 after a failed recipe, with its "make: *** ... Error N" line (N is
+# the command's code): scripts run .tools/bin/doctor for the exact code.
+aws-check: check-go
+	@$(GO) build -o $(TOOLBIN)/awscheck ./cmd/awscheck
+	@$(TOOLBIN)/awscheck
+
+deploy: $(VENV)/.deploy-installed | check-go
 	$(SAM) build --config-file $(SAMCONFIG)
-	$(SAM) deploy --config-file $(SAMCONFIG) $(if $(GUIDED),--guided)
+	$(SAM) deploy --config-file $(SAMCONFIG) $(SAM_REGION) $(if $(GUIDED),--guided)
 
-delete: $(VENV)/.installed
-	$(SAM) delete --config-file $(SAMCONFIG)
+delete: $(VENV)/.deploy-installed
+	$(SAM) delete --config-file $(SAMCONFIG) $(SAM_REGION)
 
+# Exit codes: 0 all good, 1 a problem stops the clinic's email, 2 bad usage
+# or an unusable AWS configuration.
 doctor: check-go
-	$(GO) run ./cmd/doctor -sender "$(SENDER_EMAIL)" -recipients "$(CLINIC_EMAIL)"
+	@$(GO) build -o $(TOOLBIN)/doctor ./cmd/doctor
+	@$(TOOLBIN)/doctor -sender "$(SENDER_EMAIL)" -recipients "$(CLINIC_EMAIL)"
 
 # One report, figures next to their floors; never a pass/fail on timing.
 bench: check-go $(TOOLBIN)/aws-lambda-rie

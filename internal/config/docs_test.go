@@ -36,6 +36,10 @@ func TestConfigurationDocMatchesTheCode(t *testing.T) {
 // envName is how an environment variable is spelled.
 var envName = regexp.MustCompile(`^[A-Z][A-Z0-9_]+$`)
 
+// osVariable are the system's own variables, passed on to tools rather than
+// configuring anything of the project's.
+var osVariable = map[string]bool{"PATH": true, "HOME": true, "TMPDIR": true}
+
 // envReadInCode lists the variables Go code under root reads, sorted: the
 // string literal passed to a getenv (os.Getenv, an injected getenv, an
 // Options.Getenv), to testenv.Tool (its env argument), or to one of this
@@ -95,7 +99,7 @@ func envReadInCode(t *testing.T, root string) []string {
 				return true
 			}
 			if lit, ok := call.Args[arg].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-				if v, err := strconv.Unquote(lit.Value); err == nil && envName.MatchString(v) {
+				if v, err := strconv.Unquote(lit.Value); err == nil && envName.MatchString(v) && !osVariable[v] {
 					found[v] = true
 				}
 			}

@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"bufio"
@@ -16,13 +16,15 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/openclinic/leadhandler/internal/testenv"
 )
 
 // TestConfigurationDocMatchesTheCode: every environment variable the code
 // reads is a row of docs/configuration.md, and every row is read somewhere,
 // so the table cannot drift from the code again.
 func TestConfigurationDocMatchesTheCode(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.Root(t)
 	read := envReadInCode(t, root)
 	documented := envDocumented(t, filepath.Join(root, "docs", "configuration.md"))
 	if len(read) < 25 {
@@ -158,23 +160,4 @@ func envDocumented(t *testing.T, path string) []string {
 
 func sortedKeys(m map[string]bool) []string {
 	return slices.Sorted(maps.Keys(m))
-}
-
-// repoRoot is the folder holding go.mod, above the test's directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

@@ -23,17 +23,32 @@ const (
 	attrAckedAt   = "ackedAt"
 	attrAckID     = "ackMessageId"
 
-	// PendingIndex is the sparse GSI of leads nobody has contacted yet,
-	// oldest first.
+	// PendingIndex is the sparse GSI of leads nobody has tried yet, oldest
+	// first.
 	PendingIndex = "pending-by-created"
+
+	// QueueIndex is the sparse GSI of leads the follow-up must list beyond
+	// the new ones: open leads by when their call-back is due (queue
+	// "callback"), and leads closed as unreachable that no digest has
+	// reported yet (queue "unreachable"), by when they closed.
+	QueueIndex    = "queue-by-time"
+	attrQueue     = "queue"
+	attrQueueAt   = "queueAt"
+	queueCallback = "callback"
+	queueReport   = "unreachable"
+	attrVersion   = "version"
 
 	kindLead = "lead"
 	kindRate = "rate"
 	kindRun  = "run"
 
-	// pendingValue is the one GSI hash key value: all uncontacted leads in
-	// one ordered list. A clinic's volume is far below a partition's limits.
+	// pendingValue is the one GSI hash key value: all untried leads in one
+	// ordered list. A clinic's volume is far below a partition's limits.
 	pendingValue = "new"
+
+	// statusContacted is what the previous version stored once staff marked
+	// a lead, with contactedAt, outcome and note: read as one attempt.
+	statusContacted = "contacted"
 
 	// timeLayout is fixed-width UTC, so the strings sort as the times do.
 	timeLayout = "2006-01-02T15:04:05.000000Z"
@@ -53,6 +68,7 @@ type leadItem struct {
 	CreatedAt        string            `dynamodbav:"createdAt"`
 	Name             string            `dynamodbav:"name"`
 	Phone            string            `dynamodbav:"phone,omitempty"`
+	PhoneDisplay     string            `dynamodbav:"phoneDisplay,omitempty"`
 	Email            string            `dynamodbav:"email,omitempty"`
 	PreferredContact string            `dynamodbav:"preferredContact"`
 	PreferredTime    string            `dynamodbav:"preferredTime"`
@@ -66,9 +82,54 @@ type leadItem struct {
 	AlertMessageID   string            `dynamodbav:"alertMessageId,omitempty"`
 	AckedAt          string            `dynamodbav:"ackedAt,omitempty"`
 	AckMessageID     string            `dynamodbav:"ackMessageId,omitempty"`
-	ContactedAt      string            `dynamodbav:"contactedAt,omitempty"`
-	Outcome          string            `dynamodbav:"outcome,omitempty"`
-	Note             string            `dynamodbav:"note,omitempty"`
+	progressItem
+	// The previous version's record of staff's one contact (statusContacted).
+	ContactedAt string `dynamodbav:"contactedAt,omitempty"`
+	Outcome     string `dynamodbav:"outcome,omitempty"`
+	Note        string `dynamodbav:"note,omitempty"`
+}
+
+// progressItem is the call-back loop's part of a lead item: what a staff
+// change writes (Store.Progress).
+type progressItem struct {
+	History        []eventItem `dynamodbav:"history,omitempty"`
+	Dropped        int         `dynamodbav:"historyDropped,omitempty"`
+	Tries          int         `dynamodbav:"tries,omitempty"`
+	CallbackAt     string      `dynamodbav:"callbackAt,omitempty"`
+	ClosedReason   string      `dynamodbav:"closedReason,omitempty"`
+	ClosedAt       string      `dynamodbav:"closedAt,omitempty"`
+	FirstAttemptAt string      `dynamodbav:"firstAttemptAt,omitempty"`
+	FirstReachAt   string      `dynamodbav:"firstReachAt,omitempty"`
+	Queue          string      `dynamodbav:"queue,omitempty"`
+	QueueAt        string      `dynamodbav:"queueAt,omitempty"`
+	Version        int         `dynamodbav:"version,omitempty"`
+}
+
+// eventItem is one entry of a lead's history.
+type eventItem struct {
+	At       string `dynamodbav:"at"`
+	Kind     string `dynamodbav:"kind"`
+	Outcome  string `dynamodbav:"outcome,omitempty"`
+	Channel  string `dynamodbav:"channel,omitempty"`
+	Note     string `dynamodbav:"note,omitempty"`
+	By       string `dynamodbav:"by,omitempty"`
+	Callback string `dynamodbav:"callback,omitempty"`
+}
+
+// stamp formats t as stored, "" for the zero time.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+// unstamp reads a stored time, the zero time for "".
+func unstamp(v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse(timeLayout, v)
 }
 
 func toItem(l lead.Lead) leadItem {
@@ -77,85 +138,151 @@ func toItem(l lead.Lead) leadItem {
 		Kind:             kindLead,
 		ID:               l.ID,
 		Status:           string(l.Status),
-		CreatedAt:        l.CreatedAt.UTC().Format(timeLayout),
+		CreatedAt:        stamp(l.CreatedAt),
 		Name:             l.Name,
 		Phone:            l.Phone,
+		PhoneDisplay:     l.PhoneDisplay,
 		Email:            l.Email,
 		PreferredContact: string(l.PreferredContact),
 		PreferredTime:    string(l.PreferredTime),
 		Reason:           l.Reason,
-		ConsentAt:        l.Consent.At.UTC().Format(timeLayout),
+		ConsentAt:        stamp(l.Consent.At),
 		ConsentVersion:   l.Consent.Version,
 		Page:             l.Source.Page,
 		UTM:              l.Source.UTM,
 		ExpiresAt:        l.ExpiresAt.Unix(),
+		progressItem:     toProgress(l),
 	}
 	if l.Status == lead.StatusNew {
 		it.Pending = pendingValue
 	}
 	if d := l.Alert; d != nil {
-		it.AlertedAt, it.AlertMessageID = d.At.UTC().Format(timeLayout), d.MessageID
+		it.AlertedAt, it.AlertMessageID = stamp(d.At), d.MessageID
 	}
 	if d := l.Ack; d != nil {
-		it.AckedAt, it.AckMessageID = d.At.UTC().Format(timeLayout), d.MessageID
-	}
-	if c := l.Contact; c != nil {
-		it.ContactedAt, it.Outcome, it.Note = c.At.UTC().Format(timeLayout), string(c.Outcome), c.Note
+		it.AckedAt, it.AckMessageID = stamp(d.At), d.MessageID
 	}
 	return it
 }
 
-func delivery(id, at, messageID string) (*lead.Delivery, error) {
-	if at == "" {
-		return nil, nil
+func toProgress(l lead.Lead) progressItem {
+	p := progressItem{
+		Dropped:        l.Dropped,
+		Tries:          l.Tries,
+		CallbackAt:     stamp(l.Callback),
+		ClosedReason:   string(l.Closed),
+		ClosedAt:       stamp(l.ClosedAt),
+		FirstAttemptAt: stamp(l.FirstAttempt),
+		FirstReachAt:   stamp(l.FirstReach),
+		Version:        l.Version,
 	}
-	t, err := time.Parse(timeLayout, at)
-	if err != nil {
-		return nil, fmt.Errorf("lead %s: delivery time: %w", id, err)
+	for _, e := range l.History {
+		p.History = append(p.History, eventItem{
+			At: stamp(e.At), Kind: string(e.Kind), Outcome: string(e.Outcome), Channel: string(e.Channel),
+			Note: e.Note, By: e.By, Callback: stamp(e.Callback),
+		})
+	}
+	switch {
+	case l.Status == lead.StatusOpen && !l.Callback.IsZero():
+		p.Queue, p.QueueAt = queueCallback, p.CallbackAt
+	case l.Status == lead.StatusClosed && l.Unreported:
+		p.Queue, p.QueueAt = queueReport, p.ClosedAt
+	}
+	return p
+}
+
+func delivery(at, messageID string) (*lead.Delivery, error) {
+	t, err := unstamp(at)
+	if err != nil || t.IsZero() {
+		return nil, err
 	}
 	return &lead.Delivery{At: t, MessageID: messageID}, nil
 }
 
 func (it leadItem) lead() (lead.Lead, error) {
-	created, err := time.Parse(timeLayout, it.CreatedAt)
-	if err != nil {
-		return lead.Lead{}, fmt.Errorf("lead %s: createdAt: %w", it.ID, err)
-	}
-	consentAt, err := time.Parse(timeLayout, it.ConsentAt)
-	if err != nil {
-		return lead.Lead{}, fmt.Errorf("lead %s: consentAt: %w", it.ID, err)
-	}
-	alert, err := delivery(it.ID, it.AlertedAt, it.AlertMessageID)
-	if err != nil {
-		return lead.Lead{}, err
-	}
-	ack, err := delivery(it.ID, it.AckedAt, it.AckMessageID)
-	if err != nil {
-		return lead.Lead{}, err
-	}
-	var contact *lead.Contact
-	if it.ContactedAt != "" {
-		at, err := time.Parse(timeLayout, it.ContactedAt)
-		if err != nil {
-			return lead.Lead{}, fmt.Errorf("lead %s: contactedAt: %w", it.ID, err)
-		}
-		contact = &lead.Contact{At: at, Outcome: lead.Outcome(it.Outcome), Note: it.Note}
-	}
-	return lead.Lead{
-		Contact:          contact,
-		Alert:            alert,
-		Ack:              ack,
+	l := lead.Lead{
 		ID:               it.ID,
 		Status:           lead.Status(it.Status),
-		CreatedAt:        created,
 		Name:             it.Name,
 		Phone:            it.Phone,
+		PhoneDisplay:     it.PhoneDisplay,
 		Email:            it.Email,
 		PreferredContact: lead.ContactMethod(it.PreferredContact),
 		PreferredTime:    lead.TimeSlot(it.PreferredTime),
 		Reason:           it.Reason,
-		Consent:          lead.Consent{At: consentAt, Version: it.ConsentVersion},
+		Consent:          lead.Consent{Version: it.ConsentVersion},
 		Source:           lead.Source{Page: it.Page, UTM: it.UTM},
 		ExpiresAt:        time.Unix(it.ExpiresAt, 0).UTC(),
-	}, nil
+		Dropped:          it.Dropped,
+		Tries:            it.Tries,
+		Closed:           lead.Reason(it.ClosedReason),
+		Unreported:       it.Queue == queueReport,
+		Version:          it.Version,
+	}
+	// Every stored time, read in one place; the first bad one names itself.
+	times := []struct {
+		name string
+		v    string
+		to   *time.Time
+	}{
+		{"createdAt", it.CreatedAt, &l.CreatedAt}, {"consentAt", it.ConsentAt, &l.Consent.At},
+		{"callbackAt", it.CallbackAt, &l.Callback}, {"closedAt", it.ClosedAt, &l.ClosedAt},
+		{"firstAttemptAt", it.FirstAttemptAt, &l.FirstAttempt}, {"firstReachAt", it.FirstReachAt, &l.FirstReach},
+	}
+	for _, f := range times {
+		t, err := unstamp(f.v)
+		if err != nil {
+			return lead.Lead{}, fmt.Errorf("lead %s: %s: %w", it.ID, f.name, err)
+		}
+		*f.to = t
+	}
+	if l.CreatedAt.IsZero() {
+		return lead.Lead{}, fmt.Errorf("lead %s: createdAt missing", it.ID)
+	}
+	var err error
+	if l.Alert, err = delivery(it.AlertedAt, it.AlertMessageID); err != nil {
+		return lead.Lead{}, fmt.Errorf("lead %s: alertedAt: %w", it.ID, err)
+	}
+	if l.Ack, err = delivery(it.AckedAt, it.AckMessageID); err != nil {
+		return lead.Lead{}, fmt.Errorf("lead %s: ackedAt: %w", it.ID, err)
+	}
+	for _, e := range it.History {
+		ev := lead.Event{Kind: lead.EventKind(e.Kind), Outcome: lead.Outcome(e.Outcome), Channel: lead.Channel(e.Channel), Note: e.Note, By: e.By}
+		if ev.At, err = unstamp(e.At); err != nil {
+			return lead.Lead{}, fmt.Errorf("lead %s: history: %w", it.ID, err)
+		}
+		if ev.Callback, err = unstamp(e.Callback); err != nil {
+			return lead.Lead{}, fmt.Errorf("lead %s: history: %w", it.ID, err)
+		}
+		l.History = append(l.History, ev)
+	}
+	if it.Status == statusContacted {
+		if err := it.legacyContact(&l); err != nil {
+			return lead.Lead{}, err
+		}
+	}
+	return l, nil
+}
+
+// legacyContact reads the previous version's one contact as the attempt it
+// was: a closing outcome closes the lead; any other leaves it open, with no
+// call-back scheduled (that version set none), until staff record the next
+// attempt.
+func (it leadItem) legacyContact(l *lead.Lead) error {
+	at, err := time.Parse(timeLayout, it.ContactedAt)
+	if err != nil {
+		return fmt.Errorf("lead %s: contactedAt: %w", it.ID, err)
+	}
+	o := lead.Outcome(it.Outcome)
+	l.History = []lead.Event{{At: at, Kind: lead.EventAttempt, Outcome: o, Channel: lead.ChannelCall, Note: it.Note, By: lead.ByLink}}
+	l.FirstAttempt = at
+	if o.Reaches() {
+		l.FirstReach = at
+	}
+	if o.Closes() {
+		l.Status, l.Closed, l.ClosedAt = lead.StatusClosed, lead.Reason(o), at
+		return nil
+	}
+	l.Status, l.Tries = lead.StatusOpen, 1
+	return nil
 }

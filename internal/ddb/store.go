@@ -155,10 +155,14 @@ func (s *Store) MarkAcknowledged(ctx context.Context, id string, d lead.Delivery
 
 func (s *Store) markSent(ctx context.Context, id, atAttr, idAttr string, d lead.Delivery) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		UpdateExpression:                    aws.String("SET #at = :at, #id = :id"),
-		ConditionExpression:                 aws.String("attribute_exists(#pk) AND attribute_not_exists(#at)"),
-		ExpressionAttributeNames:            map[string]string{"#pk": attrPK, "#at": atAttr, "#id": idAttr},
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":at": str(d.At.UTC().Format(timeLayout)), ":id": str(d.MessageID)},
+		// The version moves on, so a staff change read before this one is
+		// not put over it (Progress).
+		UpdateExpression:         aws.String("SET #at = :at, #id = :id, #version = if_not_exists(#version, :zero) + :one"),
+		ConditionExpression:      aws.String("attribute_exists(#pk) AND attribute_not_exists(#at)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#at": atAttr, "#id": idAttr, "#version": attrVersion},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":at": str(stamp(d.At)), ":id": str(d.MessageID), ":zero": num(0), ":one": num(1),
+		},
 		TableName:                           aws.String(s.table),
 		Key:                                 pk(leadKey(id)),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
@@ -175,59 +179,51 @@ func (s *Store) markSent(ctx context.Context, id, atAttr, idAttr string, d lead.
 	return nil
 }
 
-// MarkContacted records staff's first contact with lead id and takes it out
-// of the pending index. A lead already contacted is left as it was and
-// returned with lead.ErrAlreadyContacted; a missing or expired one is
+// Progress writes l, as lead.Record, Correct or Reopen (or a digest that
+// reported it) left it, over the stored lead, if that is still at l.Version
+// and its retention has not ended at now. It stores version l.Version+1 and
+// returns the lead as stored. A lead changed since l was read is
+// lead.ErrChanged, with the lead as it is; a missing or expired one is
 // lead.ErrNotFound.
-func (s *Store) MarkContacted(ctx context.Context, id string, c lead.Contact, now time.Time) (lead.Lead, error) {
-	set := "SET #status = :contacted, #contactedAt = :at, #outcome = :outcome"
-	values := map[string]types.AttributeValue{
-		":contacted": str(string(lead.StatusContacted)),
-		":new":       str(string(lead.StatusNew)),
-		":at":        str(c.At.UTC().Format(timeLayout)),
-		":outcome":   str(string(c.Outcome)),
-		":now":       num(now.Unix()),
+//
+// The whole item is put: every other writer of a lead (MarkAlerted,
+// MarkAcknowledged) moves its version on too, so nothing it wrote is lost,
+// and attributes l no longer has (pending, a past call-back, the previous
+// version's contact record) go with no REMOVE, which make dev's minidyn
+// ignores.
+func (s *Store) Progress(ctx context.Context, l lead.Lead, now time.Time) (lead.Lead, error) {
+	next := l
+	next.Version++
+	item, err := attributevalue.MarshalMap(toItem(next))
+	if err != nil {
+		return lead.Lead{}, fmt.Errorf("progress lead %s: marshal: %w", l.ID, err)
 	}
-	names := map[string]string{
-		"#pk": attrPK, "#status": "status", "#contactedAt": "contactedAt", "#outcome": "outcome",
-		"#pending": attrPending, "#exp": attrExpires,
+	names := map[string]string{"#pk": attrPK, "#exp": attrExpires, "#version": attrVersion}
+	values := map[string]types.AttributeValue{":now": num(now.Unix())}
+	cond := "attribute_exists(#pk) AND #exp > :now AND attribute_not_exists(#version)"
+	if l.Version > 0 {
+		cond = "attribute_exists(#pk) AND #exp > :now AND #version = :version"
+		values[":version"] = num(int64(l.Version))
 	}
-	if c.Note != "" {
-		set += ", #note = :note"
-		names["#note"] = "note"
-		values[":note"] = str(c.Note)
-	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		UpdateExpression:                    aws.String(set + " REMOVE #pending"),
-		ConditionExpression:                 aws.String("attribute_exists(#pk) AND #status = :new AND #exp > :now"),
-		ExpressionAttributeNames:            names,
-		ExpressionAttributeValues:           values,
-		TableName:                           aws.String(s.table),
-		Key:                                 pk(leadKey(id)),
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+		TableName:                 aws.String(s.table),
+		Item:                      item,
 	})
-	if item, failed := conditionFailed(err); failed {
-		if item == nil {
-			return lead.Lead{}, lead.ErrNotFound
-		}
-		old, err := decodeLead(item)
+	if _, failed := conditionFailed(err); failed {
+		// Gone, expired, or changed: the lead as it is now says which.
+		cur, err := s.Get(ctx, l.ID, now)
 		if err != nil {
-			return lead.Lead{}, fmt.Errorf("mark lead %s contacted: %w", id, err)
+			return lead.Lead{}, err
 		}
-		if !old.ExpiresAt.After(now) {
-			return lead.Lead{}, lead.ErrNotFound
-		}
-		return old, lead.ErrAlreadyContacted
+		return cur, lead.ErrChanged
 	}
 	if err != nil {
-		return lead.Lead{}, fmt.Errorf("mark lead %s contacted: %w", id, err)
+		return lead.Lead{}, fmt.Errorf("progress lead %s: %w", l.ID, err)
 	}
-	l, err := decodeLead(out.Attributes)
-	if err != nil {
-		return lead.Lead{}, fmt.Errorf("mark lead %s contacted: %w", id, err)
-	}
-	return l, nil
+	return next, nil
 }
 
 // ClaimRun claims the scheduled run named key (such as "digest#2026-11-27")
@@ -313,13 +309,37 @@ func (s *Store) Get(ctx context.Context, id string, now time.Time) (lead.Lead, e
 // Pending yields the leads still new that were created before cutoff, oldest
 // first, reading the sparse GSI page by page. Expired leads are skipped.
 func (s *Store) Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error] {
+	return s.query(ctx, "pending leads", PendingIndex, attrPending, pendingValue, attrCreated, stamp(cutoff), now,
+		func(l lead.Lead) bool { return l.Status == lead.StatusNew })
+}
+
+// Due yields the open leads whose call-back is due before before, soonest
+// first.
+func (s *Store) Due(ctx context.Context, before, now time.Time) iter.Seq2[lead.Lead, error] {
+	return s.query(ctx, "due call-backs", QueueIndex, attrQueue, queueCallback, attrQueueAt, stamp(before), now,
+		func(l lead.Lead) bool { return l.Status == lead.StatusOpen && l.Callback.Before(before) })
+}
+
+// Unreported yields the leads closed as unreachable that no digest has
+// reported yet, oldest first (a digest clears Unreported through Progress).
+func (s *Store) Unreported(ctx context.Context, now time.Time) iter.Seq2[lead.Lead, error] {
+	// Every stored time sorts before "9".
+	return s.query(ctx, "unreported leads", QueueIndex, attrQueue, queueReport, attrQueueAt, "9", now,
+		func(l lead.Lead) bool { return l.Unreported })
+}
+
+// query yields the leads of a sparse GSI's partition hash = value whose sort
+// key is below before, in order, page by page, so memory stays flat. keep
+// drops what the index still lists but the lead no longer is (a GSI lags
+// its table); expired leads wait for TTL's deletion and are skipped too.
+func (s *Store) query(ctx context.Context, what, index, hash, value, sort, before string, now time.Time, keep func(lead.Lead) bool) iter.Seq2[lead.Lead, error] {
 	return func(yield func(lead.Lead, error) bool) {
 		in := &dynamodb.QueryInput{
-			KeyConditionExpression:    aws.String("#p = :p AND #c < :cutoff"),
-			ExpressionAttributeNames:  map[string]string{"#p": attrPending, "#c": attrCreated},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(pendingValue), ":cutoff": str(cutoff.UTC().Format(timeLayout))},
+			KeyConditionExpression:    aws.String("#h = :h AND #s < :before"),
+			ExpressionAttributeNames:  map[string]string{"#h": hash, "#s": sort},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":h": str(value), ":before": str(before)},
 			TableName:                 aws.String(s.table),
-			IndexName:                 aws.String(PendingIndex),
+			IndexName:                 aws.String(index),
 			ScanIndexForward:          aws.Bool(true),
 		}
 		if s.pageSize > 0 {
@@ -329,7 +349,7 @@ func (s *Store) Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[le
 		for pages.HasMorePages() {
 			page, err := pages.NextPage(ctx)
 			if err != nil {
-				yield(lead.Lead{}, fmt.Errorf("query pending leads: %w", err))
+				yield(lead.Lead{}, fmt.Errorf("query %s: %w", what, err))
 				return
 			}
 			for _, item := range page.Items {
@@ -340,9 +360,7 @@ func (s *Store) Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[le
 					}
 					continue
 				}
-				// A GSI lags its table: a lead marked contacted a moment ago
-				// may still be listed. Expired leads wait for TTL's deletion.
-				if l.Status != lead.StatusNew || !l.ExpiresAt.After(now) {
+				if !keep(l) || !l.ExpiresAt.After(now) {
 					continue
 				}
 				if !yield(l, nil) {

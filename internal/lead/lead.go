@@ -12,8 +12,9 @@ import (
 type Status string
 
 const (
-	StatusNew       Status = "new"
-	StatusContacted Status = "contacted"
+	StatusNew    Status = "new"    // no attempt yet
+	StatusOpen   Status = "open"   // attempted, a call-back due
+	StatusClosed Status = "closed" // with a Reason
 )
 
 // ContactMethod is how the visitor wants to be reached.
@@ -53,8 +54,6 @@ var (
 	ErrNotFound = errors.New("lead not found")
 	// ErrAlreadySent: the email was already recorded as sent.
 	ErrAlreadySent = errors.New("email already recorded as sent")
-	// ErrAlreadyContacted: staff already marked the lead contacted.
-	ErrAlreadyContacted = errors.New("lead already marked contacted")
 	// ErrRunTaken: a scheduled run (such as a day's digest) is done, or
 	// another invocation holds it.
 	ErrRunTaken = errors.New("run already done or in progress")
@@ -79,30 +78,34 @@ type Lead struct {
 	Alert *Delivery
 	// Ack is the acknowledgement to the visitor, once it went out.
 	Ack *Delivery
-	// Contact is how staff reached out, once they marked it contacted.
-	Contact *Contact
-}
 
-// Outcome is what came of the clinic's first contact.
-type Outcome string
+	// PhoneDisplay is Phone as people read it (national format in the
+	// clinic's region, international otherwise); empty for leads stored
+	// before it was kept, which show Phone.
+	PhoneDisplay string
 
-const (
-	Reached       Outcome = "reached"
-	Booked        Outcome = "booked"
-	LeftMessage   Outcome = "left-message"
-	NoAnswer      Outcome = "no-answer"
-	NotInterested Outcome = "not-interested"
-)
-
-// Outcomes lists every outcome, in the order staff are offered them.
-var Outcomes = []Outcome{Booked, Reached, LeftMessage, NoAnswer, NotInterested}
-
-// Contact is staff's record of reaching out: the first one is kept, its
-// time being the clinic's speed-to-lead figure.
-type Contact struct {
-	At      time.Time
-	Outcome Outcome
-	Note    string
+	// The call-back loop (progress.go).
+	// History is every attempt, correction and reopening, oldest first: the
+	// latest MaxHistory of them, Dropped counting the older ones.
+	History []Event
+	Dropped int
+	// Tries counts the attempts whose outcome kept the lead open, since it
+	// was (re)opened.
+	Tries int
+	// Callback is when the next call-back is due; zero when none is.
+	Callback time.Time
+	// Closed says why a closed lead was closed, at ClosedAt.
+	Closed   Reason
+	ClosedAt time.Time
+	// Unreported: closed as unreachable, and no digest has said so yet.
+	Unreported bool
+	// FirstAttempt and FirstReach are the clinic's speed-to-lead figures:
+	// when staff first tried, and first spoke with the patient (zero: not yet).
+	FirstAttempt time.Time
+	FirstReach   time.Time
+	// Version counts the changes staff made; a store writes a change only
+	// over the version it was made from (lead.ErrChanged).
+	Version int
 }
 
 // MaxNote bounds a staff note, in characters.
@@ -159,6 +162,7 @@ func New(id string, r Request, now time.Time, retention time.Duration) Lead {
 		CreatedAt:        now,
 		Name:             r.Name,
 		Phone:            r.Phone,
+		PhoneDisplay:     r.PhoneDisplay,
 		Email:            r.Email,
 		PreferredContact: r.PreferredContact,
 		PreferredTime:    r.PreferredTime,

@@ -11,7 +11,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/phone"
 )
 
-var rules = Rules{PhoneRegion: "US", Phone: phone.Normalizer{Region: "US"}.E164, ConsentVersion: "1"}
+var rules = Rules{PhoneRegion: "US", Phone: phone.Normalizer{Region: "US"}.Format, ConsentVersion: "1"}
 
 // valid is a complete JSON submission; cases change one thing at a time.
 func valid() map[string]any {
@@ -43,6 +43,7 @@ func TestNormalizeValid(t *testing.T) {
 		SubmissionID:     "8f14e45f-ceea-4e7a-9a3b-2c5d1e8b7a10",
 		Name:             "Siobhán O'Brien-Núñez",
 		Phone:            "+12025550143",
+		PhoneDisplay:     "(202) 555-0143",
 		Email:            "Siobhan@example.com",
 		PreferredContact: ByPhone,
 		PreferredTime:    Morning,

@@ -19,6 +19,7 @@ type Request struct {
 	SubmissionID     string // canonical lower-case UUID, or empty
 	Name             string
 	Phone            string // E.164, or empty
+	PhoneDisplay     string // as people read it, or empty
 	Email            string // or empty
 	PreferredContact ContactMethod
 	PreferredTime    TimeSlot
@@ -33,9 +34,10 @@ type Rules struct {
 	// PhoneRegion is the ISO 3166 region assumed for numbers written without
 	// a country code, such as "US"; it only names it in messages.
 	PhoneRegion string
-	// Phone formats a number E.164, or says it is not one (internal/phone;
-	// injected, so only code that reads numbers links the phone library).
-	Phone func(string) (string, bool)
+	// Phone formats a number E.164 and as people read it, or says it is
+	// not one (internal/phone; injected, so only code that reads numbers
+	// links the phone library).
+	Phone func(string) (e164, display string, ok bool)
 	// ConsentVersion is recorded when the form does not say which consent
 	// text it showed.
 	ConsentVersion string
@@ -99,11 +101,11 @@ func Normalize(s Submission, rules Rules) (Request, error) {
 	}
 
 	if p := line(FieldPhone, s.Phone, MaxPhone); p != "" {
-		e164, ok := rules.Phone(p)
+		e164, display, ok := rules.Phone(p)
 		if !ok {
 			bad[FieldPhone] = "Please enter a valid phone number, with its country code if it is not a " + regionName(rules.PhoneRegion) + " number."
 		}
-		r.Phone = e164
+		r.Phone, r.PhoneDisplay = e164, display
 	}
 
 	if e := line(FieldEmail, s.Email, MaxEmail); e != "" {

@@ -15,11 +15,18 @@ type Normalizer struct {
 	Region string
 }
 
-// E164 parses v and formats it E.164; ok is false for an invalid number.
-func (n Normalizer) E164(v string) (string, bool) {
+// Format parses v and formats it E.164, for links and storage, and as people
+// read it: national format for a number of the normalizer's region
+// ("(202) 555-0143"), international otherwise ("+44 20 7946 0958"). ok is
+// false for an invalid number.
+func (n Normalizer) Format(v string) (e164, display string, ok bool) {
 	num, err := phonenumbers.Parse(v, n.Region)
 	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", false
+		return "", "", false
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), true
+	style := phonenumbers.INTERNATIONAL
+	if phonenumbers.GetRegionCodeForNumber(num) == n.Region {
+		style = phonenumbers.NATIONAL
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), phonenumbers.Format(num, style), true
 }

@@ -34,23 +34,26 @@ type run struct {
 	done      bool
 }
 
-// MarkContacted records staff's first contact with lead id.
-func (s *MemStore) MarkContacted(_ context.Context, id string, c lead.Contact, now time.Time) (lead.Lead, error) {
+// Progress writes l's call-back state over the stored lead if that is
+// still at l.Version.
+func (s *MemStore) Progress(_ context.Context, l lead.Lead, now time.Time) (lead.Lead, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
 		return lead.Lead{}, s.Err
 	}
-	l, ok := s.leads[id]
-	if !ok || !l.ExpiresAt.After(now) {
+	cur, ok := s.leads[l.ID]
+	if !ok || !cur.ExpiresAt.After(now) {
 		return lead.Lead{}, lead.ErrNotFound
 	}
-	if l.Status != lead.StatusNew {
-		return l, lead.ErrAlreadyContacted
+	if cur.Version != l.Version {
+		return cur, lead.ErrChanged
 	}
-	l.Status, l.Contact = lead.StatusContacted, &c
-	s.leads[id] = l
-	return l, nil
+	cur.Status, cur.History, cur.Dropped, cur.Tries = l.Status, slices.Clone(l.History), l.Dropped, l.Tries
+	cur.Callback, cur.Closed, cur.ClosedAt, cur.Unreported = l.Callback, l.Closed, l.ClosedAt, l.Unreported
+	cur.FirstAttempt, cur.FirstReach, cur.Version = l.FirstAttempt, l.FirstReach, l.Version+1
+	s.leads[l.ID] = cur
+	return cur, nil
 }
 
 // ClaimRun claims run key unless done or claimed less than lease ago.
@@ -151,6 +154,7 @@ func (s *MemStore) mark(id string, d lead.Delivery, field func(*lead.Lead) **lea
 		return lead.ErrAlreadySent
 	}
 	*f = &d
+	l.Version++
 	s.leads[id] = l
 	return nil
 }
@@ -171,6 +175,26 @@ func (s *MemStore) Get(_ context.Context, id string, now time.Time) (lead.Lead, 
 
 // Pending yields new leads created before cutoff, oldest first.
 func (s *MemStore) Pending(_ context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error] {
+	return s.list(now, func(l lead.Lead) (time.Time, bool) {
+		return l.CreatedAt, l.Status == lead.StatusNew && l.CreatedAt.Before(cutoff)
+	})
+}
+
+// Due yields open leads whose call-back is due before before, soonest first.
+func (s *MemStore) Due(_ context.Context, before, now time.Time) iter.Seq2[lead.Lead, error] {
+	return s.list(now, func(l lead.Lead) (time.Time, bool) {
+		return l.Callback, l.Status == lead.StatusOpen && !l.Callback.IsZero() && l.Callback.Before(before)
+	})
+}
+
+// Unreported yields leads closed as unreachable not yet reported, oldest
+// closing first.
+func (s *MemStore) Unreported(_ context.Context, now time.Time) iter.Seq2[lead.Lead, error] {
+	return s.list(now, func(l lead.Lead) (time.Time, bool) { return l.ClosedAt, l.Unreported })
+}
+
+// list yields the unexpired leads pick takes, ordered by the time it gives.
+func (s *MemStore) list(now time.Time, pick func(lead.Lead) (time.Time, bool)) iter.Seq2[lead.Lead, error] {
 	return func(yield func(lead.Lead, error) bool) {
 		s.mu.Lock()
 		if s.Err != nil {
@@ -179,16 +203,20 @@ func (s *MemStore) Pending(_ context.Context, cutoff, now time.Time) iter.Seq2[l
 			yield(lead.Lead{}, err)
 			return
 		}
-		var out []lead.Lead
+		type keyed struct {
+			at time.Time
+			l  lead.Lead
+		}
+		var out []keyed
 		for _, l := range s.leads {
-			if l.Status == lead.StatusNew && l.CreatedAt.Before(cutoff) && l.ExpiresAt.After(now) {
-				out = append(out, l)
+			if at, ok := pick(l); ok && l.ExpiresAt.After(now) {
+				out = append(out, keyed{at, l})
 			}
 		}
 		s.mu.Unlock()
-		slices.SortFunc(out, func(a, b lead.Lead) int { return a.CreatedAt.Compare(b.CreatedAt) })
-		for _, l := range out {
-			if !yield(l, nil) {
+		slices.SortFunc(out, func(a, b keyed) int { return a.at.Compare(b.at) })
+		for _, k := range out {
+			if !yield(k.l, nil) {
 				return
 			}
 		}

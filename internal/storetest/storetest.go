@@ -24,7 +24,9 @@ type Store interface {
 	Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error]
 	MarkAlerted(ctx context.Context, id string, d lead.Delivery) error
 	MarkAcknowledged(ctx context.Context, id string, d lead.Delivery) error
-	MarkContacted(ctx context.Context, id string, c lead.Contact, now time.Time) (lead.Lead, error)
+	Progress(ctx context.Context, l lead.Lead, now time.Time) (lead.Lead, error)
+	Due(ctx context.Context, before, now time.Time) iter.Seq2[lead.Lead, error]
+	Unreported(ctx context.Context, now time.Time) iter.Seq2[lead.Lead, error]
 	ClaimRun(ctx context.Context, key string, now time.Time, lease, keep time.Duration) error
 	FinishRun(ctx context.Context, key string) error
 	ReleaseRun(ctx context.Context, key string) error
@@ -38,6 +40,7 @@ func Lead(created time.Time) lead.Lead {
 	return lead.New(uuid.NewString(), lead.Request{
 		Name:             "Siobhán O'Brien-Núñez",
 		Phone:            "+12025550143",
+		PhoneDisplay:     "(202) 555-0143",
 		Email:            "siobhan@example.com",
 		PreferredContact: lead.ByPhone,
 		PreferredTime:    lead.Morning,
@@ -151,7 +154,31 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		}
 	})
 
-	t.Run("marking contacted takes a lead out of pending, once", func(t *testing.T) {
+	policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: lead.DefaultMaxAttempts, Zone: time.UTC}
+	attempt := func(o lead.Outcome, at time.Time) lead.Event {
+		return lead.Event{At: at, Outcome: o, Channel: lead.ChannelCall, By: lead.ByLink, Note: "Tried at " + at.Format(time.Kitchen) + "\nno luck"}
+	}
+	// progress records e on the stored lead id as the staff page does.
+	progress := func(t *testing.T, s Store, id string, change func(*lead.Lead) error, now time.Time) lead.Lead {
+		t.Helper()
+		l, err := s.Get(ctx, id, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := change(&l); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Progress(ctx, l, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(got, withVersion(l, l.Version+1)); diff != "" {
+			t.Fatalf("stored (-got +want):\n%s", diff)
+		}
+		return got
+	}
+
+	t.Run("an attempt moves a lead from pending to the call-backs due", func(t *testing.T) {
 		s := open(t)
 		l, other := Lead(t0.Add(-2*time.Hour)), Lead(t0.Add(-3*time.Hour))
 		for _, x := range []lead.Lead{l, other} {
@@ -159,26 +186,126 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 				t.Fatal(err)
 			}
 		}
-		first := lead.Contact{At: t0, Outcome: lead.Booked, Note: "Booked Tue 10:00\nwith Dr Lee"}
-		got, err := s.MarkContacted(ctx, l.ID, first, t0)
+		got := progress(t, s, l.ID, func(l *lead.Lead) error { return l.Record(attempt(lead.NoAnswer, t0), policy) }, t0)
+		if got.Status != lead.StatusOpen || !got.Callback.After(t0) || got.Version != 1 {
+			t.Errorf("after no answer: %s, due %v, version %d", got.Status, got.Callback, got.Version)
+		}
+		if diff := cmp.Diff(ids(t, s.Pending(ctx, t0, t0)), []string{other.ID}); diff != "" {
+			t.Errorf("pending after the attempt (-got +want):\n%s", diff)
+		}
+		if n := len(ids(t, s.Due(ctx, got.Callback, t0))); n != 0 {
+			t.Errorf("due before its call-back: %d listed", n)
+		}
+		if diff := cmp.Diff(ids(t, s.Due(ctx, got.Callback.Add(time.Second), t0)), []string{l.ID}); diff != "" {
+			t.Errorf("due (-got +want):\n%s", diff)
+		}
+		if n := len(ids(t, s.Due(ctx, got.Callback.Add(time.Second), l.ExpiresAt))); n != 0 {
+			t.Errorf("an expired lead listed as due")
+		}
+		booked := progress(t, s, l.ID, func(l *lead.Lead) error { return l.Record(attempt(lead.Booked, t0.Add(3*time.Hour)), policy) }, t0.Add(3*time.Hour))
+		if booked.Status != lead.StatusClosed || booked.Closed != lead.ClosedBooked || len(booked.History) != 2 || booked.Version != 2 {
+			t.Errorf("after booking: %+v", booked)
+		}
+		if n := len(ids(t, s.Due(ctx, t0.Add(30*24*time.Hour), t0))); n != 0 {
+			t.Errorf("a closed lead listed as due")
+		}
+	})
+
+	t.Run("a change over a stale version is refused, and nothing changes", func(t *testing.T) {
+		s := open(t)
+		l := Lead(t0.Add(-time.Hour))
+		if err := s.Save(ctx, l, nil); err != nil {
+			t.Fatal(err)
+		}
+		first := progress(t, s, l.ID, func(l *lead.Lead) error { return l.Record(attempt(lead.LeftMessage, t0), policy) }, t0)
+		stale := l // read before the first change: the same form sent twice
+		if err := stale.Record(attempt(lead.NoAnswer, t0.Add(time.Minute)), policy); err != nil {
+			t.Fatal(err)
+		}
+		cur, err := s.Progress(ctx, stale, t0.Add(time.Minute))
+		if !errors.Is(err, lead.ErrChanged) || cur.Version != 1 {
+			t.Errorf("stale change: %v, version %d; want lead.ErrChanged and the stored lead", err, cur.Version)
+		}
+		if got, _ := s.Get(ctx, l.ID, t0); !cmp.Equal(got, first) {
+			t.Errorf("a refused change was stored: %+v", got.History)
+		}
+		// An alert recorded after the page was read moves the version on:
+		// a change read before it is refused rather than put over it.
+		read, err := s.Get(ctx, l.ID, t0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status != lead.StatusContacted || got.Contact == nil || *got.Contact != first {
-			t.Errorf("marked lead = %+v, %+v", got.Status, got.Contact)
+		if err := s.MarkAlerted(ctx, l.ID, lead.Delivery{At: t0, MessageID: "msg-1"}); err != nil {
+			t.Fatal(err)
 		}
-		if diff := cmp.Diff(ids(t, s.Pending(ctx, t0, t0)), []string{other.ID}); diff != "" {
-			t.Errorf("pending after marking (-got +want):\n%s", diff)
+		if err := read.Record(attempt(lead.Booked, t0.Add(2*time.Minute)), policy); err != nil {
+			t.Fatal(err)
 		}
-		again, err := s.MarkContacted(ctx, l.ID, lead.Contact{At: t0.Add(time.Hour), Outcome: lead.NoAnswer}, t0.Add(time.Hour))
-		if !errors.Is(err, lead.ErrAlreadyContacted) || again.Contact == nil || *again.Contact != first {
-			t.Errorf("second mark: %v, %+v; want lead.ErrAlreadyContacted and the first contact", err, again.Contact)
+		if _, err := s.Progress(ctx, read, t0.Add(2*time.Minute)); !errors.Is(err, lead.ErrChanged) {
+			t.Errorf("a change read before the alert: %v, want lead.ErrChanged", err)
 		}
-		if _, err := s.MarkContacted(ctx, uuid.NewString(), first, t0); !errors.Is(err, lead.ErrNotFound) {
+		if got, _ := s.Get(ctx, l.ID, t0); got.Alert == nil || got.Status != lead.StatusOpen {
+			t.Errorf("after the refused change: alert %v, status %s", got.Alert, got.Status)
+		}
+		unknown := Lead(t0)
+		if _, err := s.Progress(ctx, unknown, t0); !errors.Is(err, lead.ErrNotFound) {
 			t.Errorf("unknown lead: got %v, want lead.ErrNotFound", err)
 		}
-		if _, err := s.MarkContacted(ctx, other.ID, first, other.ExpiresAt); !errors.Is(err, lead.ErrNotFound) {
+		if _, err := s.Progress(ctx, first, first.ExpiresAt); !errors.Is(err, lead.ErrNotFound) {
 			t.Errorf("expired lead: got %v, want lead.ErrNotFound", err)
+		}
+	})
+
+	t.Run("corrections, reopenings and picked call-backs round-trip", func(t *testing.T) {
+		s := open(t)
+		l := Lead(t0.Add(-time.Hour))
+		if err := s.Save(ctx, l, nil); err != nil {
+			t.Fatal(err)
+		}
+		picked := t0.Add(50 * time.Hour)
+		progress(t, s, l.ID, func(l *lead.Lead) error {
+			e := attempt(lead.LeftMessage, t0)
+			e.Channel, e.Callback = lead.ChannelText, picked
+			return l.Record(e, policy)
+		}, t0)
+		progress(t, s, l.ID, func(l *lead.Lead) error {
+			return l.Correct(lead.Event{At: t0.Add(time.Hour), Outcome: lead.Booked, By: lead.ByLink, Note: "They called back"}, policy)
+		}, t0.Add(time.Hour))
+		got := progress(t, s, l.ID, func(l *lead.Lead) error {
+			return l.Reopen(lead.Event{At: t0.Add(2 * time.Hour), By: lead.ByLink}, policy)
+		}, t0.Add(2*time.Hour))
+		if got.Status != lead.StatusOpen || len(got.History) != 3 || !got.FirstReach.Equal(t0) || !got.FirstAttempt.Equal(t0) {
+			t.Errorf("after reopening: %+v", got)
+		}
+	})
+
+	t.Run("a lead closed as unreachable is reported once", func(t *testing.T) {
+		s := open(t)
+		l, other := Lead(t0.Add(-time.Hour)), Lead(t0.Add(-time.Hour))
+		for _, x := range []lead.Lead{l, other} {
+			if err := s.Save(ctx, x, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		once := lead.Policy{MaxAttempts: 1, Zone: time.UTC}
+		closed := progress(t, s, l.ID, func(l *lead.Lead) error { return l.Record(attempt(lead.NoAnswer, t0), once) }, t0)
+		if closed.Closed != lead.ClosedUnreachable || !closed.Unreported {
+			t.Fatalf("after the last try: %+v", closed)
+		}
+		if diff := cmp.Diff(ids(t, s.Unreported(ctx, t0)), []string{l.ID}); diff != "" {
+			t.Errorf("unreported (-got +want):\n%s", diff)
+		}
+		// As the digest does once it has said so.
+		progress(t, s, l.ID, func(l *lead.Lead) error { l.Unreported = false; return nil }, t0)
+		if n := len(ids(t, s.Unreported(ctx, t0))); n != 0 {
+			t.Errorf("%d still unreported after MarkReported", n)
+		}
+		got, err := s.Get(ctx, l.ID, t0)
+		if err != nil || got.Unreported || got.Status != lead.StatusClosed || got.Version != 2 {
+			t.Errorf("after reporting: %v, %+v", err, got)
+		}
+		if o, _ := s.Get(ctx, other.ID, t0); o.Version != 0 || o.Status != lead.StatusNew {
+			t.Errorf("the other lead changed: %+v", o)
 		}
 	})
 
@@ -259,4 +386,10 @@ func ids(t *testing.T, seq iter.Seq2[lead.Lead, error]) []string {
 		out = append(out, l.ID)
 	}
 	return out
+}
+
+// withVersion is l at version v.
+func withVersion(l lead.Lead, v int) lead.Lead {
+	l.Version = v
+	return l
 }

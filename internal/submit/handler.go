@@ -74,7 +74,7 @@ func New(cfg config.Submit, store Store, verifier Verifier, log *slog.Logger, no
 		cfg:       cfg,
 		rules: lead.Rules{
 			PhoneRegion:    cfg.PhoneRegion,
-			Phone:          phone.Normalizer{Region: cfg.PhoneRegion}.E164,
+			Phone:          phone.Normalizer{Region: cfg.PhoneRegion}.Format,
 			ConsentVersion: cfg.ConsentVersion,
 		},
 		store: store,

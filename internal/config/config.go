@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
 )
 
@@ -306,6 +307,12 @@ type Staff struct {
 	ClinicName string
 	// TimeZone is TIME_ZONE, for times on the pages.
 	TimeZone *time.Location
+	// Policy is the call-back rhythm: CALLBACK_CADENCE ("2h,1d,2d" by
+	// default: how long after each try that kept a lead open the next
+	// call-back is due, the last repeating), MAX_ATTEMPTS (4 by default:
+	// tries without reaching the patient before the lead closes as
+	// unreachable), and TIME_ZONE.
+	Policy lead.Policy
 }
 
 // LoadStaff reads the staff function's configuration through getenv.
@@ -316,7 +323,20 @@ func LoadStaff(getenv func(string) string) (Staff, error) {
 		ClinicName: e.singleLine("CLINIC_NAME", e.required("CLINIC_NAME")),
 		TimeZone:   e.location("TIME_ZONE"),
 	}
+	c.Policy = lead.Policy{Cadence: e.cadence("CALLBACK_CADENCE"), MaxAttempts: e.positiveInt("MAX_ATTEMPTS", lead.DefaultMaxAttempts), Zone: c.TimeZone}
 	return c, e.err()
+}
+
+func (e *env) cadence(name string) []time.Duration {
+	v := e.text(name, "")
+	if v == "" {
+		return lead.DefaultCadence
+	}
+	c, err := lead.ParseCadence(v)
+	if err != nil {
+		e.fail(name, err.Error())
+	}
+	return c
 }
 
 func (e *env) singleLine(name, v string) string {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -185,8 +186,17 @@ func TestLoadStaff(t *testing.T) {
 		t.Errorf("got %v, want an error naming LEADS_TABLE, CLINIC_NAME and TIME_ZONE", err)
 	}
 	got, err := LoadStaff(getenv(map[string]string{"LEADS_TABLE": "t", "CLINIC_NAME": "Relief", "TIME_ZONE": "Asia/Tokyo"}))
-	if err != nil || got.TimeZone.String() != "Asia/Tokyo" {
+	if err != nil || got.TimeZone.String() != "Asia/Tokyo" || got.Policy.Zone != got.TimeZone ||
+		got.Policy.MaxAttempts != 4 || !slices.Equal(got.Policy.Cadence, []time.Duration{2 * time.Hour, 24 * time.Hour, 48 * time.Hour}) {
 		t.Errorf("got %+v, %v", got, err)
+	}
+	got, err = LoadStaff(getenv(map[string]string{"LEADS_TABLE": "t", "CLINIC_NAME": "Relief", "TIME_ZONE": "UTC", "CALLBACK_CADENCE": "30m,3d", "MAX_ATTEMPTS": "2"}))
+	if err != nil || got.Policy.MaxAttempts != 2 || !slices.Equal(got.Policy.Cadence, []time.Duration{30 * time.Minute, 72 * time.Hour}) {
+		t.Errorf("got %+v, %v", got.Policy, err)
+	}
+	_, err = LoadStaff(getenv(map[string]string{"LEADS_TABLE": "t", "CLINIC_NAME": "Relief", "TIME_ZONE": "UTC", "CALLBACK_CADENCE": "soon", "MAX_ATTEMPTS": "0"}))
+	if err == nil || !strings.Contains(err.Error(), "CALLBACK_CADENCE:") || !strings.Contains(err.Error(), "MAX_ATTEMPTS:") {
+		t.Errorf("got %v, want an error naming CALLBACK_CADENCE and MAX_ATTEMPTS", err)
 	}
 }
 

@@ -4,8 +4,10 @@ package present
 
 import (
 	"html/template"
+	"net/mail"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/openclinic/leadhandler/internal/lead"
@@ -49,6 +51,45 @@ func Tel(phone string) template.URL {
 		return ""
 	}
 	return template.URL("tel:" + phone)
+}
+
+// SMS is the sms: link to phone, or "" when phone is not an E.164 number
+// (the same gate as Tel).
+func SMS(phone string) template.URL {
+	if !e164.MatchString(phone) {
+		return ""
+	}
+	return template.URL("sms:" + phone)
+}
+
+// Mailto is the mailto: link to a plain address, every character but
+// letters, digits and - . _ ~ @ percent-encoded (a + in the address would
+// otherwise read as a space); "" for anything that is not one address.
+func Mailto(email string) template.URL {
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || a.Name != "" {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("mailto:")
+	for _, c := range []byte(email) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("-._~@", c) >= 0:
+			b.WriteByte(c)
+		default:
+			b.WriteString("%" + strings.ToUpper(strconv.FormatUint(uint64(c)|0x100, 16)[1:]))
+		}
+	}
+	return template.URL(b.String())
+}
+
+// Phone is the lead's number as people read it: as stored at submit
+// (national format in the clinic's region), or E.164 for a lead stored
+// before that was kept.
+func Phone(l lead.Lead) string {
+	if l.PhoneDisplay != "" {
+		return l.PhoneDisplay
+	}
+	return l.Phone
 }
 
 // AlertStatus says whether the clinic's alert about a lead went out, and

@@ -1,6 +1,7 @@
 package present
 
 import (
+	"html/template"
 	"testing"
 	"time"
 
@@ -65,5 +66,39 @@ func TestAlertStatus(t *testing.T) {
 	sent := &lead.Delivery{At: received, MessageID: "m"}
 	if got, want := AlertStatus(sent, eastern), "sent Fri 27 Nov 2026, 9:20 AM EST"; got != want {
 		t.Errorf("alert sent: %q, want %q", got, want)
+	}
+}
+
+func TestContactLinks(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		sms     template.URL
+		mailto  template.URL
+		isEmail bool
+	}{
+		{in: "+12025550143", sms: "sms:+12025550143"},
+		{in: "12025550143"},
+		{in: "tel:javascript:alert(1)"},
+		{in: "siobhan+pt@example.com", mailto: "mailto:siobhan%2Bpt@example.com", isEmail: true},
+		{in: "o'brien@example.ie", mailto: "mailto:o%27brien@example.ie", isEmail: true},
+		{in: "Pat <pat@example.com>", isEmail: true},
+		{in: "pat@example.com?cc=everyone@example.org", isEmail: true},
+		{in: "javascript:alert(1)", isEmail: true},
+	} {
+		if got := SMS(tt.in); got != tt.sms {
+			t.Errorf("SMS(%q) = %q, want %q", tt.in, got, tt.sms)
+		}
+		if got := Mailto(tt.in); got != tt.mailto && tt.isEmail {
+			t.Errorf("Mailto(%q) = %q, want %q", tt.in, got, tt.mailto)
+		}
+	}
+}
+
+func TestPhoneAsPeopleReadIt(t *testing.T) {
+	if got := Phone(lead.Lead{Phone: "+12025550143", PhoneDisplay: "(202) 555-0143"}); got != "(202) 555-0143" {
+		t.Errorf("got %q", got)
+	}
+	if got := Phone(lead.Lead{Phone: "+12025550143"}); got != "+12025550143" {
+		t.Errorf("a lead from before the display form: got %q", got)
 	}
 }

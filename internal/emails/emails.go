@@ -52,7 +52,10 @@ type alertView struct {
 	Method    string // "a phone call"
 	When      string // "in the morning"
 	Received  string // in the clinic's time zone
+	Reach     present.Reach // the first thing to do: "Call Pat at (202) 555-0143"
+	Phone     string        // as people read it
 	Tel       htmltemplate.URL
+	Mailto    htmltemplate.URL
 	Minimal   bool
 	Link      StaffLink
 	LinkUntil string
@@ -68,7 +71,10 @@ func Alert(l lead.Lead, c Clinic, link StaffLink, minimal bool) (Content, error)
 		Method:    l.PreferredContact.Words(),
 		When:      l.PreferredTime.Words(),
 		Received:  present.FormatTime(l.CreatedAt, c.TimeZone),
+		Reach:     present.ReachFor(l),
+		Phone:     present.Phone(l),
 		Tel:       present.Tel(l.Phone),
+		Mailto:    present.Mailto(l.Email),
 		Minimal:   minimal,
 		Link:      link,
 		LinkUntil: present.FormatTime(link.Expires, c.TimeZone),

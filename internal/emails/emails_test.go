@@ -31,7 +31,7 @@ var longName = "Siobhán <b>O'Brien-Núñez</b> & " + strings.Repeat("x", lead.M
 func hostile() lead.Lead {
 	return lead.Lead{
 		ID: "0b8e4c36-3f7a-4d4c-9d7e-1c2b3a4d5e6f", Status: lead.StatusNew, CreatedAt: received,
-		Name: longName, Phone: "+12025550143", Email: "siobhan+pt@example.com",
+		Name: longName, Phone: "+12025550143", PhoneDisplay: "(202) 555-0143", Email: "siobhan+pt@example.com",
 		PreferredContact: lead.ByPhone, PreferredTime: lead.Morning,
 		Reason: "<script>alert('x')</script> & my back hurts\nsince \"Tuesday\"",
 	}
@@ -42,6 +42,9 @@ func TestAlertGolden(t *testing.T) {
 	emailOnly.Name, emailOnly.Phone, emailOnly.Reason = "山田 太郎", "", ""
 	emailOnly.PreferredContact, emailOnly.PreferredTime = lead.ByEmail, lead.AnyTime
 
+	texter := hostile()
+	texter.Name, texter.Phone, texter.PhoneDisplay, texter.PreferredContact = "Margaret Hale", "+442079460958", "+44 20 7946 0958", lead.ByText
+
 	tests := []struct {
 		name    string
 		lead    lead.Lead
@@ -50,6 +53,7 @@ func TestAlertGolden(t *testing.T) {
 		{"alert-full", hostile(), false},
 		{"alert-minimal", hostile(), true},
 		{"alert-email-only", emailOnly, false},
+		{"alert-text", texter, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,7 +76,7 @@ func TestAlertEscapesAndOmits(t *testing.T) {
 			t.Errorf("HTML part holds %q unescaped", bad)
 		}
 	}
-	for _, want := range []string{`href="tel:&#43;12025550143"`, `href="mailto:siobhan&#43;pt@example.com"`, "Fri 27 Nov 2026, 9:20 AM EST", "&lt;script&gt;"} {
+	for _, want := range []string{`href="tel:&#43;12025550143"`, `href="mailto:siobhan%2Bpt@example.com"`, "Fri 27 Nov 2026, 9:20 AM EST", "&lt;script&gt;"} {
 		if !strings.Contains(full.HTML, want) {
 			t.Errorf("HTML part lacks %q", want)
 		}

@@ -92,6 +92,27 @@ func Phone(l lead.Lead) string {
 	return l.Phone
 }
 
+// Reach is how staff reach a patient the way they asked: the verb ("Call",
+// "Text", "Email"), what to use (the phone as people read it, or the
+// address) and its link ("" when the value cannot be linked).
+type Reach struct {
+	Verb, To string
+	Href     template.URL
+}
+
+// ReachFor is how the patient of l asked to be reached, or the other way
+// they gave when the one they prefer is missing.
+func ReachFor(l lead.Lead) Reach {
+	byPhone := l.PreferredContact != lead.ByEmail && l.Phone != ""
+	switch {
+	case byPhone && l.PreferredContact == lead.ByText:
+		return Reach{"Text", Phone(l), SMS(l.Phone)}
+	case byPhone || l.Email == "":
+		return Reach{"Call", Phone(l), Tel(l.Phone)}
+	}
+	return Reach{"Email", l.Email, Mailto(l.Email)}
+}
+
 // AlertStatus says whether the clinic's alert about a lead went out, and
 // when, in loc.
 func AlertStatus(alert *lead.Delivery, loc *time.Location) string {

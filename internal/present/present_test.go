@@ -102,3 +102,30 @@ func TestPhoneAsPeopleReadIt(t *testing.T) {
 		t.Errorf("a lead from before the display form: got %q", got)
 	}
 }
+
+func TestReachTheWayTheyAsked(t *testing.T) {
+	phone, email := "+12025550143", "pat+pt@example.com"
+	for _, tt := range []struct {
+		name         string
+		prefers      lead.ContactMethod
+		phone, email string
+		want         Reach
+	}{
+		{"a call", lead.ByPhone, phone, email, Reach{"Call", "(202) 555-0143", "tel:+12025550143"}},
+		{"a text", lead.ByText, phone, email, Reach{"Text", "(202) 555-0143", "sms:+12025550143"}},
+		{"an email", lead.ByEmail, phone, email, Reach{"Email", email, "mailto:pat%2Bpt@example.com"}},
+		{"an email, none given", lead.ByEmail, phone, "", Reach{"Call", "(202) 555-0143", "tel:+12025550143"}},
+		{"a call, no phone given", lead.ByPhone, "", email, Reach{"Email", email, "mailto:pat%2Bpt@example.com"}},
+		{"a number that cannot be linked", lead.ByPhone, "+0123", "", Reach{"Call", "+0123", ""}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := lead.Lead{PreferredContact: tt.prefers, Phone: tt.phone, Email: tt.email}
+			if tt.phone == phone {
+				l.PhoneDisplay = "(202) 555-0143"
+			}
+			if got := ReachFor(l); got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}

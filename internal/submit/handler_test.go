@@ -28,7 +28,7 @@ var now = time.Date(2026, 11, 27, 14, 20, 0, 0, time.UTC)
 const site = testenv.ClinicSite
 
 // Personal data used in the cases; none of it may appear in a log line.
-var personal = []string{"Siobhán", "O'Brien", "202-555-0143", "2025550143", "siobhan@example.com", "sciatica"}
+var personal = []string{"Siobhán", "O'Brien", "202-555-0143", "2025550143", "555-0143", "siobhan@example.com", "sciatica"}
 
 // sample is AWS's own HTTP API event, turned into a POST /leads.
 func sample(t *testing.T, contentType, body string) events.APIGatewayV2HTTPRequest {
@@ -141,7 +141,7 @@ func TestValidJSONIsStored(t *testing.T) {
 	}
 	want := lead.Lead{
 		ID: "0b8e4c36-3f7a-4d4c-9d7e-1c2b3a4d5e6f", Status: lead.StatusNew, CreatedAt: now,
-		Name: "Siobhán O'Brien", Phone: "+12025550143", Email: "siobhan@example.com",
+		Name: "Siobhán O'Brien", Phone: "+12025550143", PhoneDisplay: "(202) 555-0143", Email: "siobhan@example.com",
 		PreferredContact: lead.ByPhone, PreferredTime: lead.Afternoon, Reason: "sciatica down my left leg",
 		Consent:   lead.Consent{At: now, Version: "1"},
 		Source:    lead.Source{Page: site + "/blog/sciatica", UTM: map[string]string{"utm_source": "google"}},

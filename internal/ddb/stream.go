@@ -68,6 +68,13 @@ func IsLead(img map[string]events.DynamoDBAttributeValue) bool {
 	return ok && k.DataType() == events.DataTypeString && k.String() == kindLead
 }
 
+// IsLeadItem reports whether a stored item is a lead, as IsLead does for a
+// stream image.
+func IsLeadItem(item map[string]types.AttributeValue) bool {
+	k, ok := item[attrKind].(*types.AttributeValueMemberS)
+	return ok && k.Value == kindLead
+}
+
 // LeadFromStream decodes a lead's stream image.
 func LeadFromStream(img map[string]events.DynamoDBAttributeValue) (lead.Lead, error) {
 	item, err := FromStream(img)

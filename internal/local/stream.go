@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -23,9 +24,21 @@ type streamingDB struct {
 	stream *stream
 }
 
+// PutItem puts in's item; a lead that was not there before is an INSERT on
+// the stream. A put over a stored lead (a staff change) is a MODIFY, which
+// the template's filter keeps from notify, as here.
 func (s streamingDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	existed := false
+	if ddb.IsLeadItem(in.Item) {
+		key := map[string]types.AttributeValue{"pk": in.Item["pk"]}
+		old, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: in.TableName, Key: key, ConsistentRead: aws.Bool(true)}, optFns...)
+		if err != nil {
+			return nil, err
+		}
+		existed = old.Item != nil
+	}
 	out, err := s.API.PutItem(ctx, in, optFns...)
-	if err == nil {
+	if err == nil && !existed {
 		s.stream.insert(in.Item)
 	}
 	return out, err

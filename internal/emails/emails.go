@@ -49,9 +49,9 @@ type alertView struct {
 	Clinic    Clinic
 	Lead      lead.Lead
 	FirstName string
-	Method    string // "a phone call"
-	When      string // "in the morning"
-	Received  string // in the clinic's time zone
+	Method    string        // "a phone call"
+	When      string        // "in the morning"
+	Received  string        // in the clinic's time zone
 	Reach     present.Reach // the first thing to do: "Call Pat at (202) 555-0143"
 	Phone     string        // as people read it
 	Tel       htmltemplate.URL

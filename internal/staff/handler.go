@@ -160,20 +160,7 @@ func (h *Handler) post(ctx context.Context, log *slog.Logger, req events.APIGate
 	}
 	if err != nil {
 		log.Info("staff form refused", "reason", err.Error(), "status", l.Status)
-		v := h.leadPage(l, token, formAtPost, now)
-		v.Problem = true
-		switch {
-		case errors.Is(err, lead.ErrClosed):
-			v.Message = "Nothing recorded: this request is closed (" + h.closedWords(l) + "). Reopen it below to record another attempt."
-		case errors.Is(err, lead.ErrNotClosed):
-			v.Message = "Nothing changed: this request is already open."
-		case errors.Is(err, lead.ErrNothingToCorrect):
-			v.Message = "Nothing changed: there is no attempt to correct since this request was opened."
-		default: // lead.ErrBadEvent, which h.event rules out
-			v.Message = "Nothing recorded: the form could not be read."
-			return h.render(http.StatusBadRequest, v)
-		}
-		return h.render(http.StatusConflict, v)
+		return h.notNow(l, token, err, now)
 	}
 	saved, err := h.store.Progress(ctx, next, now)
 	switch {
@@ -208,7 +195,7 @@ func (h *Handler) event(in entry, now time.Time) (lead.Event, string) {
 		at, err := time.ParseInLocation(callbackLayout, in.Callback, h.cfg.TimeZone)
 		switch {
 		case err != nil:
-			return e, "The call-back time: give a date and a time."
+			return e, "The call-back time: give a date and a time, such as " + now.Add(24*time.Hour).In(h.cfg.TimeZone).Format(callbackLayout) + "."
 		case !at.After(now):
 			return e, "The call-back time has passed: pick a time from now on."
 		case at.After(now.Add(maxCallbackAhead)):
@@ -221,6 +208,25 @@ func (h *Handler) event(in entry, now time.Time) (lead.Event, string) {
 
 // callbackLayout is an HTML datetime-local value, in the clinic's time zone.
 const callbackLayout = "2006-01-02T15:04"
+
+// notNow answers an action the lead's state refuses (lead.ErrClosed,
+// ErrNotClosed, ErrNothingToCorrect) with 409 and the page as it is.
+func (h *Handler) notNow(l lead.Lead, token string, err error, now time.Time) events.APIGatewayV2HTTPResponse {
+	v := h.leadPage(l, token, formAtPost, now)
+	v.Problem = true
+	switch {
+	case errors.Is(err, lead.ErrClosed):
+		v.Message = "Nothing recorded: this request is closed (" + h.closedWords(l) + "). Reopen it below to record another attempt."
+	case errors.Is(err, lead.ErrNotClosed):
+		v.Message = "Nothing changed: this request is already open."
+	case errors.Is(err, lead.ErrNothingToCorrect):
+		v.Message = "Nothing changed: there is no attempt to correct since this request was opened."
+	default: // lead.ErrBadEvent, which h.event rules out
+		v.Message = "Nothing recorded: the form could not be read."
+		return h.render(http.StatusBadRequest, v)
+	}
+	return h.render(http.StatusConflict, v)
+}
 
 // changed answers a form sent over a lead that has moved on since its page
 // was rendered: 409 with the lead as it is now.
@@ -247,7 +253,7 @@ func (h *Handler) refused(status int, l lead.Lead, token string, in entry, now t
 // relative to the POST's own URL so it holds behind any base path.
 func (h *Handler) seeOther(id, token, action string) events.APIGatewayV2HTTPResponse {
 	loc := "../" + url.PathEscape(id) + "?t=" + url.QueryEscape(token) + "&saved=" + action
-	res := h.render(http.StatusSeeOther, view{Title: "Saved", Message: "Saved. Back to the request's page."})
+	res := h.render(http.StatusSeeOther, view{Title: "Saved", Message: "Saved."})
 	res.Headers["Location"] = loc
 	return res
 }

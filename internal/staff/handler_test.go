@@ -579,7 +579,7 @@ func TestBadFormsChangeNothing(t *testing.T) {
 		{"a call-back in the past", url.Values{"outcome": {"no-answer"}, "channel": {"email"}, "callback": {"2026-11-27T09:59"}},
 			"The call-back time has passed", []string{`value="2026-11-27T09:59"`, `value="email" checked`}},
 		{"a call-back not a time", url.Values{"outcome": {"no-answer"}, "callback": {"Tuesday afternoon"}},
-			"The call-back time: give a date and a time.", []string{`value="Tuesday afternoon"`}},
+			"The call-back time: give a date and a time, such as 2026-11-28T10:00.", []string{`value="Tuesday afternoon"`}},
 		{"a call-back beyond 90 days", url.Values{"outcome": {"no-answer"}, "callback": {"2027-02-26T10:00"}},
 			"The call-back time: pick one within 90 days.", nil},
 		{"no version", url.Values{"v": {""}, "outcome": {"booked"}}, "This form was out of date.", []string{`value="booked" required checked`}},

@@ -1,5 +1,5 @@
-// Command staff is the Lambda behind the staff links: GET /leads/{id} and
-// POST /leads/{id}/contacted.
+// Command staff is the Lambda behind the staff links: the call-back page at
+// GET /leads/{id}, and POST /leads/{id}/contacted, which records attempts.
 package main
 
 import (

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -61,17 +62,24 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	if forged := invoke(testenv.HTTPRequest(t, http.MethodGet, "GET /leads/{id}", "/leads/"+l.ID+"?t=forged", "")); forged.StatusCode != 403 {
 		t.Errorf("forged token: status %d", forged.StatusCode)
 	}
-	form := url.Values{"t": {token}, "outcome": {"reached"}}
+	version := regexp.MustCompile(`name="v" value="([0-9]+)"`).FindStringSubmatch(page.Body)
+	if version == nil {
+		t.Fatalf("the page's form carries no version: %s", page.Body)
+	}
+	form := url.Values{"t": {token}, "v": {version[1]}, "outcome": {"reached"}}
 	done := invoke(testenv.HTTPRequest(t, http.MethodPost, "POST /leads/{id}/contacted", "/leads/"+l.ID+"/contacted", form.Encode()))
-	if done.StatusCode != 200 || !strings.Contains(done.Body, "Marked contacted") {
-		t.Fatalf("mark: %d %s", done.StatusCode, done.Body)
+	if want := "../" + l.ID + "?t=" + token + "&saved=attempt"; done.StatusCode != 303 || done.Headers["Location"] != want {
+		t.Fatalf("record: %d, Location %q, want 303 to %q: %s", done.StatusCode, done.Headers["Location"], want, done.Body)
 	}
 	got, err := store.Get(ctx, l.ID, time.Now())
-	if err != nil || got.Status != lead.StatusContacted || got.Contact == nil || got.Contact.Outcome != lead.Reached {
-		t.Errorf("stored %s %+v (%v)", got.Status, got.Contact, err)
+	if err != nil || got.Status != lead.StatusOpen || len(got.History) != 1 || got.History[0].Outcome != lead.Reached {
+		t.Errorf("stored %s %+v (%v)", got.Status, got.History, err)
+	}
+	if again := invoke(testenv.HTTPRequest(t, http.MethodPost, "POST /leads/{id}/contacted", "/leads/"+l.ID+"/contacted", form.Encode())); again.StatusCode != 409 {
+		t.Errorf("the same form again: %d, want 409", again.StatusCode)
 	}
 	logs := fn.Stop()
-	if !strings.Contains(logs, `"msg":"marked contacted"`) {
+	if !strings.Contains(logs, `"msg":"attempt recorded"`) {
 		t.Errorf("logs:\n%s", logs)
 	}
 	for _, p := range []string{"Aroha", "Ngata", "aroha@", "Knee"} {

@@ -29,7 +29,7 @@ import (
 
 // TestDigestAndStaffPageAgainstEmulators follows leads from the real submit
 // path through three days of digests (moto's DynamoDB, the SES emulator),
-// with the staff page opened and then used to mark one contacted.
+// with the staff page opened and then used to record one as booked.
 func TestDigestAndStaffPageAgainstEmulators(t *testing.T) {
 	moto, ses := testenv.Moto(t), testenv.SESLocal(t)
 	awsCfg := testenv.AWSConfig(t, moto)
@@ -130,11 +130,12 @@ func TestDigestAndStaffPageAgainstEmulators(t *testing.T) {
 	// Then they use the page's own form.
 	action := html.UnescapeString(regexp.MustCompile(`<form method="post" action="([^"]+)">`).FindStringSubmatch(page)[1])
 	token := html.UnescapeString(regexp.MustCompile(`name="t" value="([^"]+)"`).FindStringSubmatch(page)[1])
+	version := regexp.MustCompile(`name="v" value="([0-9]+)"`).FindStringSubmatch(page)[1]
 	target := staffURL.ResolveReference(&url.URL{Path: action})
-	form := url.Values{"t": {token}, "outcome": {"booked"}, "note": {"Tue 10:00"}}
+	form := url.Values{"t": {token}, "v": {version}, "outcome": {"booked"}, "note": {"Tue 10:00"}}
 	res, _ := pages.Handle(ctx, testenv.HTTPRequest(t, http.MethodPost, "POST /leads/{id}/contacted", target.Path, form.Encode()))
-	if res.StatusCode != http.StatusOK || !strings.Contains(res.Body, "Marked contacted") {
-		t.Fatalf("marking: %d %s", res.StatusCode, res.Body)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("recording: %d %s", res.StatusCode, res.Body)
 	}
 	if _, names, _ := digest(run.Add(48 * time.Hour)); !cmp.Equal(names, []string{"Bruno", "Chen"}) {
 		t.Errorf("digest after marking lists %v, want Bruno and Chen", names)

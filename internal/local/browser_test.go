@@ -3,11 +3,14 @@ package local
 import (
 	"context"
 	"flag"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -19,6 +22,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/openclinic/leadhandler/internal/ddb"
+	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/testenv"
 )
 
@@ -133,6 +138,44 @@ var noScript = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error
 	return err
 })
 
+// recordButtonBottom is how far down the page the Record attempt button ends.
+const recordButtonBottom = `[...document.querySelectorAll("button")].find(b => b.textContent == "Record attempt").getBoundingClientRect().bottom`
+
+// storedLead is the lead the staff link points at, as stored.
+func storedLead(t *testing.T, srv *Server, staffLink string) lead.Lead {
+	t.Helper()
+	u, err := url.Parse(staffLink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ddb.New(srv.db, srv.table).Get(context.Background(), path.Base(u.Path), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// staffForm opens the staff page at link, as staff would, and returns what
+// its attempt form sends: the token and the version of the lead it shows.
+func staffForm(t *testing.T, link string) url.Values {
+	t.Helper()
+	res, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("staff link %s: %d", link, res.StatusCode)
+	}
+	version := regexp.MustCompile(`name="v" value="([0-9]+)"`).FindSubmatch(page)
+	if version == nil {
+		t.Fatalf("no version on the staff page: %s", page)
+	}
+	u, _ := url.Parse(link)
+	return url.Values{"t": {u.Query().Get("t")}, "v": {string(version[1])}}
+}
+
 // staffLink is the staff page link in the alert about the visitor first.
 func staffLink(t *testing.T, srv *Server, first string) string {
 	t.Helper()
@@ -172,19 +215,45 @@ func TestFormInChromium(t *testing.T) {
 			}
 		}
 
-		// The alert's staff link works in the browser, and its form marks the lead.
-		do(t, ctx, chromedp.Navigate(staffLink(t, srv, "Siobhán")), chromedp.WaitVisible(css("main")))
+		// The alert's staff link works in the browser on a phone's screen,
+		// the record-an-attempt form whole within it, and records attempts.
+		staff := staffLink(t, srv, "Siobhán")
+		do(t, ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(staff), chromedp.WaitVisible(css("main")))
 		page := get(t, ctx, chromedp.Text(css("main")))
-		if !strings.Contains(page, "Siobhán O'Brien") || !strings.Contains(page, "Sciatica") {
-			t.Errorf("staff page:\n%s", page)
+		for _, want := range []string{"Siobhán O'Brien", "Call (202) 555-0143", "Not tried yet", "Sciatica"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("staff page lacks %q:\n%s", want, page)
+			}
 		}
-		do(t, ctx,
-			chromedp.Click(css(`input[value="booked"]`)),
-			chromedp.Click(css("button[type=submit]")),
-			chromedp.WaitVisible(chromedp.Search(`//h1[contains(., "Marked contacted")]`)),
-		)
-		if done := get(t, ctx, chromedp.Text(css("main"))); !strings.Contains(done, "Booked an appointment") {
-			t.Errorf("after marking:\n%s", done)
+		if bottom := get(t, ctx, chromedp.Evaluate[float64](recordButtonBottom)); bottom > 844 {
+			t.Errorf("the Record attempt button ends %vpx down a 844px screen", bottom)
+		}
+		recordAttempt := func(outcome, confirmation string) string {
+			t.Helper()
+			do(t, ctx,
+				chromedp.Click(css("#attempt-"+outcome)),
+				chromedp.Click(chromedp.Search(`//button[.="Record attempt"]`)),
+				chromedp.WaitVisible(chromedp.Search(`//p[@role="status" and contains(., "`+confirmation+`")]`)),
+			)
+			return get(t, ctx, chromedp.Text(css("main")))
+		}
+		page = recordAttempt("no-answer", "Recorded: no answer. Next call-back")
+		if !strings.Contains(page, "Open: call back") || !strings.Contains(page, "No answer (call)") {
+			t.Errorf("after no answer:\n%s", page)
+		}
+		if at := get(t, ctx, chromedp.Location()); !strings.HasSuffix(at, "&saved=attempt") {
+			t.Errorf("after recording, at %s: want the page again (POST, 303, GET)", at)
+		}
+		do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(css("main")))
+		if n := len(storedLead(t, srv, staff).History); n != 1 {
+			t.Errorf("after a reload %d events stored, want 1", n)
+		}
+		page = recordAttempt("booked", "Recorded: booked. The request is closed.")
+		if !strings.Contains(page, "Closed: booked") || !strings.Contains(page, "Reopen") || strings.Contains(page, "Record attempt") {
+			t.Errorf("after booked:\n%s", page)
+		}
+		if l := storedLead(t, srv, staff); len(l.History) != 2 || l.Closed != lead.ClosedBooked {
+			t.Errorf("stored %d events, closed %q", len(l.History), l.Closed)
 		}
 	})
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -70,13 +71,29 @@ func TestDemoFlowOverHTTP(t *testing.T) {
 
 	link := staffLink(t, srv, "Pat")
 	u, _ := url.Parse(link)
-	res, err = http.Get(base + u.RequestURI())
+	if !strings.HasPrefix(link, base+"/leads/") {
+		t.Errorf("staff link %s", link)
+	}
+	form := staffForm(t, link)
+	form.Set("outcome", "no-answer")
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err = noRedirect.PostForm(base+u.Path+"/contacted", form)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if res.StatusCode != 200 || !strings.HasPrefix(link, base+"/leads/") {
-		t.Errorf("staff link %s: %d", link, res.StatusCode)
+	back, err := res.Location()
+	if res.StatusCode != http.StatusSeeOther || err != nil || back.String() != link+"&saved=attempt" {
+		t.Fatalf("recording: %d, Location %v (%v), want 303 to the page", res.StatusCode, back, err)
+	}
+	res, err = http.Get(back.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	staffPage, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(staffPage), "Recorded: no answer. Next call-back") {
+		t.Errorf("the page after recording:\n%s", staffPage)
 	}
 
 	page, err := http.Get(base + "/_local/outbox")

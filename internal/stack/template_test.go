@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -218,6 +217,7 @@ func sample(secretARN string) map[string]string {
 		"SENDER_EMAIL": "alerts@example-clinic.com", "CLINIC_PHONE": "", "TIME_ZONE": "America/New_York",
 		"PUBLIC_BASE_URL": "https://api.example-clinic.com", "LINK_SECRET_ARN": secretARN, "EMAIL_DETAIL": "full",
 		"ACK_EMAIL": "true", "SES_MAX_SEND_RATE": "14", "FOLLOW_UP_AFTER": "24h", "ESCALATE_AFTER": "72h", "ESCALATION_EMAIL": "",
+		"CALLBACK_CADENCE": "2h,1d,2d", "MAX_ATTEMPTS": "4",
 	}
 }
 
@@ -331,12 +331,16 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 				t.Fatal(err)
 			}
 			token := signedToken(t, waiting.ID)
-			for _, req := range []events.APIGatewayV2HTTPRequest{
-				testenv.HTTPRequest(t, http.MethodGet, "GET /leads/{id}", "/leads/"+waiting.ID+"?t="+token, ""),
-				testenv.HTTPRequest(t, http.MethodPost, "POST /leads/{id}/contacted", "/leads/"+waiting.ID+"/contacted", "outcome=booked&t="+token),
-			} {
-				if res, _ := h.Handle(ctx, req); res.StatusCode != 200 {
-					t.Fatalf("staff: %d %s", res.StatusCode, res.Body)
+			page, _ := h.Handle(ctx, testenv.HTTPRequest(t, http.MethodGet, "GET /leads/{id}", "/leads/"+waiting.ID+"?t="+token, ""))
+			version := regexp.MustCompile(`name="v" value="([0-9]+)"`).FindStringSubmatch(page.Body)
+			if page.StatusCode != 200 || version == nil {
+				t.Fatalf("staff page: %d %s", page.StatusCode, page.Body)
+			}
+			form := "outcome=booked&t=" + token + "&v=" + version[1]
+			for _, want := range []int{303, 409} { // recorded, then the same form again
+				req := testenv.HTTPRequest(t, http.MethodPost, "POST /leads/{id}/contacted", "/leads/"+waiting.ID+"/contacted", form)
+				if res, _ := h.Handle(ctx, req); res.StatusCode != want {
+					t.Fatalf("staff: %d, want %d: %s", res.StatusCode, want, res.Body)
 				}
 			}
 			return rec.Actions()

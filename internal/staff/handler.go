@@ -1,18 +1,19 @@
-// Package staff is the page behind the link in the clinic's emails: GET
-// shows a lead and never changes anything (mail scanners open every link);
-// POST marks it contacted, once.
+// Package staff is the front desk's call-back page behind the link in the
+// clinic's emails: GET shows a lead and never changes anything (mail
+// scanners open every link); POST records an attempt to reach the patient,
+// corrects the latest outcome or reopens a closed lead, then answers 303
+// back to the page, so Back and reload never record twice.
 package staff
 
 import (
 	"context"
-	_ "embed" // the page template
 	"encoding/base64"
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,22 +23,27 @@ import (
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
 	"github.com/openclinic/leadhandler/internal/logging"
-	"github.com/openclinic/leadhandler/internal/present"
 )
 
 // Store is what the staff pages need of the lead store.
 type Store interface {
 	Get(ctx context.Context, id string, now time.Time) (lead.Lead, error)
-	MarkContacted(ctx context.Context, id string, c lead.Contact, now time.Time) (lead.Lead, error)
+	Progress(ctx context.Context, l lead.Lead, now time.Time) (lead.Lead, error)
 }
 
-// maxForm bounds a POSTed form: an outcome, a note and a token.
-const maxForm = 8 << 10
+// maxForm bounds a POSTed form: a note of lead.MaxNote characters, each up
+// to 4 bytes of UTF-8 percent-encoded, and a few short fields.
+const maxForm = 16 << 10
 
-//go:embed templates/page.html
-var pageHTML string
+// What a POST asks for: its form's `action` field.
+const (
+	actAttempt = "attempt"
+	actCorrect = "correct"
+	actReopen  = "reopen"
+)
 
-var page = template.Must(template.New("page").Parse(pageHTML))
+// maxCallbackAhead bounds a call-back time staff pick.
+const maxCallbackAhead = 90 * 24 * time.Hour
 
 // Handler answers GET /leads/{id} and POST /leads/{id}/contacted.
 type Handler struct {
@@ -48,66 +54,40 @@ type Handler struct {
 	now    func() time.Time
 }
 
-// New returns a handler.
+// New returns a handler. A cfg built by hand rather than by
+// config.LoadStaff gets the default policy in cfg.TimeZone.
 func New(cfg config.Staff, store Store, signer *link.Signer, log *slog.Logger, now func() time.Time) *Handler {
+	if cfg.Policy.MaxAttempts == 0 {
+		cfg.Policy.MaxAttempts = lead.DefaultMaxAttempts
+	}
+	if cfg.Policy.Zone == nil {
+		cfg.Policy.Zone = cfg.TimeZone
+	}
 	return &Handler{cfg: cfg, store: store, signer: signer, log: log, now: now}
 }
 
-// view is what the page template sees.
-type view struct {
-	Clinic   string
-	Title    string
-	Message  string
-	Problem  bool
-	Lead     *leadView
-	Form     bool
-	Action   string // the form's target, relative to the page's own URL
-	Token    string
-	Outcomes []outcomeView
-	Note     string
-	Error    string
-}
-
-type leadView struct {
-	ID, Name, Phone, Email, Method, When, Reason string
-	Tel                                          template.URL
-	Received, Waited, Alert                      string
-	Contacted                                    string // when and how, once marked
-	ContactNote                                  string
-}
-
-type outcomeView struct {
-	Value, Label string
-	Checked      bool
-}
-
-var outcomeLabels = map[lead.Outcome]string{
-	lead.Booked: "Booked an appointment", lead.Reached: "Reached them, not booked yet",
-	lead.LeftMessage: "Left a message", lead.NoAnswer: "No answer", lead.NotInterested: "Not interested",
-}
-
-// Handle answers one request, always with an HTML page.
+// Handle answers one request, always with an HTML page (or a 303 to one).
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	id, marking := route(req)
+	id, posting := route(req)
 	log := h.log.With("requestId", logging.RequestID(ctx, req.RequestContext.RequestID), "leadId", id)
 	method := req.RequestContext.HTTP.Method
 	switch {
 	case id == "":
 		return h.problem(http.StatusNotFound, "Not found", "There is no such page."), nil
-	case marking && method == http.MethodPost:
-		return h.mark(ctx, log, req, id), nil
-	case !marking && (method == http.MethodGet || method == http.MethodHead):
+	case posting && method == http.MethodPost:
+		return h.post(ctx, log, req, id), nil
+	case !posting && (method == http.MethodGet || method == http.MethodHead):
 		return h.show(ctx, log, req, id), nil
 	}
 	res := h.problem(http.StatusMethodNotAllowed, "Not allowed", "Open the link from the email instead.")
-	res.Headers["Allow"] = map[bool]string{true: http.MethodPost, false: "GET, HEAD"}[marking]
+	res.Headers["Allow"] = map[bool]string{true: http.MethodPost, false: "GET, HEAD"}[posting]
 	return res, nil
 }
 
 func (h *Handler) show(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest, id string) events.APIGatewayV2HTTPResponse {
 	token := req.QueryStringParameters["t"]
 	now := h.now()
-	if res, ok := h.checkToken(log, token, id, now); !ok {
+	if res, ok := h.checkToken(ctx, log, token, id, now); !ok {
 		return res
 	}
 	l, err := h.store.Get(ctx, id, now)
@@ -115,14 +95,15 @@ func (h *Handler) show(ctx context.Context, log *slog.Logger, req events.APIGate
 		return h.storeProblem(log, err)
 	}
 	log.Info("staff page shown", "status", l.Status)
-	v := view{Title: "Appointment request", Lead: h.leadView(l, now), Token: token}
-	if l.Status == lead.StatusNew {
-		v.Form, v.Outcomes, v.Action = true, outcomes(""), url.PathEscape(l.ID)+"/contacted"
-	}
+	v := h.leadPage(l, token, formAtPage(id), now)
+	v.Message = h.saved(l, req.QueryStringParameters["saved"], now)
 	return h.render(http.StatusOK, v)
 }
 
-func (h *Handler) mark(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest, id string) events.APIGatewayV2HTTPResponse {
+// post records what staff sent, over the version of the lead their page
+// showed (the form's v): a form sent twice finds the lead moved on, and
+// records nothing.
+func (h *Handler) post(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest, id string) events.APIGatewayV2HTTPResponse {
 	form, ok := readForm(req)
 	if !ok {
 		return h.problem(http.StatusBadRequest, "Could not read the form", "Go back to the request's page and send the form again.")
@@ -132,46 +113,190 @@ func (h *Handler) mark(ctx context.Context, log *slog.Logger, req events.APIGate
 		token = form.Get("t")
 	}
 	now := h.now()
-	if res, ok := h.checkToken(log, token, id, now); !ok {
+	if res, ok := h.checkToken(ctx, log, token, id, now); !ok {
 		return res
 	}
-	outcome := lead.Outcome(form.Get("outcome"))
-	note, noteProblem := lead.CleanNote(form.Get("note"))
-	if !slices.Contains(lead.Outcomes, outcome) || noteProblem != "" {
-		l, err := h.store.Get(ctx, id, now)
-		if err != nil {
-			return h.storeProblem(log, err)
-		}
-		v := view{Title: "Appointment request", Lead: h.leadView(l, now), Token: token, Form: l.Status == lead.StatusNew,
-			Action: "contacted", Outcomes: outcomes(outcome), Note: form.Get("note"), Error: "Choose what came of the call."}
-		if noteProblem != "" {
-			v.Error = "The note: " + noteProblem
-		}
-		log.Info("mark contacted refused: bad form")
-		return h.render(http.StatusBadRequest, v)
+	in := entry{Action: form.Get("action"), Outcome: form.Get("outcome"), Channel: form.Get("channel"),
+		Callback: form.Get("callback"), Note: form.Get("note")}
+	if in.Action == "" {
+		in.Action = actAttempt
 	}
-	l, err := h.store.MarkContacted(ctx, id, lead.Contact{At: now, Outcome: outcome, Note: note}, now)
+	if !slices.Contains([]string{actAttempt, actCorrect, actReopen}, in.Action) {
+		log.Info("staff form refused", "reason", "unknown action")
+		return h.problem(http.StatusBadRequest, "Could not read the form", "Go back to the request's page and send the form again.")
+	}
+	log = log.With("action", in.Action)
+	l, err := h.store.Get(ctx, id, now)
+	if err != nil {
+		return h.storeProblem(log, err)
+	}
+	version, err := strconv.Atoi(form.Get("v"))
+	if err != nil {
+		// A page from before forms carried their version: send it again.
+		in.Error = "This form was out of date. Check the request below and send it again."
+		log.Info("staff form refused", "reason", "no version")
+		return h.refused(http.StatusBadRequest, l, token, in, now)
+	}
+	if version != l.Version {
+		log.Info("staff form refused", "reason", "changed", "status", l.Status)
+		return h.changed(l, token, now)
+	}
+	e, problem := h.event(in, now)
+	if problem != "" {
+		in.Error = problem
+		log.Info("staff form refused", "reason", "bad form")
+		return h.refused(http.StatusBadRequest, l, token, in, now)
+	}
+
+	next := l
+	next.History = slices.Clone(l.History) // the lead as read stays as it was
+	switch in.Action {
+	case actAttempt:
+		err = next.Record(e, h.cfg.Policy)
+	case actCorrect:
+		err = next.Correct(e, h.cfg.Policy)
+	case actReopen:
+		err = next.Reopen(e, h.cfg.Policy)
+	}
+	if err != nil {
+		log.Info("staff form refused", "reason", err.Error(), "status", l.Status)
+		return h.notNow(l, token, err, now)
+	}
+	saved, err := h.store.Progress(ctx, next, now)
 	switch {
-	case errors.Is(err, lead.ErrAlreadyContacted):
-		log.Info("already marked contacted")
-		return h.render(http.StatusOK, view{Title: "Already marked contacted",
-			Message: "Nothing changed: this request was already marked contacted.", Lead: h.leadView(l, now)})
+	case errors.Is(err, lead.ErrChanged):
+		log.Info("staff form refused", "reason", "changed", "status", saved.Status)
+		return h.changed(saved, token, now)
 	case err != nil:
 		return h.storeProblem(log, err)
 	}
-	log.Info("marked contacted", "outcome", outcome, "speedToLead", l.Contact.At.Sub(l.CreatedAt).Round(time.Second).String())
-	return h.render(http.StatusOK, view{Title: "Marked contacted", Message: "Thank you. This request is marked contacted and leaves the daily follow-up.", Lead: h.leadView(l, now)})
+	h.logSaved(log, in.Action, e, saved)
+	return h.seeOther(id, token, in.Action)
+}
+
+// event reads staff's entry as the event it records, or says what is wrong
+// with it.
+func (h *Handler) event(in entry, now time.Time) (lead.Event, string) {
+	e := lead.Event{At: now, By: lead.ByLink, Outcome: lead.Outcome(in.Outcome), Channel: lead.ChannelCall}
+	if in.Action != actReopen && !slices.Contains(lead.Outcomes, e.Outcome) {
+		return e, "Choose what came of it."
+	}
+	if in.Action == actAttempt && in.Channel != "" {
+		if e.Channel = lead.Channel(in.Channel); !slices.Contains(lead.Channels, e.Channel) {
+			return e, "Choose how you tried: call, text or email."
+		}
+	}
+	note, problem := lead.CleanNote(in.Note)
+	if problem != "" {
+		return e, "The note: " + problem
+	}
+	e.Note = note
+	if in.Callback != "" {
+		at, err := time.ParseInLocation(callbackLayout, in.Callback, h.cfg.TimeZone)
+		switch {
+		case err != nil:
+			return e, "The call-back time: give a date and a time, such as " + now.Add(24*time.Hour).In(h.cfg.TimeZone).Format(callbackLayout) + "."
+		case !at.After(now):
+			return e, "The call-back time has passed: pick a time from now on."
+		case at.After(now.Add(maxCallbackAhead)):
+			return e, "The call-back time: pick one within 90 days."
+		}
+		e.Callback = at.UTC()
+	}
+	return e, ""
+}
+
+// callbackLayout is an HTML datetime-local value, in the clinic's time zone.
+const callbackLayout = "2006-01-02T15:04"
+
+// notNow answers an action the lead's state refuses (lead.ErrClosed,
+// ErrNotClosed, ErrNothingToCorrect) with 409 and the page as it is.
+func (h *Handler) notNow(l lead.Lead, token string, err error, now time.Time) events.APIGatewayV2HTTPResponse {
+	v := h.leadPage(l, token, formAtPost, now)
+	v.Problem = true
+	switch {
+	case errors.Is(err, lead.ErrClosed):
+		v.Message = "Nothing recorded: this request is closed (" + h.closedWords(l) + "). Reopen it below to record another attempt."
+	case errors.Is(err, lead.ErrNotClosed):
+		v.Message = "Nothing changed: this request is already open."
+	case errors.Is(err, lead.ErrNothingToCorrect):
+		v.Message = "Nothing changed: there is no attempt to correct since this request was opened."
+	default: // lead.ErrBadEvent, which h.event rules out
+		v.Message = "Nothing recorded: the form could not be read."
+		return h.render(http.StatusBadRequest, v)
+	}
+	return h.render(http.StatusConflict, v)
+}
+
+// changed answers a form sent over a lead that has moved on since its page
+// was rendered: 409 with the lead as it is now.
+func (h *Handler) changed(l lead.Lead, token string, now time.Time) events.APIGatewayV2HTTPResponse {
+	v := h.leadPage(l, token, formAtPost, now)
+	v.Problem = true
+	v.Message = "Nothing recorded: this request changed since the page was opened (perhaps this form was already sent). Here it is now."
+	return h.render(http.StatusConflict, v)
+}
+
+// refused answers a form that cannot be recorded as sent, with the page,
+// the error beside the form and what staff entered kept.
+func (h *Handler) refused(status int, l lead.Lead, token string, in entry, now time.Time) events.APIGatewayV2HTTPResponse {
+	v := h.leadPage(l, token, formAtPost, now)
+	if f := v.Lead.form(in.Action); f != nil {
+		f.keep(in)
+	} else { // the page no longer offers that form
+		v.Message, v.Problem = in.Error, true
+	}
+	return h.render(status, v)
+}
+
+// seeOther sends the browser back to the lead's page (POST/redirect/GET),
+// relative to the POST's own URL so it holds behind any base path.
+func (h *Handler) seeOther(id, token, action string) events.APIGatewayV2HTTPResponse {
+	loc := "../" + url.PathEscape(id) + "?t=" + url.QueryEscape(token) + "&saved=" + action
+	res := h.render(http.StatusSeeOther, view{Title: "Saved", Message: "Saved."})
+	res.Headers["Location"] = loc
+	return res
+}
+
+func (h *Handler) logSaved(log *slog.Logger, action string, e lead.Event, l lead.Lead) {
+	attrs := []any{"status", l.Status, "tries", l.Tries}
+	if action != actReopen {
+		attrs = append(attrs, "outcome", e.Outcome)
+	}
+	if action == actAttempt {
+		attrs = append(attrs, "channel", e.Channel)
+	}
+	if l.Closed != "" {
+		attrs = append(attrs, "closed", l.Closed)
+	}
+	if !l.FirstAttempt.IsZero() {
+		attrs = append(attrs, "firstAttemptAfter", l.FirstAttempt.Sub(l.CreatedAt).Round(time.Second).String())
+	}
+	if !l.FirstReach.IsZero() {
+		attrs = append(attrs, "firstReachAfter", l.FirstReach.Sub(l.CreatedAt).Round(time.Second).String())
+	}
+	msg := map[string]string{actAttempt: "attempt recorded", actCorrect: "outcome corrected", actReopen: "lead reopened"}[action]
+	log.Info(msg, attrs...)
 }
 
 // checkToken answers a missing, forged, tampered, other-lead or expired
-// token with a 403 page.
-func (h *Handler) checkToken(log *slog.Logger, token, id string, now time.Time) (events.APIGatewayV2HTTPResponse, bool) {
+// token with a 403 page. An expired token's signature is still genuine, so
+// it may learn that its lead is closed; never any patient detail.
+func (h *Handler) checkToken(ctx context.Context, log *slog.Logger, token, id string, now time.Time) (events.APIGatewayV2HTTPResponse, bool) {
 	_, err := h.signer.Verify(token, link.PurposeStaff, id, now)
 	switch {
 	case err == nil:
 		return events.APIGatewayV2HTTPResponse{}, true
 	case errors.Is(err, link.ErrExpired):
-		log.Info("link refused: expired")
+		l, err := h.store.Get(ctx, id, now)
+		if err != nil {
+			return h.storeProblem(log, err), false
+		}
+		log.Info("link refused: expired", "status", l.Status)
+		if l.Status == lead.StatusClosed {
+			return h.problem(http.StatusForbidden, "This request is closed",
+				"This request is closed ("+h.closedWords(l)+"); nothing more to do."), false
+		}
 		return h.problem(http.StatusForbidden, "This link has expired",
 			"Use the link in a newer email: the daily follow-up sends fresh ones for every request still waiting."), false
 	}
@@ -193,71 +318,17 @@ func (h *Handler) storeProblem(log *slog.Logger, err error) events.APIGatewayV2H
 	return res
 }
 
-func (h *Handler) leadView(l lead.Lead, now time.Time) *leadView {
-	v := &leadView{
-		ID: l.ID, Name: l.Name, Phone: l.Phone, Email: l.Email, Reason: l.Reason,
-		Method:   l.PreferredContact.Words(),
-		When:     l.PreferredTime.Words(),
-		Tel:      present.Tel(l.Phone),
-		Received: h.time(l.CreatedAt),
-		Waited:   present.Age(now.Sub(l.CreatedAt)),
-		Alert:    present.AlertStatus(l.Alert, h.cfg.TimeZone),
-	}
-	if c := l.Contact; c != nil {
-		v.Contacted = outcomeLabels[c.Outcome] + ", " + h.time(c.At) + " (" + present.Age(c.At.Sub(l.CreatedAt)) + " after the request)"
-		v.ContactNote = c.Note
-	}
-	return v
-}
-
-func (h *Handler) time(t time.Time) string {
-	return present.FormatTime(t, h.cfg.TimeZone)
-}
-
-func outcomes(checked lead.Outcome) []outcomeView {
-	out := make([]outcomeView, 0, len(lead.Outcomes))
-	for _, o := range lead.Outcomes {
-		out = append(out, outcomeView{Value: string(o), Label: outcomeLabels[o], Checked: o == checked})
-	}
-	return out
-}
-
-func (h *Handler) problem(status int, title, msg string) events.APIGatewayV2HTTPResponse {
-	return h.render(status, view{Title: title, Message: msg, Problem: true})
-}
-
-func (h *Handler) render(status int, v view) events.APIGatewayV2HTTPResponse {
-	v.Clinic = h.cfg.ClinicName
-	var b strings.Builder
-	if err := page.Execute(&b, v); err != nil {
-		h.log.Error("render page", "err", err)
-		status, b = http.StatusInternalServerError, strings.Builder{}
-		b.WriteString("<!DOCTYPE html><title>Error</title><p>Something went wrong.</p>")
-	}
-	return events.APIGatewayV2HTTPResponse{
-		StatusCode: status,
-		Headers: map[string]string{
-			"Content-Type":  "text/html; charset=utf-8",
-			"Cache-Control": "no-store",
-			// The token is in the URL: it must not leak to other sites.
-			"Referrer-Policy":         "no-referrer",
-			"X-Robots-Tag":            "noindex, nofollow",
-			"X-Content-Type-Options":  "nosniff",
-			"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-		},
-		Body: b.String(),
-	}
-}
-
-// route reads the lead id and whether the request is for /contacted.
-func route(req events.APIGatewayV2HTTPRequest) (id string, marking bool) {
+// route reads the lead id and whether the request is for /contacted (the
+// route's name is older than the call-back loop; forms post every action
+// there).
+func route(req events.APIGatewayV2HTTPRequest) (id string, posting bool) {
 	path := req.RawPath
 	if path == "" {
 		path = req.RequestContext.HTTP.Path
 	}
-	marking = strings.HasSuffix(path, "/contacted")
+	posting = strings.HasSuffix(path, "/contacted")
 	if id = req.PathParameters["id"]; id != "" {
-		return id, marking
+		return id, posting
 	}
 	rest, ok := strings.CutPrefix(path, "/leads/")
 	if !ok {
@@ -271,7 +342,7 @@ func route(req events.APIGatewayV2HTTPRequest) (id string, marking bool) {
 	if err != nil {
 		return "", false
 	}
-	return id, marking
+	return id, posting
 }
 
 func readForm(req events.APIGatewayV2HTTPRequest) (url.Values, bool) {

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,11 +19,12 @@ func TestTableInputReadsTheTemplate(t *testing.T) {
 	if got.TTLAttribute != "expiresAt" {
 		t.Errorf("TTL attribute = %q, want expiresAt", got.TTLAttribute)
 	}
-	if n := len(got.Create.GlobalSecondaryIndexes); n != 1 {
-		t.Fatalf("%d GSIs, want 1", n)
+	var gsis []string
+	for _, g := range got.Create.GlobalSecondaryIndexes {
+		gsis = append(gsis, aws.ToString(g.IndexName))
 	}
-	if name := aws.ToString(got.Create.GlobalSecondaryIndexes[0].IndexName); name != "pending-by-created" {
-		t.Errorf("GSI = %q", name)
+	if !slices.Equal(gsis, []string{"pending-by-created", "queue-by-time"}) {
+		t.Errorf("GSIs = %q, want pending-by-created and queue-by-time", gsis)
 	}
 	if got.Create.StreamSpecification == nil || got.Create.StreamSpecification.StreamViewType != "NEW_IMAGE" {
 		t.Errorf("stream = %+v, want NEW_IMAGE", got.Create.StreamSpecification)

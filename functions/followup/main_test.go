@@ -66,9 +66,9 @@ func TestBootstrapUnderRIE(t *testing.T) {
 		t.Fatalf("%d digests, want 1", len(sent))
 	}
 	m := sent[0]
-	if m.Subject != "2 appointment requests still waiting for a call (1 over 1 day 6 hours)" ||
+	if m.Subject != "2 appointment requests to follow up: 2 to call (1 overdue)" ||
 		strings.Join(m.Destination.To, ",") != "frontdesk@example-clinic.com,owner@example-clinic.com" ||
-		!strings.Contains(m.Body.Text, "OVERDUE: Ingrid, waiting 1 day 7 hours") || m.Body.HTML == "" {
+		!strings.Contains(m.Body.Text, "== Overdue: requested over 1 day 6 hours ago (1) ==\n\nIngrid, waiting 1 day 7 hours") || m.Body.HTML == "" {
 		t.Errorf("digest: %q to %v\n%s", m.Subject, m.Destination.To, m.Body.Text)
 	}
 	logs := fn.Stop()

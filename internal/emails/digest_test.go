@@ -1,35 +1,74 @@
 package emails
 
 import (
+	"fmt"
+	"hash/crc32"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/openclinic/leadhandler/internal/lead"
 )
 
-func digestFixture() Digest {
-	at := time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC) // 8:00 in New York
-	mk := func(name, phone, email string, age time.Duration, alerted bool) Waiting {
-		l := hostile()
-		l.ID = "id-" + strings.Fields(name)[0]
-		l.Name, l.Phone, l.Email, l.CreatedAt = name, phone, email, at.Add(-age)
-		if alerted {
-			l.Alert = &lead.Delivery{At: l.CreatedAt.Add(2 * time.Second), MessageID: "m"}
-		}
-		return Waiting{Lead: l, Link: StaffLink{URL: "https://api.example-clinic.com/leads/" + l.ID + "?t=tok", Expires: at.Add(14 * 24 * time.Hour)}}
+// digestAt is the fixture's run: 8:00 in New York.
+var digestAt = time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC)
+
+// patient is a lead as the digest sees it: hostile()'s, with its own name,
+// contacts and preference, created age before digestAt.
+func patient(name, phone, display, email string, prefers lead.ContactMethod, when lead.TimeSlot, age time.Duration) lead.Lead {
+	l := hostile()
+	l.ID = fmt.Sprintf("id-%08x", crc32.ChecksumIEEE([]byte(name)))
+	l.Name, l.Phone, l.PhoneDisplay, l.Email = name, phone, display, email
+	l.PreferredContact, l.PreferredTime, l.CreatedAt = prefers, when, digestAt.Add(-age)
+	return l
+}
+
+func alerted(l lead.Lead) lead.Lead {
+	l.Alert = &lead.Delivery{At: l.CreatedAt.Add(2 * time.Second), MessageID: "m"}
+	return l
+}
+
+// open is l tried tries times, with a call-back due at due.
+func open(l lead.Lead, tries int, due time.Time) lead.Lead {
+	l = alerted(l)
+	l.Status, l.Tries, l.Callback = lead.StatusOpen, tries, due
+	return l
+}
+
+func items(ls ...lead.Lead) []Item {
+	var out []Item
+	for _, l := range ls {
+		out = append(out, Item{Lead: l, Link: StaffLink{URL: "https://api.example-clinic.com/leads/" + l.ID + "?t=tok", Expires: digestAt.Add(14 * 24 * time.Hour)}})
 	}
+	return out
+}
+
+// digestFixture has all four sections; patients who want a call, a text
+// and an email; two Marias; national-format phones (and one from abroad).
+func digestFixture() Digest {
+	ny := func(day, hour, minute int) time.Time { return time.Date(2026, 11, day, hour, minute, 0, 0, eastern) }
+	unreachable := patient("Dana Whitfield", "+12025550199", "(202) 555-0199", "", lead.ByText, lead.Evening, 6*24*time.Hour)
+	unreachable = open(unreachable, 4, time.Time{})
+	unreachable.Status, unreachable.Closed, unreachable.ClosedAt, unreachable.Unreported = lead.StatusClosed, lead.ClosedUnreachable, ny(26, 16, 10), true
 	return Digest{
-		At:            at,
-		Total:         5,
-		Escalated:     1,
-		Oldest:        98 * time.Hour,
+		At:            digestAt,
 		EscalateAfter: 72 * time.Hour,
-		Listed: []Waiting{
-			mk("<b>Siobhán</b> O'Brien", "+12025550143", "", 98*time.Hour, false),
-			mk("山田 太郎", "", "taro@example.jp", 30*time.Hour, true),
-			mk("Pat & Co", "+442079460958", "pat@example.com", 25*time.Hour, true),
-		},
+		Overdue: Section{Total: 2, Listed: items(
+			patient("<b>Siobhán</b> O'Brien", "+12025550143", "(202) 555-0143", "", lead.ByPhone, lead.Morning, 98*time.Hour),
+			open(patient("Maria Garcia", "+12025550143", "(202) 555-0143", "maria@example.com", lead.ByText, lead.Afternoon, 80*time.Hour), 2, ny(27, 11, 0)),
+		)},
+		NotTried: Section{Total: 4, Listed: items(
+			alerted(patient("Maria Gómez", "+13125550187", "(312) 555-0187", "maria.gomez+pt@example.com", lead.ByEmail, lead.AnyTime, 30*time.Hour)),
+			alerted(patient("山田 太郎", "", "", "taro@example.jp", lead.ByEmail, lead.AnyTime, 26*time.Hour)),
+		)},
+		Due: Section{Total: 1, Listed: items(
+			open(patient("Pat & Co", "+442079460958", "+44 20 7946 0958", "pat@example.com", lead.ByPhone, lead.Evening, 50*time.Hour), 1, ny(26, 14, 0)),
+		)},
+		Unreachable: Section{Total: 1, Listed: items(unreachable)},
+		// The two not-tried leads left unlisted want a call and a text.
+		Ways: Ways{Call: 3, Text: 2, Email: 2},
 	}
 }
 
@@ -39,27 +78,130 @@ func TestDigestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "digest", got)
-	if strings.Contains(got.HTML, "<b>Siobhán") || !strings.Contains(got.HTML, "&lt;b&gt;Siobhán&lt;/b&gt;") {
+	if want := "7 appointment requests to follow up: 3 to call, 2 to text, 2 to email (2 overdue); 1 closed as unreachable"; got.Subject != want {
+		t.Errorf("subject %q, want %q", got.Subject, want)
+	}
+	if strings.Contains(got.HTML, "<b>Siobhán") || !strings.Contains(got.HTML, "&lt;b&gt;Siobhán&lt;/b&gt;") || strings.Contains(got.HTML, "Pat & Co") {
 		t.Error("a name reached the HTML part unescaped")
 	}
-	for _, want := range []string{"and 2 more", "Overdue", "never went out"} {
-		if !strings.Contains(got.HTML, want) || !strings.Contains(strings.ToLower(got.Text), strings.ToLower(want)) {
+	for _, want := range []string{
+		`href="tel:&#43;12025550143" style="color:#0b57d0;font-weight:600">Call (202) 555-0143</a> in the morning`,
+		`href="sms:&#43;12025550143" style="color:#0b57d0;font-weight:600">Text (202) 555-0143</a> in the afternoon`,
+		`href="mailto:maria.gomez%2Bpt@example.com" style="color:#0b57d0;font-weight:600">Email maria.gomez&#43;pt@example.com</a> at any time`,
+		`Or call <a href="tel:&#43;13125550187"`,
+		"Maria G. (…43), waiting 3 days 8 hours", "Maria G. (…87), waiting 1 day 6 hours", "Call (202) 555-0143 in the morning",
+		"Call-back due Fri 27 Nov 2026, 11:00 AM EST; 2 tries so far", "Call-back was due Thu 26 Nov 2026, 2:00 PM EST; 1 try so far",
+		"Alert: never went out", "Closed Thu 26 Nov 2026, 4:10 PM EST after 4 tries", "and 2 more not tried yet.",
+	} {
+		if !strings.Contains(got.HTML, want) && !strings.Contains(got.Text, want) {
 			t.Errorf("digest lacks %q", want)
+		}
+	}
+	for _, part := range []string{got.Subject, got.Text, got.HTML} {
+		if strings.Contains(part, "back hurts") || strings.Contains(part, "script") {
+			t.Error("the digest carries a reason for the visit")
+		}
+		if strings.Contains(part, "Siobhán O") || strings.Contains(part, "Whitfield") {
+			t.Error("the digest carries a last name it did not need")
 		}
 	}
 }
 
 func TestDigestSubject(t *testing.T) {
-	d := digestFixture()
-	d.Total, d.Escalated, d.Listed = 1, 0, d.Listed[1:2]
-	got, err := DigestEmail(d, clinic)
-	if err != nil {
-		t.Fatal(err)
+	full := digestFixture()
+	texter := open(patient("Pat Ruiz", "+12025550143", "(202) 555-0143", "", lead.ByText, lead.Evening, 50*time.Hour), 1, digestAt)
+	text := func(d *Digest) {
+		d.Overdue, d.NotTried, d.Due, d.Unreachable = Section{}, Section{}, Section{Total: 1, Listed: items(texter)}, Section{}
+		d.Ways = Ways{Text: 1}
 	}
-	if want := "1 appointment request still waiting for a call"; got.Subject != want {
-		t.Errorf("subject %q, want %q", got.Subject, want)
+	tests := []struct {
+		name   string
+		change func(*Digest)
+		want   string
+	}{
+		{"one to text", text, "1 appointment request to follow up: 1 to text"},
+		{"only unreachable", func(d *Digest) {
+			d.Overdue, d.NotTried, d.Due, d.Ways = Section{}, Section{}, Section{}, Ways{}
+		}, "1 appointment request closed as unreachable"},
+		{"none overdue, one unreachable", func(d *Digest) {
+			text(d)
+			d.Unreachable = full.Unreachable
+		}, "1 appointment request to follow up: 1 to text; 1 closed as unreachable"},
+		{"all overdue, by email", func(d *Digest) {
+			d.NotTried, d.Due, d.Unreachable, d.Ways = Section{}, Section{}, Section{}, Ways{Email: 2}
+		}, "2 appointment requests to follow up: 2 to email (2 overdue)"},
 	}
-	if strings.Contains(got.Text, "more waiting") {
-		t.Error("\"more\" with nothing left out")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := digestFixture()
+			tt.change(&d)
+			got, err := DigestEmail(d, clinic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Subject != tt.want {
+				t.Errorf("subject %q, want %q", got.Subject, tt.want)
+			}
+			if strings.Contains(got.Text, "more") {
+				t.Error("\"and N more\" with nothing left out")
+			}
+		})
+	}
+}
+
+func TestNamesToldApart(t *testing.T) {
+	mk := func(name, phone string) lead.Lead {
+		return patient(name, phone, "", "", lead.ByPhone, lead.Morning, time.Hour)
+	}
+	tests := []struct {
+		name     string
+		sections [][]lead.Lead
+		want     []string
+	}{
+		{"different first names", [][]lead.Lead{{mk("Maria Garcia", "+12025550143"), mk("Ana Garcia", "+12025550143")}}, []string{"Maria", "Ana"}},
+		{"the same first name across sections, any case", [][]lead.Lead{{mk("Maria Garcia", "+12025550143")}, {mk("maria lópez", "+12025550107"), mk("Ana Ruiz", "")}},
+			[]string{"Maria G. (…43)", "maria L. (…07)", "Ana"}},
+		{"no last name, no phone", [][]lead.Lead{{mk("Cher", ""), mk("Cher Sarkisian", "")}}, []string{"Cher", "Cher S."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var sections [][]Item
+			var order []string
+			for _, s := range tt.sections {
+				sections = append(sections, items(s...))
+				for _, l := range s {
+					order = append(order, l.ID)
+				}
+			}
+			who := names(sections...)
+			var got []string
+			for _, id := range order {
+				got = append(got, who[id])
+			}
+			if diff := cmp.Diff(got, tt.want); diff != "" {
+				t.Errorf("names (-got +want):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestReachBy(t *testing.T) {
+	tests := []struct {
+		prefers      lead.ContactMethod
+		phone, email string
+		want         lead.ContactMethod
+	}{
+		{lead.ByPhone, "+12025550143", "a@example.com", lead.ByPhone},
+		{lead.ByText, "+12025550143", "a@example.com", lead.ByText},
+		{lead.ByEmail, "+12025550143", "a@example.com", lead.ByEmail},
+		{lead.ByEmail, "+12025550143", "", lead.ByPhone}, // not stored so, but never an empty address
+		{lead.ByText, "", "a@example.com", lead.ByEmail},
+		{"", "+12025550143", "", lead.ByPhone}, // no preference: call
+	}
+	for _, tt := range tests {
+		l := patient("Pat", tt.phone, "", tt.email, tt.prefers, lead.AnyTime, time.Hour)
+		if got := ReachBy(l); got != tt.want {
+			t.Errorf("prefers %q with phone %q, email %q: %q, want %q", tt.prefers, tt.phone, tt.email, got, tt.want)
+		}
 	}
 }

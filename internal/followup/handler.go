@@ -1,5 +1,6 @@
-// Package followup is the daily safety net: it emails the clinic the leads
-// nobody has marked contacted, oldest first, once per clinic-local day.
+// Package followup is the daily safety net: once per clinic-local day it
+// emails the clinic the leads that need it (not tried yet, call-backs due
+// that day, overdue, and those closed as unreachable since the last digest).
 package followup
 
 import (
@@ -18,7 +19,8 @@ import (
 	"github.com/openclinic/leadhandler/internal/sesmail"
 )
 
-// MaxListed is how many leads a digest lists; the rest are counted.
+// MaxListed is how many leads a digest lists in each section; the rest
+// are counted.
 const MaxListed = 25
 
 const (
@@ -32,6 +34,10 @@ const (
 // Store is what the follow-up needs of the lead store.
 type Store interface {
 	Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error]
+	Due(ctx context.Context, before, now time.Time) iter.Seq2[lead.Lead, error]
+	Unreported(ctx context.Context, now time.Time) iter.Seq2[lead.Lead, error]
+	Get(ctx context.Context, id string, now time.Time) (lead.Lead, error)
+	Progress(ctx context.Context, l lead.Lead, now time.Time) (lead.Lead, error)
 	ClaimRun(ctx context.Context, key string, now time.Time, lease, keep time.Duration) error
 	FinishRun(ctx context.Context, key string) error
 	ReleaseRun(ctx context.Context, key string) error
@@ -80,15 +86,17 @@ func (h *Handler) Handle(ctx context.Context, e Event) error {
 	if err != nil {
 		return err
 	}
-	if d.Total == 0 {
-		log.Info("nothing pending")
+	total := d.FollowUps() + d.Unreachable.Total
+	counts := []any{"total", total, "overdue", d.Overdue.Total, "notTried", d.NotTried.Total, "due", d.Due.Total, "unreachable", d.Unreachable.Total}
+	if total == 0 {
+		log.Info("nothing to follow up")
 		return nil
 	}
 
 	key := "digest#" + day
 	switch err := h.store.ClaimRun(ctx, key, h.now(), runLease, runKeep); {
 	case errors.Is(err, lead.ErrRunTaken):
-		log.Info("digest already sent today", "pending", d.Total)
+		log.Info("digest already sent today", counts...)
 		return nil
 	case err != nil:
 		return err
@@ -104,7 +112,8 @@ func (h *Handler) Handle(ctx context.Context, e Event) error {
 		// The digest went out: a retry would only repeat it.
 		log.Error("digest sent but its run not recorded", "messageId", id, "err", err)
 	}
-	log.Info("digest sent", "pending", d.Total, "escalated", d.Escalated, "listed", len(d.Listed), "messageId", id)
+	cleared := h.clearReported(ctx, log, d.Unreachable.Listed, at)
+	log.Info("digest sent", append(counts, "cleared", cleared, "messageId", id)...)
 	return nil
 }
 
@@ -120,30 +129,112 @@ func (h *Handler) runTime(e Event) (time.Time, error) {
 	return at, nil
 }
 
-// collect reads every lead waiting longer than FOLLOW_UP_AFTER at at, oldest
-// first, keeping the first MaxListed and counting the rest: memory stays
-// flat however many are waiting.
+// collect reads, at at, one query per section: the leads nobody tried that
+// are older than FOLLOW_UP_AFTER, the call-backs due by the end of the
+// clinic's day, and the leads closed as unreachable that no digest has
+// reported. Those of the first two requested longer than ESCALATE_AFTER ago
+// are overdue instead. Each section keeps its first MaxListed and counts the
+// rest, so memory stays flat however many leads there are.
 func (h *Handler) collect(ctx context.Context, at time.Time) (emails.Digest, error) {
 	d := emails.Digest{At: at, EscalateAfter: h.cfg.EscalateAfter}
-	expires := at.Add(h.cfg.LinkTTL)
+	overdue := func(l lead.Lead) bool { return at.Sub(l.CreatedAt) > h.cfg.EscalateAfter }
 	for l, err := range h.store.Pending(ctx, at.Add(-h.cfg.After), at) {
 		if err != nil {
-			return d, fmt.Errorf("list pending leads: %w", err)
+			return d, fmt.Errorf("list leads not tried: %w", err)
 		}
-		waited := at.Sub(l.CreatedAt)
-		if d.Total == 0 {
-			d.Oldest = waited
+		d.Ways.Add(l)
+		if overdue(l) {
+			listOldest(&d.Overdue, l)
+		} else {
+			list(&d.NotTried, l)
 		}
-		d.Total++
-		if waited > h.cfg.EscalateAfter {
-			d.Escalated++
+	}
+	for l, err := range h.store.Due(ctx, endOfDay(at, h.cfg.TimeZone), at) {
+		if err != nil {
+			return d, fmt.Errorf("list call-backs due: %w", err)
 		}
-		if len(d.Listed) < MaxListed {
-			staff := emails.StaffLink{URL: h.signer.StaffLink(h.cfg.PublicBaseURL, l.ID, expires), Expires: expires}
-			d.Listed = append(d.Listed, emails.Waiting{Lead: l, Link: staff})
+		d.Ways.Add(l)
+		if overdue(l) {
+			listOldest(&d.Overdue, l)
+		} else {
+			list(&d.Due, l)
+		}
+	}
+	for l, err := range h.store.Unreported(ctx, at) {
+		if err != nil {
+			return d, fmt.Errorf("list leads closed as unreachable: %w", err)
+		}
+		list(&d.Unreachable, l)
+	}
+	expires := at.Add(h.cfg.LinkTTL)
+	for _, s := range []*emails.Section{&d.Overdue, &d.NotTried, &d.Due, &d.Unreachable} {
+		for i := range s.Listed {
+			s.Listed[i].Link = emails.StaffLink{URL: h.signer.StaffLink(h.cfg.PublicBaseURL, s.Listed[i].Lead.ID, expires), Expires: expires}
 		}
 	}
 	return d, nil
+}
+
+// list counts l in s, and lists it while s has room: a section read in its
+// own order.
+func list(s *emails.Section, l lead.Lead) {
+	s.Total++
+	if len(s.Listed) < MaxListed {
+		s.Listed = append(s.Listed, emails.Item{Lead: l})
+	}
+}
+
+// listOldest counts l in s, and keeps s's MaxListed oldest requests, oldest
+// first: the overdue section, fed by two queries in their own orders.
+func listOldest(s *emails.Section, l lead.Lead) {
+	s.Total++
+	i := len(s.Listed)
+	for i > 0 && l.CreatedAt.Before(s.Listed[i-1].Lead.CreatedAt) {
+		i--
+	}
+	if i == MaxListed {
+		return
+	}
+	s.Listed = slices.Insert(s.Listed, i, emails.Item{Lead: l})
+	if len(s.Listed) > MaxListed {
+		s.Listed = s.Listed[:MaxListed]
+	}
+}
+
+// endOfDay is the end of at's day in the clinic's zone: the next midnight
+// there, whatever the day's length (23 or 25 hours on a daylight-saving
+// change).
+func endOfDay(at time.Time, zone *time.Location) time.Time {
+	y, m, d := at.In(zone).Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, zone)
+}
+
+// clearReported records that the digest reported each lead of reported,
+// closed as unreachable, so the next one does not again: a lead changed
+// since (reopened, closed anew, gone) is left as it is. A failure is
+// logged, never returned: the digest already went out. It returns how many
+// it cleared.
+func (h *Handler) clearReported(ctx context.Context, log *slog.Logger, reported []emails.Item, at time.Time) int {
+	cleared := 0
+	for _, it := range reported {
+		l, err := h.store.Get(ctx, it.Lead.ID, at)
+		if err == nil && (!l.Unreported || !l.ClosedAt.Equal(it.Lead.ClosedAt)) {
+			continue
+		}
+		if err == nil {
+			l.Unreported = false
+			_, err = h.store.Progress(ctx, l, at)
+		}
+		switch {
+		case err == nil:
+			cleared++
+		case errors.Is(err, lead.ErrChanged), errors.Is(err, lead.ErrNotFound):
+			log.Info("reported lead changed meanwhile; left as it is", "lead", it.Lead.ID)
+		default:
+			log.Error("record a lead as reported", "lead", it.Lead.ID, "err", err)
+		}
+	}
+	return cleared
 }
 
 func (h *Handler) send(ctx context.Context, d emails.Digest) (string, error) {
@@ -152,7 +243,7 @@ func (h *Handler) send(ctx context.Context, d emails.Digest) (string, error) {
 		return "", fmt.Errorf("render digest: %w", err)
 	}
 	to := slices.Clone(h.cfg.ClinicEmails)
-	if d.Escalated > 0 {
+	if d.Overdue.Total > 0 {
 		for _, a := range h.cfg.EscalationEmails {
 			if !slices.Contains(to, a) {
 				to = append(to, a)

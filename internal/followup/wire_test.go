@@ -3,11 +3,8 @@ package followup
 import (
 	"context"
 	"fmt"
-	"html"
 	"log/slog"
-	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -19,18 +16,21 @@ import (
 
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/ddb"
+	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
 	"github.com/openclinic/leadhandler/internal/sesmail"
-	"github.com/openclinic/leadhandler/internal/staff"
 	"github.com/openclinic/leadhandler/internal/submit"
 	"github.com/openclinic/leadhandler/internal/testenv"
 )
 
-// TestDigestAndStaffPageAgainstEmulators follows leads from the real submit
-// path through three days of digests (moto's DynamoDB, the SES emulator),
-// with the staff page opened and then used to record one as booked.
-func TestDigestAndStaffPageAgainstEmulators(t *testing.T) {
+// TestCallBackLoopAgainstEmulators follows leads from the real submit path
+// through five days of digests (moto's DynamoDB, the SES emulator) while
+// staff work them: attempts are recorded on the store as the staff page
+// would (Get, lead.Record, Progress). A lead with no answer comes back the
+// day its call-back is due; one booked leaves; one tried MaxAttempts times
+// is reported as unreachable once.
+func TestCallBackLoopAgainstEmulators(t *testing.T) {
 	moto, ses := testenv.Moto(t), testenv.SESLocal(t)
 	awsCfg := testenv.AWSConfig(t, moto)
 	db := dynamodb.NewFromConfig(awsCfg)
@@ -53,12 +53,18 @@ func TestDigestAndStaffPageAgainstEmulators(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range []struct {
-		name string
-		age  time.Duration
-	}{{"Amelia Hart", 30 * time.Hour}, {"Bruno Díaz", 26 * time.Hour}, {"Chen Wei", 2 * time.Hour}} {
+	for i, l := range []struct {
+		name, prefers, email string
+		age                  time.Duration
+	}{
+		{"Amelia Hart", "phone", "", 30 * time.Hour},
+		{"Bruno Díaz", "text", "", 26 * time.Hour},
+		{"Chen Wei", "phone", "", 2 * time.Hour},
+		{"Dolores Ortiz", "email", "dolores@example.com", 25 * time.Hour},
+	} {
 		now = run.Add(-l.age)
-		body := fmt.Sprintf(`{"name":%q,"phone":"(202) 555-01%02d","consent":true,"elapsedMs":8000}`, l.name, int(l.age.Hours()))
+		body := fmt.Sprintf(`{"name":%q,"phone":"(202) 555-01%02d","email":%q,"preferredContact":%q,"consent":true,"elapsedMs":8000}`,
+			l.name, 40+i, l.email, l.prefers)
 		if res, _ := sub.Handle(ctx, testenv.HTTPEvent(t, "application/json", body)); res.StatusCode != 201 {
 			t.Fatalf("submit %s: %d %s", l.name, res.StatusCode, res.Body)
 		}
@@ -67,10 +73,11 @@ func TestDigestAndStaffPageAgainstEmulators(t *testing.T) {
 	cfg := testConfig()
 	cfg.Table = "leads"
 	fu := New(cfg, store, sender, signer, quiet, func() time.Time { return now })
-	pages := staff.New(config.Staff{Table: "leads", ClinicName: cfg.ClinicName, TimeZone: newYork}, store, signer, quiet,
-		func() time.Time { return now })
+	policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 2, Zone: newYork}
 
-	digest := func(at time.Time) (sent bool, names []string, links map[string]string) {
+	// digest runs the follow-up at at: the digest it sent, if any, and the
+	// lead id behind each first name it lists (from its signed links).
+	digest := func(at time.Time) (m *testenv.Email, ids map[string]string) {
 		t.Helper()
 		now = at
 		before := len(testenv.SentEmails(t, ses))
@@ -79,65 +86,103 @@ func TestDigestAndStaffPageAgainstEmulators(t *testing.T) {
 		}
 		all := testenv.SentEmails(t, ses)
 		if len(all) == before {
-			return false, nil, nil
+			return nil, nil
 		}
 		if len(all) != before+1 {
 			t.Fatalf("%d emails from one run", len(all)-before)
 		}
-		m := all[len(all)-1]
-		links = map[string]string{}
+		m = &all[len(all)-1]
+		ids = map[string]string{}
 		var name string
 		for _, line := range strings.Split(m.Body.Text, "\n") {
-			if n, _, ok := strings.Cut(strings.TrimPrefix(line, "OVERDUE: "), ", waiting "); ok {
+			if n, _, ok := strings.Cut(line, ", "); ok && line[0] != ' ' && !strings.HasPrefix(line, cfg.ClinicName) {
 				name = n
-				names = append(names, n)
 			}
 			if u, ok := strings.CutPrefix(line, "  Open: "); ok {
-				links[name] = u
+				p, err := url.Parse(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids[name] = strings.TrimPrefix(p.Path, "/leads/")
 			}
 		}
-		return true, names, links
+		return m, ids
+	}
+	// attempt records what came of trying the lead behind id at at, as the
+	// staff page does.
+	attempt := func(id string, at time.Time, o lead.Outcome, ch lead.Channel) {
+		t.Helper()
+		l, err := store.Get(ctx, id, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Record(lead.Event{At: at, Outcome: o, Channel: ch, By: lead.ByLink}, policy); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Progress(ctx, l, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(day string, m *testenv.Email, subject string, listed map[string][]string) {
+		t.Helper()
+		if m == nil {
+			t.Fatalf("%s: no digest", day)
+		}
+		if m.Subject != subject {
+			t.Errorf("%s: subject %q, want %q", day, m.Subject, subject)
+		}
+		if diff := cmp.Diff(sections(m.Body.Text), listed); diff != "" {
+			t.Errorf("%s: listed (-got +want):\n%s\n%s", day, diff, m.Body.Text)
+		}
 	}
 
-	sent, names, links := digest(run)
-	if !sent {
-		t.Fatal("no digest with two leads overdue")
+	// Day 1: three wait longer than FOLLOW_UP_AFTER, each reached their own way.
+	m, ids := digest(run)
+	want("27 Nov", m, "3 appointment requests to follow up: 1 to call, 1 to text, 1 to email",
+		map[string][]string{notTried: {"Amelia", "Bruno", "Dolores"}})
+	for _, s := range []string{"Call (202) 555-0140 at any time", "Text (202) 555-0141 at any time", "Email dolores@example.com", "Or call (202) 555-0143"} {
+		if !strings.Contains(m.Body.Text, s) {
+			t.Errorf("27 Nov: the digest lacks %q:\n%s", s, m.Body.Text)
+		}
 	}
-	if diff := cmp.Diff(names, []string{"Amelia", "Bruno"}); diff != "" {
-		t.Fatalf("first digest lists (-got +want):\n%s", diff)
+	if !strings.Contains(m.Body.HTML, `href="sms:&#43;12025550141"`) {
+		t.Error("27 Nov: no sms: link for the patient who prefers texts")
 	}
-	if sent, _, _ := digest(run.Add(3 * time.Hour)); sent {
+	if m, _ := digest(run.Add(3 * time.Hour)); m != nil {
 		t.Error("a second run the same day sent another digest")
 	}
+	// Nobody answers Amelia's phone; Bruno answers his texts but does not book yet.
+	attempt(ids["Amelia"], run.Add(2*time.Hour), lead.NoAnswer, lead.ChannelCall)
+	attempt(ids["Bruno"], run.Add(150*time.Minute), lead.Reached, lead.ChannelText)
 
-	// Staff open Amelia's page twice (as would a mail scanner): nothing changes.
-	staffURL, err := url.Parse(links["Amelia"])
+	// Day 2: both call-backs are due (missed: 12:00 and 12:30 yesterday).
+	m, _ = digest(run.Add(24 * time.Hour))
+	want("28 Nov", m, "4 appointment requests to follow up: 2 to call, 1 to text, 1 to email",
+		map[string][]string{notTried: {"Dolores", "Chen"}, dueToday: {"Amelia", "Bruno"}})
+	if !strings.Contains(m.Body.Text, "Call-back was due Fri 27 Nov 2026, 12:00 PM EST; 1 try so far") {
+		t.Errorf("28 Nov: Amelia's missed call-back is not told:\n%s", m.Body.Text)
+	}
+	// Amelia's second no-answer closes her lead (MAX_ATTEMPTS=2); Bruno books.
+	attempt(ids["Amelia"], run.Add(26*time.Hour), lead.NoAnswer, lead.ChannelCall)
+	attempt(ids["Bruno"], run.Add(26*time.Hour), lead.Booked, lead.ChannelText)
+	attempt(ids["Dolores"], run.Add(26*time.Hour), lead.LeftMessage, lead.ChannelEmail)
+
+	// Day 3: Amelia is reported unreachable; Bruno is gone; Dolores's
+	// call-back is due, and her request is now 73 hours old: overdue.
+	m, ids3 := digest(run.Add(48 * time.Hour))
+	want("29 Nov", m, "2 appointment requests to follow up: 1 to call, 1 to email (1 overdue); 1 closed as unreachable",
+		map[string][]string{overdue: {"Dolores"}, notTried: {"Chen"}, closedUnr: {"Amelia"}})
+	amelia, err := store.Get(ctx, ids3["Amelia"], now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var page string
-	for range 2 {
-		res, _ := pages.Handle(ctx, testenv.HTTPRequest(t, http.MethodGet, "GET /leads/{id}", staffURL.RequestURI(), ""))
-		if res.StatusCode != http.StatusOK {
-			t.Fatalf("staff page: %d %s", res.StatusCode, res.Body)
-		}
-		page = res.Body
-	}
-	if _, names, _ := digest(run.Add(24 * time.Hour)); !cmp.Equal(names, []string{"Amelia", "Bruno", "Chen"}) {
-		t.Errorf("next day's digest lists %v, want all three (opening a page marks nothing)", names)
+	if amelia.Unreported || amelia.Closed != lead.ClosedUnreachable || amelia.Tries != 2 {
+		t.Errorf("Amelia after her report: %s, %d tries, unreported %v", amelia.Closed, amelia.Tries, amelia.Unreported)
 	}
 
-	// Then they use the page's own form.
-	action := html.UnescapeString(regexp.MustCompile(`<form method="post" action="([^"]+)">`).FindStringSubmatch(page)[1])
-	token := html.UnescapeString(regexp.MustCompile(`name="t" value="([^"]+)"`).FindStringSubmatch(page)[1])
-	version := regexp.MustCompile(`name="v" value="([0-9]+)"`).FindStringSubmatch(page)[1]
-	target := staffURL.ResolveReference(&url.URL{Path: action})
-	form := url.Values{"t": {token}, "v": {version}, "outcome": {"booked"}, "note": {"Tue 10:00"}}
-	res, _ := pages.Handle(ctx, testenv.HTTPRequest(t, http.MethodPost, "POST /leads/{id}/contacted", target.Path, form.Encode()))
-	if res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("recording: %d %s", res.StatusCode, res.Body)
-	}
-	if _, names, _ := digest(run.Add(48 * time.Hour)); !cmp.Equal(names, []string{"Bruno", "Chen"}) {
-		t.Errorf("digest after marking lists %v, want Bruno and Chen", names)
-	}
+	attempt(ids["Dolores"], run.Add(50*time.Hour), lead.Booked, lead.ChannelEmail)
+
+	// Day 4: Amelia is not reported again; Chen, now 74 hours waiting, is overdue.
+	m, _ = digest(run.Add(72 * time.Hour))
+	want("30 Nov", m, "1 appointment request to follow up: 1 to call (1 overdue)", map[string][]string{overdue: {"Chen"}})
 }

@@ -305,6 +305,29 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			return rec.Actions()
 		},
 		"FollowUpFunction": func(t *testing.T, env func(string) string) []string {
+			// Beside waiting (not tried yet): a lead with a call-back due, and
+			// one closed as unreachable that the digest reports, then clears.
+			tried := time.Now().Add(-2 * time.Hour)
+			policy := lead.Policy{MaxAttempts: 2, Zone: time.UTC}
+			var unreachable lead.Lead
+			for i, tries := range []int{1, 2} {
+				l := lead.New(strconv.Itoa(6+i)+"e6e6e6e-2222-4222-8222-222222222222", lead.Request{
+					Name: "Sam Lee", Phone: "+12025550143", PhoneDisplay: "(202) 555-0143", PreferredContact: lead.ByText,
+					PreferredTime: lead.AnyTime, ConsentVersion: "1",
+				}, time.Now().Add(-30*time.Hour), 30*24*time.Hour)
+				for range tries {
+					if err := l.Record(lead.Event{At: tried, Outcome: lead.NoAnswer, Channel: lead.ChannelText, By: lead.ByLink, Callback: tried}, policy); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := store.Save(ctx, l, nil); err != nil {
+					t.Fatal(err)
+				}
+				unreachable = l
+			}
+			if !unreachable.Unreported {
+				t.Fatal("test premise: the second lead is not closed as unreachable")
+			}
 			// A run whose send fails (it releases its claim), then one that works.
 			downCfg, downRec := load(t, "http://127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)))
 			down, err := followup.FromEnv(ctx, env, followup.ClientsFrom(downCfg), quiet)
@@ -321,6 +344,9 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			}
 			if err := h.Handle(ctx, followup.Event{}); err != nil {
 				t.Fatal(err)
+			}
+			if l, err := store.Get(ctx, unreachable.ID, time.Now()); err != nil || l.Unreported {
+				t.Fatalf("the reported lead was not cleared: %v", err)
 			}
 			return slices.Compact(slices.Sorted(slices.Values(append(downRec.Actions(), rec.Actions()...))))
 		},

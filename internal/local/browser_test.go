@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"io"
 	"log/slog"
@@ -138,6 +139,26 @@ var noScript = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error
 	return err
 })
 
+// runFollowUp runs the daily follow-up as of at, as the scheduler would,
+// and returns how many digests it sent.
+func runFollowUp(t *testing.T, base string, at time.Time) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/_local/followup?at="+url.QueryEscape(at.UTC().Format(time.RFC3339)), nil)
+	req.Header.Set("Accept", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		DigestsSent int `json:"digestsSent"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("follow-up as of %v: %d %v", at, res.StatusCode, err)
+	}
+	return out.DigestsSent
+}
+
 // recordButtonBottom is how far down the page the Record attempt button ends.
 const recordButtonBottom = `[...document.querySelectorAll("button")].find(b => b.textContent == "Record attempt").getBoundingClientRect().bottom`
 
@@ -248,12 +269,30 @@ func TestFormInChromium(t *testing.T) {
 		if n := len(storedLead(t, srv, staff).History); n != 1 {
 			t.Errorf("after a reload %d events stored, want 1", n)
 		}
+
+		// Tomorrow's digest lists her under the call-backs due; its fresh
+		// link opens her page, where "booked" closes her; the day after's
+		// digest has nobody left to list.
+		tomorrow := time.Now().Add(24 * time.Hour)
+		if n := runFollowUp(t, base, tomorrow); n != 1 {
+			t.Fatalf("tomorrow's follow-up sent %d digests, want 1", n)
+		}
+		do(t, ctx, chromedp.Navigate(base+"/_local/outbox"), chromedp.WaitVisible(css("article")))
+		outbox := get(t, ctx, chromedp.Text(css("article"))) // the newest: the digest
+		if !strings.Contains(outbox, "Call-backs due today (1)") || !strings.Contains(outbox, "Siobhán") || strings.Contains(outbox, "Not tried yet") {
+			t.Errorf("tomorrow's digest in the outbox:\n%s", outbox)
+		}
+		digestLink := regexp.MustCompile(`https?://\S+/leads/\S+`).FindString(outbox)
+		do(t, ctx, chromedp.Navigate(digestLink), chromedp.WaitVisible(css("main")))
 		page = recordAttempt("booked", "Recorded: booked. The request is closed.")
 		if !strings.Contains(page, "Closed: booked") || !strings.Contains(page, "Reopen") || strings.Contains(page, "Record attempt") {
 			t.Errorf("after booked:\n%s", page)
 		}
 		if l := storedLead(t, srv, staff); len(l.History) != 2 || l.Closed != lead.ClosedBooked {
 			t.Errorf("stored %d events, closed %q", len(l.History), l.Closed)
+		}
+		if n := runFollowUp(t, base, tomorrow.Add(24*time.Hour)); n != 0 {
+			t.Errorf("the day after, %d digests: she should be gone", n)
 		}
 	})
 

@@ -152,3 +152,44 @@ func TestMailGoesThroughTheSESSender(t *testing.T) {
 		t.Errorf("the refusal was not logged:\n%s", logs.String())
 	}
 }
+
+// TestUnreachableOverHTTP: on make dev with MAX_ATTEMPTS=2, two failed tries
+// close a lead as unreachable; the next digest reports it once, the one
+// after does not.
+func TestUnreachableOverHTTP(t *testing.T) {
+	srv, base := serve(t, map[string]string{"MAX_ATTEMPTS": "2"})
+	res, err := http.Post(base+"/leads", "application/json", strings.NewReader(`{"name":"Pat Smith","phone":"(202) 555-0143","consent":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	link := staffLink(t, srv, "Pat")
+	u, _ := url.Parse(link)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for try := 1; try <= 2; try++ {
+		form := staffForm(t, link)
+		form.Set("outcome", "no-answer")
+		res, err := noRedirect.PostForm(base+u.Path+"/contacted", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("try %d: %d, want 303", try, res.StatusCode)
+		}
+	}
+	if l := storedLead(t, srv, link); l.Closed != lead.ClosedUnreachable {
+		t.Fatalf("after two tries: %s %q", l.Status, l.Closed)
+	}
+	tomorrow := time.Now().Add(24 * time.Hour)
+	if n := runFollowUp(t, base, tomorrow); n != 1 {
+		t.Fatalf("tomorrow: %d digests, want 1", n)
+	}
+	sent := srv.Outbox.Sent()
+	if d := sent[len(sent)-1]; !strings.Contains(d.Text, "Closed as unreachable since the last digest (1)") || !strings.Contains(d.Text, "Pat") {
+		t.Errorf("tomorrow's digest:\n%s", d.Text)
+	}
+	if n := runFollowUp(t, base, tomorrow.Add(24*time.Hour)); n != 0 {
+		t.Errorf("the day after: %d digests, want none (reported once)", n)
+	}
+}

@@ -86,6 +86,12 @@ func BenchmarkReport(b *testing.B) {
 	report(b, rows)
 }
 
+// BenchmarkFollowUp is the report's follow-up rows alone:
+// go test -run '^$' -bench '^BenchmarkFollowUp$' -benchtime 1x ./internal/bench
+func BenchmarkFollowUp(b *testing.B) {
+	report(b, followupRows(b))
+}
+
 // build compiles pkg with the Lambda flags for goarch into a temp dir.
 func build(b *testing.B, pkg, goarch string) string {
 	b.Helper()
@@ -415,7 +421,7 @@ func followupRows(b *testing.B) []Row {
 		calls := served.Load() - before
 		peak := vmHWM(b, fn.BootstrapPID())
 		logs := fn.Stop()
-		if !strings.Contains(logs, fmt.Sprintf(`"pending":%d`, n)) {
+		if !strings.Contains(logs, fmt.Sprintf(`"total":%d`, n)) {
 			b.Fatalf("the digest did not count %d leads:\n%s", n, logs)
 		}
 		label := fmt.Sprintf("followup: %d pending", n)

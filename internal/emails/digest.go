@@ -27,31 +27,20 @@ type Section struct {
 	Listed []Item
 }
 
-// Ways counts leads by how the clinic is to reach each patient (ReachBy).
+// Ways counts leads by how the clinic is to reach each patient
+// (present.ReachFor).
 type Ways struct{ Call, Text, Email int }
 
 // Add counts l.
 func (w *Ways) Add(l lead.Lead) {
-	switch ReachBy(l) {
-	case lead.ByText:
+	switch present.ReachFor(l).Verb {
+	case "Text":
 		w.Text++
-	case lead.ByEmail:
+	case "Email":
 		w.Email++
 	default:
 		w.Call++
 	}
-}
-
-// ReachBy is how the clinic is to reach the patient of l: as they prefer,
-// unless the lead lacks that contact (then the one it has).
-func ReachBy(l lead.Lead) lead.ContactMethod {
-	switch {
-	case l.Phone == "" || l.PreferredContact == lead.ByEmail && l.Email != "":
-		return lead.ByEmail
-	case l.PreferredContact == lead.ByText:
-		return lead.ByText
-	}
-	return lead.ByPhone
 }
 
 // Digest is the follow-up's daily list of the leads that need the clinic.
@@ -190,14 +179,8 @@ func item(it Item, who string, at time.Time, zone *time.Location) itemView {
 	l := it.Lead
 	phone := present.Phone(l)
 	v := itemView{Who: who, When: l.PreferredTime.Words(), Link: it.Link.URL}
-	switch ReachBy(l) {
-	case lead.ByText:
-		v.Action, v.Contact, v.Href = "Text", phone, present.SMS(l.Phone)
-	case lead.ByEmail:
-		v.Action, v.Contact, v.Href = "Email", l.Email, present.Mailto(l.Email)
-	default:
-		v.Action, v.Contact, v.Href = "Call", phone, present.Tel(l.Phone)
-	}
+	reach := present.ReachFor(l)
+	v.Action, v.Contact, v.Href = reach.Verb, reach.To, reach.Href
 	switch {
 	case v.Action == "Email" && l.Phone != "":
 		v.AlsoVia, v.Also, v.AlsoURL = "call", phone, present.Tel(l.Phone)

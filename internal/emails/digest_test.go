@@ -184,24 +184,3 @@ func TestNamesToldApart(t *testing.T) {
 		})
 	}
 }
-
-func TestReachBy(t *testing.T) {
-	tests := []struct {
-		prefers      lead.ContactMethod
-		phone, email string
-		want         lead.ContactMethod
-	}{
-		{lead.ByPhone, "+12025550143", "a@example.com", lead.ByPhone},
-		{lead.ByText, "+12025550143", "a@example.com", lead.ByText},
-		{lead.ByEmail, "+12025550143", "a@example.com", lead.ByEmail},
-		{lead.ByEmail, "+12025550143", "", lead.ByPhone}, // not stored so, but never an empty address
-		{lead.ByText, "", "a@example.com", lead.ByEmail},
-		{"", "+12025550143", "", lead.ByPhone}, // no preference: call
-	}
-	for _, tt := range tests {
-		l := patient("Pat", tt.phone, "", tt.email, tt.prefers, lead.AnyTime, time.Hour)
-		if got := ReachBy(l); got != tt.want {
-			t.Errorf("prefers %q with phone %q, email %q: %q, want %q", tt.prefers, tt.phone, tt.email, got, tt.want)
-		}
-	}
-}

@@ -117,6 +117,8 @@ func TestReachTheWayTheyAsked(t *testing.T) {
 		{"an email, none given", lead.ByEmail, phone, "", Reach{"Call", "(202) 555-0143", "tel:+12025550143"}},
 		{"a call, no phone given", lead.ByPhone, "", email, Reach{"Email", email, "mailto:pat%2Bpt@example.com"}},
 		{"a number that cannot be linked", lead.ByPhone, "+0123", "", Reach{"Call", "+0123", ""}},
+		{"a text, no phone given", lead.ByText, "", email, Reach{"Email", email, "mailto:pat%2Bpt@example.com"}},
+		{"no preference", "", phone, "", Reach{"Call", "(202) 555-0143", "tel:+12025550143"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			l := lead.Lead{PreferredContact: tt.prefers, Phone: tt.phone, Email: tt.email}

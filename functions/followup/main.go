@@ -1,5 +1,6 @@
 // Command followup is the daily Lambda that emails the clinic the leads
-// nobody has marked contacted.
+// that need a call: untried, due a call-back, overdue, or closed as
+// unreachable since the last digest.
 package main
 
 import (

@@ -270,8 +270,8 @@ func LoadNotify(getenv func(string) string) (Notify, error) {
 // FollowUp is the follow-up function's configuration.
 type FollowUp struct {
 	Mail
-	// After is FOLLOW_UP_AFTER: a lead uncontacted for longer is listed in
-	// the daily digest, 24h by default.
+	// After is FOLLOW_UP_AFTER: a lead nobody has tried for longer is listed
+	// in the daily digest, 24h by default.
 	After time.Duration
 	// EscalateAfter is ESCALATE_AFTER: a lead waiting longer stands out, 72h
 	// by default.

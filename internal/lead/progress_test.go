@@ -91,6 +91,7 @@ func TestCallbacksStayWithinTheClinicsDay(t *testing.T) {
 		{"the next morning across the change to summer time", time.Date(2026, 3, 7, 17, 30, 0, 0, newYork), DefaultCadence, 1, time.Date(2026, 3, 8, 9, 0, 0, 0, newYork), newYork},
 		{"whole days from late at night", at(11, 24, 23, 59), []time.Duration{24 * time.Hour}, 1, at(11, 25, 9, 0), newYork},
 		{"no zone: UTC", time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC), DefaultCadence, 1, time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC), nil},
+		{"no cadence: the default", at(11, 24, 10, 0), nil, 2, at(11, 25, 9, 0), newYork},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Policy{Cadence: tt.cadence, Zone: tt.location}.next(tt.tried, tt.tries)

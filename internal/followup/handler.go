@@ -229,9 +229,9 @@ func (h *Handler) clearReported(ctx context.Context, log *slog.Logger, reported 
 		case err == nil:
 			cleared++
 		case errors.Is(err, lead.ErrChanged), errors.Is(err, lead.ErrNotFound):
-			log.Info("reported lead changed meanwhile; left as it is", "lead", it.Lead.ID)
+			log.Info("reported lead changed meanwhile; left as it is", "leadId", it.Lead.ID)
 		default:
-			log.Error("record a lead as reported", "lead", it.Lead.ID, "err", err)
+			log.Error("record a lead as reported", "leadId", it.Lead.ID, "err", err)
 		}
 	}
 	return cleared

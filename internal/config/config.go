@@ -203,7 +203,8 @@ type Mail struct {
 	// PublicBaseURL is PUBLIC_BASE_URL: where staff links point, without a
 	// trailing slash.
 	PublicBaseURL string
-	// LinkTTL is LINK_TTL: how long a staff link works, 14 days by default.
+	// LinkTTL is LINK_TTL: how long a staff link works, 3 days by default
+	// (the daily digest sends fresh ones).
 	LinkTTL time.Duration
 }
 
@@ -221,13 +222,10 @@ func (e *env) mail() Mail {
 		SenderEmail:   e.address("SENDER_EMAIL"),
 		TimeZone:      e.location("TIME_ZONE"),
 		PublicBaseURL: strings.TrimSuffix(e.webURL("PUBLIC_BASE_URL"), "/"),
-		LinkTTL:       e.duration("LINK_TTL", 14*24*time.Hour),
+		LinkTTL:       e.linkTTL(),
 	}
 	if c.PublicBaseURL == "" {
 		e.fail("PUBLIC_BASE_URL", "is required")
-	}
-	if c.LinkTTL <= 0 {
-		e.fail("LINK_TTL", "must be positive")
 	}
 	return c
 }
@@ -307,6 +305,9 @@ type Staff struct {
 	ClinicName string
 	// TimeZone is TIME_ZONE, for times on the pages.
 	TimeZone *time.Location
+	// LinkTTL is LINK_TTL, as notify and followup read it: a staff link
+	// whose expiry lies further ahead is refused.
+	LinkTTL time.Duration
 	// Policy is the call-back rhythm: CALLBACK_CADENCE ("2h,1d,2d" by
 	// default: how long after each try that kept a lead open the next
 	// call-back is due, the last repeating), MAX_ATTEMPTS (4 by default:
@@ -322,9 +323,23 @@ func LoadStaff(getenv func(string) string) (Staff, error) {
 		Table:      e.required("LEADS_TABLE"),
 		ClinicName: e.singleLine("CLINIC_NAME", e.required("CLINIC_NAME")),
 		TimeZone:   e.location("TIME_ZONE"),
+		LinkTTL:    e.linkTTL(),
 	}
 	c.Policy = lead.Policy{Cadence: e.cadence("CALLBACK_CADENCE"), MaxAttempts: e.positiveInt("MAX_ATTEMPTS", lead.DefaultMaxAttempts), Zone: c.TimeZone}
 	return c, e.err()
+}
+
+// DefaultLinkTTL is how long a staff link works when LINK_TTL is not set.
+const DefaultLinkTTL = 72 * time.Hour
+
+// linkTTL reads LINK_TTL, which the functions that make staff links and the
+// one that checks them must read alike.
+func (e *env) linkTTL() time.Duration {
+	d := e.duration("LINK_TTL", DefaultLinkTTL)
+	if d <= 0 {
+		e.fail("LINK_TTL", "must be positive")
+	}
+	return d
 }
 
 func (e *env) cadence(name string) []time.Duration {

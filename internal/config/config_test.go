@@ -120,7 +120,7 @@ func TestLoadNotify(t *testing.T) {
 			Table: "leads", ClinicName: "Relief Physical Therapy",
 			ClinicEmails: []string{"frontdesk@example-clinic.com", "dr.lee@example-clinic.com"},
 			SenderEmail:  "alerts@example-clinic.com", TimeZone: chicago,
-			PublicBaseURL: "https://api.example-clinic.com", LinkTTL: 14 * 24 * time.Hour,
+			PublicBaseURL: "https://api.example-clinic.com", LinkTTL: 72 * time.Hour,
 		},
 		MinimalDetail: true, Ack: true, Concurrency: 10, SendRate: 14,
 	}
@@ -186,7 +186,7 @@ func TestLoadStaff(t *testing.T) {
 		t.Errorf("got %v, want an error naming LEADS_TABLE, CLINIC_NAME and TIME_ZONE", err)
 	}
 	got, err := LoadStaff(getenv(map[string]string{"LEADS_TABLE": "t", "CLINIC_NAME": "Relief", "TIME_ZONE": "Asia/Tokyo"}))
-	if err != nil || got.TimeZone.String() != "Asia/Tokyo" || got.Policy.Zone != got.TimeZone ||
+	if err != nil || got.TimeZone.String() != "Asia/Tokyo" || got.Policy.Zone != got.TimeZone || got.LinkTTL != 72*time.Hour ||
 		got.Policy.MaxAttempts != 4 || !slices.Equal(got.Policy.Cadence, []time.Duration{2 * time.Hour, 24 * time.Hour, 48 * time.Hour}) {
 		t.Errorf("got %+v, %v", got, err)
 	}

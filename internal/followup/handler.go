@@ -166,7 +166,10 @@ func (h *Handler) collect(ctx context.Context, at time.Time) (emails.Digest, err
 		}
 		list(&d.Unreachable, l)
 	}
-	expires := at.Add(h.cfg.LinkTTL)
+	// Links last LINK_TTL from when the digest goes out (the clock), not
+	// from the run's scheduled time, which a retry or make dev's ?at= may
+	// put in the past or the future.
+	expires := h.now().Add(h.cfg.LinkTTL)
 	for _, s := range []*emails.Section{&d.Overdue, &d.NotTried, &d.Due, &d.Unreachable} {
 		for i := range s.Listed {
 			s.Listed[i].Link = emails.StaffLink{URL: h.signer.StaffLink(h.cfg.PublicBaseURL, s.Listed[i].Lead.ID, expires), Expires: expires}

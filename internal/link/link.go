@@ -52,9 +52,15 @@ func (s *Signer) Sign(purpose, leadID string, expires time.Time) string {
 	return base64.RawURLEncoding.EncodeToString(append(exp, s.mac(purpose, leadID, exp)...))
 }
 
+// clockSkew is how far a token's expiry may lie past now+ttl and still be
+// taken: the functions' clocks differ by a little.
+const clockSkew = time.Minute
+
 // Verify checks that token was signed for purpose on leadID and has not
-// expired at now. It returns when the token expires.
-func (s *Signer) Verify(token, purpose, leadID string, now time.Time) (time.Time, error) {
+// expired at now. It returns when the token expires. A token that expires
+// further ahead than ttl (LINK_TTL) from now was never made with this
+// deployment's settings, or its settings were shortened since: ErrInvalid.
+func (s *Signer) Verify(token, purpose, leadID string, now time.Time, ttl time.Duration) (time.Time, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || len(raw) != expiryLen+sha256.Size {
 		return time.Time{}, ErrInvalid
@@ -64,6 +70,9 @@ func (s *Signer) Verify(token, purpose, leadID string, now time.Time) (time.Time
 		return time.Time{}, ErrInvalid
 	}
 	expires := time.Unix(int64(binary.BigEndian.Uint64(exp)), 0)
+	if expires.After(now.Add(ttl + clockSkew)) {
+		return time.Time{}, ErrInvalid
+	}
 	if !now.Before(expires) {
 		return expires, ErrExpired
 	}

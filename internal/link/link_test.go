@@ -29,9 +29,12 @@ func signer(t *testing.T, secret []byte) *Signer {
 	return s
 }
 
+// ttl is LINK_TTL in these tests.
+const ttl = 72 * time.Hour
+
 func TestVerify(t *testing.T) {
 	s := signer(t, secret)
-	expires := now.Add(14 * 24 * time.Hour)
+	expires := now.Add(ttl)
 	good := s.Sign(PurposeStaff, lead, expires)
 
 	flip := func(tok string, i int) string {
@@ -62,17 +65,19 @@ func TestVerify(t *testing.T) {
 		{"not base64url", strings.ReplaceAll(good, good[:1], "+"), PurposeStaff, lead, now, ErrInvalid},
 		{"empty", "", PurposeStaff, lead, now, ErrInvalid},
 		{"another secret", signer(t, []byte(strings.Repeat("k", 32))).Sign(PurposeStaff, lead, expires), PurposeStaff, lead, now, ErrInvalid},
+		{"made for longer than LINK_TTL allows", s.Sign(PurposeStaff, lead, now.Add(ttl+2*time.Minute)), PurposeStaff, lead, now, ErrInvalid},
+		{"LINK_TTL ahead but for a minute of clock skew", s.Sign(PurposeStaff, lead, now.Add(ttl+time.Minute)), PurposeStaff, lead, now, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := s.Verify(tt.token, tt.purpose, tt.lead, tt.at)
+			_, err := s.Verify(tt.token, tt.purpose, tt.lead, tt.at, ttl)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("Verify = %v, want %v", err, tt.want)
 			}
 		})
 	}
 	t.Run("reports the expiry", func(t *testing.T) {
-		got, err := s.Verify(good, PurposeStaff, lead, now)
+		got, err := s.Verify(good, PurposeStaff, lead, now, ttl)
 		if err != nil || !got.Equal(expires) {
 			t.Errorf("Verify = %v, %v; want %v", got, err, expires)
 		}
@@ -92,7 +97,7 @@ func TestNewSignerRefusesShortSecrets(t *testing.T) {
 
 func TestStaffLink(t *testing.T) {
 	s := signer(t, secret)
-	expires := now.Add(14 * 24 * time.Hour)
+	expires := now.Add(ttl)
 	for _, id := range []string{lead, "a/b?c d"} {
 		got := s.StaffLink("https://api.example-clinic.com", id, expires)
 		u, err := url.Parse(got)
@@ -102,7 +107,7 @@ func TestStaffLink(t *testing.T) {
 		if want := "/leads/" + id; u.Path != want || u.Host != "api.example-clinic.com" {
 			t.Errorf("StaffLink(%q) = %q, want the page %s", id, got, want)
 		}
-		exp, err := s.Verify(u.Query().Get("t"), PurposeStaff, id, now)
+		exp, err := s.Verify(u.Query().Get("t"), PurposeStaff, id, now, ttl)
 		if err != nil || !exp.Equal(expires) {
 			t.Errorf("StaffLink(%q): its token verifies as %v, %v; want %v", id, exp, err, expires)
 		}
@@ -118,7 +123,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add("", "")
 	f.Add("AAAAAAAAAAA", lead)
 	f.Fuzz(func(t *testing.T, token, id string) {
-		exp, err := s.Verify(token, PurposeStaff, id, now)
+		exp, err := s.Verify(token, PurposeStaff, id, now, ttl)
 		if (err == nil || errors.Is(err, ErrExpired)) && s.Sign(PurposeStaff, id, exp) != token {
 			t.Fatalf("a token this signer did not make passed: %q for %q", token, id)
 		}

@@ -200,7 +200,7 @@ func TestStaffLinkVerifies(t *testing.T) {
 	i := strings.Index(text, "?t=")
 	token := strings.Fields(text[i+3:])[0]
 	signer, _ := link.NewSigner(secret)
-	expires, err := signer.Verify(token, link.PurposeStaff, f.leads[0].ID, now)
+	expires, err := signer.Verify(token, link.PurposeStaff, f.leads[0].ID, now, 14*24*time.Hour)
 	if err != nil {
 		t.Fatalf("the emailed token does not verify: %v", err)
 	}

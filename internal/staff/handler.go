@@ -55,13 +55,17 @@ type Handler struct {
 }
 
 // New returns a handler. A cfg built by hand rather than by
-// config.LoadStaff gets the default policy in cfg.TimeZone.
+// config.LoadStaff gets the default policy in cfg.TimeZone and the default
+// LINK_TTL.
 func New(cfg config.Staff, store Store, signer *link.Signer, log *slog.Logger, now func() time.Time) *Handler {
 	if cfg.Policy.MaxAttempts == 0 {
 		cfg.Policy.MaxAttempts = lead.DefaultMaxAttempts
 	}
 	if cfg.Policy.Zone == nil {
 		cfg.Policy.Zone = cfg.TimeZone
+	}
+	if cfg.LinkTTL == 0 {
+		cfg.LinkTTL = config.DefaultLinkTTL
 	}
 	return &Handler{cfg: cfg, store: store, signer: signer, log: log, now: now}
 }
@@ -104,14 +108,20 @@ func (h *Handler) show(ctx context.Context, log *slog.Logger, req events.APIGate
 // showed (the form's v): a form sent twice finds the lead moved on, and
 // records nothing.
 func (h *Handler) post(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest, id string) events.APIGatewayV2HTTPResponse {
+	// A form another site's page sends (its browser says so) never records
+	// anything, whatever it carries.
+	if req.Headers["sec-fetch-site"] == "cross-site" {
+		log.Info("staff form refused", "reason", "cross-site")
+		return h.problem(http.StatusForbidden, "Not sent from the request's page",
+			"Nothing was recorded: forms from other sites are refused. Open the request from the clinic's email.")
+	}
 	form, ok := readForm(req)
 	if !ok {
 		return h.problem(http.StatusBadRequest, "Could not read the form", "Go back to the request's page and send the form again.")
 	}
-	token := req.QueryStringParameters["t"]
-	if token == "" {
-		token = form.Get("t")
-	}
+	// The token comes in the page's form only: a link (a URL with ?t=)
+	// opens the page, it never records anything.
+	token := form.Get("t")
 	now := h.now()
 	if res, ok := h.checkToken(ctx, log, token, id, now); !ok {
 		return res
@@ -283,7 +293,7 @@ func (h *Handler) logSaved(log *slog.Logger, action string, e lead.Event, l lead
 // token with a 403 page. An expired token's signature is still genuine, so
 // it may learn that its lead is closed; never any patient detail.
 func (h *Handler) checkToken(ctx context.Context, log *slog.Logger, token, id string, now time.Time) (events.APIGatewayV2HTTPResponse, bool) {
-	_, err := h.signer.Verify(token, link.PurposeStaff, id, now)
+	_, err := h.signer.Verify(token, link.PurposeStaff, id, now, h.cfg.LinkTTL)
 	switch {
 	case err == nil:
 		return events.APIGatewayV2HTTPResponse{}, true

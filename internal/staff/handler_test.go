@@ -74,7 +74,7 @@ func newFixtureWith(t *testing.T, p lead.Policy, store Store) *fixture {
 	if err := f.store.Save(context.Background(), f.lead, nil); err != nil {
 		t.Fatal(err)
 	}
-	f.token = signer.Sign(link.PurposeStaff, f.lead.ID, start.Add(14*24*time.Hour))
+	f.token = signer.Sign(link.PurposeStaff, f.lead.ID, start.Add(config.DefaultLinkTTL))
 	t.Cleanup(func() {
 		for _, p := range []string{"Pat", "Brien", f.lead.Email, f.lead.Phone, "555-0143", "back pain", "Booked Tue", "voicemail"} {
 			if strings.Contains(f.logs.String(), p) {
@@ -91,7 +91,7 @@ func (f *fixture) save(t *testing.T, l lead.Lead) string {
 	if err := f.store.Save(context.Background(), l, nil); err != nil {
 		t.Fatal(err)
 	}
-	return signer.Sign(link.PurposeStaff, l.ID, f.now.Add(14*24*time.Hour))
+	return signer.Sign(link.PurposeStaff, l.ID, f.now.Add(config.DefaultLinkTTL))
 }
 
 func (f *fixture) get(t *testing.T, id, token string) events.APIGatewayV2HTTPResponse {
@@ -737,7 +737,10 @@ func TestBadTokensAreRefused(t *testing.T) {
 		"expired":    signer.Sign(link.PurposeStaff, f.lead.ID, start.Add(-time.Second)),
 		"other lead": signer.Sign(link.PurposeStaff, other.ID, start.Add(time.Hour)),
 		"other key":  mustSigner(t, "another-secret-another-secret-xx").Sign(link.PurposeStaff, f.lead.ID, start.Add(time.Hour)),
-		"other use":  signer.Sign("digest", f.lead.ID, start.Add(time.Hour)),
+		// Made to last longer than LINK_TTL allows (a 14-day link from
+		// before it was shortened, or a forger who holds the key).
+		"beyond LINK_TTL": signer.Sign(link.PurposeStaff, f.lead.ID, start.Add(config.DefaultLinkTTL+2*time.Minute)),
+		"other use":       signer.Sign("digest", f.lead.ID, start.Add(time.Hour)),
 	}
 	for name, token := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -824,5 +827,36 @@ func TestTheFormsWorkBehindABasePath(t *testing.T) {
 	}
 	if form.Get("v") != strconv.Itoa(f.stored(t).Version) {
 		t.Errorf("the form carries version %q", form.Get("v"))
+	}
+}
+
+// TestAPostNeedsThePagesOwnForm: a POST records only when it comes from the
+// page's own form: the token in the body (not a link's ?t=) and not from
+// another site.
+func TestAPostNeedsThePagesOwnForm(t *testing.T) {
+	f := newFixture(t)
+	form := url.Values{"v": {"0"}, "outcome": {"booked"}}
+	t.Run("the token only in the query", func(t *testing.T) {
+		req := testenv.HTTPRequest(t, http.MethodPost, "POST /leads/{id}/contacted", "/leads/"+f.lead.ID+"/contacted?t="+url.QueryEscape(f.token), form.Encode())
+		if res := f.do(t, req); res.StatusCode != http.StatusForbidden {
+			t.Errorf("status %d, want 403", res.StatusCode)
+		}
+	})
+	t.Run("from another site", func(t *testing.T) {
+		withToken := url.Values{"t": {f.token}, "v": {"0"}, "outcome": {"booked"}}
+		req := testenv.HTTPRequest(t, http.MethodPost, "POST /leads/{id}/contacted", "/leads/"+f.lead.ID+"/contacted", withToken.Encode())
+		req.Headers["sec-fetch-site"] = "cross-site"
+		if res := f.do(t, req); res.StatusCode != http.StatusForbidden {
+			t.Errorf("status %d, want 403", res.StatusCode)
+		}
+	})
+	if l := f.stored(t); l.Status != lead.StatusNew || len(l.History) != 0 {
+		t.Errorf("a refused POST changed the lead: %s, %d events", l.Status, len(l.History))
+	}
+	withToken := url.Values{"t": {f.token}, "v": {"0"}, "outcome": {"booked"}}
+	req := testenv.HTTPRequest(t, http.MethodPost, "POST /leads/{id}/contacted", "/leads/"+f.lead.ID+"/contacted", withToken.Encode())
+	req.Headers["sec-fetch-site"] = "same-origin"
+	if res := f.do(t, req); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("the page's own form: status %d, want 303", res.StatusCode)
 	}
 }

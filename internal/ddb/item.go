@@ -89,8 +89,8 @@ type leadItem struct {
 	Note        string `dynamodbav:"note,omitempty"`
 }
 
-// progressItem is the call-back loop's part of a lead item: what a staff
-// change writes (Store.Progress).
+// progressItem is the call-back loop's part of a lead item (lead.Record,
+// Correct, Reopen), kept apart from what the visitor sent.
 type progressItem struct {
 	History        []eventItem `dynamodbav:"history,omitempty"`
 	Dropped        int         `dynamodbav:"historyDropped,omitempty"`

@@ -137,27 +137,26 @@ func (h *Handler) runTime(e Event) (time.Time, error) {
 // rest, so memory stays flat however many leads there are.
 func (h *Handler) collect(ctx context.Context, at time.Time) (emails.Digest, error) {
 	d := emails.Digest{At: at, EscalateAfter: h.cfg.EscalateAfter}
-	overdue := func(l lead.Lead) bool { return at.Sub(l.CreatedAt) > h.cfg.EscalateAfter }
-	for l, err := range h.store.Pending(ctx, at.Add(-h.cfg.After), at) {
-		if err != nil {
-			return d, fmt.Errorf("list leads not tried: %w", err)
-		}
-		d.Ways.Add(l)
-		if overdue(l) {
-			listOldest(&d.Overdue, l)
-		} else {
-			list(&d.NotTried, l)
-		}
+	// The leads to reach: each in its own section, or overdue.
+	toReach := []struct {
+		what    string
+		leads   iter.Seq2[lead.Lead, error]
+		section *emails.Section
+	}{
+		{"leads not tried", h.store.Pending(ctx, at.Add(-h.cfg.After), at), &d.NotTried},
+		{"call-backs due", h.store.Due(ctx, endOfDay(at, h.cfg.TimeZone), at), &d.Due},
 	}
-	for l, err := range h.store.Due(ctx, endOfDay(at, h.cfg.TimeZone), at) {
-		if err != nil {
-			return d, fmt.Errorf("list call-backs due: %w", err)
-		}
-		d.Ways.Add(l)
-		if overdue(l) {
-			listOldest(&d.Overdue, l)
-		} else {
-			list(&d.Due, l)
+	for _, q := range toReach {
+		for l, err := range q.leads {
+			if err != nil {
+				return d, fmt.Errorf("list %s: %w", q.what, err)
+			}
+			d.Ways.Add(l)
+			if at.Sub(l.CreatedAt) > h.cfg.EscalateAfter {
+				listOldest(&d.Overdue, l)
+			} else {
+				list(q.section, l)
+			}
 		}
 	}
 	for l, err := range h.store.Unreported(ctx, at) {

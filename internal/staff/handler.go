@@ -54,19 +54,8 @@ type Handler struct {
 	now    func() time.Time
 }
 
-// New returns a handler. A cfg built by hand rather than by
-// config.LoadStaff gets the default policy in cfg.TimeZone and the default
-// LINK_TTL.
+// New returns a handler.
 func New(cfg config.Staff, store Store, signer *link.Signer, log *slog.Logger, now func() time.Time) *Handler {
-	if cfg.Policy.MaxAttempts == 0 {
-		cfg.Policy.MaxAttempts = lead.DefaultMaxAttempts
-	}
-	if cfg.Policy.Zone == nil {
-		cfg.Policy.Zone = cfg.TimeZone
-	}
-	if cfg.LinkTTL == 0 {
-		cfg.LinkTTL = config.DefaultLinkTTL
-	}
 	return &Handler{cfg: cfg, store: store, signer: signer, log: log, now: now}
 }
 

@@ -67,7 +67,7 @@ func newFixtureWith(t *testing.T, p lead.Policy, store Store) *fixture {
 	} else if r, ok := store.(*racingStore); ok {
 		f.store = r.MemStore
 	}
-	f.h = New(config.Staff{Table: "leads", ClinicName: "Relief Physical Therapy", TimeZone: eastern, Policy: p},
+	f.h = New(config.Staff{Table: "leads", ClinicName: "Relief Physical Therapy", TimeZone: eastern, LinkTTL: config.DefaultLinkTTL, Policy: p},
 		store, signer, slog.New(slog.NewJSONHandler(f.logs, nil)), func() time.Time { return f.now })
 	f.lead = storetest.Lead(start.Add(-26 * time.Hour))
 	f.lead.Name = "<script>Pat</script> O'Brien"

@@ -151,5 +151,39 @@ func (h Hours) Due(t time.Time, sla time.Duration) time.Time {
 	}
 }
 
+// Between is how much opening time passes from from to to (zero when to
+// is not after from): the speed-to-lead figures count a request left
+// overnight as the minutes the clinic was open, not the hours it was shut.
+// Like Due, it counts time as it passes across a daylight-saving change.
+func (h Hours) Between(from, to time.Time) time.Duration {
+	if !to.After(from) {
+		return 0
+	}
+	if h.always || h.loc == nil {
+		return to.Sub(from)
+	}
+	var total time.Duration
+	y, m, d := from.In(h.loc).Date()
+	for i := 0; ; i++ {
+		if time.Date(y, m, d+i, 0, 0, 0, 0, h.loc).After(to) {
+			return total
+		}
+		day := time.Date(y, m, d+i, 12, 0, 0, 0, h.loc)
+		for _, w := range h.days[day.Weekday()] {
+			start := time.Date(y, m, d+i, 0, w.open, 0, 0, h.loc)
+			end := time.Date(y, m, d+i, 0, w.close, 0, 0, h.loc)
+			if start.Before(from) {
+				start = from
+			}
+			if end.After(to) {
+				end = to
+			}
+			if end.After(start) {
+				total += end.Sub(start)
+			}
+		}
+	}
+}
+
 // Location is the zone the hours are in.
 func (h Hours) Location() *time.Location { return h.loc }

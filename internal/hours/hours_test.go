@@ -118,3 +118,74 @@ func TestParseAccepts(t *testing.T) {
 		t.Errorf("error does not name the entry: %v", err)
 	}
 }
+
+func TestBetween(t *testing.T) {
+	ny := mustLoad(t, "America/New_York")
+	at := func(s string) time.Time {
+		t.Helper()
+		v, err := time.ParseInLocation("2006-01-02 15:04", s, ny)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	h, err := Parse("Mon-Fri 08:00-18:00,Sat 09:00-12:00", ny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2026-11-20 is a Friday; 2026-11-01 a Sunday (clocks went back at 02:00).
+	tests := []struct {
+		name     string
+		from, to string
+		want     time.Duration
+	}{
+		{"inside one window", "2026-11-23 09:00", "2026-11-23 09:38", 38 * time.Minute},
+		{"before opening counts from opening", "2026-11-23 06:00", "2026-11-23 08:05", 5 * time.Minute},
+		{"overnight counts only the open minutes", "2026-11-23 17:50", "2026-11-24 08:10", 20 * time.Minute},
+		{"friday evening to monday over saturday's window", "2026-11-20 17:00", "2026-11-23 08:30", time.Hour + 3*time.Hour + 30*time.Minute},
+		{"all closed", "2026-11-22 10:00", "2026-11-22 20:00", 0},
+		{"to before from", "2026-11-23 10:00", "2026-11-23 09:00", 0},
+		{"a whole week", "2026-11-23 00:00", "2026-11-30 00:00", 5*10*time.Hour + 3*time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := h.Between(at(tt.from), at(tt.to)); got != tt.want {
+				t.Errorf("Between(%s, %s) = %v, want %v", tt.from, tt.to, got, tt.want)
+			}
+		})
+	}
+	always, err := Parse("always", ny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Across the autumn change: 01:30 EDT to 01:30 EST is two hours.
+	from, to := at("2026-11-01 00:30"), at("2026-11-01 03:30")
+	if got := always.Between(from, to); got != 4*time.Hour {
+		t.Errorf("always across the change = %v, want 4h", got)
+	}
+	var zero Hours
+	if got := zero.Between(from, to); got != 4*time.Hour {
+		t.Errorf("zero Hours = %v, want every minute (4h)", got)
+	}
+}
+
+// Between undoes Due: a lead received at t that waited sla of opening
+// time until Due waited exactly sla, daylight-saving changes included.
+func TestBetweenUndoesDue(t *testing.T) {
+	ny := mustLoad(t, "America/New_York")
+	// A Sunday window that crosses 02:00 when clocks change.
+	h, err := Parse("Mon-Fri 08:00-18:00,Sun 00:00-06:00", ny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 10, 28, 0, 0, 0, 0, ny)
+	for step := range 200 {
+		t0 := start.Add(time.Duration(step) * 97 * time.Minute)
+		for _, sla := range []time.Duration{time.Minute, 45 * time.Minute, 5 * time.Hour, 26 * time.Hour} {
+			due := h.Due(t0, sla)
+			if got := h.Between(t0, due); got != sla {
+				t.Fatalf("received %v: Between(t, Due(t, %v) = %v) = %v", t0, sla, due, got)
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -37,7 +38,7 @@ const MaxBody = 16 << 10
 
 // MetricLeadsStored is the metric counting stored leads (not replays, not
 // held requests): the template's LeadsQuietAlarm fires when it stays at 0.
-const MetricLeadsStored = "LeadsStored"
+var MetricLeadsStored = metric.LeadsStored.Name
 
 // retryAfterStoreDown is what a visitor's browser is told to wait when the
 // store fails.
@@ -84,8 +85,15 @@ type Handler struct {
 	now   func() time.Time
 	// turnstile is nil unless a Turnstile secret is configured.
 	turnstile Verifier
-	// stored counts stored leads (EMF on stdout) for the quiet-form alarm.
-	stored *metric.Counter
+	// metrics writes the function's EMF lines (stdout): stored leads for
+	// the quiet-form alarm, and every request by what came of it.
+	metrics *metric.Writer
+}
+
+// WithMetrics makes h write its EMF lines to w (Lambda: stdout).
+func (h *Handler) WithMetrics(w io.Writer) *Handler {
+	h.metrics = metric.New(w, h.cfg.MetricNamespace, h.now)
+	return h
 }
 
 // New returns a handler; verifier checks Turnstile tokens, nil for no
@@ -109,10 +117,10 @@ func New(cfg config.Submit, store Store, verifier Verifier, log *slog.Logger, no
 			Phone:          phone.Normalizer{Region: cfg.PhoneRegion}.Format,
 			ConsentVersion: cfg.ConsentVersion,
 		},
-		store:  store,
-		log:    log,
-		now:    now,
-		stored: metric.New(os.Stdout, cfg.MetricNamespace, now),
+		store:   store,
+		log:     log,
+		now:     now,
+		metrics: metric.New(os.Stdout, cfg.MetricNamespace, now),
 	}, nil
 }
 
@@ -132,7 +140,42 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		log = log.With("leadId", id)
 	}
 	log.Info("submit", "status", res.StatusCode, "outcome", outcome)
+	result, reason := resultOf(outcome)
+	if err := h.metrics.Put([]string{result}, metric.Value{Def: metric.Requests, Value: 1}); err != nil {
+		log.Warn("count request", "err", err)
+	}
+	if reason != "" {
+		if err := h.metrics.Put([]string{reason}, metric.Value{Def: metric.RequestsRefused, Value: 1}); err != nil {
+			log.Warn("count refused request", "err", err)
+		}
+	}
 	return res, nil
+}
+
+// resultOf is the class of a handled request's outcome, as the Requests
+// metric counts it, and for a refused one the class of its reason.
+func resultOf(outcome string) (result, reason string) {
+	switch outcome {
+	case "stored":
+		return metric.ResultStored, ""
+	case "replay", "held-replay":
+		return metric.ResultReplay, ""
+	case "held":
+		return metric.ResultHeld, ""
+	case "trapped":
+		return metric.ResultTrapped, ""
+	case "invalid":
+		return metric.ResultRefused, metric.ReasonInvalid
+	case "turnstile-rejected":
+		return metric.ResultRefused, metric.ReasonBotCheck
+	case "limited", "invalid-limited", "trapped-limited":
+		return metric.ResultRefused, metric.ReasonRateLimited
+	case "origin":
+		return metric.ResultRefused, metric.ReasonOrigin
+	case "method", "media-type", "too-large":
+		return metric.ResultRefused, metric.ReasonMalformed
+	}
+	return metric.ResultFailed, "" // store-error, turnstile-misconfigured
 }
 
 // handle answers req and says what happened, for the log line: an outcome
@@ -205,10 +248,14 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 	if id == "" {
 		id = newID()
 	}
-	switch err := h.store.Save(ctx, lead.New(id, r, now, h.cfg.Retention), charge); {
+	l := lead.New(id, r, now, h.cfg.Retention)
+	switch err := h.store.Save(ctx, l, charge); {
 	case err == nil:
-		if err := h.stored.Count(MetricLeadsStored); err != nil {
+		if err := h.metrics.Count(MetricLeadsStored); err != nil {
 			log.Warn("count stored lead", "err", err)
+		}
+		if err := h.metrics.Put([]string{l.Source.Class()}, metric.Value{Def: metric.LeadsBySource, Value: 1}); err != nil {
+			log.Warn("count stored lead by source", "err", err)
 		}
 		return h.accepted(id, http.StatusCreated, form, formPage(sub.Page, req)), "stored", id
 	case errors.Is(err, lead.ErrExists):

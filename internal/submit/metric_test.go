@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/openclinic/leadhandler/internal/config"
-	"github.com/openclinic/leadhandler/internal/metric"
 )
 
 // TestStoredLeadIsCounted: a stored lead writes one EMF line of
@@ -33,15 +32,17 @@ func TestStoredLeadIsCounted(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, func(c *config.Submit) { c.MetricNamespace = "clinic/submit" })
 			var out bytes.Buffer
-			f.h.stored = metric.New(&out, f.h.cfg.MetricNamespace, f.h.now)
+			f.h.WithMetrics(&out)
 			for _, body := range tt.reqs {
 				if res := f.do(t, sample(t, "application/json", body(t))); res.StatusCode >= 300 && tt.lines > 0 {
 					t.Fatalf("status %d: %s", res.StatusCode, res.Body)
 				}
 			}
-			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-			if out.Len() == 0 {
-				lines = nil
+			var lines []string
+			for line := range strings.SplitSeq(strings.TrimSpace(out.String()), "\n") {
+				if strings.Contains(line, `"LeadsStored"`) {
+					lines = append(lines, line)
+				}
 			}
 			if len(lines) != tt.lines {
 				t.Fatalf("%d EMF lines, want %d: %q", len(lines), tt.lines, out.String())

@@ -3,6 +3,7 @@ package submit
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -21,6 +22,9 @@ type Clients struct {
 	DynamoDB ddb.API
 	// Secrets reads TURNSTILE_SECRET_ARN; unused (and may be nil) without it.
 	Secrets link.SecretsAPI
+	// Metrics takes the EMF lines, which CloudWatch Logs reads from
+	// Lambda's stdout; nil: stdout.
+	Metrics io.Writer
 }
 
 // ClientsFrom builds the function's clients from the SDK's configuration,
@@ -45,7 +49,11 @@ func fromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, ddb.New(c.DynamoDB, cfg.Table), verifier, log, now)
+	h, err := New(cfg, ddb.New(c.DynamoDB, cfg.Table), verifier, log, now)
+	if err != nil || c.Metrics == nil {
+		return h, err
+	}
+	return h.WithMetrics(c.Metrics), nil
 }
 
 // turnstileVerifier checks Turnstile tokens with the secret key: the

@@ -54,6 +54,7 @@ func run() error {
 		Getenv:   os.Getenv,
 		AWS:      awsCfg,
 		Log:      logging.New(os.Stdout, os.Getenv),
+		Metrics:  os.Stdout, // as on AWS: EMF lines beside the log lines
 	})
 	if err != nil {
 		return err

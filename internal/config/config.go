@@ -235,6 +235,9 @@ type Mail struct {
 	// every email goes through, so its delivery events are published;
 	// optional.
 	ConfigurationSet string
+	// MetricNamespace is METRIC_NAMESPACE: the CloudWatch namespace of the
+	// function's EMF lines (internal/metric). Empty: no metric lines.
+	MetricNamespace string
 }
 
 // From is the sender of every email to the clinic and to visitors: the
@@ -254,6 +257,7 @@ func (e *env) mail() Mail {
 		LinkTTL:       e.linkTTL(),
 	}
 	c.ConfigurationSet = e.configurationSet()
+	c.MetricNamespace = e.text("METRIC_NAMESPACE", "")
 	if c.PublicBaseURL == "" {
 		e.fail("PUBLIC_BASE_URL", "is required")
 	}
@@ -329,12 +333,17 @@ func (e *env) guard(loc *time.Location) Guard {
 	if g.SLA <= 0 {
 		e.fail("RESPONSE_SLA", "must be positive")
 	}
+	g.Hours = e.openingHours(loc)
+	return g
+}
+
+// openingHours reads OPENING_HOURS in loc, hours.Default when unset.
+func (e *env) openingHours(loc *time.Location) hours.Hours {
 	h, err := hours.Parse(e.text("OPENING_HOURS", hours.Default), loc)
 	if err != nil {
 		e.fail("OPENING_HOURS", err.Error())
 	}
-	g.Hours = h
-	return g
+	return h
 }
 
 // FollowUp is the follow-up function's configuration.
@@ -413,6 +422,11 @@ type Staff struct {
 	// EventBus is LEAD_EVENTS_BUS, as notify reads it: attempts and closes
 	// go on it.
 	EventBus string
+	// Hours is OPENING_HOURS in TIME_ZONE, as notify reads it: the time
+	// to first attempt and to first reach count only opening time.
+	Hours hours.Hours
+	// MetricNamespace is METRIC_NAMESPACE, as Mail reads it.
+	MetricNamespace string
 }
 
 // LoadStaff reads the staff function's configuration through getenv.
@@ -438,6 +452,8 @@ func LoadStaff(getenv func(string) string) (Staff, error) {
 	}
 	c.Policy = lead.Policy{Cadence: e.cadence("CALLBACK_CADENCE"), MaxAttempts: e.positiveInt("MAX_ATTEMPTS", lead.DefaultMaxAttempts), Zone: c.TimeZone}
 	c.EventBus = e.text("LEAD_EVENTS_BUS", "")
+	c.Hours = e.openingHours(c.TimeZone)
+	c.MetricNamespace = e.text("METRIC_NAMESPACE", "")
 	return c, e.err()
 }
 
@@ -456,6 +472,8 @@ type MailEvents struct {
 	ClinicName    string
 	PublicBaseURL string
 	LinkTTL       time.Duration
+	// MetricNamespace is METRIC_NAMESPACE, as Mail reads it.
+	MetricNamespace string
 }
 
 // LoadMailEvents reads the mail events function's configuration through
@@ -463,6 +481,7 @@ type MailEvents struct {
 func LoadMailEvents(getenv func(string) string) (MailEvents, error) {
 	e := env{getenv: getenv}
 	c := MailEvents{Table: e.required("LEADS_TABLE"), EventBus: e.text("LEAD_EVENTS_BUS", ""), StaffSMS: e.staffSMS()}
+	c.MetricNamespace = e.text("METRIC_NAMESPACE", "")
 	if len(c.StaffSMS) > 0 {
 		c.ClinicName = e.singleLine("CLINIC_NAME", e.required("CLINIC_NAME"))
 		c.PublicBaseURL = strings.TrimSuffix(e.webURL("PUBLIC_BASE_URL"), "/")

@@ -17,6 +17,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/guard"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/metric"
 	"github.com/openclinic/leadhandler/internal/sesmail"
 	"github.com/openclinic/leadhandler/internal/sms"
 )
@@ -75,6 +76,8 @@ type Handler struct {
 	now    func() time.Time
 	// texts doubles the nudge as a text to STAFF_SMS; nil for none.
 	texts *sms.Sender
+	// metrics counts digest sizes and nudges; nil for none.
+	metrics *metric.Writer
 }
 
 // New returns a handler; now is only used when an event has no time, and
@@ -156,6 +159,9 @@ func (h *Handler) Run(ctx context.Context, e Event) (Outcome, error) {
 	}
 	cleared := h.clearReported(ctx, log, d.Unreachable.Listed, at)
 	log.Info("digest sent", append(counts, "cleared", cleared, "messageId", id)...)
+	if err := h.metrics.Put(nil, metric.Value{Def: metric.DigestSize, Value: float64(total)}, metric.Value{Def: metric.DigestOverdue, Value: float64(d.Overdue.Total)}); err != nil {
+		log.Warn("count digest", "err", err)
+	}
 	return out, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/emails"
 	"github.com/openclinic/leadhandler/internal/guard"
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/metric"
 	"github.com/openclinic/leadhandler/internal/sesmail"
 	"github.com/openclinic/leadhandler/internal/sms"
 )
@@ -64,6 +65,9 @@ func (h *Handler) Nudge(ctx context.Context, n guard.Nudge) (bool, error) {
 	id, err := h.sender.Send(ctx, sesmail.Message{From: h.cfg.From(), To: to, Subject: c.Subject, Text: c.Text, HTML: c.HTML})
 	if err != nil {
 		return false, fmt.Errorf("nudge lead %s: %w", l.ID, err)
+	}
+	if err := h.metrics.Put(nil, metric.Value{Def: metric.NudgesSent, Value: 1}); err != nil {
+		log.Warn("count nudge", "err", err)
 	}
 	// Beside the email, once it went out (a failed email is retried, the
 	// text with it): same lead, same signed link.

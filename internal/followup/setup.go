@@ -2,6 +2,7 @@ package followup
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/ddb"
 	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/metric"
 	"github.com/openclinic/leadhandler/internal/sesmail"
 	"github.com/openclinic/leadhandler/internal/sms"
 )
@@ -26,6 +28,9 @@ type Clients struct {
 	Secrets link.SecretsAPI
 	// SMS texts the nudge to STAFF_SMS; unused (and may be nil) without it.
 	SMS sms.API
+	// Metrics takes the EMF lines (internal/metric), which CloudWatch Logs
+	// reads from Lambda's stdout; nil: stdout.
+	Metrics io.Writer
 }
 
 // ClientsFrom builds the function's clients from the SDK's configuration,
@@ -47,5 +52,6 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 		return nil, err
 	}
 	h := New(cfg, ddb.New(c.DynamoDB, cfg.Table), sesmail.New(c.SES).WithConfigurationSet(cfg.ConfigurationSet), signer, log, time.Now)
+	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, time.Now)
 	return h.WithSMS(sms.New(c.SMS, cfg.StaffSMS, log)), nil
 }

@@ -57,6 +57,12 @@ func serve(t *testing.T, env map[string]string) (*Server, string) {
 // serveLogged is serve with the functions' logs going to log.
 func serveLogged(t *testing.T, env map[string]string, log *slog.Logger) (*Server, string) {
 	t.Helper()
+	return serveMetered(t, env, log, nil)
+}
+
+// serveMetered is serveLogged with the functions' EMF lines to metrics.
+func serveMetered(t *testing.T, env map[string]string, log *slog.Logger, metrics io.Writer) (*Server, string) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +74,7 @@ func serveLogged(t *testing.T, env map[string]string, log *slog.Logger) (*Server
 	}
 	srv, err := New(context.Background(), Options{
 		BaseURL: base, Dir: t.TempDir(), Template: filepath.Join(testenv.Root(t), "template.yaml"),
-		Getenv: func(k string) string { return env[k] }, AWS: awsCfg, Log: log,
+		Getenv: func(k string) string { return env[k] }, AWS: awsCfg, Log: log, Metrics: metrics,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -11,23 +11,27 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/openclinic/leadhandler/internal/bus"
 	"github.com/openclinic/leadhandler/internal/ddb"
+	"github.com/openclinic/leadhandler/internal/metric"
 	"github.com/openclinic/leadhandler/internal/sesmail"
 )
 
 // TestNoPersonalDataInLogs runs the whole flow, failures included, through
-// every function while capturing every log line, and fails if a visitor's
-// name, email, phone, message or a staff note appears in one.
+// every function while capturing every log line and every metric line, and
+// fails if a visitor's name, email, phone, message or a staff note appears
+// in one, or if a metric line is not valid Embedded Metric Format, is not
+// a metric of metric.All, or holds anything beyond metrics and dimensions.
 func TestNoPersonalDataInLogs(t *testing.T) {
-	var logs bytes.Buffer
-	srv, base := serveLogged(t, map[string]string{
+	var logs, metrics bytes.Buffer
+	srv, base := serveMetered(t, map[string]string{
 		"ACK_EMAIL": "true", "RATE_LIMIT": "4/1h", "MIN_FILL_TIME": "1s", "FOLLOW_UP_AFTER": "1ms",
-		"STAFF_SMS": "+12025550188,+4915550123456",
-	}, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+		"STAFF_SMS": "+12025550188,+4915550123456", "OPENING_HOURS": "always", "RESPONSE_SLA": "15m",
+	}, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), &syncWriter{w: &metrics})
 	personal := []string{
 		"Siobhán", "O'Brien-Núñez", "siobhan.obrien@example.ie", "2025550143", "202) 555-0143", "555-0143",
 		"Tanaka", "Hiroshi", "hiroshi@example.jp", "8031234567", "3-1234-5678",
@@ -46,7 +50,8 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 		return res
 	}
 	siobhan := `{"submissionId":"0b8e4c36-3f7a-4d4c-9d7e-1c2b3a4d5e6f","name":"Siobhán O'Brien-Núñez","phone":"(202) 555-0143",` +
-		`"email":"siobhan.obrien@example.ie","reason":"sciatica down my left leg","consent":true,"elapsedMs":9000}`
+		`"email":"siobhan.obrien@example.ie","reason":"sciatica down my left leg","consent":true,"elapsedMs":9000,` +
+		`"utm_source":"google","utm_medium":"cpc","utm_campaign":"back-pain-spring","referrer":"https://www.google.com"}`
 	for _, r := range []struct {
 		ip, contentType, body string
 		want                  int
@@ -202,6 +207,9 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 		}
 	}
 
+	// Nobody tried Tanaka: once RESPONSE_SLA has passed, the clinic is nudged.
+	advance(t, base, 20*time.Minute)
+
 	// The lead events a clinic's integrations see: ids and outcomes only.
 	res, err = http.Get(base + "/_local/events")
 	if err != nil || res.StatusCode != 200 {
@@ -282,4 +290,61 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 	if t.Failed() {
 		t.Logf("logs:\n%s", out)
 	}
+	checkMetrics(t, metrics.String(), append(append(personal, secrets...), "0b8e4c36", path.Base(u.Path), "back-pain-spring"))
+}
+
+// checkMetrics decodes every EMF line the flow wrote: each must be valid
+// Embedded Metric Format, each metric one of metric.All (its namespace,
+// unit, dimensions and their listed values), no line may hold a member
+// beyond its metrics and dimensions, nor any of forbidden (personal data,
+// secrets, lead ids, campaign names); and every metric of metric.All must
+// have appeared, so the flow exercised every emitter.
+func checkMetrics(t *testing.T, out string, forbidden []string) {
+	t.Helper()
+	seen := map[string]bool{}
+	for line := range strings.Lines(out) {
+		l, err := metric.Parse([]byte(line))
+		if err != nil {
+			t.Errorf("not valid EMF: %v: %s", err, line)
+			continue
+		}
+		if len(l.Members) > 0 {
+			t.Errorf("members beyond metrics and dimensions %v: %s", l.Members, line)
+		}
+		for _, m := range l.Metrics {
+			if err := metric.Check(m); err != nil {
+				t.Errorf("%v: %s", err, line)
+			}
+			if !strings.HasPrefix(m.Namespace, "local/") {
+				t.Errorf("namespace %s, want local/<function>: %s", m.Namespace, line)
+			}
+			seen[m.Name] = true
+		}
+		for _, p := range forbidden {
+			if p != "" && strings.Contains(line, p) {
+				t.Errorf("personal data, a secret or an id %q in a metric line: %s", p, line)
+			}
+		}
+	}
+	for _, d := range metric.All {
+		if !seen[d.Name] {
+			t.Errorf("no %s metric: the flow did not run as planned", d.Name)
+		}
+	}
+	if t.Failed() {
+		t.Logf("metric lines:\n%s", out)
+	}
+}
+
+// syncWriter is a writer the functions may share across goroutines (the
+// stream delivers to notify on its own).
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

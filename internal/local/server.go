@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -57,6 +58,9 @@ type Options struct {
 	AWS aws.Config
 	// Log receives every function's log lines.
 	Log *slog.Logger
+	// Metrics receives every function's EMF lines (on AWS, stdout, which
+	// CloudWatch Logs reads); nil: they are dropped.
+	Metrics io.Writer
 }
 
 // Server is a running local stack.
@@ -116,23 +120,28 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	s.sched = &schedules{log: o.Log.With("function", "scheduler")}
 	s.bus = &leadBus{name: getenv("LEAD_EVENTS_BUS")}
 
-	// Each function as its cold start builds it, with the runner's clients.
-	note, err := notify.FromEnv(ctx, getenv, notify.Clients{DynamoDB: db, SES: s.Outbox, Secrets: secrets, Scheduler: s.sched, EventBridge: s.bus, SMS: s.Texts}, o.Log.With("function", "notify"))
+	// Each function as its cold start builds it, with the runner's clients
+	// and, as the template gives each, a metric namespace of its own.
+	metrics := o.Metrics
+	if metrics == nil {
+		metrics = io.Discard
+	}
+	note, err := notify.FromEnv(ctx, namespaced(getenv, "notify"), notify.Clients{DynamoDB: db, SES: s.Outbox, Secrets: secrets, Scheduler: s.sched, EventBridge: s.bus, SMS: s.Texts, Metrics: metrics}, o.Log.With("function", "notify"))
 	if err != nil {
 		return nil, s.fail(err)
 	}
 	s.stream = &stream{deliver: note.Handle, log: o.Log.With("function", "stream")}
-	if s.submit, err = submit.FromEnv(ctx, getenv, submit.Clients{DynamoDB: streamingDB{API: db, stream: s.stream}}, o.Log.With("function", "submit")); err != nil {
+	if s.submit, err = submit.FromEnv(ctx, namespaced(getenv, "submit"), submit.Clients{DynamoDB: streamingDB{API: db, stream: s.stream}, Metrics: metrics}, o.Log.With("function", "submit")); err != nil {
 		return nil, s.fail(err)
 	}
 	// Staff write leads too (a held request released): the stream sees them.
-	if s.staff, err = staff.FromEnv(ctx, getenv, staff.Clients{DynamoDB: streamingDB{API: db, stream: s.stream}, SES: s.Outbox, Secrets: secrets, Scheduler: s.sched, EventBridge: s.bus}, o.Log.With("function", "staff")); err != nil {
+	if s.staff, err = staff.FromEnv(ctx, namespaced(getenv, "staff"), staff.Clients{DynamoDB: streamingDB{API: db, stream: s.stream}, SES: s.Outbox, Secrets: secrets, Scheduler: s.sched, EventBridge: s.bus, Metrics: metrics}, o.Log.With("function", "staff")); err != nil {
 		return nil, s.fail(err)
 	}
-	if s.followup, err = followup.FromEnv(ctx, getenv, followup.Clients{DynamoDB: db, SES: s.Outbox, Secrets: secrets, SMS: s.Texts}, o.Log.With("function", "followup")); err != nil {
+	if s.followup, err = followup.FromEnv(ctx, namespaced(getenv, "followup"), followup.Clients{DynamoDB: db, SES: s.Outbox, Secrets: secrets, SMS: s.Texts, Metrics: metrics}, o.Log.With("function", "followup")); err != nil {
 		return nil, s.fail(err)
 	}
-	if s.mailevents, err = mailevents.FromEnv(ctx, getenv, mailevents.Clients{DynamoDB: db, EventBridge: s.bus, Secrets: secrets, SMS: s.Texts}, o.Log.With("function", "mailevents")); err != nil {
+	if s.mailevents, err = mailevents.FromEnv(ctx, namespaced(getenv, "mailevents"), mailevents.Clients{DynamoDB: db, EventBridge: s.bus, Secrets: secrets, SMS: s.Texts, Metrics: metrics}, o.Log.With("function", "mailevents")); err != nil {
 		return nil, s.fail(err)
 	}
 	s.sched.deliver = s.followup.Handle // the schedules' target, NUDGE_TARGET_ARN
@@ -158,6 +167,22 @@ func (s *Server) Close() {
 		s.stream.wait()
 	}
 	s.close()
+}
+
+// namespaced is getenv with the function's own METRIC_NAMESPACE, as the
+// template sets it (${AWS::StackName}/submit, ...): local/submit, unless
+// the environment names another stack (METRIC_NAMESPACE=clinic: clinic/submit).
+func namespaced(getenv func(string) string, function string) func(string) string {
+	return func(k string) string {
+		if k != "METRIC_NAMESPACE" {
+			return getenv(k)
+		}
+		stack := getenv(k)
+		if stack == "" {
+			stack = "local"
+		}
+		return stack + "/" + function
+	}
 }
 
 // demoEnv overlays the demo's settings with the real environment's.

@@ -18,6 +18,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/bus"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/logging"
+	"github.com/openclinic/leadhandler/internal/metric"
 	"github.com/openclinic/leadhandler/internal/sesmail"
 )
 
@@ -38,6 +39,8 @@ type Handler struct {
 	log    *slog.Logger
 	events Events
 	sms    *second // nil: no second channel
+	// metrics counts what SES reported of alerts; nil for none.
+	metrics *metric.Writer
 }
 
 // New returns a handler.
@@ -110,6 +113,9 @@ func (h *Handler) Handle(ctx context.Context, e events.EventBridgeEvent) error {
 		return fmt.Errorf("record %s of lead %s: %w", o.Event, id, err)
 	}
 	h.publish(ctx, id, o)
+	if err := h.metrics.Put([]string{string(o.Event)}, metric.Value{Def: metric.AlertDelivery, Value: 1}); err != nil {
+		log.Warn("count alert outcome", "err", err)
+	}
 	if o.Event == lead.MailBounced || o.Event == lead.MailRejected {
 		log.Error(AlertFailed, "bounceType", o.BounceType, "bounceSubType", o.BounceSubType)
 		h.sms.alert(ctx, log, id)

@@ -2,6 +2,7 @@ package mailevents
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/ddb"
 	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/metric"
 	"github.com/openclinic/leadhandler/internal/sms"
 )
 
@@ -28,6 +30,9 @@ type Clients struct {
 	// unused (and may be nil) without STAFF_SMS.
 	Secrets link.SecretsAPI
 	SMS     sms.API
+	// Metrics takes the EMF lines (internal/metric), which CloudWatch Logs
+	// reads from Lambda's stdout; nil: stdout.
+	Metrics io.Writer
 }
 
 // ClientsFrom builds the function's clients from the SDK's configuration,
@@ -46,6 +51,7 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	}
 	store := ddb.New(c.DynamoDB, cfg.Table)
 	h := New(store, log)
+	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, time.Now)
 	if cfg.EventBus != "" {
 		h.WithEvents(bus.New(c.EventBridge, cfg.EventBus, log))
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -25,8 +26,12 @@ type Writer struct {
 	mu        sync.Mutex
 }
 
-// New returns a writer to w (the function's stdout) in namespace.
+// New returns a writer to w (the function's stdout; nil for os.Stdout) in
+// namespace.
 func New(w io.Writer, namespace string, now func() time.Time) *Writer {
+	if w == nil {
+		w = os.Stdout
+	}
 	return &Writer{Namespace: namespace, w: w, now: now}
 }
 
@@ -65,7 +70,9 @@ func (c *Writer) Put(dims []string, values ...Value) error {
 		}
 		for i, dim := range d.Dimensions {
 			if !slices.Contains(dim.Values, dims[i]) {
-				return fmt.Errorf("metric %s: %s %q is not one of its values", d.Name, dim.Key, dims[i])
+				// Not the value itself: the caller logs this error, and a
+				// value that is not listed may be anything, a name too.
+				return fmt.Errorf("metric %s: a %s it does not list", d.Name, dim.Key)
 			}
 		}
 		root[d.Name] = v.Value

@@ -3,6 +3,8 @@ package metric
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,5 +144,14 @@ func TestDefs(t *testing.T) {
 				t.Errorf("%s: %s takes no value", d.Name, dim.Key)
 			}
 		}
+	}
+}
+
+// TestRefusalNamesNoValue: the error of a refused value is logged by the
+// emitter, so it must not repeat the value (a name, if a bug put one there).
+func TestRefusalNamesNoValue(t *testing.T) {
+	err := New(io.Discard, "clinic/submit", time.Now).Put([]string{"Siobhán"}, Value{LeadsBySource, 1})
+	if err == nil || strings.Contains(err.Error(), "Siobh") {
+		t.Errorf("error %v", err)
 	}
 }

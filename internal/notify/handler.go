@@ -19,6 +19,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/emails"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/metric"
 	"github.com/openclinic/leadhandler/internal/sesmail"
 	"github.com/openclinic/leadhandler/internal/sms"
 )
@@ -48,6 +49,8 @@ type Handler struct {
 	guard  Guard // nil: no response guard
 	// texts doubles the alert as a text to STAFF_SMS; nil for none.
 	texts *sms.Sender
+	// metrics counts the alerts and their latency; nil for none.
+	metrics *metric.Writer
 }
 
 // Guard sets a lead's response-guard schedule (internal/guard).
@@ -174,6 +177,11 @@ func (h *Handler) alert(ctx context.Context, log *slog.Logger, l lead.Lead, now 
 	id, err := h.sender.Send(ctx, m)
 	if err != nil {
 		return fmt.Errorf("alert: %w", err)
+	}
+	// From the lead's storing to SES taking its alert: what the clinic waits.
+	latency := float64(h.now().Sub(l.CreatedAt).Milliseconds())
+	if err := h.metrics.Put(nil, metric.Value{Def: metric.AlertsSent, Value: 1}, metric.Value{Def: metric.AlertLatency, Value: max(latency, 0)}); err != nil {
+		log.Warn("count alert", "err", err)
 	}
 	// Only once the email went out: a failed record is retried, and the
 	// text must not go out once a try.

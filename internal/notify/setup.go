@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/ddb"
 	"github.com/openclinic/leadhandler/internal/guard"
 	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/metric"
 	"github.com/openclinic/leadhandler/internal/sesmail"
 	"github.com/openclinic/leadhandler/internal/sms"
 )
@@ -37,6 +39,9 @@ type Clients struct {
 	Scheduler guard.API
 	// SMS texts the alert to STAFF_SMS; unused (and may be nil) without it.
 	SMS sms.API
+	// Metrics takes the EMF lines (internal/metric), which CloudWatch Logs
+	// reads from Lambda's stdout; nil: stdout.
+	Metrics io.Writer
 }
 
 // ClientsFrom builds the function's clients from the SDK's configuration,
@@ -65,6 +70,7 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	}
 	h := New(cfg, ddb.New(c.DynamoDB, cfg.Table), sender, signer, log, time.Now)
 	h.events = bus.New(c.EventBridge, cfg.EventBus, log)
+	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, time.Now)
 	if g := cfg.Guard; g.TargetARN != "" {
 		h.WithGuard(guard.New(c.Scheduler, guard.Settings{Hours: g.Hours, SLA: g.SLA, TargetARN: g.TargetARN, RoleARN: g.RoleARN}))
 	}

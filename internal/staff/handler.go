@@ -30,6 +30,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
 	"github.com/openclinic/leadhandler/internal/logging"
+	"github.com/openclinic/leadhandler/internal/metric"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
 	"github.com/openclinic/leadhandler/internal/sesmail"
 )
@@ -78,6 +79,9 @@ type Handler struct {
 	now    func() time.Time
 	guard  Guard // nil: no response guard
 	events Events
+	// metrics counts attempts and closes, and times the first attempt and
+	// reach; nil for none.
+	metrics *metric.Writer
 }
 
 // Events puts lead events on the LeadEvents bus (internal/bus); a failure

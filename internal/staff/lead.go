@@ -16,6 +16,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/bus"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/metric"
 )
 
 // What a POST asks for: its form's `action` field.
@@ -145,6 +146,7 @@ func (h *Handler) post(r *request, id string) events.APIGatewayV2HTTPResponse {
 	h.record(r, actor(s), actAudit[in.Action], id)
 	h.logSaved(log, in.Action, e, saved)
 	h.publish(r, in.Action, l, saved)
+	h.count(log, in.Action, e, l, saved)
 	if h.guard != nil && l.Status == lead.StatusNew && saved.Status != lead.StatusNew {
 		if err := h.guard.Disarm(r.ctx, id); err != nil {
 			// The schedule fires, finds the attempt and sends nothing.
@@ -267,6 +269,34 @@ func (h *Handler) publish(r *request, action string, before, saved lead.Lead) {
 	if saved.Status == lead.StatusClosed && (before.Status != lead.StatusClosed || before.Closed != saved.Closed) {
 		h.events.Publish(r.ctx, bus.Event{Type: bus.Closed, LeadID: saved.ID, At: saved.ClosedAt, Status: string(saved.Status),
 			Outcome: string(saved.Closed), Attempts: attempts(saved)})
+	}
+}
+
+// count writes what a stored change did to the metrics: an attempt by its
+// outcome, the lead's closing by why, and the time to the first attempt
+// and to the first reach when this change set them (in opening time, and
+// plain).
+func (h *Handler) count(log *slog.Logger, action string, e lead.Event, before, saved lead.Lead) {
+	put := func(dims []string, values ...metric.Value) {
+		if err := h.metrics.Put(dims, values...); err != nil {
+			log.Warn("count", "err", err)
+		}
+	}
+	if action == actAttempt {
+		put([]string{string(e.Outcome)}, metric.Value{Def: metric.Attempts, Value: 1})
+	}
+	if saved.Status == lead.StatusClosed && (before.Status != lead.StatusClosed || before.Closed != saved.Closed) {
+		put([]string{string(saved.Closed)}, metric.Value{Def: metric.LeadsClosed, Value: 1})
+	}
+	since := func(t time.Time, open, wall metric.Def) {
+		put(nil, metric.Value{Def: open, Value: h.cfg.Hours.Between(saved.CreatedAt, t).Seconds()},
+			metric.Value{Def: wall, Value: max(t.Sub(saved.CreatedAt).Seconds(), 0)})
+	}
+	if before.FirstAttempt.IsZero() && !saved.FirstAttempt.IsZero() {
+		since(saved.FirstAttempt, metric.TimeToFirstAttempt, metric.TimeToFirstAttemptWallClock)
+	}
+	if before.FirstReach.IsZero() && !saved.FirstReach.IsZero() {
+		since(saved.FirstReach, metric.TimeToFirstReach, metric.TimeToFirstReachWallClock)
 	}
 }
 

@@ -2,6 +2,7 @@ package staff
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/ddb"
 	"github.com/openclinic/leadhandler/internal/guard"
 	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/metric"
 	"github.com/openclinic/leadhandler/internal/sesmail"
 )
 
@@ -33,6 +35,9 @@ type Clients struct {
 	// EventBridge puts lead events on LEAD_EVENTS_BUS; unused (and may be
 	// nil) without it.
 	EventBridge bus.API
+	// Metrics takes the EMF lines (internal/metric), which CloudWatch Logs
+	// reads from Lambda's stdout; nil: stdout.
+	Metrics io.Writer
 }
 
 // ClientsFrom builds the function's clients from the SDK's configuration,
@@ -54,6 +59,7 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 		return nil, err
 	}
 	h := New(cfg, ddb.New(c.DynamoDB, cfg.Table), sesmail.New(c.SES).WithConfigurationSet(cfg.ConfigurationSet), signer, log, time.Now)
+	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, time.Now)
 	if c.Scheduler != nil {
 		h.WithGuard(guard.New(c.Scheduler, guard.Settings{}))
 	}

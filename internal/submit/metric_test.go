@@ -6,7 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/openclinic/leadhandler/internal/config"
+	"github.com/openclinic/leadhandler/internal/metric"
 )
 
 // TestStoredLeadIsCounted: a stored lead writes one EMF line of
@@ -67,5 +71,48 @@ func TestStoredLeadIsCounted(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEveryRequestIsCounted: each request writes one Requests line by what
+// came of it, a refused one a RequestsRefused line by the class of its
+// reason, and a stored one a LeadsBySource line by its source's class.
+func TestEveryRequestIsCounted(t *testing.T) {
+	f := newFixture(t, func(c *config.Submit) { c.MetricNamespace = "clinic/submit" })
+	var out bytes.Buffer
+	f.h.WithMetrics(&out)
+	for _, req := range []events.APIGatewayV2HTTPRequest{
+		sample(t, "application/json", jsonBody(t, func(v map[string]any) { v["utm_medium"] = "cpc" })),
+		sample(t, "application/json", jsonBody(t, nil)), // the same submission: a replay
+		sample(t, "application/json", jsonBody(t, func(v map[string]any) { delete(v, "submissionId"); v["email"] = "bad" })),
+		sample(t, "text/plain", "hello"),
+		sample(t, "application/json", jsonBody(t, func(v map[string]any) { delete(v, "submissionId"); v["website"] = "x" })),
+		sample(t, "application/json", jsonBody(t, func(v map[string]any) { delete(v, "submissionId") })), // the 3rd: over the limit
+	} {
+		f.do(t, req)
+	}
+	var got []string
+	for line := range strings.Lines(out.String()) {
+		l, err := metric.Parse([]byte(line))
+		if err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		for _, m := range l.Metrics {
+			if err := metric.Check(m); err != nil && m.Name != "LeadsStored" {
+				t.Error(err)
+			}
+			got = append(got, m.Name+strings.Join(m.Dims, ","))
+		}
+	}
+	want := []string{
+		"LeadsStored", "LeadsBySourceads", "Requestsstored",
+		"Requestsreplay",
+		"Requestsrefused", "RequestsRefusedinvalid",
+		"Requestsrefused", "RequestsRefusedmalformed",
+		"Requestsheld",
+		"Requestsrefused", "RequestsRefusedrate-limited",
+	}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("metrics (-got +want):\n%s\n%s", diff, out.String())
 	}
 }

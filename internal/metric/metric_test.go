@@ -155,3 +155,12 @@ func TestRefusalNamesNoValue(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// BenchmarkPut: what one metric line costs a request (make bench does not
+// run it; go test -bench Put ./internal/metric does).
+func BenchmarkPut(b *testing.B) {
+	w := New(io.Discard, "clinic/staff", time.Now)
+	for b.Loop() {
+		w.Put(nil, Value{TimeToFirstAttempt, 7800}, Value{TimeToFirstAttemptWallClock, 58200})
+	}
+}

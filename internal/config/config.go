@@ -333,13 +333,13 @@ func (e *env) guard(loc *time.Location) Guard {
 	if g.SLA <= 0 {
 		e.fail("RESPONSE_SLA", "must be positive")
 	}
-	g.Hours = e.openingHours(loc)
+	g.Hours = e.openingHours(loc, hours.Default)
 	return g
 }
 
-// openingHours reads OPENING_HOURS in loc, hours.Default when unset.
-func (e *env) openingHours(loc *time.Location) hours.Hours {
-	h, err := hours.Parse(e.text("OPENING_HOURS", hours.Default), loc)
+// openingHours reads OPENING_HOURS in loc, def when unset.
+func (e *env) openingHours(loc *time.Location, def string) hours.Hours {
+	h, err := hours.Parse(e.text("OPENING_HOURS", def), loc)
 	if err != nil {
 		e.fail("OPENING_HOURS", err.Error())
 	}
@@ -422,8 +422,9 @@ type Staff struct {
 	// EventBus is LEAD_EVENTS_BUS, as notify reads it: attempts and closes
 	// go on it.
 	EventBus string
-	// Hours is OPENING_HOURS in TIME_ZONE, as notify reads it: the time
-	// to first attempt and to first reach count only opening time.
+	// Hours is OPENING_HOURS in TIME_ZONE: the time to first attempt and
+	// to first reach count only opening time; unset, every minute (the
+	// figures are then the wall clock's, as the weekly report's are).
 	Hours hours.Hours
 	// MetricNamespace is METRIC_NAMESPACE, as Mail reads it.
 	MetricNamespace string
@@ -452,7 +453,7 @@ func LoadStaff(getenv func(string) string) (Staff, error) {
 	}
 	c.Policy = lead.Policy{Cadence: e.cadence("CALLBACK_CADENCE"), MaxAttempts: e.positiveInt("MAX_ATTEMPTS", lead.DefaultMaxAttempts), Zone: c.TimeZone}
 	c.EventBus = e.text("LEAD_EVENTS_BUS", "")
-	c.Hours = e.openingHours(c.TimeZone)
+	c.Hours = e.openingHours(c.TimeZone, hours.Always)
 	c.MetricNamespace = e.text("METRIC_NAMESPACE", "")
 	return c, e.err()
 }

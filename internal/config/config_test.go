@@ -250,6 +250,19 @@ func TestLoadStaff(t *testing.T) {
 			t.Errorf("got %v, want an error naming %s", err, name)
 		}
 	}
+
+	// OPENING_HOURS times the first attempt and reach: unset, every minute
+	// counts (a Saturday night's hour is an hour); set, only opening time.
+	sat := time.Date(2026, 11, 28, 22, 0, 0, 0, time.UTC)
+	for hours, want := range map[string]time.Duration{"": time.Hour, "Mon-Fri 08:00-18:00": 0} {
+		got, err := LoadStaff(getenv(staffEnv("OPENING_HOURS", hours, "METRIC_NAMESPACE", "clinic/staff")))
+		if err != nil || got.Hours.Between(sat, sat.Add(time.Hour)) != want || got.MetricNamespace != "clinic/staff" {
+			t.Errorf("OPENING_HOURS=%q: %v counted, namespace %q, %v; want %v", hours, got.Hours.Between(sat, sat.Add(time.Hour)), got.MetricNamespace, err, want)
+		}
+	}
+	if _, err := LoadStaff(getenv(staffEnv("OPENING_HOURS", "weekdays"))); err == nil || !strings.Contains(err.Error(), "OPENING_HOURS:") {
+		t.Errorf("got %v, want an error naming OPENING_HOURS", err)
+	}
 }
 
 func TestClinicEmailMustNameAnAddress(t *testing.T) {

@@ -329,3 +329,32 @@ func TestVersionInOnePlace(t *testing.T) {
 		t.Errorf("CHANGELOG.md has no heading \"## [%s] - YYYY-MM-DD\"", v)
 	}
 }
+
+// TestParametersReadWellInTheConsole: an installer sees each parameter in
+// one group of the console, with a description that says what it is.
+func TestParametersReadWellInTheConsole(t *testing.T) {
+	r := raw(t)
+	groups := r["Metadata"].(map[string]any)["AWS::CloudFormation::Interface"].(map[string]any)["ParameterGroups"].([]any)
+	in := map[string]int{}
+	for _, g := range groups {
+		for _, p := range g.(map[string]any)["Parameters"].([]any) {
+			in[p.(string)]++
+		}
+	}
+	params := r["Parameters"].(map[string]any)
+	for name, p := range params {
+		if in[name] != 1 {
+			t.Errorf("%s is in %d parameter groups, want 1", name, in[name])
+		}
+		d, _ := p.(map[string]any)["Description"].(string)
+		// CloudFormation takes at most 4,000 characters.
+		if d = strings.TrimSpace(d); len(d) < 20 || len(d) > 4000 {
+			t.Errorf("%s: description %q", name, d)
+		}
+	}
+	for name := range in {
+		if params[name] == nil {
+			t.Errorf("a parameter group names %s, which is no parameter", name)
+		}
+	}
+}

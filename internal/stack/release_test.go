@@ -16,13 +16,6 @@ import (
 	"github.com/openclinic/leadhandler/internal/testenv"
 )
 
-// samPython is the Python of make test's .venv, which holds the SAM CLI and
-// the samtranslator it deploys with (SAM_PYTHON, as make test passes it).
-func samPython(t *testing.T) string {
-	t.Helper()
-	return testenv.Tool(t, "the SAM CLI's Python (samtranslator)", "SAM_PYTHON", ".venv/bin/python")
-}
-
 var expandedOnce struct {
 	sync.Once
 	doc map[string]any
@@ -34,7 +27,7 @@ var expandedOnce struct {
 // integrations and CodeDeploy groups SAM makes are only visible here.
 func expanded(t *testing.T) map[string]map[string]any {
 	t.Helper()
-	py := samPython(t)
+	py := testenv.SAMPython(t)
 	expandedOnce.Do(func() {
 		root := testenv.Root(t)
 		cmd := exec.Command(py, filepath.Join(root, "infra", "expand.py"), filepath.Join(root, "template.yaml"))
@@ -238,7 +231,7 @@ func walkRefs(v any, path string, found func(path, target string)) {
 // the licence and readme it uploads exist, and the version is semantic.
 func TestServerlessRepoMetadata(t *testing.T) {
 	root := testenv.Root(t)
-	cmd := exec.Command(samPython(t), filepath.Join(root, "infra", "expand.py"), "--metadata", filepath.Join(root, "template.yaml"))
+	cmd := exec.Command(testenv.SAMPython(t), filepath.Join(root, "infra", "expand.py"), "--metadata", filepath.Join(root, "template.yaml"))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

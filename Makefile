@@ -19,8 +19,10 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 
 # How every Lambda binary is built (SAM's BuildMethod: makefile calls the
 # build-<LogicalId> targets with ARTIFACTS_DIR set).
+# The release (the VERSION file, its one place) is set in internal/version.
+APP_VERSION  := $(shell cat $(CURDIR)/VERSION)
 LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
-LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid= -X github.com/openclinic/leadhandler/internal/version.Version=$(APP_VERSION)'
 ARTIFACTS_DIR ?= .build
 
 FUZZTIME ?= 30s
@@ -45,7 +47,7 @@ export SAM_CLI_TELEMETRY := 0
 
 PORT ?= 3000
 
-.PHONY: help dev snippet unit test tools lint sam-check aws-check deploy delete doctor ops-tool audit staff-signout rotate-link-secret retire-link-secret fuzz bench clean check-go check-email check-python check-node check-chromium
+.PHONY: help dev snippet unit test tools lint sam-check aws-check deploy diff delete publish release doctor ops-tool audit staff-signout rotate-link-secret retire-link-secret fuzz bench clean check-go check-email check-python check-node check-chromium
 
 help:
 	@echo "make dev     run the whole flow locally on http://127.0.0.1:$(PORT) (Go only; PORT=... to change)"
@@ -55,7 +57,10 @@ help:
 	@echo "make doctor SENDER_EMAIL=... CLINIC_EMAIL=... [SES_CONFIGURATION_SET=... SES_MAX_SEND_RATE=... SEND_TEST=1]   ask SES and DNS whether the clinic's email goes out (exact exit codes: .tools/bin/doctor)"
 	@echo "make aws-check           say which AWS account, region and caller make deploy would use, or what is missing"
 	@echo "make deploy [GUIDED=1]   aws-check, then sam build and sam deploy with infra/samconfig.toml (installs only the SAM CLI)"
-	@echo "make delete              aws-check, then delete the stack (the leads table is kept)"
+	@echo "make diff                aws-check, then show the change set make deploy would execute, without executing it"
+	@echo "make delete              aws-check, then delete the stack (the leads table and the secrets are kept)"
+	@echo "make publish S3_BUCKET=...   aws-check, then package and publish the application to the AWS Serverless Application Repository"
+	@echo "make release VERSION=x.y.z   write VERSION and its copies, date the changelog's Unreleased section, commit, tag vx.y.z"
 	@echo "make audit [LEAD=id] [SINCE=2026-11-01|7d]   aws-check, then print a lead's audit trail (no LEAD: sign-ins, failed codes, sign-outs)"
 	@echo "make staff-signout EMAIL=...   aws-check, then end all of one staff member's sessions (recorded in the audit trail)"
 	@echo "make rotate-link-secret [RETIRE=1]   aws-check, then a new link secret signs; the one it replaces still verifies (RETIRE=1: not even that)"
@@ -147,6 +152,7 @@ unit: check-go
 
 test: check-go check-chromium lint sam-check
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server RIE=$(TOOLBIN)/aws-lambda-rie \
+	  SAM_PYTHON=$(CURDIR)/$(VENV)/bin/python \
 	  SES_LOCAL=$(CURDIR)/$(SESLOCAL)/node_modules/aws-ses-v2-local/dist/cli.js \
 	  AXE_CORE=$(CURDIR)/$(SESLOCAL)/node_modules/axe-core/axe.min.js \
 	  $(GO) test -count=1 ./...
@@ -164,8 +170,43 @@ deploy: $(VENV)/.deploy-installed | check-go
 	$(SAM) build --config-file $(SAMCONFIG)
 	$(SAM) deploy --config-file $(SAMCONFIG) $(SAM_REGION) $(if $(GUIDED),--guided)
 
+# The change set of a deploy, created and described but not executed. SAM
+# prints its ARN: discard it with aws cloudformation delete-change-set
+# --change-set-name <arn> (a later make deploy makes a new one anyway).
+diff: $(VENV)/.deploy-installed | check-go
+	$(SAM) build --config-file $(SAMCONFIG)
+	$(SAM) deploy --config-file $(SAMCONFIG) $(SAM_REGION) --no-execute-changeset --no-confirm-changeset
+
 delete: $(VENV)/.deploy-installed
 	$(SAM) delete --config-file $(SAMCONFIG) $(SAM_REGION)
+
+# The application in the AWS Serverless Application Repository, for a
+# clinic to install from the console: built, packaged into S3_BUCKET (whose
+# policy lets serverlessrepo.amazonaws.com read it: docs/deploy.md), then
+# published as VERSION. Never run by the tests.
+publish: $(VENV)/.deploy-installed | check-go
+	@test -n "$(strip $(S3_BUCKET))" || { echo "error: say where the packaged code goes: make publish S3_BUCKET=my-sar-bucket (docs/deploy.md, One-click install)" >&2; exit 2; }
+	$(SAM) build --config-file $(SAMCONFIG)
+	$(SAM) package --template-file .aws-sam/build/template.yaml --s3-bucket "$(S3_BUCKET)" $(SAM_REGION) --output-template-file .aws-sam/packaged.yaml
+	$(SAM) publish --template .aws-sam/packaged.yaml $(SAM_REGION) --semantic-version $(APP_VERSION)
+
+# A release: VERSION is the one place; the template's two copies (it reads
+# no file) follow it, the changelog's Unreleased section becomes the
+# release's, and the commit is tagged. internal/stack's TestVersionInOnePlace
+# fails if a copy disagrees.
+release: check-go
+	@echo "$(VERSION)" | grep -Eq '^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$$' || { echo "error: make release VERSION=x.y.z (a semantic version, such as 1.1.0)" >&2; exit 2; }
+	@git diff --quiet HEAD -- VERSION template.yaml CHANGELOG.md || { echo "error: VERSION, template.yaml or CHANGELOG.md has uncommitted changes" >&2; exit 2; }
+	@! git rev-parse -q --verify "refs/tags/v$(VERSION)" >/dev/null || { echo "error: tag v$(VERSION) exists already" >&2; exit 2; }
+	echo "$(VERSION)" > VERSION
+	sed -i.bak -E 's/^(    SemanticVersion: ).*/\1$(VERSION)/' template.yaml
+	sed -i.bak -E '/^  Version:$$/,/^    Value:/ s/^(    Value: ).*/\1$(VERSION)/' template.yaml
+	sed -i.bak -E 's/^## \[Unreleased\]$$/## [Unreleased]\n\n## [$(VERSION)] - '"$$(date -u +%F)"'/' CHANGELOG.md
+	rm -f template.yaml.bak CHANGELOG.md.bak
+	$(GO) test -count=1 -run '^TestVersionInOnePlace$$' ./internal/stack
+	git commit -m "Release $(VERSION)" -- VERSION template.yaml CHANGELOG.md
+	git tag -a "v$(VERSION)" -m "Release $(VERSION)"
+	@echo "Tagged v$(VERSION): push it with git push --follow-tags; then make deploy (and make publish)."
 
 # Exit codes: 0 all good, 1 a problem stops the clinic's email, 2 bad usage
 # or an unusable AWS configuration. SES_CONFIGURATION_SET and

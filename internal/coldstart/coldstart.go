@@ -15,6 +15,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/openclinic/leadhandler/internal/logging"
+	"github.com/openclinic/leadhandler/internal/version"
 )
 
 // FromEnv builds a function's handler from its environment and its AWS
@@ -27,6 +28,9 @@ type FromEnv[C, H any] func(ctx context.Context, getenv func(string) string, cli
 func Start[C, H any](clientsFrom func(aws.Config) C, fromEnv FromEnv[C, H], handle func(H) any) {
 	ctx := context.Background()
 	log := logging.New(os.Stdout, os.Getenv)
+	// Which release this is, once a cold start (CloudWatch Logs Insights:
+	// filter msg = "cold start" | stats count() by version).
+	log.Info("cold start", "version", version.Version)
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		log.Error("cold start failed: load AWS configuration", "err", err)

@@ -8,7 +8,7 @@ import (
 // TestResponseGuardRoles: a lead's schedule runs as a role only
 // EventBridge Scheduler (of this account) may take, which may invoke the
 // follow-up function and nothing else; notify passes exactly that role,
-// to the scheduler only, and points its schedules at that function.
+// to the scheduler only, and points its schedules at that function's alias.
 func TestResponseGuardRoles(t *testing.T) {
 	res := raw(t)["Resources"].(map[string]any)
 	role := res["NudgeSchedulerRole"].(map[string]any)["Properties"].(map[string]any)
@@ -22,14 +22,18 @@ func TestResponseGuardRoles(t *testing.T) {
 		t.Fatalf("NudgeSchedulerRole has %d policies, want 1", len(pols))
 	}
 	sts := pols[0].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any)
-	want := map[string]any{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": map[string]any{"Fn::GetAtt": "FollowUpFunction.Arn"}}
+	// The alias live; and the function itself, for schedules armed before
+	// the alias (1.0.0), which name it and may fire days later.
+	want := map[string]any{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": []any{
+		map[string]any{"Ref": "FollowUpFunctionAliaslive"}, map[string]any{"Fn::GetAtt": "FollowUpFunction.Arn"},
+	}}
 	if len(sts) != 1 || !reflect.DeepEqual(sts[0], want) {
 		t.Errorf("NudgeSchedulerRole allows %v, want only %v", sts, want)
 	}
 
 	fns := functions(t)
 	env := fns["NotifyFunction"]["Environment"].(map[string]any)["Variables"].(map[string]any)
-	if !reflect.DeepEqual(env["NUDGE_TARGET_ARN"], map[string]any{"Fn::GetAtt": "FollowUpFunction.Arn"}) ||
+	if !reflect.DeepEqual(env["NUDGE_TARGET_ARN"], map[string]any{"Ref": "FollowUpFunctionAliaslive"}) ||
 		!reflect.DeepEqual(env["NUDGE_ROLE_ARN"], map[string]any{"Fn::GetAtt": "NudgeSchedulerRole.Arn"}) {
 		t.Errorf("notify's schedules target %v as %v", env["NUDGE_TARGET_ARN"], env["NUDGE_ROLE_ARN"])
 	}

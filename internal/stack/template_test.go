@@ -162,6 +162,12 @@ func TestRefsNameSomething(t *testing.T) {
 		return out
 	}
 	params, resources, conditions := names("Parameters"), names("Resources"), names("Conditions")
+	// SAM's AutoPublishAlias makes each function's alias <id>Alias<name>.
+	if alias, _ := r["Globals"].(map[string]any)["Function"].(map[string]any)["AutoPublishAlias"].(string); alias != "" {
+		for id := range functions(t) {
+			resources[id+"Alias"+alias] = true
+		}
+	}
 	refable := func(n string) bool { return params[n] || resources[n] || strings.HasPrefix(n, "AWS::") }
 	subVar := regexp.MustCompile(`\$\{([^}!]+)\}`)
 	checked := 0
@@ -890,7 +896,9 @@ func serviceActions(t *testing.T, id string) []string {
 	for _, r := range raw(t)["Resources"].(map[string]any) {
 		r := r.(map[string]any)
 		props, _ := r["Properties"].(map[string]any)
-		if r["Type"] != "AWS::Lambda::EventSourceMapping" || !reflect.DeepEqual(props["FunctionName"], map[string]any{"Ref": id}) {
+		// The mapping names the function's alias live (AutoPublishAlias).
+		fn := props["FunctionName"]
+		if r["Type"] != "AWS::Lambda::EventSourceMapping" || !reflect.DeepEqual(fn, map[string]any{"Ref": id}) && !reflect.DeepEqual(fn, map[string]any{"Ref": id + "Aliaslive"}) {
 			continue
 		}
 		src, _ := props["EventSourceArn"].(map[string]any)["Fn::GetAtt"].(string)

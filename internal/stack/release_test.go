@@ -137,8 +137,10 @@ func TestCanaryDeployments(t *testing.T) {
 // permission and invoke setting names the alias live, so a deployment's
 // traffic shift and rollback cover every caller. The function itself is
 // named only where a function (not a version) is meant: its alias and
-// versions, its log group, its alarms' FunctionName, and the response
-// guard's role, which still lets schedules armed before the alias invoke.
+// versions, its log group, its alarms' FunctionName, the dashboard (whose
+// graphs count every version, as the clinic's figures should), and the
+// response guard's role, which still lets schedules armed before the alias
+// invoke.
 func TestEverythingTargetsLive(t *testing.T) {
 	res := expanded(t)
 	fns := ofType(res, "AWS::Lambda::Function")
@@ -153,7 +155,7 @@ func TestEverythingTargetsLive(t *testing.T) {
 	}
 	allowed := func(id string, r map[string]any, path string) bool {
 		switch r["Type"] {
-		case "AWS::Lambda::Alias", "AWS::Lambda::Version", "AWS::Logs::LogGroup":
+		case "AWS::Lambda::Alias", "AWS::Lambda::Version", "AWS::Logs::LogGroup", "AWS::CloudWatch::Dashboard":
 			return true
 		case "AWS::CloudWatch::Alarm":
 			return strings.Contains(path, "Dimensions")

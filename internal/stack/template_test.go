@@ -261,10 +261,16 @@ func envOf(t *testing.T, fn map[string]any, secretARN string) func(string) strin
 	vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
 	values := sample(secretARN)
 	env := map[string]string{}
-	for k := range vars {
+	for k, tv := range vars {
 		v, ok := values[k]
 		if !ok {
 			t.Fatalf("no sample value for %s: add one to sample()", k)
+		}
+		// Each function's namespace is its own: the template's
+		// !Sub ${AWS::StackName}/<function>, for the stack appointment-leads.
+		m, _ := tv.(map[string]any)
+		if sub, ok := m["Fn::Sub"].(string); ok && k == "METRIC_NAMESPACE" {
+			v = strings.ReplaceAll(sub, "${AWS::StackName}", "appointment-leads")
 		}
 		env[k] = v
 	}

@@ -3,7 +3,6 @@
 package present
 
 import (
-	"html/template"
 	"net/mail"
 	"regexp"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/markup"
 )
 
 // FormatTime says t in loc as emails and pages show times.
@@ -45,21 +45,21 @@ func Plural(n int, one, many string) string {
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{5,14}$`)
 
 // Tel is the tel: link to phone, or "" (no link) when phone is not an E.164
-// number: the URL is trusted by html/template, so nothing else may reach it.
-func Tel(phone string) template.URL {
+// number: the URL is trusted (markup.URL), so nothing else may reach it.
+func Tel(phone string) markup.URL {
 	if !e164.MatchString(phone) {
 		return ""
 	}
-	return template.URL("tel:" + phone)
+	return markup.URL("tel:" + phone)
 }
 
 // SMS is the sms: link to phone, or "" when phone is not an E.164 number
 // (the same gate as Tel).
-func SMS(phone string) template.URL {
+func SMS(phone string) markup.URL {
 	if !e164.MatchString(phone) {
 		return ""
 	}
-	return template.URL("sms:" + phone)
+	return markup.URL("sms:" + phone)
 }
 
 // Mailto is the mailto: link to a plain address, every character but
@@ -67,7 +67,7 @@ func SMS(phone string) template.URL {
 // would otherwise read as a space, and ? & = # as the link's parameters (a
 // hidden Bcc, a subject), which a lead stored before submit refused them
 // may still hold. "" for anything that is not one address.
-func Mailto(email string) template.URL {
+func Mailto(email string) markup.URL {
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || a.Name != "" {
 		return ""
 	}
@@ -82,7 +82,7 @@ func Mailto(email string) template.URL {
 			b.WriteString("%" + strings.ToUpper(strconv.FormatUint(uint64(c)|0x100, 16)[1:]))
 		}
 	}
-	return template.URL(b.String())
+	return markup.URL(b.String())
 }
 
 // Phone is the lead's number as people read it: as stored at submit
@@ -100,7 +100,7 @@ func Phone(l lead.Lead) string {
 // address) and its link ("" when the value cannot be linked).
 type Reach struct {
 	Verb, To string
-	Href     template.URL
+	Href     markup.URL
 }
 
 // ReachFor is how the patient of l asked to be reached, or the other way

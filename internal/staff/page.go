@@ -165,9 +165,9 @@ func (h *Handler) leadPage(r *request, s access.Session, l lead.Lead, target str
 	now, token := r.now, access.FormToken(h.signer.Key(purposeForm), s.Hash, l.ID)
 	v := &leadView{
 		Name:         l.Name,
-		Call:         present.Tel(l.Phone),
+		Call:         template.URL(present.Tel(l.Phone)),
 		Phone:        present.Phone(l),
-		Mail:         present.Mailto(l.Email),
+		Mail:         template.URL(present.Mailto(l.Email)),
 		Email:        l.Email,
 		Status:       h.status(l, now),
 		Prefers:      prefers(l),
@@ -179,7 +179,7 @@ func (h *Handler) leadPage(r *request, s access.Session, l lead.Lead, target str
 		FirstReach:   sinceRequest(l, l.FirstReach),
 	}
 	if l.PreferredContact == lead.ByText {
-		v.Text = present.SMS(l.Phone)
+		v.Text = template.URL(present.SMS(l.Phone))
 	}
 	if l.Status == lead.StatusClosed {
 		v.Received += " (" + present.Age(now.Sub(l.CreatedAt)) + " ago)"

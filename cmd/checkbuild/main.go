@@ -1,11 +1,13 @@
 // Command checkbuild checks what sam build made: a bootstrap for every
 // function of template.yaml, each a static linux/arm64 Go binary built with
-// the Lambda tags and flags. make test runs it after sam build.
+// the Lambda tags and flags, linking no package of the deny-list. make test
+// runs it after sam build.
 package main
 
 import (
 	"debug/buildinfo"
 	"debug/elf"
+	"debug/gosym"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -82,5 +84,55 @@ func check(path string) error {
 	if len(want) > 0 {
 		return fmt.Errorf("build settings missing or wrong: %v", want)
 	}
+	pkgs, err := linked(f)
+	if err != nil {
+		return err
+	}
+	var bad []string
+	for _, d := range denied {
+		if pkgs[d.pkg] {
+			bad = append(bad, d.pkg+" ("+d.why+")")
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("links %s", strings.Join(bad, "; "))
+	}
 	return nil
+}
+
+// denied are packages no Lambda binary may link: what they cost at every
+// cold start is measured in docs/performance.md.
+var denied = []struct{ pkg, why string }{
+	{"github.com/aws/aws-sdk-go-v2/config", "the shared-config loader: coldstart.AWSConfig reads the Lambda environment"},
+	{"github.com/aws/aws-sdk-go-v2/service/sts", "a client the config loader links"},
+	{"github.com/aws/aws-sdk-go-v2/service/sso", "a client the config loader links"},
+	{"github.com/aws/aws-sdk-go-v2/service/ssooidc", "a client the config loader links"},
+	{"github.com/aws/aws-sdk-go-v2/service/signin", "a client the config loader links"},
+	{"github.com/aws/aws-sdk-go-v2/feature/ec2/imds", "the instance metadata client the config loader links"},
+	{"text/template", "its reflective method lookup switches the linker's dead-code elimination off: render with internal/markup"},
+	{"html/template", "it links text/template: render with internal/markup"},
+	{"net/rpc", "reflective method lookup; build with -tags lambda.norpc"},
+}
+
+// linked is the set of packages with code in the binary, read from its
+// function table (.gopclntab), which -s leaves in place.
+func linked(f *elf.File) (map[string]bool, error) {
+	sec := f.Section(".gopclntab")
+	text := f.Section(".text")
+	if sec == nil || text == nil {
+		return nil, fmt.Errorf("no Go function table (.gopclntab)")
+	}
+	data, err := sec.Data()
+	if err != nil {
+		return nil, fmt.Errorf("read .gopclntab: %w", err)
+	}
+	tab, err := gosym.NewTable(nil, gosym.NewLineTable(data, text.Addr))
+	if err != nil {
+		return nil, fmt.Errorf("read the function table: %w", err)
+	}
+	pkgs := map[string]bool{}
+	for _, fn := range tab.Funcs {
+		pkgs[fn.PackageName()] = true
+	}
+	return pkgs, nil
 }

@@ -20,8 +20,11 @@ import (
 func AWSConfig(getenv func(string) string) (aws.Config, error) {
 	env := lambdaEnv(getenv)
 	cfg := aws.Config{
-		Region:        first(getenv, "AWS_REGION", "AWS_DEFAULT_REGION"),
+		Region:        getenv("AWS_REGION"),
 		ConfigSources: []any{env},
+	}
+	if cfg.Region == "" {
+		cfg.Region = getenv("AWS_DEFAULT_REGION")
 	}
 	if cfg.Region == "" {
 		return aws.Config{}, fmt.Errorf("no region: AWS_REGION is not set")

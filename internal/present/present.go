@@ -4,7 +4,6 @@ package present
 
 import (
 	"net/mail"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -41,13 +40,24 @@ func Plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-// e164 is what a stored phone number looks like.
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{5,14}$`)
+// e164 is whether phone looks like a stored number: + and 6 to 15 digits,
+// the first not 0 (a regexp compiled at every cold start would do the same).
+func e164(phone string) bool {
+	if len(phone) < 7 || len(phone) > 16 || phone[0] != '+' || phone[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(phone); i++ {
+		if phone[i] < '0' || phone[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // Tel is the tel: link to phone, or "" (no link) when phone is not an E.164
 // number: the URL is trusted (markup.URL), so nothing else may reach it.
 func Tel(phone string) markup.URL {
-	if !e164.MatchString(phone) {
+	if !e164(phone) {
 		return ""
 	}
 	return markup.URL("tel:" + phone)
@@ -56,7 +66,7 @@ func Tel(phone string) markup.URL {
 // SMS is the sms: link to phone, or "" when phone is not an E.164 number
 // (the same gate as Tel).
 func SMS(phone string) markup.URL {
-	if !e164.MatchString(phone) {
+	if !e164(phone) {
 		return ""
 	}
 	return markup.URL("sms:" + phone)

@@ -7,13 +7,13 @@ package main
 import (
 	"debug/buildinfo"
 	"debug/elf"
-	"debug/gosym"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/openclinic/leadhandler/internal/gobin"
 	"github.com/openclinic/leadhandler/internal/stack"
 )
 
@@ -84,7 +84,7 @@ func check(path string) error {
 	if len(want) > 0 {
 		return fmt.Errorf("build settings missing or wrong: %v", want)
 	}
-	pkgs, err := linked(f)
+	pkgs, err := gobin.Packages(f)
 	if err != nil {
 		return err
 	}
@@ -112,27 +112,4 @@ var denied = []struct{ pkg, why string }{
 	{"text/template", "its reflective method lookup switches the linker's dead-code elimination off: render with internal/markup"},
 	{"html/template", "it links text/template: render with internal/markup"},
 	{"net/rpc", "reflective method lookup; build with -tags lambda.norpc"},
-}
-
-// linked is the set of packages with code in the binary, read from its
-// function table (.gopclntab), which -s leaves in place.
-func linked(f *elf.File) (map[string]bool, error) {
-	sec := f.Section(".gopclntab")
-	text := f.Section(".text")
-	if sec == nil || text == nil {
-		return nil, fmt.Errorf("no Go function table (.gopclntab)")
-	}
-	data, err := sec.Data()
-	if err != nil {
-		return nil, fmt.Errorf("read .gopclntab: %w", err)
-	}
-	tab, err := gosym.NewTable(nil, gosym.NewLineTable(data, text.Addr))
-	if err != nil {
-		return nil, fmt.Errorf("read the function table: %w", err)
-	}
-	pkgs := map[string]bool{}
-	for _, fn := range tab.Funcs {
-		pkgs[fn.PackageName()] = true
-	}
-	return pkgs, nil
 }

@@ -76,7 +76,8 @@ func (l *Lambda) Stop() string {
 // and the endpoints: never this process's environment, so neither the
 // developer's HOME, AWS_PROFILE or AWS_CA_BUNDLE nor anything else the
 // function would not see on AWS reaches it. The emulator adds
-// AWS_LAMBDA_RUNTIME_API. The variables Env sets only to keep the full
+// AWS_LAMBDA_RUNTIME_API; AWS_EXECUTION_ENV is left out, as Lambda leaves
+// it out for the OS-only (provided) runtimes. The variables Env sets only to keep the full
 // loader in this process off ~/.aws are left out: Lambda sets none of them.
 func LambdaEnv(name, taskRoot string, env map[string]string) []string {
 	vars := map[string]string{

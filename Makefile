@@ -36,7 +36,7 @@ FUZZTIME_CI ?= 15s
 FUZZMINIMIZE ?=
 # package:target for every fuzz target; their seed corpora (testdata/fuzz)
 # run in every go test.
-FUZZ_TARGETS := ./internal/lead:FuzzDecode ./internal/emails:FuzzAlert ./internal/link:FuzzVerify
+FUZZ_TARGETS := ./internal/lead:FuzzDecode ./internal/emails:FuzzAlert ./internal/link:FuzzVerify ./internal/markup:FuzzEscape
 
 SAM       := $(VENV)/bin/sam
 SAMCONFIG := infra/samconfig.toml

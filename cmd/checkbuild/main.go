@@ -1,6 +1,7 @@
 // Command checkbuild checks what sam build made: a bootstrap for every
 // function of template.yaml, each a static linux/arm64 Go binary built with
-// the Lambda tags and flags. make test runs it after sam build.
+// the Lambda tags and flags, linking no package of the deny-list. make test
+// runs it after sam build.
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/openclinic/leadhandler/internal/gobin"
 	"github.com/openclinic/leadhandler/internal/stack"
 )
 
@@ -82,5 +84,32 @@ func check(path string) error {
 	if len(want) > 0 {
 		return fmt.Errorf("build settings missing or wrong: %v", want)
 	}
+	pkgs, err := gobin.Packages(f)
+	if err != nil {
+		return err
+	}
+	var bad []string
+	for _, d := range denied {
+		if pkgs[d.pkg] {
+			bad = append(bad, d.pkg+" ("+d.why+")")
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("links %s", strings.Join(bad, "; "))
+	}
 	return nil
+}
+
+// denied are packages no Lambda binary may link: what they cost at every
+// cold start is measured in docs/performance.md.
+var denied = []struct{ pkg, why string }{
+	{"github.com/aws/aws-sdk-go-v2/config", "the shared-config loader: coldstart.AWSConfig reads the Lambda environment"},
+	{"github.com/aws/aws-sdk-go-v2/service/sts", "a client the config loader links"},
+	{"github.com/aws/aws-sdk-go-v2/service/sso", "a client the config loader links"},
+	{"github.com/aws/aws-sdk-go-v2/service/ssooidc", "a client the config loader links"},
+	{"github.com/aws/aws-sdk-go-v2/service/signin", "a client the config loader links"},
+	{"github.com/aws/aws-sdk-go-v2/feature/ec2/imds", "the instance metadata client the config loader links"},
+	{"text/template", "its reflective method lookup switches the linker's dead-code elimination off: render with internal/markup"},
+	{"html/template", "it links text/template: render with internal/markup"},
+	{"net/rpc", "reflective method lookup; build with -tags lambda.norpc"},
 }

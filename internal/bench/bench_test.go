@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -76,15 +77,42 @@ var functions = []struct{ id, pkg string }{
 	{"MailEventsFunction", "./functions/mailevents"},
 }
 
+// goals are the issue's, as ratios to hello-world in the same run.
+var goals = map[string]struct{ size, init float64 }{
+	"SubmitFunction": {2.7, 3.5}, "NotifyFunction": {1.8, 1.8}, "FollowUpFunction": {1.8, 1.8},
+	"StaffFunction": {1.8, 1.8}, "MailEventsFunction": {1.8, 1.8},
+}
+
+// floorGoal: each function within 10% of its own floor.
+const floorGoal = 1.1
+
 // BenchmarkReport is make bench. Run it once (-benchtime 1x).
 func BenchmarkReport(b *testing.B) {
+	arm := map[string]string{"hello": build(b, "./cmd/hello", "arm64")}
+	floors := map[string]floor{}
+	for _, f := range functions {
+		arm[f.id] = build(b, f.pkg, "arm64")
+		floors[f.id] = buildFloor(b, f.id, arm[f.id])
+	}
 	var rows []Row
-	rows = append(rows, sizes(b)...)
-	rows = append(rows, coldStarts(b)...)
+	rows = append(rows, sizes(b, arm, floors)...)
+	rows = append(rows, coldStarts(b, floors)...)
 	rows = append(rows, submitRows(b)...)
 	rows = append(rows, notifyRows(b)...)
 	rows = append(rows, followupRows(b)...)
 	report(b, rows)
+}
+
+// BenchmarkColdStart is the report's size and cold-start rows alone:
+// go test -run '^$' -bench '^BenchmarkColdStart$' -benchtime 1x ./internal/bench
+func BenchmarkColdStart(b *testing.B) {
+	arm := map[string]string{"hello": build(b, "./cmd/hello", "arm64")}
+	floors := map[string]floor{}
+	for _, f := range functions {
+		arm[f.id] = build(b, f.pkg, "arm64")
+		floors[f.id] = buildFloor(b, f.id, arm[f.id])
+	}
+	report(b, append(sizes(b, arm, floors), coldStarts(b, floors)...))
 }
 
 // BenchmarkFollowUp is the report's follow-up rows alone:
@@ -106,38 +134,67 @@ func build(b *testing.B, pkg, goarch string) string {
 	return dst
 }
 
-func sizes(b *testing.B) []Row {
-	size := func(path string) float64 {
-		fi, err := os.Stat(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return float64(fi.Size()) / 1e6
+func fileMB(b *testing.B, path string) float64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
 	}
-	hello := size(build(b, "./cmd/hello", "arm64"))
-	var rows []Row
+	return float64(fi.Size()) / 1e6
+}
+
+// sizes is each function's arm64 binary next to hello-world's and next to
+// its own floor's.
+func sizes(b *testing.B, arm map[string]string, floors map[string]floor) []Row {
+	hello := fileMB(b, arm["hello"])
+	rows := []Row{{Measure: "hello-world binary (linux/arm64)", Value: hello, Unit: "MB"}}
 	for _, f := range functions {
-		v := size(build(b, f.pkg, "arm64"))
-		rows = append(rows, Row{Measure: f.id + " binary (linux/arm64)", Value: v, Unit: "MB", Floor: hello, Ratio: ratio(v, hello), Goal: "within 2x"})
+		v, fl := fileMB(b, arm[f.id]), fileMB(b, floors[f.id].arm64)
+		rows = append(rows,
+			Row{Measure: f.id + " binary (linux/arm64)", Value: v, Unit: "MB", Floor: hello, Ratio: ratio(v, hello),
+				Goal: fmt.Sprintf("at most %.1fx hello", goals[f.id].size)},
+			Row{Measure: f.id + " binary, next to its floor", Value: v, Unit: "MB", Floor: fl, Ratio: ratio(v, fl),
+				Goal: fmt.Sprintf("at most %.1fx its floor", floorGoal), Note: fmt.Sprintf("floor %.2fx hello: %s", ratio(fl, hello), floors[f.id].what())})
 	}
 	return rows
 }
 
-var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+func (f floor) what() string {
+	s := fmt.Sprintf("%d SDK operations", f.ops)
+	if f.phone {
+		s += " + libphonenumber"
+	}
+	return s
+}
 
-// coldStarts starts each function (and hello-world, alternately) under the
-// Runtime Interface Emulator and reads its INIT REPORT. The emulator runs
-// binaries of this machine's architecture, so these are host builds.
-func coldStarts(b *testing.B) []Row {
+var (
+	initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+	invokeDone = regexp.MustCompile(`INVOKE RTDONE\(status: \w+, produced bytes: \d+, duration: ([0-9.]+)ms\)`)
+)
+
+// withSecret are the functions that read the link secret, measured again
+// with LINK_SECRET_ARN (read from a Secrets Manager stand-in) instead of
+// LINK_SECRET.
+var withSecret = []string{"NotifyFunction", "FollowUpFunction", "StaffFunction"}
+
+// coldStarts starts each function, its floor and hello-world (one after
+// the other, round after round) under the Runtime Interface Emulator and
+// reads their INIT REPORTs; those that read the link secret also start
+// reading it from Secrets Manager. The emulator runs binaries of this
+// machine's architecture, so these are host builds; it gives them the
+// environment Lambda would (testenv.LambdaEnv).
+func coldStarts(b *testing.B, floors map[string]floor) []Row {
 	env := map[string]string{
-		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
 		"LEADS_TABLE": "leads", "ALLOWED_ORIGINS": testenv.ClinicSite, "RATE_LIMIT_SALT": "s",
 		"CLINIC_NAME": "Relief", "CLINIC_EMAIL": "fd@example.com", "SENDER_EMAIL": "a@example.com",
 		"TIME_ZONE": "America/New_York", "PUBLIC_BASE_URL": "https://api.example.com", "LINK_SECRET": strings.Repeat("s", 32),
 	}
+	secretEnv := maps.Clone(env)
+	delete(secretEnv, "LINK_SECRET")
+	secretEnv["LINK_SECRET_ARN"] = secretARN
+	secretEnv["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = secretsStandIn(b)
 	// Events each function answers without calling AWS.
 	httpEvent := func(req events.APIGatewayV2HTTPRequest) []byte { j, _ := json.Marshal(req); return j }
-	events := map[string][]byte{
+	evs := map[string][]byte{
 		"hello":            []byte(`{}`),
 		"SubmitFunction":   httpEvent(testenv.HTTPEvent(b, "text/plain", "x")),
 		"NotifyFunction":   []byte(`{"Records":[]}`),
@@ -150,10 +207,16 @@ func coldStarts(b *testing.B) []Row {
 	bins := map[string]string{"hello": build(b, "./cmd/hello", host)}
 	for _, f := range functions {
 		bins[f.id] = build(b, f.pkg, host)
+		bins["floor "+f.id] = floors[f.id].host
+		evs["floor "+f.id] = []byte(`{}`)
 	}
-	initMs := func(name string) float64 {
-		fn := testenv.RIE(b, bins[name], env)
-		testenv.InvokeRaw(b, fn, events[name])
+	initMs := func(name, bin string, env map[string]string) float64 {
+		fn := testenv.RIE(b, bins[bin], env)
+		ev := evs[bin]
+		if ev == nil {
+			ev = evs[name]
+		}
+		testenv.InvokeRaw(b, fn, ev)
 		m := initReport.FindStringSubmatch(fn.Stop())
 		if m == nil {
 			b.Fatalf("%s: no INIT REPORT", name)
@@ -164,18 +227,103 @@ func coldStarts(b *testing.B) []Row {
 	samples := map[string][]float64{}
 	for range *coldRuns {
 		for _, f := range functions {
-			samples["hello"] = append(samples["hello"], initMs("hello"))
-			samples[f.id] = append(samples[f.id], initMs(f.id))
+			samples["hello"] = append(samples["hello"], initMs("hello", "hello", env))
+			samples[f.id] = append(samples[f.id], initMs(f.id, f.id, env))
+			samples["floor "+f.id] = append(samples["floor "+f.id], initMs("floor "+f.id, "floor "+f.id, env))
+			if slices.Contains(withSecret, f.id) {
+				samples["secret "+f.id] = append(samples["secret "+f.id], initMs(f.id, f.id, secretEnv))
+			}
 		}
 	}
 	hello := median(samples["hello"])
-	var rows []Row
+	note := fmt.Sprintf("median of %d", *coldRuns)
+	rows := []Row{{Measure: "hello-world cold-start init (" + host + ", RIE)", Value: hello, Unit: "ms", Note: note}}
 	for _, f := range functions {
-		v := median(samples[f.id])
-		rows = append(rows, Row{Measure: f.id + " cold-start init (" + host + ", RIE)", Value: v, Unit: "ms", Floor: hello, Ratio: ratio(v, hello),
-			Goal: "within 1.5x", Note: fmt.Sprintf("median of %d", *coldRuns)})
+		v, fl := median(samples[f.id]), median(samples["floor "+f.id])
+		rows = append(rows,
+			Row{Measure: f.id + " cold-start init (" + host + ", RIE)", Value: v, Unit: "ms", Floor: hello, Ratio: ratio(v, hello),
+				Goal: fmt.Sprintf("at most %.1fx hello", goals[f.id].init), Note: note},
+			Row{Measure: f.id + " cold-start init, next to its floor", Value: v, Unit: "ms", Floor: fl, Ratio: ratio(v, fl),
+				Goal: fmt.Sprintf("at most %.1fx its floor", floorGoal), Note: fmt.Sprintf("floor %.2fx hello", ratio(fl, hello))})
+		if slices.Contains(withSecret, f.id) {
+			s := median(samples["secret "+f.id])
+			rows = append(rows, Row{Measure: f.id + " init reading LINK_SECRET_ARN", Value: s, Unit: "ms", Floor: v, Ratio: ratio(s, v),
+				Note: fmt.Sprintf("+%.2f ms: two GetSecretValue calls, Secrets Manager stand-in on loopback (no DNS, no TLS)", s-v)})
+		}
 	}
+	rows = append(rows, submitFirstRequest(b, bins, env)...)
 	return rows
+}
+
+// submitFirstRequest is submit's cold start and first accepted lead (a
+// real phone number: libphonenumber's first parse, the first DynamoDB
+// call), next to its floor doing the same of what it must: format the
+// number, put one item.
+func submitFirstRequest(b *testing.B, bins map[string]string, env map[string]string) []Row {
+	endpoint, _, _, _ := minidyn(b)
+	env = maps.Clone(env)
+	env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+	env["RATE_LIMIT"] = "1000000/1h"
+	run := func(bin string, event func() []byte) (float64, float64) {
+		fn := testenv.RIE(b, bins[bin], env)
+		if status, body := testenv.InvokeRaw(b, fn, event()); status != 200 || (bin == "SubmitFunction" && !strings.Contains(string(body), `"statusCode":201`)) {
+			b.Fatalf("%s: first request: %d %s\n%s", bin, status, body, fn.Stop())
+		}
+		logs := fn.Stop()
+		i, d := initReport.FindStringSubmatch(logs), invokeDone.FindStringSubmatch(logs)
+		if i == nil || d == nil {
+			b.Fatalf("%s: no INIT REPORT or INVOKE RTDONE:\n%s", bin, logs)
+		}
+		iv, _ := strconv.ParseFloat(i[1], 64)
+		dv, _ := strconv.ParseFloat(d[1], 64)
+		return iv, dv
+	}
+	lead := func() []byte {
+		j, _ := json.Marshal(testenv.HTTPEvent(b, "application/json", leadJSON()))
+		return j
+	}
+	floorLead := func() []byte { return []byte(`{"floor":"lead","phone":"(202) 555-0143"}`) }
+	var sub, fl, subFirst, flFirst []float64
+	for range *coldRuns {
+		i, d := run("SubmitFunction", lead)
+		sub, subFirst = append(sub, i+d), append(subFirst, d)
+		i, d = run("floor SubmitFunction", floorLead)
+		fl, flFirst = append(fl, i+d), append(flFirst, d)
+	}
+	v, f := median(sub), median(fl)
+	return []Row{{Measure: "SubmitFunction init + first lead (real phone number)", Value: v, Unit: "ms", Floor: f, Ratio: ratio(v, f),
+		Goal: fmt.Sprintf("at most %.1fx its floor", floorGoal),
+		Note: fmt.Sprintf("first request %.2f ms (floor's: parse + one PutItem, %.2f ms); embedded DynamoDB", median(subFirst), median(flFirst))}}
+}
+
+// secretARN is the link secret's ARN in the Secrets Manager stand-in.
+const secretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:link-secret-AbCdEf"
+
+// secretsStandIn answers GetSecretValue on loopback as Secrets Manager
+// would for a secret never rotated: AWSCURRENT, and no AWSPREVIOUS.
+func secretsStandIn(b *testing.B) string {
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ SecretId, VersionStage string }
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" {
+			http.Error(w, "not GetSecretValue", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		if in.VersionStage == "AWSPREVIOUS" {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"__type":"ResourceNotFoundException","message":"no AWSPREVIOUS"}`)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"ARN": secretARN, "Name": "link-secret", "SecretString": strings.Repeat("k", 64),
+			"VersionId": "00000000-0000-4000-8000-000000000001", "VersionStages": []string{"AWSCURRENT"}, "CreatedDate": 1.7e9})
+	})}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go srv.Serve(l)
+	b.Cleanup(func() { srv.Close() })
+	return "http://" + l.Addr().String()
 }
 
 func median(v []float64) float64 {

@@ -1,5 +1,5 @@
-// Package coldstart is what every function's main does: load the AWS
-// configuration once, build the function's AWS clients from it, build the
+// Package coldstart is what every function's main does: read the AWS
+// configuration from the Lambda environment once, build the function's AWS clients from it, build the
 // handler from the environment and those clients, and hand it to the Lambda
 // runtime. A failure is logged once and ends the cold start, so Lambda
 // reports an init error naming what is wrong.
@@ -12,7 +12,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/openclinic/leadhandler/internal/logging"
 	"github.com/openclinic/leadhandler/internal/version"
@@ -31,7 +30,7 @@ func Start[C, H any](clientsFrom func(aws.Config) C, fromEnv FromEnv[C, H], hand
 	// Which release this is, once a cold start (CloudWatch Logs Insights:
 	// filter msg = "cold start" | stats count() by version).
 	log.Info("cold start", "version", version.Version)
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	awsCfg, err := AWSConfig(os.Getenv)
 	if err != nil {
 		log.Error("cold start failed: load AWS configuration", "err", err)
 		os.Exit(1)

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openclinic/leadhandler/internal/hours"
@@ -530,8 +531,8 @@ func (e *env) linkTTL() time.Duration {
 }
 
 // e164 is a number as End User Messaging SMS takes it: +, country code,
-// at most 15 digits.
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+// at most 15 digits. Compiled only where STAFF_SMS is set.
+var e164 = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`) })
 
 // staffSMS reads STAFF_SMS: comma-separated E.164 numbers, or none.
 func (e *env) staffSMS() []string {
@@ -540,7 +541,7 @@ func (e *env) staffSMS() []string {
 		if n = strings.TrimSpace(n); n == "" {
 			continue
 		}
-		if !e164.MatchString(n) {
+		if !e164().MatchString(n) {
 			// Not the number itself: it is a person's.
 			e.fail("STAFF_SMS", "want E.164 numbers such as +12025550100, comma-separated")
 			continue

@@ -2,7 +2,6 @@ package emails
 
 import (
 	"fmt"
-	htmltemplate "html/template"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/markup"
 	"github.com/openclinic/leadhandler/internal/present"
 )
 
@@ -96,13 +96,13 @@ type itemView struct {
 	Age     string // "waiting 2 days", "requested 6 days ago"
 	Action  string // "Call", "Text" or "Email"
 	Contact string // the number or address the action uses
-	Href    htmltemplate.URL
-	When    string           // "in the morning"
-	Also    string           // the other way to reach them, or empty
-	AlsoVia string           // "call" or "email"
-	AlsoURL htmltemplate.URL // its link
-	Status  string           // "Alert: sent ...", "Call-back due ...", "Closed ..."
-	Alarm   bool             // the status needs attention (an alert that never went out)
+	Href    markup.URL
+	When    string     // "in the morning"
+	Also    string     // the other way to reach them, or empty
+	AlsoVia string     // "call" or "email"
+	AlsoURL markup.URL // its link
+	Status  string     // "Alert: sent ...", "Call-back due ...", "Closed ..."
+	Alarm   bool       // the status needs attention (an alert that never went out)
 	Link    string
 }
 
@@ -154,7 +154,7 @@ func DigestEmail(d Digest, c Clinic) (Content, error) {
 		}
 		v.Sections = append(v.Sections, sv)
 	}
-	return render("digest", digestSubject(d), v)
+	return Content{Subject: oneLine(digestSubject(d)), Text: v.text(), HTML: v.html()}, nil
 }
 
 // digestSubject is one line: "5 appointment requests to follow up: 3 to

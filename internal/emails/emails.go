@@ -1,18 +1,17 @@
 // Package emails renders what the functions send: the clinic's alert about a
 // new lead and the visitor's acknowledgement. Every lead value is escaped in
-// HTML, and no visitor text can reach a subject as a line break.
+// HTML (markup.Text, markup.Href: html/template's escaping, written in plain
+// Go so no Lambda binary links text/template), and no visitor text can reach
+// a subject as a line break.
 package emails
 
 import (
-	"bytes"
-	"embed"
-	htmltemplate "html/template"
 	"strings"
-	texttemplate "text/template"
 	"time"
 	"unicode"
 
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/markup"
 	"github.com/openclinic/leadhandler/internal/present"
 )
 
@@ -36,15 +35,7 @@ type StaffLink struct {
 	Expires time.Time
 }
 
-//go:embed templates
-var files embed.FS
-
-var (
-	textTemplates = texttemplate.Must(texttemplate.New("").ParseFS(files, "templates/*.txt"))
-	htmlTemplates = htmltemplate.Must(htmltemplate.New("").ParseFS(files, "templates/*.html"))
-)
-
-// alertView is what the alert templates see.
+// alertView is what the alert's text and HTML show.
 type alertView struct {
 	Clinic    Clinic
 	Lead      lead.Lead
@@ -54,8 +45,8 @@ type alertView struct {
 	Received  string        // in the clinic's time zone
 	Reach     present.Reach // the first thing to do: "Call Pat at (202) 555-0143"
 	Phone     string        // as people read it
-	Tel       htmltemplate.URL
-	Mailto    htmltemplate.URL
+	Tel       markup.URL
+	Mailto    markup.URL
 	Minimal   bool
 	Link      StaffLink
 	LinkUntil string
@@ -80,10 +71,10 @@ func Alert(l lead.Lead, c Clinic, link StaffLink, minimal bool) (Content, error)
 		LinkUntil: present.FormatTime(link.Expires, c.TimeZone),
 	}
 	subject := "Appointment request: " + v.FirstName + " prefers " + v.Method
-	return render("alert", subject, v)
+	return Content{Subject: oneLine(subject), Text: v.text(), HTML: v.html()}, nil
 }
 
-// ackView is what the acknowledgement templates see: never the visitor's
+// ackView is what the acknowledgement shows: never the visitor's
 // own text beyond a plain first name, so the form cannot relay spam.
 type ackView struct {
 	Clinic   Clinic
@@ -96,7 +87,7 @@ func Ack(l lead.Lead, c Clinic) (Content, error) {
 	if n := l.FirstName(); plainName(n) {
 		v.Greeting = "Hello " + n + ","
 	}
-	return render("ack", "We received your request - "+c.Name, v)
+	return Content{Subject: oneLine("We received your request - " + c.Name), Text: v.text(), HTML: v.html()}, nil
 }
 
 // plainName accepts letters, combining marks, hyphens and apostrophes: a
@@ -111,17 +102,6 @@ func plainName(s string) bool {
 		}
 	}
 	return true
-}
-
-func render(name, subject string, v any) (Content, error) {
-	var text, html bytes.Buffer
-	if err := textTemplates.ExecuteTemplate(&text, name+".txt", v); err != nil {
-		return Content{}, err
-	}
-	if err := htmlTemplates.ExecuteTemplate(&html, name+".html", v); err != nil {
-		return Content{}, err
-	}
-	return Content{Subject: oneLine(subject), Text: text.String(), HTML: html.String()}, nil
 }
 
 // oneLine drops anything that could end a header line. Stored names hold

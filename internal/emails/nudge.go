@@ -7,7 +7,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/present"
 )
 
-// nudgeView is what the nudge templates see: how long the request has
+// nudgeView is what the nudge shows: how long the request has
 // waited and where to open it, never the patient's details.
 type nudgeView struct {
 	Clinic    Clinic
@@ -29,7 +29,7 @@ func Nudge(c Clinic, id string, received time.Time, waited time.Duration, link S
 		Link:      link,
 		LinkUntil: present.FormatTime(link.Expires, c.TimeZone),
 	}
-	return render("nudge", "Not answered yet: a request from "+v.Waited+" ago", v)
+	return Content{Subject: oneLine("Not answered yet: a request from " + v.Waited + " ago"), Text: v.text(), HTML: v.html()}, nil
 }
 
 // Waited says a wait as people would: "25 minutes", "3 hours", "2 days".

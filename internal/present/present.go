@@ -3,14 +3,13 @@
 package present
 
 import (
-	"html/template"
 	"net/mail"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/markup"
 )
 
 // FormatTime says t in loc as emails and pages show times.
@@ -41,25 +40,36 @@ func Plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-// e164 is what a stored phone number looks like.
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{5,14}$`)
+// e164 is whether phone looks like a stored number: + and 6 to 15 digits,
+// the first not 0 (a regexp compiled at every cold start would do the same).
+func e164(phone string) bool {
+	if len(phone) < 7 || len(phone) > 16 || phone[0] != '+' || phone[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(phone); i++ {
+		if phone[i] < '0' || phone[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // Tel is the tel: link to phone, or "" (no link) when phone is not an E.164
-// number: the URL is trusted by html/template, so nothing else may reach it.
-func Tel(phone string) template.URL {
-	if !e164.MatchString(phone) {
+// number: the URL is trusted (markup.URL), so nothing else may reach it.
+func Tel(phone string) markup.URL {
+	if !e164(phone) {
 		return ""
 	}
-	return template.URL("tel:" + phone)
+	return markup.URL("tel:" + phone)
 }
 
 // SMS is the sms: link to phone, or "" when phone is not an E.164 number
 // (the same gate as Tel).
-func SMS(phone string) template.URL {
-	if !e164.MatchString(phone) {
+func SMS(phone string) markup.URL {
+	if !e164(phone) {
 		return ""
 	}
-	return template.URL("sms:" + phone)
+	return markup.URL("sms:" + phone)
 }
 
 // Mailto is the mailto: link to a plain address, every character but
@@ -67,7 +77,7 @@ func SMS(phone string) template.URL {
 // would otherwise read as a space, and ? & = # as the link's parameters (a
 // hidden Bcc, a subject), which a lead stored before submit refused them
 // may still hold. "" for anything that is not one address.
-func Mailto(email string) template.URL {
+func Mailto(email string) markup.URL {
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || a.Name != "" {
 		return ""
 	}
@@ -82,7 +92,7 @@ func Mailto(email string) template.URL {
 			b.WriteString("%" + strings.ToUpper(strconv.FormatUint(uint64(c)|0x100, 16)[1:]))
 		}
 	}
-	return template.URL(b.String())
+	return markup.URL(b.String())
 }
 
 // Phone is the lead's number as people read it: as stored at submit
@@ -100,7 +110,7 @@ func Phone(l lead.Lead) string {
 // address) and its link ("" when the value cannot be linked).
 type Reach struct {
 	Verb, To string
-	Href     template.URL
+	Href     markup.URL
 }
 
 // ReachFor is how the patient of l asked to be reached, or the other way

@@ -1,11 +1,11 @@
 package present
 
 import (
-	"html/template"
 	"testing"
 	"time"
 
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/markup"
 )
 
 func TestAge(t *testing.T) {
@@ -92,8 +92,8 @@ func TestAlertStatus(t *testing.T) {
 func TestContactLinks(t *testing.T) {
 	for _, tt := range []struct {
 		in      string
-		sms     template.URL
-		mailto  template.URL
+		sms     markup.URL
+		mailto  markup.URL
 		isEmail bool
 	}{
 		{in: "+12025550143", sms: "sms:+12025550143"},

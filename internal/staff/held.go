@@ -2,9 +2,7 @@ package staff
 
 import (
 	"context"
-	_ "embed" // the review page's template
 	"errors"
-	"html/template"
 	"iter"
 	"net/http"
 	"net/url"
@@ -27,11 +25,6 @@ type HeldStore interface {
 	ReleaseHeld(ctx context.Context, l lead.Lead, now time.Time) error
 	DeleteHeld(ctx context.Context, id string) error
 }
-
-//go:embed templates/held.html
-var heldHTML string
-
-func init() { template.Must(page.Parse(heldHTML)) }
 
 // heldPageSize is how many held requests a page of the review lists.
 const heldPageSize = 25

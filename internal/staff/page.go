@@ -1,9 +1,6 @@
 package staff
 
 import (
-	_ "embed" // the page template
-	"html/template"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,15 +11,11 @@ import (
 	"github.com/openclinic/leadhandler/internal/access"
 	"github.com/openclinic/leadhandler/internal/audit"
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/markup"
 	"github.com/openclinic/leadhandler/internal/present"
 )
 
-//go:embed templates/page.html
-var pageHTML string
-
-var page = template.Must(template.New("page").Parse(pageHTML))
-
-// view is what the page template sees: a lead's page, the inbox, the
+// view is what a page shows (html.go): a lead's page, the inbox, the
 // sign-in page, or a message alone.
 type view struct {
 	Clinic  string
@@ -91,10 +84,10 @@ type accessView struct {
 type leadView struct {
 	Name string
 	// The primary actions; an empty href is not offered.
-	Call  template.URL
+	Call  markup.URL
 	Phone string
-	Text  template.URL
-	Mail  template.URL
+	Text  markup.URL
+	Mail  markup.URL
 	Email string
 
 	Status string
@@ -442,12 +435,6 @@ func (h *Handler) problem(status int, title, msg string) events.APIGatewayV2HTTP
 
 func (h *Handler) render(status int, v view) events.APIGatewayV2HTTPResponse {
 	v.Clinic = h.cfg.ClinicName
-	var b strings.Builder
-	if err := page.Execute(&b, v); err != nil {
-		h.log.Error("render page", "err", err)
-		status, b = http.StatusInternalServerError, strings.Builder{}
-		b.WriteString("<!DOCTYPE html><title>Error</title><p>Something went wrong.</p>")
-	}
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: status,
 		Headers: map[string]string{
@@ -459,6 +446,6 @@ func (h *Handler) render(status int, v view) events.APIGatewayV2HTTPResponse {
 			"X-Content-Type-Options":  "nosniff",
 			"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 		},
-		Body: b.String(),
+		Body: pageHTML(v),
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -19,11 +20,14 @@ import (
 
 // nextPage is where sign-in may send the browser back to: a staff page,
 // as a path from the API's root. Anything else goes to the inbox, so the
-// sign-in page never redirects off the site.
-var nextPage = regexp.MustCompile(`^(staff(\?[A-Za-z0-9=&%._~+-]*)?|staff/held|leads/[A-Za-z0-9-]{1,64})$`)
+// sign-in page never redirects off the site. Compiled at the first
+// sign-in, not at every cold start.
+var nextPage = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(staff(\?[A-Za-z0-9=&%._~+-]*)?|staff/held|leads/[A-Za-z0-9-]{1,64})$`)
+})
 
 func cleanNext(next string) string {
-	if !nextPage.MatchString(next) {
+	if !nextPage().MatchString(next) {
 		return "staff"
 	}
 	return next

@@ -1,13 +1,13 @@
 package submit
 
 import (
-	"html/template"
 	"net/http"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/markup"
 )
 
 // reply is how a refused request is answered: a small HTML page for a
@@ -41,7 +41,8 @@ var fieldLabels = []struct{ field, label string }{
 	{lead.FieldTurnstile, "The robot check"},
 }
 
-var fixTemplate = template.Must(template.New("fix").Parse(`<!DOCTYPE html>
+// fixHead is the fix page up to its list of problems.
+const fixHead = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -54,20 +55,7 @@ var fixTemplate = template.Must(template.New("fix").Parse(`<!DOCTYPE html>
 <main>
 <h1>Please check your request</h1>
 <p>Your request was not sent yet. Please fix:</p>
-<ul>
-{{- range .Problems}}
-<li><strong>{{.Label}}:</strong> {{.Message}}</li>
-{{- end}}
-</ul>
-{{- if .Back}}
-<p><a href="{{.Back}}">Back to the form</a> (your browser's Back button usually keeps what you typed).</p>
-{{- else}}
-<p>Use your browser's Back button to return to the form: what you typed is usually still there.</p>
-{{- end}}
-</main>
-</body>
-</html>
-`))
+<ul>`
 
 // fixPage is the 400 page for a form post: each problem once, named by
 // the field's label, in the form's order, and the way back.
@@ -95,13 +83,20 @@ func fixPage(bad *lead.InvalidError, back string) events.APIGatewayV2HTTPRespons
 		// that could not be read: the form itself is at fault.
 		add("The form", "It could not be read. Please go back, reload the page and send it again, or call us.")
 	}
+	// Plain Go, escaped as html/template would (markup): no text/template
+	// in the Lambda binary.
 	var b strings.Builder
-	if err := fixTemplate.Execute(&b, struct {
-		Problems []problem
-		Back     string
-	}{list, back}); err != nil { // a fixed template over strings
-		panic(err)
+	b.WriteString(fixHead)
+	for _, p := range list {
+		b.WriteString("\n<li><strong>" + markup.Text(p.Label) + ":</strong> " + markup.Text(p.Message) + "</li>")
 	}
+	b.WriteString("\n</ul>\n")
+	if back != "" {
+		b.WriteString(`<p><a href="` + markup.Href(back) + `">Back to the form</a> (your browser's Back button usually keeps what you typed).</p>`)
+	} else {
+		b.WriteString(`<p>Use your browser's Back button to return to the form: what you typed is usually still there.</p>`)
+	}
+	b.WriteString("\n</main>\n</body>\n</html>\n")
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: http.StatusBadRequest,
 		Headers: map[string]string{

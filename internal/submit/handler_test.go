@@ -249,6 +249,9 @@ func TestAFormPostWithBadFieldsGetsAPage(t *testing.T) {
 			[]string{"<strong>Email:</strong> Please enter a valid email address", `<a href="` + site + `/blog/sciatica">`}, nil},
 		{"a page on another site: no link", "name=Pat&consent=on&page=" + url.QueryEscape("https://evil.example/x"), "",
 			[]string{"<strong>Phone or email:</strong>", "Back button"}, []string{"evil", "<a "}},
+		// The path keeps & and ' as they are: the link escapes them for HTML.
+		{"a page whose path HTML escapes", "name=Pat&consent=on&page=" + url.QueryEscape(site+"/pat's&co/\"x\"><b>"), "",
+			[]string{`<a href="` + site + `/pat%27s&amp;co/%22x%22%3E%3Cb%3E">`}, []string{"<b>", `"x"`}},
 		{"an unreadable form", "name=Pat%zz", site + "/contact",
 			[]string{"<strong>The form:</strong> It could not be read.", `<a href="` + site + `/contact">`}, nil},
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,8 +70,45 @@ func (l *Lambda) Stop() string {
 	return l.logs.String()
 }
 
-// RIE runs bootstrap under the Lambda Runtime Interface Emulator with env
-// added to this process's environment, until the test ends. Both of its
+// LambdaEnv is the environment Lambda gives a provided.al2023 function
+// (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
+// with dummy credentials, overlaid with env, the function's own variables
+// and the endpoints: never this process's environment, so neither the
+// developer's HOME, AWS_PROFILE or AWS_CA_BUNDLE nor anything else the
+// function would not see on AWS reaches it. The emulator adds
+// AWS_LAMBDA_RUNTIME_API; AWS_EXECUTION_ENV is left out, as Lambda leaves
+// it out for the OS-only (provided) runtimes. The variables Env sets only to keep the full
+// loader in this process off ~/.aws are left out: Lambda sets none of them.
+func LambdaEnv(name, taskRoot string, env map[string]string) []string {
+	vars := map[string]string{
+		"AWS_REGION": Region, "AWS_DEFAULT_REGION": Region,
+		"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+		"AWS_LAMBDA_FUNCTION_NAME": name, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+		"AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+		"AWS_LAMBDA_LOG_GROUP_NAME":      "/aws/lambda/" + name, "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]0123456789abcdef",
+		// template.yaml's LoggingConfig: JSON, at LogLevel's default.
+		"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO",
+		"_HANDLER": "bootstrap", "LAMBDA_TASK_ROOT": taskRoot, "LAMBDA_RUNTIME_DIR": "/var/runtime",
+		"LANG": "en_US.UTF-8", "TZ": ":UTC",
+		"PATH":            "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+		"LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	for _, k := range []string{"AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_EC2_METADATA_DISABLED"} {
+		delete(vars, k)
+	}
+	out := make([]string, 0, len(vars))
+	for k, v := range vars {
+		out = append(out, k+"="+v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// RIE runs bootstrap under the Lambda Runtime Interface Emulator in the
+// environment LambdaEnv makes of env, until the test ends. Both of its
 // addresses are set: the defaults (0.0.0.0:8080, 127.0.0.1:9001) would
 // listen beyond loopback and clash between instances.
 func RIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
@@ -84,10 +122,7 @@ func RIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
 			"--runtime-api-address", net.JoinHostPort(host, strconv.Itoa(freePortOn(t, host))),
 			bootstrap)
 		cmd.Dir = filepath.Dir(bootstrap)
-		cmd.Env = os.Environ()
-		for k, v := range env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
+		cmd.Env = LambdaEnv("function", filepath.Dir(bootstrap), env)
 		// The emulator starts the bootstrap on the first invoke; SIGTERM
 		// lets it take its bootstrap down with it.
 		base = "http://" + net.JoinHostPort(host, strconv.Itoa(port))

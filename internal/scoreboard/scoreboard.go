@@ -53,9 +53,9 @@ type Waits struct {
 	sorted bool
 }
 
-func (w *Waits) add(l lead.Lead, wait time.Duration, tried bool) {
+func (w *Waits) add(wait time.Duration, tried, booked bool) {
 	w.Requests++
-	if l.Status == lead.StatusClosed && l.Closed == lead.ClosedBooked {
+	if booked {
 		w.Booked++
 	}
 	if !tried {
@@ -216,24 +216,31 @@ func (b *Board) Add(l lead.Lead) bool {
 	if l.CreatedAt.Before(b.From) || !l.CreatedAt.Before(b.To) {
 		return false
 	}
-	tried := !l.FirstAttempt.IsZero()
+	// Figures are as of Now: an attempt after it (a report run for a past
+	// day) is not counted yet.
+	tried := !l.FirstAttempt.IsZero() && !l.FirstAttempt.After(b.Now)
 	end := b.Now
 	if tried {
 		end = l.FirstAttempt
 	}
 	wait := b.hours.Between(l.CreatedAt, end)
 	local := l.CreatedAt.In(b.zone)
-	b.Total.add(l, wait, tried)
-	b.ByWeekday[local.Weekday()].add(l, wait, tried)
-	b.ByHour[local.Hour()].add(l, wait, tried)
+	booked := bookedBy(l, b.Now)
+	b.Total.add(wait, tried, booked)
+	b.ByWeekday[local.Weekday()].add(wait, tried, booked)
+	b.ByHour[local.Hour()].add(wait, tried, booked)
 
-	booked := l.Status == lead.StatusClosed && l.Closed == lead.ClosedBooked
 	b.Pages.add(Clean(PathOnly(l.Source.LandingPath)), booked)
 	b.Sources.add(Clean(l.Source.UTM["utm_source"]), booked)
 	b.Campaigns.add(Clean(l.Source.UTM["utm_campaign"]), booked)
 
 	b.slow(Slow{Number: RequestNumber(l.ID), CreatedAt: l.CreatedAt, Wait: wait, Tried: tried})
 	return true
+}
+
+// bookedBy reports whether l stood closed as booked at now.
+func bookedBy(l lead.Lead, now time.Time) bool {
+	return l.Status == lead.StatusClosed && l.Closed == lead.ClosedBooked && !l.ClosedAt.After(now)
 }
 
 // slow keeps s if it is among the MaxSlowest longest waits (ties: the
@@ -296,4 +303,21 @@ func Clean(v string) string {
 		v = string(r[:MaxValue-1]) + "…"
 	}
 	return v
+}
+
+// Get is key's row (zero counts when it has none).
+func (a *Attribution) Get(key string) Rate {
+	if r, ok := a.rows[key]; ok {
+		return *r
+	}
+	return Rate{Key: key}
+}
+
+// Booked counts every booking added, in rows and Other alike.
+func (a *Attribution) Booked() int {
+	n := a.other.Booked
+	for _, r := range a.rows {
+		n += r.Booked
+	}
+	return n
 }

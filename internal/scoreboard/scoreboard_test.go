@@ -45,8 +45,10 @@ func TestFiguresEqualNaive(t *testing.T) {
 	// A span with the US daylight-saving change (Sunday 2026-11-01) in it.
 	from := time.Date(2026, 10, 26, 0, 0, 0, 0, ny)
 	to := time.Date(2026, 11, 9, 0, 0, 0, 0, ny)
+	// The leads as they stood later than now: attempts and bookings after
+	// now are not counted yet.
 	now := to.Add(36 * time.Hour)
-	leads := Sample(from.Add(-48*time.Hour), to.Add(48*time.Hour), now, 3000, 17)
+	leads := Sample(from.Add(-48*time.Hour), to.Add(48*time.Hour), now.Add(7*24*time.Hour), 3000, 17, h)
 
 	b := New(from, to, now, h, ny)
 	var total naive
@@ -67,19 +69,19 @@ func TestFiguresEqualNaive(t *testing.T) {
 		if !added {
 			continue
 		}
-		end := now
-		if !l.FirstAttempt.IsZero() {
+		end, tried := now, !l.FirstAttempt.IsZero() && !l.FirstAttempt.After(now)
+		if tried {
 			end = l.FirstAttempt
 		}
 		wait := h.Between(l.CreatedAt, end).Truncate(time.Second)
-		booked := l.Closed == lead.ClosedBooked
+		booked := l.Closed == lead.ClosedBooked && !l.ClosedAt.After(now)
 		local := l.CreatedAt.In(ny)
 		for _, g := range []*naive{&total, &byDay[local.Weekday()], &byHour[local.Hour()]} {
 			g.requests++
 			if booked {
 				g.booked++
 			}
-			if l.FirstAttempt.IsZero() {
+			if !tried {
 				continue
 			}
 			g.tried++
@@ -189,4 +191,39 @@ func fmtRepeat(s string, n int) string {
 		out = append(out, s...)
 	}
 	return string(out)
+}
+
+func TestHeadline(t *testing.T) {
+	at := time.Date(2026, 11, 26, 14, 0, 0, 0, time.UTC)
+	from, to, now := at.Add(-14*time.Hour), at.Add(10*time.Hour), at.Add(30*time.Hour)
+	tried := func(wait time.Duration, booked bool) lead.Lead {
+		l := lead.Lead{ID: "id", CreatedAt: at, FirstAttempt: at.Add(wait), Status: lead.StatusOpen}
+		if booked {
+			l.Status, l.Closed, l.ClosedAt = lead.StatusClosed, lead.ClosedBooked, l.FirstAttempt
+		}
+		return l
+	}
+	untried := lead.Lead{ID: "new", CreatedAt: at, Status: lead.StatusNew}
+	cases := []struct {
+		name  string
+		leads []lead.Lead
+		want  string
+	}{
+		{"none", nil, "Yesterday: no requests."},
+		{"one untried", []lead.Lead{untried}, "Yesterday: 1 request, not tried yet."},
+		{"one fast, booked", []lead.Lead{tried(3*time.Minute, true)}, "Yesterday: 1 request, first call after 3 min (within 5 minutes), booked."},
+		{"one slow", []lead.Lead{tried(150*time.Minute, false)}, "Yesterday: 1 request, first call after 2 h 30 min, not booked yet."},
+		{"two untried", []lead.Lead{untried, untried}, "Yesterday: 2 requests, none tried yet."},
+		{"several", []lead.Lead{tried(2*time.Minute, true), tried(38*time.Minute, false), tried(4*time.Minute, true), tried(26*time.Hour, false), untried},
+			"Yesterday: 5 requests, median first call 4 min, 2 within 5 minutes, 2 booked; 1 not tried yet."},
+	}
+	for _, c := range cases {
+		b := New(from, to, now, hours.Hours{}, time.UTC)
+		for _, l := range c.leads {
+			b.Add(l)
+		}
+		if got := Headline("Yesterday", b); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
 }

@@ -93,7 +93,7 @@ func SpeedTables(b *scoreboard.Board) []Table {
 		slow.Rows = append(slow.Rows, []string{s.Number, s.CreatedAt.In(b.Zone()).Format("Mon 2 Jan, 3:04 PM MST"), wait})
 	}
 	if len(slow.Rows) > 0 {
-		slow.Note = "By request number: search for it on the staff inbox."
+		slow.Note = "By request number (the first 8 characters of its id), never by name."
 	}
 	days.Note = "Times to first attempt of the requests tried; nearest-rank percentiles."
 	return []Table{days, hours, slow}

@@ -28,11 +28,16 @@ func Sample(from, to, now time.Time, n int, seed uint64, h hours.Hours) []lead.L
 	out := make([]lead.Lead, 0, n)
 	for i := range n {
 		created := from.Add(time.Duration(r.Int64N(int64(span/time.Second))) * time.Second)
-		utm := map[string]string{}
+		// nil without campaign values, as the form's decoder leaves it
+		// (minidyn, make dev's DynamoDB, cannot read an empty map back).
+		var utm map[string]string
 		if s := sources[r.IntN(len(sources))]; s != "" {
-			utm["utm_source"] = s
+			utm = map[string]string{"utm_source": s}
 		}
 		if c := campaigns[r.IntN(len(campaigns))]; c != "" {
+			if utm == nil {
+				utm = map[string]string{}
+			}
 			utm["utm_campaign"] = c
 		}
 		l := lead.New(fmt.Sprintf("%08x-%04x-4000-8000-%012x", r.Uint32(), i%0xffff, i), lead.Request{

@@ -254,7 +254,7 @@ func htmlReport(title string, summary []string, tables []Table, foot string) str
 						b.WriteString(`<th scope="row" style="text-align:left;font-weight:normal;padding:2px 10px 2px 0;word-break:break-all">` + e(c) + "</th>")
 						continue
 					}
-					b.WriteString(`<td style="padding:2px 10px 2px 0">` + e(c) + "</td>")
+					b.WriteString(`<td style="padding:2px 10px 2px 0;white-space:nowrap">` + e(c) + "</td>")
 				}
 				b.WriteString("</tr>\n")
 			}

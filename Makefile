@@ -47,7 +47,7 @@ export SAM_CLI_TELEMETRY := 0
 
 PORT ?= 3000
 
-.PHONY: help dev snippet unit test tools lint sam-check aws-check deploy diff delete publish release doctor ops-tool audit staff-signout rotate-link-secret retire-link-secret fuzz bench clean check-go check-email check-python check-node check-chromium
+.PHONY: help dev snippet unit test tools lint sam-check aws-check deploy diff delete publish release doctor ops-tool audit staff-signout rotate-link-secret retire-link-secret report export fuzz bench clean check-go check-email check-python check-node check-chromium
 
 help:
 	@echo "make dev     run the whole flow locally on http://127.0.0.1:$(PORT) (Go only; PORT=... to change)"
@@ -65,6 +65,8 @@ help:
 	@echo "make staff-signout EMAIL=...   aws-check, then end all of one staff member's sessions (recorded in the audit trail)"
 	@echo "make rotate-link-secret [RETIRE=1]   aws-check, then a new link secret signs; the one it replaces still verifies (RETIRE=1: not even that)"
 	@echo "make retire-link-secret  aws-check, then links, forms and codes signed before the last rotation stop working"
+	@echo "make report [FROM=2026-11-01] [TO=2026-11-07] [LOCAL=1]   aws-check, then print speed to first attempt and booked rates by page and campaign (days in TIME_ZONE; default: the last 7 days; LOCAL=1: make dev's table)"
+	@echo "make export [FROM=...] [TO=...] [PII=1] [OUT=leads.csv] [LOCAL=1]   the same requests as CSV, one row each, no free text (PII=1 adds names and contacts)"
 	@echo "make bench   measure sizes, cold starts, latency and scale against their floors (writes bench.json)"
 	@echo "make fuzz    run each fuzz target (decoder, email rendering, link tokens) for FUZZTIME (default $(FUZZTIME))"
 	@echo "make build-<Function> ARTIFACTS_DIR=dir   build a Lambda bootstrap as sam build does (SubmitFunction, NotifyFunction, FollowUpFunction, StaffFunction, MailEventsFunction)"
@@ -240,6 +242,19 @@ rotate-link-secret: aws-check ops-tool
 
 retire-link-secret: aws-check ops-tool
 	@$(OPS) retire-link-secret
+
+# The clinic's figures (internal/ops figures.go): TIME_ZONE and
+# OPENING_HOURS as the stack has them (UTC and every minute when unset).
+# LOCAL=1 reads make dev's embedded table (.local/dynamodb.json, written
+# while make dev runs) with make dev's settings, and needs no AWS.
+FIGURES_ENV := $(if $(TIME_ZONE),TIME_ZONE="$(TIME_ZONE)") $(if $(OPENING_HOURS),OPENING_HOURS="$(OPENING_HOURS)") $(if $(filter 1 yes true,$(LOCAL)),LOCAL=1)
+FIGURES_SPAN := -from "$(FROM)" -to "$(TO)"
+
+report: $(if $(filter 1 yes true,$(LOCAL)),,aws-check) ops-tool
+	@$(FIGURES_ENV) $(OPS) report $(FIGURES_SPAN)
+
+export: $(if $(filter 1 yes true,$(LOCAL)),,aws-check) ops-tool
+	@$(FIGURES_ENV) $(OPS) export $(FIGURES_SPAN) $(if $(filter 1 yes true,$(PII)),-pii) $(if $(OUT),-out "$(OUT)")
 
 check-email:
 	@test -n "$(strip $(EMAIL))" || { echo "error: say whose sessions to end: make staff-signout EMAIL=frontdesk@example-clinic.com" >&2; exit 2; }

@@ -3,8 +3,9 @@
 // environment, it finds the stack's leads table (LEADS_TABLE, else the
 // LeadsTableName output of STACK) or link secret (LINK_SECRET_ARN, else
 // the LinkSecretArn output) and prints an audit trail, ends one staff
-// member's sessions, or rotates the secret. The commands are in
-// internal/ops.
+// member's sessions, rotates the secret, or prints or exports the clinic's
+// figures (with LOCAL=1, from make dev's embedded table). The commands are
+// in internal/ops.
 package main
 
 import (
@@ -25,14 +26,31 @@ import (
 )
 
 func main() {
-	os.Exit(ops.Run(context.Background(), os.Args[1:], ops.Env{
+	env := ops.Env{
 		Getenv:     os.Getenv,
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,
 		Now:        time.Now,
 		Open:       open,
 		OpenSecret: openSecret,
-	}))
+	}
+	// LOCAL=1: make dev's embedded table, and the clinic settings it runs
+	// with (unless the environment sets its own), instead of the stack's.
+	if v := os.Getenv("LOCAL"); v == "1" || v == "yes" || v == "true" {
+		st, t, err := ops.OpenLocal(ops.LocalDir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ops:", err)
+			os.Exit(ops.ExitUsage)
+		}
+		env.Open = func(context.Context) (ops.Store, error) { return st, nil }
+		env.Getenv = func(k string) string {
+			if v := os.Getenv(k); v != "" {
+				return v
+			}
+			return map[string]string{"TIME_ZONE": t.TimeZone, "OPENING_HOURS": t.OpeningHours}[k]
+		}
+	}
+	os.Exit(ops.Run(context.Background(), os.Args[1:], env))
 }
 
 // awsConfig is the AWS configuration of the environment, with its region

@@ -100,6 +100,7 @@ func BenchmarkReport(b *testing.B) {
 	rows = append(rows, submitRows(b)...)
 	rows = append(rows, notifyRows(b)...)
 	rows = append(rows, followupRows(b)...)
+	rows = append(rows, weeklyRows(b)...)
 	report(b, rows)
 }
 

@@ -362,6 +362,32 @@ type FollowUp struct {
 	// StaffSMS is STAFF_SMS: E.164 numbers the response guard's nudge also
 	// goes to as a text; empty: no texts.
 	StaffSMS []string
+	// Report is the owner's figures: the digest's headline and the weekly
+	// report.
+	Report Report
+}
+
+// Report is what the clinic's figures (internal/scoreboard) need.
+type Report struct {
+	// Emails is REPORT_EMAIL: who gets the weekly report, comma-separated;
+	// CLINIC_EMAIL when unset.
+	Emails []string
+	// Hours is OPENING_HOURS in TIME_ZONE: times to first attempt count
+	// only opening time. Unset: every minute counts.
+	Hours hours.Hours
+}
+
+func (e *env) report(m Mail) Report {
+	r := Report{Emails: e.addresses("REPORT_EMAIL", false)}
+	if len(r.Emails) == 0 {
+		r.Emails = m.ClinicEmails
+	}
+	h, err := hours.Parse(e.text("OPENING_HOURS", hours.Always), m.TimeZone)
+	if err != nil {
+		e.fail("OPENING_HOURS", err.Error())
+	}
+	r.Hours = h
+	return r
 }
 
 // LoadFollowUp reads the follow-up function's configuration through getenv.
@@ -374,6 +400,7 @@ func LoadFollowUp(getenv func(string) string) (FollowUp, error) {
 		EscalationEmails: e.addresses("ESCALATION_EMAIL", false),
 		StaffSMS:         e.staffSMS(),
 	}
+	c.Report = e.report(c.Mail)
 	if c.After <= 0 {
 		e.fail("FOLLOW_UP_AFTER", "must be positive")
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -198,6 +199,23 @@ func TestLoadFollowUp(t *testing.T) {
 	}
 	if got.After != 24*time.Hour || got.EscalateAfter != 72*time.Hour || got.EscalationEmails != nil {
 		t.Errorf("defaults: after %v, escalate %v, escalation %v", got.After, got.EscalateAfter, got.EscalationEmails)
+	}
+	// The report goes to the clinic, and counts every minute, unless told.
+	saturdayNight := time.Date(2026, 11, 28, 22, 0, 0, 0, time.UTC)
+	if !slices.Equal(got.Report.Emails, []string{"fd@example-clinic.com"}) || got.Report.Hours.Between(saturdayNight, saturdayNight.Add(time.Hour)) != time.Hour {
+		t.Errorf("report defaults: to %v, a Saturday night hour counts %v", got.Report.Emails, got.Report.Hours.Between(saturdayNight, saturdayNight.Add(time.Hour)))
+	}
+	withReport := maps.Clone(base)
+	withReport["REPORT_EMAIL"], withReport["OPENING_HOURS"] = "owner@example-clinic.com, manager@example-clinic.com", "Mon-Fri 08:00-18:00"
+	if got, err := LoadFollowUp(getenv(withReport)); err != nil || len(got.Report.Emails) != 2 || got.Report.Hours.Between(saturdayNight, saturdayNight.Add(time.Hour)) != 0 {
+		t.Errorf("report settings: %v, to %v", err, got.Report.Emails)
+	}
+	withReport["REPORT_EMAIL"], withReport["OPENING_HOURS"] = "Owner <o@example.com>", "sometimes"
+	_, err = LoadFollowUp(getenv(withReport))
+	for _, name := range []string{"REPORT_EMAIL", "OPENING_HOURS"} {
+		if err == nil || !strings.Contains(err.Error(), name+":") {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
 	}
 	base["FOLLOW_UP_AFTER"], base["ESCALATE_AFTER"], base["ESCALATION_EMAIL"] = "12h", "48h", "owner@example-clinic.com"
 	got, err = LoadFollowUp(getenv(base))

@@ -162,7 +162,11 @@ func (v nudgeView) html() string {
 
 func (v digestView) text() string {
 	var b body
-	b.add(v.Clinic.Name, ": daily follow-up, ", v.Day, "\n")
+	b.add(v.Clinic.Name, ": daily follow-up, ", v.Day)
+	if v.Headline != "" {
+		b.add("\n", v.Headline)
+	}
+	b.add("\n")
 	for _, s := range v.Summary {
 		b.add("\n", s)
 	}
@@ -193,6 +197,9 @@ func (v digestView) html() string {
 	var b body
 	b.add(head("Appointment requests to follow up"),
 		`<p style="margin:0 0 4px;font-size:14px;color:#555555">`, esc(v.Clinic.Name), ": daily follow-up, ", esc(v.Day), "</p>")
+	if v.Headline != "" {
+		b.add("\n", `<p style="margin:0 0 8px;font-size:14px;color:#1a1a1a">`, esc(v.Headline), "</p>")
+	}
 	for i, s := range v.Summary {
 		if i == 0 {
 			b.add("\n", `<h1 style="margin:0 0 8px;font-size:22px">`, esc(s), "</h1>")

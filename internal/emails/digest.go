@@ -61,6 +61,9 @@ type Digest struct {
 	Unreachable Section
 	// Ways counts the leads of Overdue, NotTried and Due.
 	Ways Ways
+	// Headline is yesterday in one line (scoreboard.Headline), computed by
+	// the follow-up; empty: none.
+	Headline string
 	// Held is how many requests the bot traps held on HeldDay (the clinic's
 	// day before the digest's), and HeldLink the signed review page.
 	Held     int
@@ -77,6 +80,7 @@ func (d Digest) FollowUps() int {
 type digestView struct {
 	Clinic   Clinic
 	Day      string
+	Headline string
 	Summary  []string
 	Sections []sectionView
 	Held     string // "3 requests held as likely spam yesterday (Thu 26 Nov)."
@@ -109,7 +113,7 @@ type itemView struct {
 // DigestEmail renders the daily digest d for the clinic c.
 func DigestEmail(d Digest, c Clinic) (Content, error) {
 	who := names(d.Overdue.Listed, d.NotTried.Listed, d.Due.Listed, d.Unreachable.Listed)
-	v := digestView{Clinic: c, Day: d.At.In(c.TimeZone).Format("Mon 2 Jan 2006")}
+	v := digestView{Clinic: c, Day: d.At.In(c.TimeZone).Format("Mon 2 Jan 2006"), Headline: d.Headline}
 	if n := d.FollowUps(); n > 0 {
 		v.Summary = append(v.Summary, present.Plural(n, "appointment request", "appointment requests")+" to follow up: "+d.Ways.words()+".")
 	}

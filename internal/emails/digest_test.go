@@ -69,6 +69,7 @@ func digestFixture() Digest {
 		Unreachable: Section{Total: 1, Listed: items(unreachable)},
 		// The two not-tried leads left unlisted want a call and a text.
 		Ways:     Ways{Call: 3, Text: 2, Email: 2},
+		Headline: "Yesterday: 7 requests, median first call 38 min, 3 within 5 minutes, 2 booked.",
 		Held:     3,
 		HeldDay:  ny(26, 0, 0),
 		HeldLink: StaffLink{URL: "https://api.example-clinic.com/staff/held?t=tok", Expires: digestAt.Add(72 * time.Hour)},

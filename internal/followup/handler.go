@@ -39,6 +39,8 @@ type Store interface {
 	Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error]
 	Due(ctx context.Context, before, now time.Time) iter.Seq2[lead.Lead, error]
 	Unreported(ctx context.Context, now time.Time) iter.Seq2[lead.Lead, error]
+	// Requested yields every lead requested in [from, to): the figures.
+	Requested(ctx context.Context, from, to, now time.Time) iter.Seq2[lead.Lead, error]
 	Get(ctx context.Context, id string, now time.Time) (lead.Lead, error)
 	Progress(ctx context.Context, l lead.Lead, now time.Time) (lead.Lead, error)
 	ClaimRun(ctx context.Context, key string, now time.Time, lease, keep time.Duration) error
@@ -64,6 +66,9 @@ type Event struct {
 	// Nudge is set by a lead's response-guard schedule (internal/guard)
 	// instead of the fields above: that lead, not the day's digest.
 	Nudge *guard.Nudge `json:"nudge,omitempty"`
+	// Report is set by the weekly schedule (WeeklyReport): the owner's
+	// report, not the day's digest.
+	Report string `json:"report,omitempty"`
 }
 
 // Handler runs the follow-up.
@@ -92,6 +97,14 @@ func (h *Handler) Handle(ctx context.Context, e Event) error {
 	if e.Nudge != nil {
 		_, err := h.Nudge(ctx, *e.Nudge)
 		return err
+	}
+	switch e.Report {
+	case "":
+	case WeeklyReport:
+		_, err := h.Report(ctx, e)
+		return err
+	default:
+		return fmt.Errorf("event report %q: want %q", e.Report, WeeklyReport)
 	}
 	_, err := h.Run(ctx, e)
 	return err
@@ -222,6 +235,9 @@ func (h *Handler) collect(ctx context.Context, at time.Time) (emails.Digest, err
 		return d, fmt.Errorf("count held requests: %w", err)
 	}
 	d.Held = held
+	if d.Headline, err = h.headline(ctx, at); err != nil {
+		return d, err
+	}
 	// Links last LINK_TTL from when the digest goes out (the clock), not
 	// from the run's scheduled time, which a retry or make dev's ?at= may
 	// put in the past or the future.

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -35,6 +36,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/followup"
 	"github.com/openclinic/leadhandler/internal/mailevents"
 	"github.com/openclinic/leadhandler/internal/notify"
+	"github.com/openclinic/leadhandler/internal/ops"
 	"github.com/openclinic/leadhandler/internal/outbox"
 	"github.com/openclinic/leadhandler/internal/sms"
 	"github.com/openclinic/leadhandler/internal/stack"
@@ -116,6 +118,17 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.close, s.Table, s.db, s.table = closeDB, where, db, getenv("LEADS_TABLE")
+	if getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" && o.Dir != "" {
+		// make report LOCAL=1 and make export LOCAL=1 read the embedded
+		// table through this file, which lasts as long as the server.
+		rec := ops.LocalTable{Endpoint: aws.ToString(db.Options().BaseEndpoint), Table: s.table,
+			TimeZone: getenv("TIME_ZONE"), OpeningHours: getenv("OPENING_HOURS")}
+		if err := ops.WriteLocal(o.Dir, rec); err != nil {
+			return nil, s.fail(fmt.Errorf("record the embedded table for make report: %w", err))
+		}
+		closeTable := closeDB
+		s.close = func() { os.Remove(filepath.Join(o.Dir, ops.LocalFile)); closeTable() }
+	}
 	secrets := secretsmanager.NewFromConfig(o.AWS)
 	s.sched = &schedules{log: o.Log.With("function", "scheduler")}
 	s.bus = &leadBus{name: getenv("LEAD_EVENTS_BUS")}

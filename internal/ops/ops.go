@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -44,6 +45,7 @@ type Sessions interface {
 type Store interface {
 	Trail
 	Sessions
+	Figures
 }
 
 // Env is what a run of the tool is given.
@@ -68,7 +70,9 @@ const usage = `usage:
   ops audit [-lead ID] [-since WHEN]   print a lead's audit trail (without -lead: sign-ins, failed codes, sign-outs)
   ops signout -email ADDR              end all of one staff member's sessions
   ops rotate-link-secret [-retire]     a new version of the link secret signs; -retire: the one it replaces stops verifying too
-  ops retire-link-secret               the previous version of the link secret stops verifying`
+  ops retire-link-secret               the previous version of the link secret stops verifying
+  ops report [-from DATE] [-to DATE]   print the speed-to-lead and attribution figures of the requests of those days (clinic time, TO included)
+  ops export [-from DATE] [-to DATE] [-pii] [-out FILE]   write them as CSV, one row a request (names and contacts only with -pii)`
 
 // Run runs the command in args (without the program's name) and returns
 // its exit code. Errors go to Stderr, once.
@@ -170,6 +174,49 @@ func run(ctx context.Context, args []string, env Env) error {
 			return nil
 		}
 		fmt.Fprintf(env.Stdout, "Retired version %s of the link secret: within %v, links, forms and sign-in codes made with it stop working.\n", v, refreshWithin)
+		return nil
+	case "report", "export":
+		fromArg := fs.String("from", "", "the first day (2026-11-01, clinic time); default: 6 days before -to")
+		toArg := fs.String("to", "", "the last day, included; default: yesterday")
+		pii := fs.Bool("pii", false, "export: add the name, phone and email columns")
+		out := fs.String("out", "", "export: the CSV file to write (default: standard output)")
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		c, err := ClinicFrom(env.Getenv)
+		if err != nil {
+			return err
+		}
+		now := env.Now()
+		from, to, err := Span(*fromArg, *toArg, now, c.Zone)
+		if err != nil {
+			return err
+		}
+		st, err := env.Open(ctx)
+		if err != nil {
+			return err
+		}
+		if args[0] == "report" {
+			return Report(ctx, env.Stdout, st, c, from, to, now)
+		}
+		w, done := env.Stdout, func() error { return nil }
+		if *out != "" {
+			f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+			if err != nil {
+				return usageError{fmt.Sprintf("OUT: %v", err)}
+			}
+			w, done = f, f.Close
+		}
+		n, err := Export(ctx, w, st, c, from, to, now, *pii)
+		if cerr := done(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		if *out != "" {
+			fmt.Fprintf(env.Stdout, "Wrote %d %s to %s.\n", n, plural(n, "request", "requests"), *out)
+		}
 		return nil
 	default:
 		return usageError{fmt.Sprintf("unknown command %q\n%s", args[0], usage)}

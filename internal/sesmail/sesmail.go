@@ -46,6 +46,7 @@ const (
 	KindAlert  = "alert"
 	KindAck    = "ack"
 	KindDigest = "digest"
+	KindReport = "report"
 	KindSignIn = "signin"
 )
 

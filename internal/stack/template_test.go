@@ -244,7 +244,7 @@ func sample(secretARN string) map[string]string {
 		"PUBLIC_BASE_URL": "https://api.example-clinic.com", "LINK_SECRET_ARN": secretARN, "EMAIL_DETAIL": "full",
 		"ACK_EMAIL": "true", "SES_MAX_SEND_RATE": "14", "FOLLOW_UP_AFTER": "24h", "ESCALATE_AFTER": "72h", "ESCALATION_EMAIL": "director@example-clinic.com",
 		"CALLBACK_CADENCE": "2h,1d,2d", "MAX_ATTEMPTS": "4",
-		"RESPONSE_SLA": "15m", "OPENING_HOURS": "Mon-Fri 08:00-18:00",
+		"RESPONSE_SLA": "15m", "OPENING_HOURS": "Mon-Fri 08:00-18:00", "REPORT_EMAIL": "Owner@Example-Clinic.com, manager@example-clinic.com",
 		"NUDGE_TARGET_ARN": "arn:aws:lambda:us-east-1:123456789012:function:followup", "NUDGE_ROLE_ARN": "arn:aws:iam::123456789012:role/nudge-scheduler",
 		"STAFF_EMAILS": "", "STAFF_SIGNIN": "inbox", "STAFF_SESSION_TTL": "12h", "AUDIT_RETENTION_DAYS": "2190",
 		"METRIC_NAMESPACE":      "appointment-leads/submit",
@@ -406,6 +406,10 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 				t.Fatal(err)
 			}
 			if err := h.Handle(ctx, followup.Event{}); err != nil {
+				t.Fatal(err)
+			}
+			// The owner's weekly report, to REPORT_EMAIL.
+			if err := h.Handle(ctx, followup.Event{Report: followup.WeeklyReport}); err != nil {
 				t.Fatal(err)
 			}
 			// The waiting lead's response guard fires: still new, nudged.

@@ -275,3 +275,11 @@ func (s *MemStore) Leads() []lead.Lead {
 	defer s.mu.Unlock()
 	return slices.Collect(maps.Values(s.leads))
 }
+
+// Requested yields the leads requested in [from, to), whatever their
+// status, in request order (the order is no part of the contract).
+func (s *MemStore) Requested(_ context.Context, from, to, now time.Time) iter.Seq2[lead.Lead, error] {
+	return s.list(now, func(l lead.Lead) (time.Time, bool) {
+		return l.CreatedAt, !l.CreatedAt.Before(from) && l.CreatedAt.Before(to)
+	})
+}

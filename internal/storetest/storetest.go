@@ -32,6 +32,7 @@ type Store interface {
 	Progress(ctx context.Context, l lead.Lead, now time.Time) (lead.Lead, error)
 	Due(ctx context.Context, before, now time.Time) iter.Seq2[lead.Lead, error]
 	Unreported(ctx context.Context, now time.Time) iter.Seq2[lead.Lead, error]
+	Requested(ctx context.Context, from, to, now time.Time) iter.Seq2[lead.Lead, error]
 	ClaimRun(ctx context.Context, key string, now time.Time, lease, keep time.Duration) error
 	FinishRun(ctx context.Context, key string) error
 	ReleaseRun(ctx context.Context, key string) error
@@ -502,6 +503,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	})
 
 	runLists(t, open, progress, policy)
+	runRequested(t, open, progress, policy)
 	runHeld(t, open)
 	runSessions(t, open)
 	runCodes(t, open)

@@ -2,17 +2,17 @@ package emails
 
 // The clinic's figures (internal/scoreboard) as the weekly report's email
 // and make report's terminal output. Rendered in plain Go, not through the
-// templates: every value goes through html.EscapeString on its way into
-// HTML, and landing pages and UTM values (a visitor's) arrive cleaned and
+// templates: every value goes through markup.Text (as in the other
+// emails) on its way into HTML, and landing pages and UTM values (a visitor's) arrive cleaned and
 // bounded by scoreboard.Clean.
 
 import (
-	"html"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/openclinic/leadhandler/internal/markup"
 	"github.com/openclinic/leadhandler/internal/present"
 	"github.com/openclinic/leadhandler/internal/scoreboard"
 )
@@ -220,7 +220,7 @@ func TextReport(title string, summary []string, tables []Table, foot string) str
 
 // htmlReport is the HTML part: every value escaped.
 func htmlReport(title string, summary []string, tables []Table, foot string) string {
-	e := html.EscapeString
+	e := markup.Text
 	var b strings.Builder
 	b.WriteString(`<!DOCTYPE html>
 <html lang="en">

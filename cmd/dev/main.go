@@ -67,6 +67,7 @@ Appointment lead handler, running locally
   front desk's inbox       %[1]s/staff   (sign in as %[3]s: the code arrives in the outbox)
   daily follow-up, now     curl -X POST %[1]s/_local/followup   (optional ?at=2026-11-28T08:00:00-05:00)
   response guard, later    curl -X POST '%[1]s/_local/clock?advance=20m'   (nudges due by then go out)
+  the owner's figures      make report LOCAL=1   (or make export LOCAL=1, in another terminal)
   leads are stored in      %[2]s
 Press Ctrl+C to stop.
 

@@ -12,10 +12,17 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
-// New returns a JSON logger writing to w at the level AWS_LAMBDA_LOG_LEVEL
-// names (the level set by the function's LoggingConfig), INFO by default.
+// New returns a JSON logger writing to w at the level LOG_LEVEL names (the
+// template's LogLevel), else AWS_LAMBDA_LOG_LEVEL, INFO by default. The
+// template lets Lambda pass every line (ApplicationLogLevel TRACE) and
+// filters here: Lambda's own filter takes a line without a "level" key, such
+// as a metric line, for INFO, and at WARN would drop every metric.
 func New(w io.Writer, getenv func(string) string) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: Level(getenv("AWS_LAMBDA_LOG_LEVEL"))}))
+	name := getenv("LOG_LEVEL")
+	if strings.TrimSpace(name) == "" {
+		name = getenv("AWS_LAMBDA_LOG_LEVEL")
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: Level(name)}))
 }
 
 // Level maps Lambda's level names (TRACE, DEBUG, INFO, WARN, ERROR, FATAL)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"testing"
 )
 
@@ -29,5 +30,25 @@ func TestNewWritesJSONAtTheLevel(t *testing.T) {
 	}
 	if line["msg"] != "kept" || line["leadId"] != "abc" || line["level"] != "WARN" {
 		t.Errorf("line = %v", line)
+	}
+}
+
+// The template lets Lambda pass every line (AWS_LAMBDA_LOG_LEVEL=TRACE) and
+// sets LOG_LEVEL from LogLevel: LOG_LEVEL decides.
+func TestLogLevelOverLambdas(t *testing.T) {
+	env := map[string]string{"AWS_LAMBDA_LOG_LEVEL": "TRACE", "LOG_LEVEL": "WARN"}
+	var buf bytes.Buffer
+	log := New(&buf, func(k string) string { return env[k] })
+	log.Debug("dropped")
+	log.Info("dropped")
+	log.Warn("kept")
+	if got := buf.String(); strings.Contains(got, "dropped") || !strings.Contains(got, "kept") {
+		t.Errorf("LOG_LEVEL=WARN under AWS_LAMBDA_LOG_LEVEL=TRACE wrote %q", got)
+	}
+	buf.Reset()
+	env["LOG_LEVEL"] = ""
+	New(&buf, func(k string) string { return env[k] }).Debug("kept")
+	if !strings.Contains(buf.String(), "kept") {
+		t.Errorf("no LOG_LEVEL: AWS_LAMBDA_LOG_LEVEL=TRACE should write debug lines, wrote %q", buf.String())
 	}
 }

@@ -75,6 +75,20 @@ func TestCanaries(t *testing.T) {
 		t.Errorf("SubmitFunction's METRIC_NAMESPACE %v is not LeadsQuietAlarm's namespace", got)
 	}
 
+	// Lambda's log-level filter takes a line without a "level" key (every
+	// metric line) for INFO: it must pass INFO whatever LogLevel says, and
+	// each function filter its own lines by LOG_LEVEL instead.
+	lc, _ := raw(t)["Globals"].(map[string]any)["Function"].(map[string]any)["LoggingConfig"].(map[string]any)
+	if lc["LogFormat"] != "JSON" || !slices.Contains([]any{"TRACE", "DEBUG", "INFO"}, lc["ApplicationLogLevel"]) {
+		t.Errorf("Globals LoggingConfig %v: Lambda would drop the metric lines at a LogLevel above INFO; want ApplicationLogLevel TRACE, DEBUG or INFO, fixed", lc)
+	}
+	for name, fn := range functions(t) {
+		env := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+		if !reflect.DeepEqual(env["LOG_LEVEL"], map[string]any{"Ref": "LogLevel"}) {
+			t.Errorf("%s: LOG_LEVEL %v, want !Ref LogLevel (its logger's level)", name, env["LOG_LEVEL"])
+		}
+	}
+
 	// The 403 count is of the form's route only, from the access log.
 	f := props(resourcesOf(t, "AWS::Logs::MetricFilter")["HttpApiForbiddenMetricFilter"])
 	if f["FilterPattern"] != `{ $.status = "403" && $.routeKey = "POST /leads" }` ||

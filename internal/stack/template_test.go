@@ -248,6 +248,7 @@ func sample(secretARN string) map[string]string {
 		"NUDGE_TARGET_ARN": "arn:aws:lambda:us-east-1:123456789012:function:followup", "NUDGE_ROLE_ARN": "arn:aws:iam::123456789012:role/nudge-scheduler",
 		"STAFF_EMAILS": "", "STAFF_SIGNIN": "inbox", "STAFF_SESSION_TTL": "12h", "AUDIT_RETENTION_DAYS": "2190",
 		"METRIC_NAMESPACE":      "appointment-leads/submit",
+		"LOG_LEVEL":             "INFO",
 		"LEAD_EVENTS_BUS":       "appointment-leads-LeadEvents",
 		"SES_CONFIGURATION_SET": "appointment-leads-MailConfigurationSet-1AB2C3D4E5F6",
 		"STAFF_SMS":             "+12025550199, +12025550198",

@@ -86,8 +86,9 @@ func LambdaEnv(name, taskRoot string, env map[string]string) []string {
 		"AWS_LAMBDA_FUNCTION_NAME": name, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
 		"AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
 		"AWS_LAMBDA_LOG_GROUP_NAME":      "/aws/lambda/" + name, "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]0123456789abcdef",
-		// template.yaml's LoggingConfig: JSON, at LogLevel's default.
-		"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO",
+		// template.yaml's LoggingConfig: JSON, every line passed (the
+		// functions filter their own by LOG_LEVEL).
+		"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "TRACE",
 		"_HANDLER": "bootstrap", "LAMBDA_TASK_ROOT": taskRoot, "LAMBDA_RUNTIME_DIR": "/var/runtime",
 		"LANG": "en_US.UTF-8", "TZ": ":UTC",
 		"PATH":            "/usr/local/bin:/usr/bin/:/bin:/opt/bin",

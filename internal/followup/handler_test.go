@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"strings"
 	"testing"
@@ -38,8 +39,16 @@ func testConfig() config.FollowUp {
 // and writes that clear a reported lead.
 type faultyStore struct {
 	*storetest.MemStore
-	get      func(id string) error
-	progress func(l lead.Lead) error
+	get       func(id string) error
+	progress  func(l lead.Lead) error
+	requested error // fails the read of the headline's leads
+}
+
+func (s *faultyStore) Requested(ctx context.Context, from, to, now time.Time) iter.Seq2[lead.Lead, error] {
+	if s.requested != nil {
+		return func(yield func(lead.Lead, error) bool) { yield(lead.Lead{}, s.requested) }
+	}
+	return s.MemStore.Requested(ctx, from, to, now)
 }
 
 func (s *faultyStore) Get(ctx context.Context, id string, now time.Time) (lead.Lead, error) {
@@ -614,5 +623,26 @@ func TestStoreDownFailsTheRun(t *testing.T) {
 	f.store.Err = errors.New("connection refused")
 	if err := f.run(t, eight(27)); err == nil {
 		t.Error("the run succeeded with the store down")
+	}
+}
+
+// The digest is the safety net for leads nobody reached: a failed read of
+// yesterday's figures costs its headline, never the digest.
+func TestHeadlineNeverStopsTheDigest(t *testing.T) {
+	f := newFixture(t, nil)
+	f.add(t, eight(27), untried(30*time.Hour))
+	f.faults.requested = errors.New("throttled")
+	if err := f.run(t, eight(27)); err != nil {
+		t.Fatalf("the run failed: %v", err)
+	}
+	sent := f.out.Sent()
+	if len(sent) != 1 {
+		t.Fatalf("%d digests, want 1", len(sent))
+	}
+	if got := sections(sent[0].Text)[notTried]; len(got) != 1 || strings.Contains(sent[0].Text, "Yesterday:") {
+		t.Errorf("digest without its headline should still list the lead not tried (%v), and no headline:\n%s", got, sent[0].Text)
+	}
+	if !strings.Contains(f.logs.String(), "digest sent without its headline") {
+		t.Errorf("the failure is not logged:\n%s", f.logs)
 	}
 }

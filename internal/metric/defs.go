@@ -94,6 +94,11 @@ var (
 	// for each, the time from the lead's storing to SES accepting its alert.
 	AlertsSent   = Def{Function: Notify, Name: "AlertsSent", Unit: Count}
 	AlertLatency = Def{Function: Notify, Name: "AlertLatency", Unit: Milliseconds}
+	// RecordsFailed counts the new leads notify could not alert on in a
+	// try (the stream retries them): the function reports them as the
+	// batch's failures, which Lambda's Errors never counts, so the rollback
+	// of a notify deployment watches this.
+	RecordsFailed = Def{Function: Notify, Name: "RecordsFailed", Unit: Count}
 
 	// TimeToFirstAttempt is, for each lead at its first recorded attempt,
 	// the opening time (OPENING_HOURS) since its request;
@@ -126,7 +131,7 @@ var (
 // All lists every metric the functions emit.
 var All = []Def{
 	LeadsStored, LeadsBySource, Requests, RequestsRefused,
-	AlertsSent, AlertLatency,
+	AlertsSent, AlertLatency, RecordsFailed,
 	TimeToFirstAttempt, TimeToFirstAttemptWallClock, TimeToFirstReach, TimeToFirstReachWallClock, Attempts, LeadsClosed,
 	DigestSize, DigestOverdue, NudgesSent,
 	AlertDelivery,

@@ -99,6 +99,9 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 			defer func() { <-sem; wg.Done() }()
 			if err := h.record(ctx, r); err != nil {
 				h.log.Error("record failed", "eventId", r.EventID, "err", err)
+				if err := h.metrics.Put(nil, metric.Value{Def: metric.RecordsFailed, Value: 1}); err != nil {
+					h.log.Warn("count failed record", "err", err)
+				}
 				failed[i] = true
 			}
 		}()

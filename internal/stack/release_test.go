@@ -65,7 +65,7 @@ func ref(v any) string { s, _ := v.(map[string]any)["Ref"].(string); return s }
 // TestCanaryDeployments: submit and staff, which a person waits on, deploy
 // through CodeDeploy 10% for 5 minutes, and roll back on their new
 // version's errors or the API's 5xx; notify shifts linearly and rolls back
-// on its own errors.
+// on its own errors or on records it failed (which Errors never counts).
 func TestCanaryDeployments(t *testing.T) {
 	res := expanded(t)
 	want := map[string]struct {
@@ -74,7 +74,7 @@ func TestCanaryDeployments(t *testing.T) {
 	}{
 		"SubmitFunction": {"CodeDeployDefault.LambdaCanary10Percent5Minutes", []string{"SubmitCanaryErrorsAlarm", "HttpApi5xxAlarm"}},
 		"StaffFunction":  {"CodeDeployDefault.LambdaCanary10Percent5Minutes", []string{"StaffCanaryErrorsAlarm", "HttpApi5xxAlarm"}},
-		"NotifyFunction": {"CodeDeployDefault.LambdaLinear10PercentEvery1Minute", []string{"NotifyCanaryErrorsAlarm"}},
+		"NotifyFunction": {"CodeDeployDefault.LambdaLinear10PercentEvery1Minute", []string{"NotifyCanaryErrorsAlarm", "NotifyCanaryFailuresAlarm"}},
 	}
 	for fn, w := range want {
 		alias := res[fn+"Aliaslive"]

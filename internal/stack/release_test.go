@@ -353,3 +353,20 @@ func TestParametersReadWellInTheConsole(t *testing.T) {
 		}
 	}
 }
+
+// TestSchedulesNamedByTheStack: the schedules SAM makes are named by the
+// stack, so two stacks in one account and region (staging beside
+// production, two clinics) can both create theirs.
+func TestSchedulesNamedByTheStack(t *testing.T) {
+	res := expanded(t)
+	schedules := ofType(res, "AWS::Scheduler::Schedule")
+	if len(schedules) != 2 {
+		t.Errorf("%d schedules, want the daily follow-up and the weekly report", len(schedules))
+	}
+	for id, r := range schedules {
+		name, _ := props(r)["Name"].(map[string]any)["Fn::Sub"].(string)
+		if !strings.HasPrefix(name, "${AWS::StackName}-") {
+			t.Errorf("%s is named %v, not by the stack", id, props(r)["Name"])
+		}
+	}
+}

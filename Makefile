@@ -203,8 +203,8 @@ release: check-go
 	echo "$(VERSION)" > VERSION
 	sed -i.bak -E 's/^(    SemanticVersion: ).*/\1$(VERSION)/' template.yaml
 	sed -i.bak -E '/^  Version:$$/,/^    Value:/ s/^(    Value: ).*/\1$(VERSION)/' template.yaml
-	sed -i.bak -E 's/^## \[Unreleased\]$$/## [Unreleased]\n\n## [$(VERSION)] - '"$$(date -u +%F)"'/' CHANGELOG.md
-	rm -f template.yaml.bak CHANGELOG.md.bak
+	awk -v heading="## [$(VERSION)] - $$(date -u +%F)" '{ print } $$0 == "## [Unreleased]" { print ""; print heading }' CHANGELOG.md > CHANGELOG.md.new && mv CHANGELOG.md.new CHANGELOG.md
+	rm -f template.yaml.bak
 	$(GO) test -count=1 -run '^TestVersionInOnePlace$$' ./internal/stack
 	git commit -m "Release $(VERSION)" -- VERSION template.yaml CHANGELOG.md
 	git tag -a "v$(VERSION)" -m "Release $(VERSION)"

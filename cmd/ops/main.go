@@ -33,6 +33,7 @@ func main() {
 		Now:        time.Now,
 		Open:       open,
 		OpenSecret: openSecret,
+		Settings:   settings,
 	}
 	// LOCAL=1: make dev's embedded table, and the clinic settings it runs
 	// with (unless the environment sets its own), instead of the stack's.
@@ -43,6 +44,7 @@ func main() {
 			os.Exit(ops.ExitUsage)
 		}
 		env.Open = func(context.Context) (ops.Store, error) { return st, nil }
+		env.Settings = nil
 		env.Getenv = func(k string) string {
 			if v := os.Getenv(k); v != "" {
 				return v
@@ -80,6 +82,16 @@ func open(ctx context.Context) (ops.Store, error) {
 		return nil, err
 	}
 	return ddb.New(dynamodb.NewFromConfig(cfg), table), nil
+}
+
+// settings are the stack's TimeZone and OpeningHours, which make report
+// and make export count in unless TIME_ZONE and OPENING_HOURS say otherwise.
+func settings(ctx context.Context) (map[string]string, error) {
+	cfg, stack, err := awsConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ops.StackSettings(ctx, cloudformation.NewFromConfig(cfg), stack, cfg.Region)
 }
 
 // openSecret finds the stack's link secret and the client to rotate it.

@@ -158,3 +158,36 @@ func TestDefuse(t *testing.T) {
 		}
 	}
 }
+
+// TestFiguresCountInTheStacksSettings: with no TIME_ZONE or OPENING_HOURS
+// set, make report reads the stack's (TimeZone, OpeningHours), so its
+// figures are the weekly report's; a variable set wins over the stack's.
+func TestFiguresCountInTheStacksSettings(t *testing.T) {
+	st := storetest.NewMemStore()
+	sampleStore(t, st, func(ctx context.Context, l lead.Lead) error { return st.Save(ctx, l, nil) })
+	want, _ := runAt(t, st, "report")
+	run := func(env map[string]string) string {
+		t.Helper()
+		var out, errOut strings.Builder
+		asked := 0
+		code := ops.Run(context.Background(), []string{"report"}, ops.Env{
+			Getenv: func(k string) string { return env[k] },
+			Stdout: &out, Stderr: &errOut, Now: func() time.Time { return figuresNow },
+			Open: func(context.Context) (ops.Store, error) { return st, nil },
+			Settings: func(context.Context) (map[string]string, error) {
+				asked++
+				return clinicEnv, nil
+			},
+		})
+		if code != 0 || asked != 1 {
+			t.Fatalf("exit %d, the stack asked %d times: %s", code, asked, errOut.String())
+		}
+		return out.String()
+	}
+	if got := run(nil); got != want {
+		t.Errorf("without TIME_ZONE and OPENING_HOURS, not the stack's figures:\n%s\nwant\n%s", got, want)
+	}
+	if got := run(map[string]string{"TIME_ZONE": "UTC"}); !strings.Contains(got, "(UTC)") {
+		t.Errorf("TIME_ZONE=UTC did not win over the stack's zone:\n%.200s", got)
+	}
+}

@@ -59,6 +59,10 @@ type Env struct {
 	// OpenSecret finds the link secret and returns its ARN and the client
 	// to change it with; called once the arguments are known to be good.
 	OpenSecret func(ctx context.Context) (Secrets, string, error)
+	// Settings are the clinic's TIME_ZONE and OPENING_HOURS where the
+	// environment leaves them unset (the stack's parameters: StackSettings),
+	// so make report counts as the weekly report does; nil: none.
+	Settings func(ctx context.Context) (map[string]string, error)
 }
 
 // usageError is a bad argument or setting (exit 2).
@@ -183,7 +187,20 @@ func run(ctx context.Context, args []string, env Env) error {
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
-		c, err := ClinicFrom(env.Getenv)
+		getenv := env.Getenv
+		if env.Settings != nil && (getenv("TIME_ZONE") == "" || getenv("OPENING_HOURS") == "") {
+			settings, err := env.Settings(ctx)
+			if err != nil {
+				return err
+			}
+			getenv = func(k string) string {
+				if v := env.Getenv(k); v != "" {
+					return v
+				}
+				return settings[k]
+			}
+		}
+		c, err := ClinicFrom(getenv)
 		if err != nil {
 			return err
 		}

@@ -65,16 +65,46 @@ func Table(ctx context.Context, getenv func(string) string, cfn CloudFormation, 
 	return output(ctx, cfn, stack, region, TableOutput, "LEADS_TABLE to the table's name")
 }
 
-// output is the value of stack's output key; instead names the variable
-// that would do without it, for the errors.
-func output(ctx context.Context, cfn CloudFormation, stack, region, key, instead string) (string, error) {
+// StackSettings are the clinic settings make report and make export count
+// in, from the stack's parameters, as the follow-up function has them:
+// TIME_ZONE (TimeZone) and OPENING_HOURS (OpeningHours), where set.
+func StackSettings(ctx context.Context, cfn CloudFormation, stack, region string) (map[string]string, error) {
+	out, err := describe(ctx, cfn, stack, region, "TIME_ZONE and OPENING_HOURS")
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{"TimeZone": "TIME_ZONE", "OpeningHours": "OPENING_HOURS"}
+	settings := map[string]string{}
+	for _, s := range out.Stacks {
+		for _, p := range s.Parameters {
+			if env, ok := names[aws.ToString(p.ParameterKey)]; ok {
+				settings[env] = aws.ToString(p.ParameterValue)
+			}
+		}
+	}
+	return settings, nil
+}
+
+// describe describes stack; instead names the variables that would do
+// without it, for the errors.
+func describe(ctx context.Context, cfn CloudFormation, stack, region, instead string) (*cloudformation.DescribeStacksOutput, error) {
 	out, err := cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationError" && strings.Contains(apiErr.ErrorMessage(), "does not exist") {
-		return "", fmt.Errorf("no stack %q in %s: set STACK to the stack's name, AWS_REGION to its region, or %s", stack, region, instead)
+		return nil, fmt.Errorf("no stack %q in %s: set STACK to the stack's name, AWS_REGION to its region, or %s", stack, region, instead)
 	}
 	if err != nil {
-		return "", fmt.Errorf("describe stack %s in %s (or set %s): %w", stack, region, instead, err)
+		return nil, fmt.Errorf("describe stack %s in %s (or set %s): %w", stack, region, instead, err)
+	}
+	return out, nil
+}
+
+// output is the value of stack's output key; instead names the variable
+// that would do without it, for the errors.
+func output(ctx context.Context, cfn CloudFormation, stack, region, key, instead string) (string, error) {
+	out, err := describe(ctx, cfn, stack, region, instead)
+	if err != nil {
+		return "", err
 	}
 	for _, s := range out.Stacks {
 		for _, o := range s.Outputs {

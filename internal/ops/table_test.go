@@ -3,6 +3,7 @@ package ops_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -145,5 +146,26 @@ func TestStackName(t *testing.T) {
 				t.Errorf("StackName = %q, %v; want %q", got, err, tc.want)
 			}
 		})
+	}
+}
+
+func TestStackSettings(t *testing.T) {
+	stack := stackWith(ops.TableOutput, "leads")
+	stack.Stacks[0].Parameters = []cfntypes.Parameter{
+		{ParameterKey: aws.String("TimeZone"), ParameterValue: aws.String("America/Chicago")},
+		{ParameterKey: aws.String("OpeningHours"), ParameterValue: aws.String("Mon-Fri 07:00-19:00")},
+		{ParameterKey: aws.String("ClinicEmail"), ParameterValue: aws.String("frontdesk@example-clinic.com")},
+	}
+	cfn := &fakeCFN{describe: func(string) (*cloudformation.DescribeStacksOutput, error) { return stack, nil }}
+	got, err := ops.StackSettings(context.Background(), cfn, "appointment-leads", "us-east-1")
+	want := map[string]string{"TIME_ZONE": "America/Chicago", "OPENING_HOURS": "Mon-Fri 07:00-19:00"}
+	if err != nil || !maps.Equal(got, want) {
+		t.Errorf("StackSettings = %v, %v; want %v", got, err, want)
+	}
+	missing := &fakeCFN{describe: func(string) (*cloudformation.DescribeStacksOutput, error) {
+		return nil, &smithy.GenericAPIError{Code: "ValidationError", Message: "Stack with id clinic-a does not exist"}
+	}}
+	if _, err := ops.StackSettings(context.Background(), missing, "clinic-a", "us-east-1"); err == nil || !strings.Contains(err.Error(), "TIME_ZONE and OPENING_HOURS") {
+		t.Errorf("no stack: %v, want an error naming TIME_ZONE and OPENING_HOURS", err)
 	}
 }

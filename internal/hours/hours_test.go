@@ -15,16 +15,19 @@ func mustLoad(t *testing.T, name string) *time.Location {
 	return loc
 }
 
+// localTime is "2006-01-02 15:04" s in loc.
+func localTime(t *testing.T, s string, loc *time.Location) time.Time {
+	t.Helper()
+	v, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 func TestDue(t *testing.T) {
 	ny := mustLoad(t, "America/New_York")
-	at := func(s string) time.Time {
-		t.Helper()
-		v, err := time.ParseInLocation("2006-01-02 15:04", s, ny)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	at := func(s string) time.Time { t.Helper(); return localTime(t, s, ny) }
 	utc := func(s string) time.Time {
 		t.Helper()
 		v, err := time.Parse("2006-01-02 15:04Z", s)
@@ -121,14 +124,7 @@ func TestParseAccepts(t *testing.T) {
 
 func TestBetween(t *testing.T) {
 	ny := mustLoad(t, "America/New_York")
-	at := func(s string) time.Time {
-		t.Helper()
-		v, err := time.ParseInLocation("2006-01-02 15:04", s, ny)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	at := func(s string) time.Time { t.Helper(); return localTime(t, s, ny) }
 	h, err := Parse("Mon-Fri 08:00-18:00,Sat 09:00-12:00", ny)
 	if err != nil {
 		t.Fatal(err)

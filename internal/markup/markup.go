@@ -119,3 +119,14 @@ func normalize(s string) string {
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
+
+// Builder collects a page or an email part from its pieces, in order: the
+// values among them already escaped by Text, Href or URL.Href.
+type Builder struct{ strings.Builder }
+
+// Add writes parts in order.
+func (b *Builder) Add(parts ...string) {
+	for _, p := range parts {
+		b.WriteString(p)
+	}
+}

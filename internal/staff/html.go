@@ -2,7 +2,6 @@ package staff
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/openclinic/leadhandler/internal/markup"
 )
@@ -12,15 +11,6 @@ import (
 // tel:, sms: and mailto: links present built), exactly as html/template
 // escaped them, so the staff function links no text/template (whose
 // reflective method lookup keeps every SDK method in the binary).
-
-// writer is one page being written; add writes its pieces in order.
-type writer struct{ strings.Builder }
-
-func (b *writer) add(parts ...string) {
-	for _, p := range parts {
-		b.WriteString(p)
-	}
-}
 
 // when is s if ok, else "".
 func when(ok bool, s string) string {
@@ -95,8 +85,8 @@ input.code{font-size:1.4rem;letter-spacing:.3em}
 
 // pageHTML is view v as a page.
 func pageHTML(v view) string {
-	var b writer
-	b.add(`<!DOCTYPE html>
+	var b markup.Builder
+	b.Add(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -105,31 +95,31 @@ func pageHTML(v view) string {
 <title>`, esc(v.Title), " - ", esc(v.Clinic), "</title>\n<style>\n", style, "</style>\n</head>\n<body>\n<main>\n",
 		`<p class="clinic">`, esc(v.Clinic), "</p>")
 	if n := v.Nav; n != nil {
-		b.add("\n", `<nav aria-label="Staff">`, "\n", `<span class="who">`)
+		b.Add("\n", `<nav aria-label="Staff">`, "\n", `<span class="who">`)
 		if n.Email != "" {
-			b.add("Signed in as ", esc(n.Email))
+			b.Add("Signed in as ", esc(n.Email))
 		} else {
-			b.add("Opened from an emailed link")
+			b.Add("Opened from an emailed link")
 		}
-		b.add("</span>\n", `<a href="`, href(n.Inbox), `">`)
+		b.Add("</span>\n", `<a href="`, href(n.Inbox), `">`)
 		if n.Email != "" {
-			b.add("Inbox")
+			b.Add("Inbox")
 		} else {
-			b.add("Sign in for the inbox")
+			b.Add("Sign in for the inbox")
 		}
-		b.add("</a>\n", `<form method="post" action="`, href(n.SignOutURL), `"><input type="hidden" name="t" value="`, esc(n.Token),
+		b.Add("</a>\n", `<form method="post" action="`, href(n.SignOutURL), `"><input type="hidden" name="t" value="`, esc(n.Token),
 			`"><button type="submit">Sign out</button></form>`, "\n</nav>")
 	}
 	switch {
 	case v.Lead != nil && v.Lead.Name != "":
-		b.add("\n<h1>", esc(v.Lead.Name), "</h1>")
+		b.Add("\n<h1>", esc(v.Lead.Name), "</h1>")
 	case v.Lead != nil:
-		b.add("\n<h1>Appointment request</h1>")
+		b.Add("\n<h1>Appointment request</h1>")
 	default:
-		b.add("\n<h1>", esc(v.Title), "</h1>")
+		b.Add("\n<h1>", esc(v.Title), "</h1>")
 	}
 	if v.Message != "" {
-		b.add("\n", `<p class="msg`, when(v.Problem, " problem"), `" role="status">`, esc(v.Message), "</p>")
+		b.Add("\n", `<p class="msg`, when(v.Problem, " problem"), `" role="status">`, esc(v.Message), "</p>")
 	}
 	if v.SignIn != nil {
 		signInPart(&b, v.SignIn)
@@ -143,20 +133,20 @@ func pageHTML(v view) string {
 	if v.Lead != nil {
 		leadPart(&b, v.Lead)
 	}
-	b.add("\n</main>\n</body>\n</html>\n")
+	b.Add("\n</main>\n</body>\n</html>\n")
 	return b.String()
 }
 
-func signInPart(b *writer, s *signInView) {
+func signInPart(b *markup.Builder, s *signInView) {
 	if s.CodeStep {
-		b.add("\n<p>If ", esc(s.Email), " may sign in, a 6-digit code is on its way to it. It works once, for 10 minutes.</p>\n",
+		b.Add("\n<p>If ", esc(s.Email), " may sign in, a 6-digit code is on its way to it. It works once, for 10 minutes.</p>\n",
 			`<form method="post" action="signin">`, "\n",
 			`<input type="hidden" name="email" value="`, esc(s.Email), `">`, "\n",
 			`<input type="hidden" name="next" value="`, esc(s.Next), `">`)
 		if s.Error != "" {
-			b.add("\n", `<p class="err" id="code-error" role="alert">`, esc(s.Error), "</p>")
+			b.Add("\n", `<p class="err" id="code-error" role="alert">`, esc(s.Error), "</p>")
 		}
-		b.add("\n", `<label class="block" for="code">Code</label>`, "\n",
+		b.Add("\n", `<label class="block" for="code">Code</label>`, "\n",
 			`<input class="code" type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 -]*" maxlength="9" required autofocus`,
 			when(s.Error != "", ` aria-describedby="code-error"`), ">\n",
 			`<button type="submit">Sign in</button>`, "\n</form>\n",
@@ -166,246 +156,246 @@ func signInPart(b *writer, s *signInView) {
 			`<button type="submit" class="alt">Send a new code</button>`, "\n</form>")
 		return
 	}
-	b.add("\n<p>Sign in with the email address the clinic uses for you: a code to sign in comes to it.</p>\n",
+	b.Add("\n<p>Sign in with the email address the clinic uses for you: a code to sign in comes to it.</p>\n",
 		`<form method="post" action="signin">`, "\n",
 		`<input type="hidden" name="next" value="`, esc(s.Next), `">`)
 	if s.Error != "" {
-		b.add("\n", `<p class="err" id="email-error" role="alert">`, esc(s.Error), "</p>")
+		b.Add("\n", `<p class="err" id="email-error" role="alert">`, esc(s.Error), "</p>")
 	}
-	b.add("\n", `<label class="block" for="email">Email</label>`, "\n",
+	b.Add("\n", `<label class="block" for="email">Email</label>`, "\n",
 		`<input type="email" id="email" name="email" value="`, esc(s.Email), `" autocomplete="email" required autofocus`,
 		when(s.Error != "", ` aria-describedby="email-error"`), ">\n",
 		`<button type="submit">Email me a code</button>`, "\n</form>")
 }
 
-func inboxPart(b *writer, in *inboxView) {
-	b.add("\n", `<div class="filters">`)
+func inboxPart(b *markup.Builder, in *inboxView) {
+	b.Add("\n", `<div class="filters">`)
 	for _, f := range in.Filters {
-		b.add("\n", `<a href="`, href(f.Href), `"`, when(f.Current, ` aria-current="page"`), ">", esc(f.Label), "</a>")
+		b.Add("\n", `<a href="`, href(f.Href), `"`, when(f.Current, ` aria-current="page"`), ">", esc(f.Label), "</a>")
 	}
-	b.add("\n</div>\n", `<form class="search" method="get" action="staff" role="search">`, "\n",
+	b.Add("\n</div>\n", `<form class="search" method="get" action="staff" role="search">`, "\n",
 		`<input type="hidden" name="show" value="`, esc(in.Show), `">`, "\n",
 		`<input type="search" name="q" value="`, esc(in.Search), `" aria-label="Search by name or phone digits" placeholder="Name or phone digits">`, "\n",
 		`<button type="submit">Search</button>`, "\n</form>")
 	for _, s := range in.Sections {
-		b.add("\n<h2>", esc(s.Title), "</h2>\n", `<ul class="rows">`)
+		b.Add("\n<h2>", esc(s.Title), "</h2>\n", `<ul class="rows">`)
 		for _, r := range s.Rows {
-			b.add("\n", `<li><a href="`, href(r.Href), `"><span class="name">`, esc(r.Name), "</span>\n",
+			b.Add("\n", `<li><a href="`, href(r.Href), `"><span class="name">`, esc(r.Name), "</span>\n",
 				`<span class="meta">Prefers `, esc(r.Prefers), " · ", esc(r.Tries), " · next: <span", when(r.Overdue, ` class="overdue"`), ">", esc(r.Due), "</span></span>\n",
 				`<span class="meta">Received `, esc(r.Received))
 			if r.Alert != "" {
-				b.add(" · <span", when(r.AlertFailed, ` class="overdue"`), ">", esc(r.Alert), "</span>")
+				b.Add(" · <span", when(r.AlertFailed, ` class="overdue"`), ">", esc(r.Alert), "</span>")
 			}
-			b.add("</span></a></li>")
+			b.Add("</span></a></li>")
 		}
-		b.add("\n</ul>")
+		b.Add("\n</ul>")
 	}
 	if len(in.Sections) == 0 {
 		if in.Search != "" {
-			b.add("\n<p>No request matches that search", when(in.Cut, " among the first requests read"), ".</p>")
+			b.Add("\n<p>No request matches that search", when(in.Cut, " among the first requests read"), ".</p>")
 		} else {
-			b.add("\n<p>No requests here.</p>")
+			b.Add("\n<p>No requests here.</p>")
 		}
 	}
 	if in.Cut {
-		b.add("\n", `<p class="hint">The search stopped after reading many requests.</p>`)
+		b.Add("\n", `<p class="hint">The search stopped after reading many requests.</p>`)
 	}
-	b.add("\n", `<div class="pager">`)
+	b.Add("\n", `<div class="pager">`)
 	pager(b, in.First, in.Next, when(in.Cut, "Search further")+when(!in.Cut, "Next page"))
-	b.add("\n</div>")
+	b.Add("\n</div>")
 }
 
 // pager is the links to the first and the next page.
-func pager(b *writer, first, next, nextWords string) {
+func pager(b *markup.Builder, first, next, nextWords string) {
 	if first != "" {
-		b.add(`<a href="`, href(first), `">First page</a>`)
+		b.Add(`<a href="`, href(first), `">First page</a>`)
 	} else {
-		b.add("<span></span>")
+		b.Add("<span></span>")
 	}
 	if next != "" {
-		b.add(`<a href="`, href(next), `">`, nextWords, "</a>")
+		b.Add(`<a href="`, href(next), `">`, nextWords, "</a>")
 	}
 }
 
-func heldPart(b *writer, v *heldView) {
-	b.add("\n<p>Requests the form's bot traps caught: nobody was alerted, and they are deleted after a few days. Release a real patient's request to make it a normal request (the clinic is alerted as usual); delete the rest.</p>")
+func heldPart(b *markup.Builder, v *heldView) {
+	b.Add("\n<p>Requests the form's bot traps caught: nobody was alerted, and they are deleted after a few days. Release a real patient's request to make it a normal request (the clinic is alerted as usual); delete the rest.</p>")
 	if len(v.Rows) > 0 {
-		b.add("\n", `<ul class="history">`)
+		b.Add("\n", `<ul class="history">`)
 		for _, r := range v.Rows {
 			name := "(no name)"
 			if r.Name != "" {
 				name = esc(r.Name)
 			}
-			b.add("\n<li>\n", `<span class="when">`, esc(r.When), ": ", esc(r.Why), "</span>\n<dl>\n",
+			b.Add("\n<li>\n", `<span class="when">`, esc(r.When), ": ", esc(r.Why), "</span>\n<dl>\n",
 				`<dt>Name</dt><dd class="text">`, name, "</dd>")
 			if r.Phone != "" {
-				b.add("<dt>Phone</dt><dd>", esc(r.Phone), "</dd>")
+				b.Add("<dt>Phone</dt><dd>", esc(r.Phone), "</dd>")
 			}
 			if r.Email != "" {
-				b.add(`<dt>Email</dt><dd class="text">`, esc(r.Email), "</dd>")
+				b.Add(`<dt>Email</dt><dd class="text">`, esc(r.Email), "</dd>")
 			}
-			b.add("\n<dt>Prefers</dt><dd>", esc(r.Prefers), "</dd>")
+			b.Add("\n<dt>Prefers</dt><dd>", esc(r.Prefers), "</dd>")
 			if r.Reason != "" {
-				b.add(`<dt>Reason</dt><dd class="text">`, esc(r.Reason), "</dd>")
+				b.Add(`<dt>Reason</dt><dd class="text">`, esc(r.Reason), "</dd>")
 			}
 			if r.Page != "" {
-				b.add(`<dt>Sent from</dt><dd class="text">`, esc(r.Page), "</dd>")
+				b.Add(`<dt>Sent from</dt><dd class="text">`, esc(r.Page), "</dd>")
 			}
-			b.add("\n</dl>\n", `<div class="row">`, "\n",
+			b.Add("\n</dl>\n", `<div class="row">`, "\n",
 				`<form method="post" action="`, href(r.URL), `"><input type="hidden" name="t" value="`, esc(v.Token), `"><input type="hidden" name="action" value="release"><button type="submit">Release as a request</button></form>`, "\n",
 				`<form method="post" action="`, href(r.URL), `"><input type="hidden" name="t" value="`, esc(v.Token), `"><input type="hidden" name="action" value="delete"><button class="alt" type="submit">Delete</button></form>`, "\n",
 				"</div>\n</li>")
 		}
-		b.add("\n</ul>")
+		b.Add("\n</ul>")
 	} else {
-		b.add("\n<p>No requests are held.</p>")
+		b.Add("\n<p>No requests are held.</p>")
 	}
 	if v.First != "" || v.Next != "" {
-		b.add("\n", `<p class="pager">`)
+		b.Add("\n", `<p class="pager">`)
 		pager(b, v.First, v.Next, "Next page")
-		b.add("\n</p>")
+		b.Add("\n</p>")
 	}
-	b.add("\n")
+	b.Add("\n")
 }
 
-func leadPart(b *writer, l *leadView) {
+func leadPart(b *markup.Builder, l *leadView) {
 	if l.Call != "" || l.Text != "" || l.Mail != "" {
-		b.add("\n", `<div class="actions">`)
+		b.Add("\n", `<div class="actions">`)
 		if l.Call != "" {
-			b.add("\n", `<a class="btn call" href="`, l.Call.Href(), `">Call `, esc(l.Phone), "</a>")
+			b.Add("\n", `<a class="btn call" href="`, l.Call.Href(), `">Call `, esc(l.Phone), "</a>")
 		}
 		if l.Text != "" {
-			b.add("\n", `<a class="btn alt" href="`, l.Text.Href(), `">Text</a>`)
+			b.Add("\n", `<a class="btn alt" href="`, l.Text.Href(), `">Text</a>`)
 		}
 		if l.Mail != "" {
-			b.add("\n", `<a class="btn alt" href="`, l.Mail.Href(), `">Email</a>`)
+			b.Add("\n", `<a class="btn alt" href="`, l.Mail.Href(), `">Email</a>`)
 		}
-		b.add("\n</div>")
+		b.Add("\n</div>")
 	}
-	b.add("\n", `<p class="status">`, esc(l.Status), "</p>")
+	b.Add("\n", `<p class="status">`, esc(l.Status), "</p>")
 	if f := l.Attempt; f != nil {
-		b.add("\n", `<form method="post" action="`, href(f.URL), `">`)
+		b.Add("\n", `<form method="post" action="`, href(f.URL), `">`)
 		f.hidden(b)
-		b.add("\n<fieldset", when(f.Error != "", ` aria-describedby="attempt-error"`), ">\n<legend>Record an attempt: what came of it?</legend>")
+		b.Add("\n<fieldset", when(f.Error != "", ` aria-describedby="attempt-error"`), ">\n<legend>Record an attempt: what came of it?</legend>")
 		f.errorHTML(b)
-		b.add("\n", `<div class="grid">`)
+		b.Add("\n", `<div class="grid">`)
 		f.outcomes(b)
-		b.add("\n</div>\n</fieldset>\n<fieldset>\n", `<legend class="hint">Tried by</legend>`, "\n", `<div class="row">`)
+		b.Add("\n</div>\n</fieldset>\n<fieldset>\n", `<legend class="hint">Tried by</legend>`, "\n", `<div class="row">`)
 		for _, c := range f.Channels {
-			b.add("\n", `<label class="opt" for="`, esc(c.ID), `"><input type="radio" id="`, esc(c.ID), `" name="channel" value="`, esc(c.Value), `"`,
+			b.Add("\n", `<label class="opt" for="`, esc(c.ID), `"><input type="radio" id="`, esc(c.ID), `" name="channel" value="`, esc(c.Value), `"`,
 				when(c.Checked, " checked"), "> ", esc(c.Label), "</label>")
 		}
-		b.add("\n</div>\n</fieldset>")
+		b.Add("\n</div>\n</fieldset>")
 		f.callback(b)
 		f.note(b)
-		b.add("\n", `<button type="submit">Record attempt</button>`, "\n</form>")
+		b.Add("\n", `<button type="submit">Record attempt</button>`, "\n</form>")
 	}
 	if f := l.Reopen; f != nil {
-		b.add("\n", `<form method="post" action="`, href(f.URL), `">`)
+		b.Add("\n", `<form method="post" action="`, href(f.URL), `">`)
 		f.hidden(b)
-		b.add("\n<fieldset", when(f.Error != "", ` aria-describedby="reopen-error"`), ">\n<legend>Reopen this request to record more attempts</legend>")
+		b.Add("\n<fieldset", when(f.Error != "", ` aria-describedby="reopen-error"`), ">\n<legend>Reopen this request to record more attempts</legend>")
 		f.errorHTML(b)
 		f.callback(b)
 		f.note(b)
-		b.add("\n</fieldset>\n", `<button type="submit">Reopen</button>`, "\n</form>")
+		b.Add("\n</fieldset>\n", `<button type="submit">Reopen</button>`, "\n</form>")
 	}
-	b.add("\n<h2>Details</h2>\n<dl>")
+	b.Add("\n<h2>Details</h2>\n<dl>")
 	if l.NextCallback != "" {
-		b.add("\n<dt>Next call-back</dt><dd>", esc(l.NextCallback), "</dd>")
+		b.Add("\n<dt>Next call-back</dt><dd>", esc(l.NextCallback), "</dd>")
 	}
 	if l.Phone != "" {
-		b.add("\n<dt>Phone</dt><dd>", esc(l.Phone), "</dd>")
+		b.Add("\n<dt>Phone</dt><dd>", esc(l.Phone), "</dd>")
 	}
 	if l.Email != "" {
-		b.add("\n", `<dt>Email</dt><dd class="text">`, esc(l.Email), "</dd>")
+		b.Add("\n", `<dt>Email</dt><dd class="text">`, esc(l.Email), "</dd>")
 	}
 	reason := "None given."
 	if l.Reason != "" {
 		reason = esc(l.Reason)
 	}
-	b.add("\n<dt>Prefers</dt><dd>", esc(l.Prefers), "</dd>\n<dt>Received</dt><dd>", esc(l.Received), "</dd>\n",
+	b.Add("\n<dt>Prefers</dt><dd>", esc(l.Prefers), "</dd>\n<dt>Received</dt><dd>", esc(l.Received), "</dd>\n",
 		`<dt>Reason for the visit</dt><dd class="text">`, reason, "</dd>\n<dt>Alert email</dt><dd>", esc(l.Alert), "</dd>")
 	if l.CameFrom != "" {
-		b.add("\n", `<dt>Came from</dt><dd class="text">`, esc(l.CameFrom), "</dd>")
+		b.Add("\n", `<dt>Came from</dt><dd class="text">`, esc(l.CameFrom), "</dd>")
 	}
-	b.add("\n</dl>\n<h2>Speed to lead</h2>\n", `<p class="speed">First attempt: `, esc(l.FirstAttempt), "</p>\n",
+	b.Add("\n</dl>\n<h2>Speed to lead</h2>\n", `<p class="speed">First attempt: `, esc(l.FirstAttempt), "</p>\n",
 		`<p class="speed">First reached: `, esc(l.FirstReach), "</p>\n<h2>History</h2>")
 	if len(l.History) > 0 {
-		b.add("\n", `<ol class="history">`)
+		b.Add("\n", `<ol class="history">`)
 		for _, e := range l.History {
-			b.add("\n", `<li><span class="when">`, esc(e.When), "</span>", esc(e.What))
+			b.Add("\n", `<li><span class="when">`, esc(e.When), "</span>", esc(e.What))
 			if e.Channel != "" {
-				b.add(" (", esc(e.Channel), ")")
+				b.Add(" (", esc(e.Channel), ")")
 			}
 			if e.Callback != "" {
-				b.add("; ", esc(e.Callback))
+				b.Add("; ", esc(e.Callback))
 			}
 			if e.Note != "" {
-				b.add(`<div class="text">`, esc(e.Note), "</div>")
+				b.Add(`<div class="text">`, esc(e.Note), "</div>")
 			}
-			b.add("</li>")
+			b.Add("</li>")
 		}
 		if l.Older != "" {
-			b.add("\n<li>", esc(l.Older), "</li>")
+			b.Add("\n<li>", esc(l.Older), "</li>")
 		}
-		b.add("\n</ol>")
+		b.Add("\n</ol>")
 	} else {
-		b.add("\n<p>No attempts yet.</p>")
+		b.Add("\n<p>No attempts yet.</p>")
 	}
 	if f := l.Correct; f != nil {
-		b.add("\n<details", when(f.Open, " open"), ">\n<summary>Correct the latest outcome (", esc(l.Latest), ")</summary>\n",
+		b.Add("\n<details", when(f.Open, " open"), ">\n<summary>Correct the latest outcome (", esc(l.Latest), ")</summary>\n",
 			`<form method="post" action="`, href(f.URL), `">`)
 		f.hidden(b)
-		b.add("\n<fieldset", when(f.Error != "", ` aria-describedby="correct-error"`), ">\n<legend>What really came of it?</legend>")
+		b.Add("\n<fieldset", when(f.Error != "", ` aria-describedby="correct-error"`), ">\n<legend>What really came of it?</legend>")
 		f.errorHTML(b)
-		b.add("\n", `<div class="grid">`)
+		b.Add("\n", `<div class="grid">`)
 		f.outcomes(b)
-		b.add("\n</div>\n</fieldset>")
+		b.Add("\n</div>\n</fieldset>")
 		f.note(b)
-		b.add("\n", `<button type="submit">Correct</button>`, "\n</form>\n</details>")
+		b.Add("\n", `<button type="submit">Correct</button>`, "\n</form>\n</details>")
 	}
 	if len(l.Access) > 0 {
-		b.add("\n<h2>Access history</h2>\n", `<ol class="history">`)
+		b.Add("\n<h2>Access history</h2>\n", `<ol class="history">`)
 		for _, a := range l.Access {
-			b.add("\n", `<li><span class="when">`, esc(a.When), "</span>", esc(a.Who), " ", esc(a.What), "</li>")
+			b.Add("\n", `<li><span class="when">`, esc(a.When), "</span>", esc(a.Who), " ", esc(a.What), "</li>")
 		}
-		b.add("\n</ol>")
+		b.Add("\n</ol>")
 	}
 }
 
-func (f *form) hidden(b *writer) {
-	b.add("\n", `<input type="hidden" name="t" value="`, esc(f.Token), `">`, "\n",
+func (f *form) hidden(b *markup.Builder) {
+	b.Add("\n", `<input type="hidden" name="t" value="`, esc(f.Token), `">`, "\n",
 		`<input type="hidden" name="v" value="`, strconv.Itoa(f.Version), `">`, "\n",
 		`<input type="hidden" name="action" value="`, esc(f.Action), `">`)
 }
 
-func (f *form) errorHTML(b *writer) {
+func (f *form) errorHTML(b *markup.Builder) {
 	if f.Error != "" {
-		b.add("\n", `<p class="err" id="`, esc(f.Action), `-error" role="alert">`, esc(f.Error), "</p>")
+		b.Add("\n", `<p class="err" id="`, esc(f.Action), `-error" role="alert">`, esc(f.Error), "</p>")
 	}
 }
 
-func (f *form) outcomes(b *writer) {
+func (f *form) outcomes(b *markup.Builder) {
 	for _, c := range f.Outcomes {
-		b.add("\n", `<label class="opt" for="`, esc(c.ID), `"><input type="radio" id="`, esc(c.ID), `" name="outcome" value="`, esc(c.Value), `" required`,
+		b.Add("\n", `<label class="opt" for="`, esc(c.ID), `"><input type="radio" id="`, esc(c.ID), `" name="outcome" value="`, esc(c.Value), `" required`,
 			when(c.Checked, " checked"), "> ", esc(c.Label), "</label>")
 	}
 }
 
-func (f *form) callback(b *writer) {
+func (f *form) callback(b *markup.Builder) {
 	a := esc(f.Action)
 	rhythm := "by the clinic's usual rhythm"
 	if f.Action == actReopen {
 		rhythm = "due at once"
 	}
-	b.add("\n", `<div class="field"><label for="`, a, `-callback">Call back at</label>`, "\n",
+	b.Add("\n", `<div class="field"><label for="`, a, `-callback">Call back at</label>`, "\n",
 		`<input type="datetime-local" id="`, a, `-callback" name="callback" value="`, esc(f.Callback), `" min="`, esc(f.Earliest), `" max="`, esc(f.Latest),
 		`" aria-describedby="`, a, `-callback-hint"></div>`, "\n",
 		`<p class="hint" id="`, a, `-callback-hint">Optional; if empty, `, rhythm, ".</p>")
 }
 
-func (f *form) note(b *writer) {
+func (f *form) note(b *markup.Builder) {
 	a := esc(f.Action)
-	b.add("\n", `<label for="`, a, `-note">Note <span class="hint">(optional)</span></label>`, "\n",
+	b.Add("\n", `<label for="`, a, `-note">Note <span class="hint">(optional)</span></label>`, "\n",
 		`<textarea id="`, a, `-note" name="note" maxlength="1000" rows="2">`, esc(f.Note), "</textarea>")
 }

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -303,7 +304,7 @@ const secretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:link-sec
 // secretsStandIn answers GetSecretValue on loopback as Secrets Manager
 // would for a secret never rotated: AWSCURRENT, and no AWSPREVIOUS.
 func secretsStandIn(b *testing.B) string {
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in struct{ SecretId, VersionStage string }
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" {
 			http.Error(w, "not GetSecretValue", http.StatusBadRequest)
@@ -317,14 +318,9 @@ func secretsStandIn(b *testing.B) string {
 		}
 		json.NewEncoder(w).Encode(map[string]any{"ARN": secretARN, "Name": "link-secret", "SecretString": strings.Repeat("k", 64),
 			"VersionId": "00000000-0000-4000-8000-000000000001", "VersionStages": []string{"AWSCURRENT"}, "CreatedDate": 1.7e9})
-	})}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go srv.Serve(l)
-	b.Cleanup(func() { srv.Close() })
-	return "http://" + l.Addr().String()
+	}))
+	b.Cleanup(srv.Close)
+	return srv.URL
 }
 
 func median(v []float64) float64 {
@@ -338,19 +334,14 @@ func median(v []float64) float64 {
 // records its calls, and the count of requests the server answered.
 func minidyn(b *testing.B) (string, *dynamodb.Client, *testenv.CallRecorder, *atomic.Int64) {
 	b.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
 	var served atomic.Int64
 	md := server.NewServer()
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		served.Add(1)
 		md.ServeHTTP(w, r)
-	})}
-	go srv.Serve(l)
-	b.Cleanup(func() { srv.Close() })
-	endpoint := "http://" + l.Addr().String()
+	}))
+	b.Cleanup(srv.Close)
+	endpoint := srv.URL
 	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")}
 	tpl, err := stack.Load(filepath.Join(testenv.Root(b), "template.yaml"))
 	if err != nil {
@@ -469,18 +460,13 @@ func submitRows(b *testing.B) []Row {
 // slowSES answers SendEmail after delay, counting what it took at once.
 func slowSES(b *testing.B, delay time.Duration) string {
 	var n atomic.Int64
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(delay)
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"MessageId":"bench-%d"}`, n.Add(1))
-	})}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go srv.Serve(l)
-	b.Cleanup(func() { srv.Close() })
-	return "http://" + l.Addr().String()
+	}))
+	b.Cleanup(srv.Close)
+	return srv.URL
 }
 
 func notifyRows(b *testing.B) []Row {
@@ -576,14 +562,19 @@ func followupRows(b *testing.B) []Row {
 		if !strings.Contains(logs, fmt.Sprintf(`"total":%d`, n)) {
 			b.Fatalf("the digest did not count %d leads:\n%s", n, logs)
 		}
-		label := fmt.Sprintf("followup: %d pending", n)
-		rows = append(rows,
-			Row{Measure: label + ", wall time", Value: wall, Unit: "ms", Goal: "100,000 within 30 s", Note: "real bootstrap under RIE, cold start included"},
-			Row{Measure: label + ", DynamoDB requests", Value: float64(calls), Unit: "calls", Note: "GSI query pages + run marker; never a Scan"},
-			Row{Measure: label + ", peak memory (VmHWM)", Value: peak, Unit: "MB", Goal: "100,000 within 128 MB"},
-		)
+		rows = append(rows, scaleRows(fmt.Sprintf("followup: %d pending", n), wall, calls, peak)...)
 	}
 	return rows
+}
+
+// scaleRows are a scheduled run's figures at one size, next to the goal
+// the follow-up and the weekly report share (100,000 within 30 s, 128 MB).
+func scaleRows(label string, wall float64, calls int64, peak float64) []Row {
+	return []Row{
+		{Measure: label + ", wall time", Value: wall, Unit: "ms", Goal: "100,000 within 30 s", Note: "real bootstrap under RIE, cold start included"},
+		{Measure: label + ", DynamoDB requests", Value: float64(calls), Unit: "calls", Note: "GSI query pages + run marker; never a Scan"},
+		{Measure: label + ", peak memory (VmHWM)", Value: peak, Unit: "MB", Goal: "100,000 within 128 MB"},
+	}
 }
 
 // vmHWM is a process's peak resident memory, in MB.

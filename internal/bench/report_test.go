@@ -87,12 +87,7 @@ func weeklyRows(b *testing.B) []Row {
 		if !strings.Contains(logs, "weekly report sent") {
 			b.Fatalf("no weekly report sent:\n%s", logs)
 		}
-		label := fmt.Sprintf("weekly report: %d leads in 12 weeks", n)
-		rows = append(rows,
-			Row{Measure: label + ", wall time", Value: wall, Unit: "ms", Goal: "100,000 within 30 s", Note: "real bootstrap under RIE, cold start included"},
-			Row{Measure: label + ", DynamoDB requests", Value: float64(calls), Unit: "calls", Note: "GSI query pages + run marker; never a Scan"},
-			Row{Measure: label + ", peak memory (VmHWM)", Value: peak, Unit: "MB", Goal: "100,000 within 128 MB"},
-		)
+		rows = append(rows, scaleRows(fmt.Sprintf("weekly report: %d leads in 12 weeks", n), wall, calls, peak)...)
 	}
 	return rows
 }

@@ -595,7 +595,8 @@ func TestTrappedRequestsAreHeld(t *testing.T) {
 				t.Errorf("request %d: status %d, want %d", i+1, res.StatusCode, want)
 			}
 		}
-		if n, _ := f.store.HeldCount(context.Background(), time.Now().UTC().Format(time.DateOnly)); n != 1 {
+		// The handler's clock (the fixture's now), never the wall clock.
+		if n, _ := f.store.HeldCount(context.Background(), f.h.now().UTC().Format(time.DateOnly)); n != 1 {
 			t.Errorf("held count = %d, want 1", n)
 		}
 	})

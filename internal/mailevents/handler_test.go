@@ -25,6 +25,9 @@ type fixture struct {
 	store *ddb.Store
 	h     *Handler
 	logs  *bytes.Buffer
+	// now is the fixture's clock: the leads are stored and read at it (the
+	// handler itself reads no clock, SES's events carry their own times).
+	now time.Time
 }
 
 func newFixture(t *testing.T) fixture {
@@ -34,7 +37,10 @@ func newFixture(t *testing.T) fixture {
 	testenv.CreateTable(t, db, table)
 	logs := &bytes.Buffer{}
 	store := ddb.New(db, table)
-	return fixture{store: store, h: New(store, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), logs: logs}
+	return fixture{
+		store: store, h: New(store, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), logs: logs,
+		now: time.Date(2026, 11, 27, 14, 20, 0, 0, time.UTC),
+	}
 }
 
 // alerted stores a lead whose alert went out as AWS's sample message.
@@ -44,14 +50,14 @@ func (f fixture) alerted(t *testing.T) lead.Lead {
 	l := lead.New(uuid.NewString(), lead.Request{
 		Name: "Pat Doe", Phone: "+15555550100", Email: "pat@example.com", PreferredContact: lead.ByPhone,
 		PreferredTime: lead.Morning, Reason: "Back pain", ConsentVersion: "1",
-	}, time.Now(), 24*time.Hour)
+	}, f.now, 24*time.Hour)
 	if err := f.store.Save(ctx, l, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.store.MarkAlerted(ctx, l.ID, lead.Delivery{At: l.CreatedAt, MessageID: sampleMessageID}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := f.store.Get(ctx, l.ID, time.Now())
+	got, err := f.store.Get(ctx, l.ID, f.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +66,7 @@ func (f fixture) alerted(t *testing.T) lead.Lead {
 
 func (f fixture) get(t *testing.T, id string) lead.Lead {
 	t.Helper()
-	l, err := f.store.Get(context.Background(), id, time.Now())
+	l, err := f.store.Get(context.Background(), id, f.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +143,7 @@ func TestEventsNotRecorded(t *testing.T) {
 		if err := f.h.Handle(ctx, testenv.SESEvent(t, "ses-bounce.json", id, "alert")); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.store.Get(ctx, id, time.Now()); !errors.Is(err, lead.ErrNotFound) {
+		if _, err := f.store.Get(ctx, id, f.now); !errors.Is(err, lead.ErrNotFound) {
 			t.Errorf("lead %s after its event: %v, want lead.ErrNotFound", id, err)
 		}
 	})

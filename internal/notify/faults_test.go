@@ -26,7 +26,8 @@ import (
 	"github.com/openclinic/leadhandler/internal/testenv"
 )
 
-// scene stores n leads in moto, a day old, and returns their stream batch.
+// scene stores n leads in moto, a day older than the fixture clock now, and
+// returns their stream batch.
 func scene(t *testing.T, n int) (*ddb.Store, *dynamodb.Client, string, events.DynamoDBEvent, []string) {
 	t.Helper()
 	moto := testenv.Moto(t)
@@ -38,7 +39,7 @@ func scene(t *testing.T, n int) (*ddb.Store, *dynamodb.Client, string, events.Dy
 		l := lead.New(fmt.Sprintf("%08d-0000-4000-8000-000000000000", i), lead.Request{
 			Name: fmt.Sprintf("Patient%d Smith", i), Email: fmt.Sprintf("p%d@example.com", i),
 			PreferredContact: lead.ByEmail, PreferredTime: lead.AnyTime, ConsentVersion: "1",
-		}, time.Now().Add(-25*time.Hour), 30*24*time.Hour)
+		}, now.Add(-25*time.Hour), 30*24*time.Hour)
 		if err := store.Save(context.Background(), l, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +83,7 @@ func TestSESThrottled(t *testing.T) {
 		return nil
 	})
 	signer, _ := link.NewSigner(secret)
-	h := New(testConfig(), store, sesmail.New(sesClient(t, proxy.URL)), signer, slog.New(slog.DiscardHandler), time.Now)
+	h := New(testConfig(), store, sesmail.New(sesClient(t, proxy.URL)), signer, slog.New(slog.DiscardHandler), func() time.Time { return now })
 	res, err := h.Handle(context.Background(), batch)
 	if err != nil {
 		t.Fatal(err)
@@ -91,14 +92,14 @@ func TestSESThrottled(t *testing.T) {
 		t.Fatalf("%d records failed, want all 3", len(failed))
 	}
 	for _, id := range ids {
-		if l, err := store.Get(context.Background(), id, time.Now()); err != nil || l.Alert != nil {
+		if l, err := store.Get(context.Background(), id, now); err != nil || l.Alert != nil {
 			t.Errorf("lead %s: %v, alert %+v", id, err, l.Alert)
 		}
 	}
 
 	out := &outbox.Outbox{}
 	cfg := config.FollowUp{Mail: testConfig().Mail, After: 24 * time.Hour, EscalateAfter: 72 * time.Hour}
-	if err := followup.New(cfg, store, sesmail.New(out), signer, slog.New(slog.DiscardHandler), time.Now).Handle(context.Background(), followup.Event{}); err != nil {
+	if err := followup.New(cfg, store, sesmail.New(out), signer, slog.New(slog.DiscardHandler), func() time.Time { return now }).Handle(context.Background(), followup.Event{}); err != nil {
 		t.Fatal(err)
 	}
 	if sent := out.Sent(); len(sent) != 1 || strings.Count(sent[0].Text, "Alert: never went out") != 3 {
@@ -134,7 +135,7 @@ func TestSESKilledMidBatch(t *testing.T) {
 	ses, stop := testenv.SESLocalServer(t)
 	signer, _ := link.NewSigner(secret)
 	k := &killer{Sender: *sesmail.New(sesClient(t, ses)), after: 2, stop: stop}
-	res, err := New(testConfig(), store, k, signer, slog.New(slog.DiscardHandler), time.Now).Handle(context.Background(), batch)
+	res, err := New(testConfig(), store, k, signer, slog.New(slog.DiscardHandler), func() time.Time { return now }).Handle(context.Background(), batch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestSESKilledMidBatch(t *testing.T) {
 		t.Fatalf("%d of %d failed; the kill should split the batch", len(failed), len(ids))
 	}
 	for _, id := range ids {
-		l, err := store.Get(context.Background(), id, time.Now())
+		l, err := store.Get(context.Background(), id, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +155,7 @@ func TestSESKilledMidBatch(t *testing.T) {
 
 	// Lambda redelivers the whole batch; a new emulator is up.
 	fresh := testenv.SESLocal(t)
-	res, err = New(testConfig(), store, sesmail.New(sesClient(t, fresh)), signer, slog.New(slog.DiscardHandler), time.Now).Handle(context.Background(), batch)
+	res, err = New(testConfig(), store, sesmail.New(sesClient(t, fresh)), signer, slog.New(slog.DiscardHandler), func() time.Time { return now }).Handle(context.Background(), batch)
 	if err != nil || len(res.BatchItemFailures) != 0 {
 		t.Fatalf("redelivery: %v %v", err, res.BatchItemFailures)
 	}
@@ -162,7 +163,7 @@ func TestSESKilledMidBatch(t *testing.T) {
 		t.Errorf("%d alerts on redelivery, want one per failed lead (%d)", got, len(failed))
 	}
 	for _, id := range ids {
-		if l, _ := store.Get(context.Background(), id, time.Now()); l.Alert == nil {
+		if l, _ := store.Get(context.Background(), id, now); l.Alert == nil {
 			t.Errorf("lead %s never alerted", id)
 		}
 	}

@@ -47,7 +47,7 @@ func TestAgainstEmulators(t *testing.T) {
 		Table: "leads", AllowedOrigins: []string{testenv.ClinicSite},
 		RateLimit: ratelimit.Limit{Count: 5, Window: time.Hour}, RateLimitSalt: []byte("s"),
 		Retention: 365 * 24 * time.Hour, PhoneRegion: "US", ConsentVersion: "1", MinFillTime: 2 * time.Second,
-	}, store, nil, slog.New(slog.DiscardHandler), time.Now)
+	}, store, nil, slog.New(slog.DiscardHandler), func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestAgainstEmulators(t *testing.T) {
 	sesAPI := sesv2.NewFromConfig(awsCfg, func(o *sesv2.Options) { o.BaseEndpoint = aws.String(ses) })
 	var logs bytes.Buffer
 	signer, _ := link.NewSigner(secret)
-	h := New(testConfig(), store, sesmail.New(sesAPI), signer, slog.New(slog.NewJSONHandler(&logs, nil)), time.Now)
+	h := New(testConfig(), store, sesmail.New(sesAPI), signer, slog.New(slog.NewJSONHandler(&logs, nil)), func() time.Time { return now })
 
 	res, err := h.Handle(ctx, batch)
 	if err != nil || len(res.BatchItemFailures) != 0 {
@@ -103,7 +103,7 @@ func TestAgainstEmulators(t *testing.T) {
 		}
 	}
 	for _, id := range []string{"11111111-2222-4333-8444-555555555555", "66666666-7777-4888-9999-aaaaaaaaaaaa"} {
-		l, err := store.Get(ctx, id, time.Now())
+		l, err := store.Get(ctx, id, now)
 		if err != nil || l.Alert == nil || l.Alert.MessageID == "" {
 			t.Errorf("lead %s: alert recorded as %+v (%v)", id, l.Alert, err)
 		}
@@ -126,7 +126,7 @@ func TestAgainstEmulators(t *testing.T) {
 		for i := range 3 {
 			l := lead.New(strings.Repeat(string(rune('a'+i)), 8)+"-0000-4000-8000-000000000000",
 				lead.Request{Name: "Pat", Email: "pat@example.com", PreferredContact: lead.ByEmail, PreferredTime: lead.AnyTime, ConsentVersion: "1"},
-				time.Now(), time.Hour)
+				now, time.Hour)
 			if err := store2.Save(ctx, l, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +137,7 @@ func TestAgainstEmulators(t *testing.T) {
 			o.BaseEndpoint = aws.String("http://127.0.0.1:" + itoa(testenv.FreePort(t)))
 			o.RetryMaxAttempts = 1
 		})
-		h := New(testConfig(), store2, sesmail.New(down), signer, slog.New(slog.NewJSONHandler(&logs, nil)), time.Now)
+		h := New(testConfig(), store2, sesmail.New(down), signer, slog.New(slog.NewJSONHandler(&logs, nil)), func() time.Time { return now })
 		res, err := h.Handle(ctx, batch)
 		if err != nil {
 			t.Fatal(err)
@@ -156,7 +156,7 @@ func TestAgainstEmulators(t *testing.T) {
 			t.Errorf("failures %v, want every lead record %v", failed, leadSeqs)
 		}
 		for _, id := range ids {
-			if l, err := store2.Get(ctx, id, time.Now()); err != nil || l.Alert != nil {
+			if l, err := store2.Get(ctx, id, now); err != nil || l.Alert != nil {
 				t.Errorf("lead %s: alert %+v (%v), want none", id, l.Alert, err)
 			}
 		}

@@ -31,7 +31,7 @@ func TestRotateLinkSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	arn := aws.ToString(created.ARN)
-	at := time.Now()
+	at := now // the fixture clock, moved on by each read of the secret
 	s, err := link.NewRefreshingSigner(ctx, link.SecretsVersions(api, arn), func() time.Time { return at })
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func TestRotateLinkSecret(t *testing.T) {
 		t.Helper()
 		var out, errOut bytes.Buffer
 		code := ops.Run(ctx, args, ops.Env{
-			Getenv: func(string) string { return "" }, Stdout: &out, Stderr: &errOut, Now: time.Now,
+			Getenv: func(string) string { return "" }, Stdout: &out, Stderr: &errOut, Now: func() time.Time { return at },
 			OpenSecret: func(context.Context) (ops.Secrets, string, error) { return api, arn, nil },
 		})
 		if code != 0 || errOut.Len() > 0 {
@@ -137,7 +137,7 @@ func TestRotateLinkSecretFails(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
 			code := ops.Run(context.Background(), tc.args, ops.Env{
-				Getenv: func(string) string { return "" }, Stdout: &out, Stderr: &errOut, Now: time.Now,
+				Getenv: func(string) string { return "" }, Stdout: &out, Stderr: &errOut, Now: func() time.Time { return now },
 				OpenSecret: func(context.Context) (ops.Secrets, string, error) { return nil, "", errors.New(`no stack "x"`) },
 			})
 			if code != tc.code || !strings.Contains(errOut.String(), tc.want) || out.Len() > 0 {

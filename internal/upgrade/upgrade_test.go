@@ -135,6 +135,7 @@ func readsFixture(t *testing.T, file string) {
 	}
 	get := func(id string) lead.Lead {
 		t.Helper()
+		// wall clock: the functions FromEnv builds take no clock and read the table on the real one (the fixture's items keep until 2036); read as they do
 		l, err := store.Get(ctx, id, time.Now())
 		if err != nil {
 			t.Fatalf("lead %s: %v", id, err)
@@ -200,8 +201,11 @@ func readsFixture(t *testing.T, file string) {
 		if get(closedUnreach).Unreported {
 			t.Error("the unreachable lead was not marked reported")
 		}
-		// A response guard armed before the upgrade fires.
-		if err := h.Handle(ctx, followup.Event{Nudge: &guard.Nudge{LeadID: newNoAlert, Due: time.Now()}}); err != nil {
+		// A response guard armed before the upgrade fires, due as the
+		// release set it: the lead stored on the fixture's day at 14:00,
+		// RESPONSE_SLA (its default, 15m) of opening hours ("always") later.
+		due := time.Date(2026, 11, 20, 14, 15, 0, 0, time.UTC)
+		if err := h.Handle(ctx, followup.Event{Nudge: &guard.Nudge{LeadID: newNoAlert, Due: due}}); err != nil {
 			t.Fatal(err)
 		}
 		if get(newNoAlert).Nudge == nil {

@@ -12,11 +12,16 @@ version), and prints the metadata as JSON.
 """
 
 import json
+import logging
 import os
 import sys
 
 # The translator reads the region of a boto3 session for AWS::Region.
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+# Without AWS's feature toggles the translator warns, once a deployment
+# preference, that "deployment_preference_condition_fix" is unknown. That
+# toggle matters only to a function with a Condition; ours have none.
+logging.getLogger("samtranslator.feature_toggle").setLevel(logging.ERROR)
 
 from samcli.yamlhelper import yaml_parse  # noqa: E402
 from samtranslator.translator.transform import transform  # noqa: E402

@@ -83,6 +83,12 @@ func TestCanaryDeployments(t *testing.T) {
 			t.Errorf("%s: no alias live", fn)
 			continue
 		}
+		// infra/expand.py runs without AWS's feature toggles, one of which
+		// (deployment_preference_condition_fix) changes the expansion of a
+		// deployed function with a Condition.
+		if c := res[fn]["Condition"]; c != nil {
+			t.Errorf("%s has a Condition (%v): infra/expand.py may no longer expand it as AWS does", fn, c)
+		}
 		update, _ := alias["UpdatePolicy"].(map[string]any)["CodeDeployLambdaAliasUpdate"].(map[string]any)
 		group := res[ref(update["DeploymentGroupName"])]
 		if group == nil || group["Type"] != "AWS::CodeDeploy::DeploymentGroup" {

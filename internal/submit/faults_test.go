@@ -22,7 +22,7 @@ import (
 
 // faultyHandler is the submit handler on moto's DynamoDB behind a proxy
 // that fails what fault says; it returns a direct client to look at the
-// table.
+// table. Its clock is the fixture's (now).
 func faultyHandler(t *testing.T, fault func(*http.Request) *testenv.Fault) (*Handler, *dynamodb.Client, *testenv.Proxy, *bytes.Buffer) {
 	t.Helper()
 	moto := testenv.Moto(t)
@@ -39,7 +39,7 @@ func faultyHandler(t *testing.T, fault func(*http.Request) *testenv.Fault) (*Han
 		Table: "leads", AllowedOrigins: []string{testenv.ClinicSite},
 		RateLimit: ratelimit.Limit{Count: 5, Window: time.Hour}, RateLimitSalt: []byte("s"),
 		Retention: 24 * time.Hour, PhoneRegion: "US", ConsentVersion: "1", MinFillTime: 2 * time.Second,
-	}, ddb.New(db, "leads"), nil, slog.New(slog.NewJSONHandler(&logs, nil)), time.Now)
+	}, ddb.New(db, "leads"), nil, slog.New(slog.NewJSONHandler(&logs, nil)), func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}

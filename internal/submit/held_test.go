@@ -3,7 +3,6 @@ package submit
 import (
 	"context"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +15,6 @@ import (
 // a held request (not a lead: Get finds none) with why, and counted.
 func TestHeldOnMoto(t *testing.T) {
 	h, direct, _, logs := faultyHandler(t, func(*http.Request) *testenv.Fault { return nil })
-	// The fixture's clock instead of faultyHandler's time.Now: the held
-	// requests are stored, read and counted for the same day.
-	h.now = func() time.Time { return now }
-	h.WithMetrics(os.Stdout) // as New: its EMF lines on the same clock
 	store := ddb.New(direct, "leads")
 	ctx := context.Background()
 	cases := map[string]func(map[string]any){

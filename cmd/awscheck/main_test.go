@@ -110,9 +110,9 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			isolate(t, tt.config, tt.env)
-			start := time.Now()
+			start := time.Now() // wall clock: measures how long check takes against its timeout
 			id, got := check(context.Background(), timeout)
-			if d := time.Since(start); d > timeout+time.Second {
+			if d := time.Since(start); d > timeout+time.Second { // wall clock: the same measured duration
 				t.Errorf("check took %v, want at most the %v timeout", d, timeout)
 			}
 			if diff := cmp.Diff(got, tt.want); diff != "" {
@@ -153,9 +153,9 @@ func TestMakeStopsWithoutAWS(t *testing.T) {
 			venv := filepath.Join(dir, "venv")
 			cmd := exec.Command("make", append([]string{"-C", testenv.Root(t), "VENV=" + venv, "TOOLBIN=" + filepath.Join(dir, "bin")}, args...)...)
 			cmd.Env = testenv.CleanEnv(t)
-			start := time.Now()
+			start := time.Now() // wall clock: measures how long the real make takes to stop
 			out, code := testenv.Run(t, cmd)
-			elapsed := time.Since(start)
+			elapsed := time.Since(start) // wall clock: the same measured duration
 			t.Logf("make %s failed in %v:\n%s", strings.Join(args, " "), elapsed.Round(100*time.Millisecond), out)
 			if code != 2 || elapsed > time.Minute {
 				t.Errorf("make exited %d after %v, want 2 within a minute", code, elapsed)

@@ -26,7 +26,10 @@ func TestNudgeUnderRIE(t *testing.T) {
 	db := dynamodb.NewFromConfig(cfg)
 	testenv.CreateTable(t, db, "leads")
 	ctx := context.Background()
-	created := time.Now().Add(-25 * time.Minute)
+	// A lead whose ExpiresAt has passed is gone to the followup bootstrap.
+	// wall clock: the bootstrap under the RIE reads the lead on the real clock
+	now := time.Now()
+	created := now.Add(-25 * time.Minute)
 	l := lead.New("cccccccc-1111-4111-8111-111111111111", lead.Request{
 		Name: "Olusegun Adeyemi", Phone: "+4915123456789", PreferredContact: lead.ByPhone, PreferredTime: lead.AnyTime, ConsentVersion: "1",
 	}, created, 30*24*time.Hour)
@@ -36,7 +39,7 @@ func TestNudgeUnderRIE(t *testing.T) {
 	always, _ := hours.Parse(hours.Always, time.UTC)
 	api := scheduler.NewFromConfig(cfg)
 	g := guard.New(api, guard.Settings{Hours: always, SLA: 15 * time.Minute, TargetARN: "arn:aws:lambda:us-east-1:123456789012:function:followup", RoleARN: "arn:aws:iam::123456789012:role/nudge"})
-	if _, err := g.Arm(ctx, l.ID, created, time.Now()); err != nil {
+	if _, err := g.Arm(ctx, l.ID, created, now); err != nil {
 		t.Fatal(err)
 	}
 	s, err := api.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(guard.Name(l.ID))})

@@ -25,18 +25,22 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	testenv.CreateTable(t, db, "leads")
 	ctx := context.Background()
 
+	// The bootstrap records the bounce without reading the clock (there is
+	// no STAFF_SMS to text here): the lead is a fixture on a fixed clock,
+	// and the test reads it back as of that clock.
+	now := time.Date(2026, 11, 27, 14, 20, 0, 0, time.UTC)
 	store := ddb.New(db, "leads")
 	l := lead.New("7b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c5d", lead.Request{
 		Name: "Marta Kowalska", Phone: "+48501234567", Email: "marta@example.pl",
 		PreferredContact: lead.ByPhone, PreferredTime: lead.Evening, Reason: "Shoulder pain", ConsentVersion: "1",
-	}, time.Now(), 24*time.Hour)
+	}, now, 24*time.Hour)
 	if err := store.Save(ctx, l, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := store.MarkAlerted(ctx, l.ID, lead.Delivery{At: l.CreatedAt, MessageID: testenv.SESSampleMessageID}); err != nil {
 		t.Fatal(err)
 	}
-	before, err := store.Get(ctx, l.ID, time.Now())
+	before, err := store.Get(ctx, l.ID, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +59,7 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	// Redelivered (EventBridge and Lambda may deliver twice): no change.
 	fn.Invoke(t, event)
 
-	got, err := store.Get(ctx, l.ID, time.Now())
+	got, err := store.Get(ctx, l.ID, now)
 	if err != nil || got.Alert == nil || got.Alert.Problem != lead.MailBounced || got.Alert.BounceType != "Permanent" {
 		t.Fatalf("alert recorded as %+v (%v)\nlogs:\n%s", got.Alert, err, fn.Logs())
 	}

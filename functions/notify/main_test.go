@@ -14,6 +14,7 @@ import (
 
 	"github.com/openclinic/leadhandler/internal/ddb"
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/present"
 	"github.com/openclinic/leadhandler/internal/testenv"
 )
 
@@ -34,11 +35,14 @@ func TestBootstrapUnderRIE(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A lead whose ExpiresAt has passed is gone to the notify bootstrap.
+	// wall clock: the bootstrap under the RIE reads the lead on the real clock
+	now := time.Now()
 	store := ddb.New(db, "leads")
 	l := lead.New("6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f", lead.Request{
 		Name: "Marta Kowalska", Phone: "+48501234567", Email: "marta@example.pl",
 		PreferredContact: lead.ByPhone, PreferredTime: lead.Evening, Reason: "Shoulder pain", ConsentVersion: "1",
-	}, time.Now(), 24*time.Hour)
+	}, now, 24*time.Hour)
 	if err := store.Save(ctx, l, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -65,12 +69,18 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	if len(res.BatchItemFailures) != 0 {
 		t.Fatalf("failures %v\nlogs:\n%s", res.BatchItemFailures, fn.Logs())
 	}
+	// The request's time in TIME_ZONE, with its zone (CET in winter, CEST
+	// in summer: the lead was made on the real clock).
+	warsaw, err := time.LoadLocation("Europe/Warsaw")
+	if err != nil {
+		t.Fatal(err)
+	}
 	sent := testenv.SentEmails(t, ses)
 	if len(sent) != 1 || sent[0].Subject != "Appointment request: Marta prefers a phone call" ||
-		!strings.Contains(sent[0].Body.Text, "CET") {
+		!strings.Contains(sent[0].Body.Text, present.FormatTime(l.CreatedAt, warsaw)) {
 		t.Fatalf("sent %+v", sent)
 	}
-	got, err := store.Get(ctx, l.ID, time.Now())
+	got, err := store.Get(ctx, l.ID, now)
 	if err != nil || got.Alert == nil || got.Alert.MessageID != sent[0].MessageID {
 		t.Errorf("alert recorded as %+v (%v), want message %s", got.Alert, err, sent[0].MessageID)
 	}

@@ -28,7 +28,7 @@ func TestSchemaIsTheEvent(t *testing.T) {
 	if err := json.Unmarshal(b, &schema); err != nil {
 		t.Fatal(err)
 	}
-	full, _ := json.Marshal(bus.Event{LeadID: "a", At: time.Now(), Status: "open", Outcome: "reached", Attempts: 1})
+	full, _ := json.Marshal(bus.Event{LeadID: "a", At: time.Date(2026, 11, 27, 14, 20, 0, 0, time.UTC), Status: "open", Outcome: "reached", Attempts: 1})
 	var detail map[string]any
 	_ = json.Unmarshal(full, &detail)
 	var got, want []string

@@ -38,8 +38,12 @@ func TestFiguresOnTheEmbeddedTable(t *testing.T) {
 	hs := &http.Server{Handler: srv}
 	go hs.Serve(l)
 	defer hs.Close()
+	// The leads fall between these two readings (on two days across midnight).
+	// wall clock: the local server stamps the leads with the real clock
+	submitted := time.Now()
 	submitLead(t, base, "Ines Figures")
 	submitLead(t, base, "Omar Figures")
+	stored := time.Now() // wall clock: the second reading, as above
 
 	st, rec, err := ops.OpenLocal(dir)
 	if err != nil {
@@ -48,7 +52,8 @@ func TestFiguresOnTheEmbeddedTable(t *testing.T) {
 	if rec.TimeZone != "America/New_York" || rec.Table != "leads" {
 		t.Errorf("recorded %+v, want make dev's table and time zone", rec)
 	}
-	today := time.Now().In(mustZone(t, rec.TimeZone)).Format(time.DateOnly)
+	zone := mustZone(t, rec.TimeZone)
+	from, to := submitted.In(zone).Format(time.DateOnly), stored.In(zone).Format(time.DateOnly)
 	run := func(args ...string) string {
 		t.Helper()
 		var out, errOut strings.Builder
@@ -64,14 +69,14 @@ func TestFiguresOnTheEmbeddedTable(t *testing.T) {
 		}
 		return out.String()
 	}
-	if report := run("report", "-from", today, "-to", today); !strings.Contains(report, "2 requests, 0 booked") {
-		t.Errorf("the report of today on make dev's table:\n%s", report)
+	if report := run("report", "-from", from, "-to", to); !strings.Contains(report, "2 requests, 0 booked") {
+		t.Errorf("the report of the leads' day on make dev's table:\n%s", report)
 	}
-	export := run("export", "-from", today, "-to", today)
+	export := run("export", "-from", from, "-to", to)
 	if n := strings.Count(export, "\n"); n != 3 || strings.Contains(export, "Figures") {
 		t.Errorf("the export: %d lines (want a header and 2 requests), or names without PII=1:\n%s", n, export)
 	}
-	if pii := run("export", "-from", today, "-to", today, "-pii"); !strings.Contains(pii, "Ines Figures") {
+	if pii := run("export", "-from", from, "-to", to, "-pii"); !strings.Contains(pii, "Ines Figures") {
 		t.Errorf("the export with PII=1 has no names:\n%s", pii)
 	}
 

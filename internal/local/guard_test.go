@@ -112,6 +112,7 @@ func TestResponseGuardOnMakeDev(t *testing.T) {
 // closed is nudged RESPONSE_SLA after the next opening, not before.
 func TestResponseGuardWaitsForOpening(t *testing.T) {
 	// Opening hours that start two hours from now: the clinic is closed.
+	// wall clock: the local server arms the guard on the real clock
 	open := time.Now().UTC().Truncate(time.Hour).Add(2 * time.Hour)
 	closing := fmt.Sprintf("%02d:00", open.Hour()+1)
 	hours := open.Weekday().String()[:3] + " " + open.Format("15:04") + "-" + closing

@@ -49,6 +49,8 @@ func TestMailEventInjected(t *testing.T) {
 	store := ddb.New(srv.db, srv.table)
 	get := func() lead.Lead {
 		t.Helper()
+		// The lead is gone once the retention from its creation has passed.
+		// wall clock: the local server stored it on the real clock
 		ls, err := store.Get(t.Context(), leadOf(t, srv, alert), time.Now())
 		if err != nil {
 			t.Fatal(err)

@@ -75,7 +75,7 @@ func followUp(t *testing.T, base string, at time.Time) followUpRun {
 func TestFollowUpTriggerSaysWhatHappened(t *testing.T) {
 	_, base := serve(t, map[string]string{"FOLLOW_UP_AFTER": "1ms"})
 	ny, _ := time.LoadLocation("America/New_York")
-	now := time.Now()
+	now := time.Now() // wall clock: the local server stamps the leads sent below with the real clock
 	today := now.In(ny).Format(time.DateOnly)
 
 	got := followUp(t, base, now)
@@ -83,7 +83,9 @@ func TestFollowUpTriggerSaysWhatHappened(t *testing.T) {
 		t.Errorf("with no request: %+v", got)
 	}
 	sendLead(t, base, "Pat Smith", "pat@example.com")
-	later := time.Now().Add(time.Minute) // ?at= has whole seconds
+	// A minute after Pat's lead was stored (?at= has whole seconds).
+	// wall clock: the local server stamped her lead with the real clock
+	later := time.Now().Add(time.Minute)
 	got = followUp(t, base, later)
 	want := followUpRun{Outcome: "sent", Day: later.In(ny).Format(time.DateOnly), To: []string{"frontdesk@example.com"}, DigestsSent: 1,
 		Message: "Digest sent to frontdesk@example.com about 1 request (" + today + ")."}
@@ -102,6 +104,8 @@ func TestFollowUpTriggerSaysWhatHappened(t *testing.T) {
 	}
 	page, _ := io.ReadAll(res.Body)
 	res.Body.Close()
+	// The button runs the follow-up with no ?at=.
+	// wall clock: the local server runs that follow-up on the real clock
 	if !strings.HasPrefix(res.Request.URL.Path, "/_local/outbox") || !strings.Contains(string(page), `<p class="ran" role="status">No digest: already sent today (`+time.Now().In(ny).Format(time.DateOnly)+`)`) {
 		t.Errorf("after the button, at %s:\n%s", res.Request.URL, page)
 	}
@@ -188,6 +192,7 @@ func TestOutboxOnAPhoneInChromium(t *testing.T) {
 	// staff function answers the link with a 303 to the bare page).
 	staffPage := strings.SplitN(staffLink(t, srv, "Siobhán"), "?", 2)[0]
 	var urls []string
+	// wall clock: a polling deadline for the browser's new tab
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		infos, err := chromedp.Targets(ctx)
 		if err != nil {

@@ -27,8 +27,7 @@ func TestNudgeUnderRIE(t *testing.T) {
 	testenv.CreateTable(t, db, "leads")
 	ctx := context.Background()
 	// A lead whose ExpiresAt has passed is gone to the followup bootstrap.
-	// wall clock: the bootstrap under the RIE reads the lead on the real clock
-	now := time.Now()
+	now := time.Now() // wall clock: the bootstrap under the RIE reads the lead on the real clock
 	created := now.Add(-25 * time.Minute)
 	l := lead.New("cccccccc-1111-4111-8111-111111111111", lead.Request{
 		Name: "Olusegun Adeyemi", Phone: "+4915123456789", PreferredContact: lead.ByPhone, PreferredTime: lead.AnyTime, ConsentVersion: "1",

@@ -36,8 +36,7 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	}
 
 	// A lead whose ExpiresAt has passed is gone to the notify bootstrap.
-	// wall clock: the bootstrap under the RIE reads the lead on the real clock
-	now := time.Now()
+	now := time.Now() // wall clock: the bootstrap under the RIE reads the lead on the real clock
 	store := ddb.New(db, "leads")
 	l := lead.New("6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f", lead.Request{
 		Name: "Marta Kowalska", Phone: "+48501234567", Email: "marta@example.pl",

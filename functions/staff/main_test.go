@@ -29,8 +29,7 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	ctx := context.Background()
 	// The staff bootstrap checks the link's expiry, and reads the lead (gone
 	// once its ExpiresAt has passed), as of its own time.
-	// wall clock: the bootstrap under the RIE runs on the real clock
-	now := time.Now()
+	now := time.Now() // wall clock: the bootstrap under the RIE runs on the real clock
 	l := lead.New("7a7a7a7a-2222-4222-8222-222222222222", lead.Request{
 		Name: "Aroha Ngata", Email: "aroha@example.nz", PreferredContact: lead.ByEmail, PreferredTime: lead.Morning,
 		Reason: "Knee pain", ConsentVersion: "1",

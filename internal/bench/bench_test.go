@@ -602,8 +602,7 @@ func seed(b *testing.B, s *ddb.Store, n int) {
 	b.Helper()
 	var wg sync.WaitGroup
 	// The followup bootstrap finds them pending two days as of its own time.
-	// wall clock: the bootstrap under the RIE runs on the real clock
-	created := time.Now().Add(-48 * time.Hour)
+	created := time.Now().Add(-48 * time.Hour) // wall clock: the bootstrap under the RIE runs on the real clock
 	for w := range 16 {
 		wg.Add(1)
 		go func() {
@@ -640,8 +639,7 @@ func report(b *testing.B, rows []Row) {
 	fmt.Fprintf(&sb, "\nmachine: %s\n", m)
 	fmt.Print(sb.String())
 	if *out != "" {
-		// wall clock: the report is dated with the day its figures were measured
-		j, _ := json.MarshalIndent(map[string]any{"date": time.Now().UTC().Format(time.RFC3339), "machine": m, "rows": rows}, "", "  ")
+		j, _ := json.MarshalIndent(map[string]any{"date": time.Now().UTC().Format(time.RFC3339), "machine": m, "rows": rows}, "", "  ") // wall clock: the report is dated with the day its figures were measured
 		if err := os.WriteFile(*out, append(j, '\n'), 0o644); err != nil {
 			b.Fatal(err)
 		}

@@ -186,8 +186,7 @@ func storedLead(t *testing.T, srv *Server, staffLink string) lead.Lead {
 		t.Fatal(err)
 	}
 	// The lead is gone once the retention from its creation has passed.
-	// wall clock: the local server stored it on the real clock
-	l, err := ddb.New(srv.db, srv.table).Get(context.Background(), path.Base(u.Path), time.Now())
+	l, err := ddb.New(srv.db, srv.table).Get(context.Background(), path.Base(u.Path), time.Now()) // wall clock: the local server stored it on the real clock
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,8 +306,7 @@ func TestFormInChromium(t *testing.T) {
 		// Tomorrow's digest lists her under the call-backs due; its fresh
 		// link opens her page, where "booked" closes her; the day after's
 		// digest has nobody left to list.
-		// wall clock: the local server stamped her lead with the real clock
-		tomorrow := time.Now().Add(24 * time.Hour)
+		tomorrow := time.Now().Add(24 * time.Hour) // wall clock: the local server stamped her lead with the real clock
 		if n := runFollowUp(t, base, tomorrow); n != 1 {
 			t.Fatalf("tomorrow's follow-up sent %d digests, want 1", n)
 		}

@@ -39,8 +39,7 @@ func TestFiguresOnTheEmbeddedTable(t *testing.T) {
 	go hs.Serve(l)
 	defer hs.Close()
 	// The leads fall between these two readings (on two days across midnight).
-	// wall clock: the local server stamps the leads with the real clock
-	submitted := time.Now()
+	submitted := time.Now() // wall clock: the local server stamps the leads with the real clock
 	submitLead(t, base, "Ines Figures")
 	submitLead(t, base, "Omar Figures")
 	stored := time.Now() // wall clock: the second reading, as above

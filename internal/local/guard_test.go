@@ -112,8 +112,7 @@ func TestResponseGuardOnMakeDev(t *testing.T) {
 // closed is nudged RESPONSE_SLA after the next opening, not before.
 func TestResponseGuardWaitsForOpening(t *testing.T) {
 	// Opening hours that start two hours from now: the clinic is closed.
-	// wall clock: the local server arms the guard on the real clock
-	open := time.Now().UTC().Truncate(time.Hour).Add(2 * time.Hour)
+	open := time.Now().UTC().Truncate(time.Hour).Add(2 * time.Hour) // wall clock: the local server arms the guard on the real clock
 	closing := fmt.Sprintf("%02d:00", open.Hour()+1)
 	hours := open.Weekday().String()[:3] + " " + open.Format("15:04") + "-" + closing
 	srv, base := serve(t, map[string]string{"OPENING_HOURS": hours, "TIME_ZONE": "UTC", "RESPONSE_SLA": "15m"})

@@ -50,8 +50,7 @@ func TestMailEventInjected(t *testing.T) {
 	get := func() lead.Lead {
 		t.Helper()
 		// The lead is gone once the retention from its creation has passed.
-		// wall clock: the local server stored it on the real clock
-		ls, err := store.Get(t.Context(), leadOf(t, srv, alert), time.Now())
+		ls, err := store.Get(t.Context(), leadOf(t, srv, alert), time.Now()) // wall clock: the local server stored it on the real clock
 		if err != nil {
 			t.Fatal(err)
 		}

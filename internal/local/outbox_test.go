@@ -84,8 +84,7 @@ func TestFollowUpTriggerSaysWhatHappened(t *testing.T) {
 	}
 	sendLead(t, base, "Pat Smith", "pat@example.com")
 	// A minute after Pat's lead was stored (?at= has whole seconds).
-	// wall clock: the local server stamped her lead with the real clock
-	later := time.Now().Add(time.Minute)
+	later := time.Now().Add(time.Minute) // wall clock: the local server stamped her lead with the real clock
 	got = followUp(t, base, later)
 	want := followUpRun{Outcome: "sent", Day: later.In(ny).Format(time.DateOnly), To: []string{"frontdesk@example.com"}, DigestsSent: 1,
 		Message: "Digest sent to frontdesk@example.com about 1 request (" + today + ")."}
@@ -105,8 +104,7 @@ func TestFollowUpTriggerSaysWhatHappened(t *testing.T) {
 	page, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	// The button runs the follow-up with no ?at=.
-	// wall clock: the local server runs that follow-up on the real clock
-	if !strings.HasPrefix(res.Request.URL.Path, "/_local/outbox") || !strings.Contains(string(page), `<p class="ran" role="status">No digest: already sent today (`+time.Now().In(ny).Format(time.DateOnly)+`)`) {
+	if !strings.HasPrefix(res.Request.URL.Path, "/_local/outbox") || !strings.Contains(string(page), `<p class="ran" role="status">No digest: already sent today (`+time.Now().In(ny).Format(time.DateOnly)+`)`) { // wall clock: the local server runs that follow-up on the real clock
 		t.Errorf("after the button, at %s:\n%s", res.Request.URL, page)
 	}
 	// A stale or made-up ?ran= shows nothing.
@@ -192,8 +190,7 @@ func TestOutboxOnAPhoneInChromium(t *testing.T) {
 	// staff function answers the link with a 303 to the bare page).
 	staffPage := strings.SplitN(staffLink(t, srv, "Siobhán"), "?", 2)[0]
 	var urls []string
-	// wall clock: a polling deadline for the browser's new tab
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) { // wall clock: a polling deadline for the browser's new tab
 		infos, err := chromedp.Targets(ctx)
 		if err != nil {
 			t.Fatal(err)

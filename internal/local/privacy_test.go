@@ -276,8 +276,7 @@ func TestNoPersonalDataInLogs(t *testing.T) {
 	// Nor in the audit trail, which names staff but never a patient.
 	for _, id := range []string{"", path.Base(u.Path)} {
 		// The trail skips the entries whose expiry has passed.
-		// wall clock: the local server wrote the entries on the real clock
-		for e, err := range ddb.New(srv.db, srv.table).AuditTrail(context.Background(), id, time.Time{}, false, time.Now()) {
+		for e, err := range ddb.New(srv.db, srv.table).AuditTrail(context.Background(), id, time.Time{}, false, time.Now()) { // wall clock: the local server wrote the entries on the real clock
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -141,8 +141,7 @@ func TestMailGoesThroughTheSESSender(t *testing.T) {
 	srv, _ := serveLogged(t, nil, slog.New(slog.NewJSONHandler(&logs, nil)))
 	store := ddb.New(streamingDB{API: srv.db, stream: srv.stream}, srv.table)
 	// A lead whose ExpiresAt has passed is gone to notify: no alert to refuse.
-	// wall clock: the local server's notify reads the lead on the real clock
-	now := time.Now()
+	now := time.Now() // wall clock: the local server's notify reads the lead on the real clock
 	l := lead.New(uuid.NewString(), lead.Request{
 		Name: "Pat Smith", Email: "pat@example.com\r\nBcc: everyone@example.org",
 		PreferredContact: lead.ByEmail, PreferredTime: lead.AnyTime, ConsentVersion: "1",
@@ -189,8 +188,7 @@ func TestUnreachableOverHTTP(t *testing.T) {
 		t.Fatalf("after two tries: %s %q", l.Status, l.Closed)
 	}
 	// Tomorrow is a day after Pat's lead and her attempts.
-	// wall clock: the local server stamped them with the real clock
-	tomorrow := time.Now().Add(24 * time.Hour)
+	tomorrow := time.Now().Add(24 * time.Hour) // wall clock: the local server stamped them with the real clock
 	if n := runFollowUp(t, base, tomorrow); n != 1 {
 		t.Fatalf("tomorrow: %d digests, want 1", n)
 	}

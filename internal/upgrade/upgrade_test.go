@@ -135,8 +135,7 @@ func readsFixture(t *testing.T, file string) {
 	}
 	get := func(id string) lead.Lead {
 		t.Helper()
-		// wall clock: the functions FromEnv builds take no clock and read the table on the real one (the fixture's items keep until 2036); read as they do
-		l, err := store.Get(ctx, id, time.Now())
+		l, err := store.Get(ctx, id, time.Now()) // wall clock: the functions FromEnv builds take no clock and read the table on the real one (the fixture's items keep until 2036); read as they do
 		if err != nil {
 			t.Fatalf("lead %s: %v", id, err)
 		}

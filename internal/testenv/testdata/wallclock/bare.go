@@ -1,0 +1,5 @@
+package p
+
+import "time"
+
+func f() { _ = time.Now() }

@@ -1,0 +1,5 @@
+package p
+
+import "time"
+
+var a = time.Now() // wall clock:

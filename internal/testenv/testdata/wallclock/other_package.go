@@ -1,0 +1,5 @@
+package p
+
+import "example.com/clock"
+
+var a = clock.Now()

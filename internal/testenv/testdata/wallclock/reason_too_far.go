@@ -1,0 +1,7 @@
+package p
+
+import "time"
+
+// wall clock: two lines above is too far
+// another comment
+var a = time.Now()

@@ -1,0 +1,5 @@
+package p
+
+import clock "time"
+
+var a = clock.Now()

@@ -1,0 +1,6 @@
+package p
+
+import "time"
+
+var a = time.Since(time.Time{})
+var b = time.Until(time.Time{})

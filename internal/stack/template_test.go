@@ -303,10 +303,13 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 	leadEvents := testenv.BusQueue(t, moto, "appointment-leads-LeadEvents", "lead-events", `{"source":["leadhandler"]}`)
 	quiet := slog.New(slog.DiscardHandler)
 	store := ddb.New(db, "leads") // not recorded: it only sets the scene
+	// The functions FromEnv builds take no clock: they run on the real one,
+	// so the scene is set, and read back, by it (the leads' TTLs run from it).
+	now := time.Now() // wall clock: the functions under test run on it
 	schedules := scheduler.NewFromConfig(base)
 	waiting := lead.New("5d5d5d5d-1111-4111-8111-111111111111", lead.Request{
 		Name: "Pat Smith", Email: "pat@example.com", PreferredContact: lead.ByEmail, PreferredTime: lead.AnyTime, ConsentVersion: "1",
-	}, time.Now().Add(-30*time.Hour), 30*24*time.Hour) // wall clock: the functions FromEnv builds take no clock and run on the real one; the lead waits 30 hours by it, its TTL runs from it
+	}, now.Add(-30*time.Hour), 30*24*time.Hour)
 	if err := store.Save(ctx, waiting, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -371,14 +374,14 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 		"FollowUpFunction": func(t *testing.T, env func(string) string) []string {
 			// Beside waiting (not tried yet): a lead with a call-back due, and
 			// one closed as unreachable that the digest reports, then clears.
-			tried := time.Now().Add(-2 * time.Hour) // wall clock: the call-back falls due 2 hours ago by the real clock the follow-up FromEnv builds runs on
+			tried := now.Add(-2 * time.Hour)
 			policy := lead.Policy{MaxAttempts: 2, Zone: time.UTC}
 			var unreachable lead.Lead
 			for i, tries := range []int{1, 2} {
 				l := lead.New(strconv.Itoa(6+i)+"e6e6e6e-2222-4222-8222-222222222222", lead.Request{
 					Name: "Sam Lee", Phone: "+12025550143", PhoneDisplay: "(202) 555-0143", PreferredContact: lead.ByText,
 					PreferredTime: lead.AnyTime, ConsentVersion: "1",
-				}, time.Now().Add(-30*time.Hour), 30*24*time.Hour) // wall clock: stored 30 hours before the real clock the follow-up FromEnv builds runs on, its TTL running from it
+				}, now.Add(-30*time.Hour), 30*24*time.Hour)
 				for range tries {
 					if err := l.Record(lead.Event{At: tried, Outcome: lead.NoAnswer, Channel: lead.ChannelText, By: lead.ByLink, Callback: tried}, policy); err != nil {
 						t.Fatal(err)
@@ -414,13 +417,13 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The waiting lead's response guard fires: still new, nudged.
-			if err := h.Handle(ctx, followup.Event{Nudge: &guard.Nudge{LeadID: waiting.ID, Due: time.Now()}}); err != nil { // wall clock: the schedule falls due now, by the real clock the follow-up FromEnv builds runs on
+			if err := h.Handle(ctx, followup.Event{Nudge: &guard.Nudge{LeadID: waiting.ID, Due: now}}); err != nil {
 				t.Fatal(err)
 			}
-			if l, err := store.Get(ctx, waiting.ID, time.Now()); err != nil || l.Nudge == nil { // wall clock: read as the follow-up FromEnv builds wrote them, on the real clock (the TTLs run from it)
+			if l, err := store.Get(ctx, waiting.ID, now); err != nil || l.Nudge == nil {
 				t.Fatalf("the waiting lead's nudge was not recorded: %v", err)
 			}
-			if l, err := store.Get(ctx, unreachable.ID, time.Now()); err != nil || l.Unreported { // wall clock: as above, the unreachable lead read on the real clock its TTL runs from
+			if l, err := store.Get(ctx, unreachable.ID, now); err != nil || l.Unreported {
 				t.Fatalf("the reported lead was not cleared: %v", err)
 			}
 			return slices.Compact(slices.Sorted(slices.Values(append(downRec.Actions(), rec.Actions()...))))
@@ -500,7 +503,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			}
 			// A held request (this one, or the bot's submit held) reviewed and
 			// released: it becomes a lead.
-			held := storetest.Held(time.Now().Add(-time.Hour))                                       // wall clock: the staff function FromEnv builds lists held requests not yet expired by the real clock
+			held := storetest.Held(now.Add(-time.Hour))
 			if err := store.Hold(ctx, held, held.CreatedAt.Format(time.DateOnly), nil); err != nil { // counted on the day it was held
 				t.Fatal(err)
 			}
@@ -512,7 +515,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			if res := call(http.MethodPost, "POST /staff/held/{id}", "/staff/held/"+release[1], url.Values{"t": {release[2]}, "action": {"release"}}); res.StatusCode != 303 || res.Headers["Location"] != "../held?done=released" {
 				t.Fatalf("release: %d %s", res.StatusCode, res.Body)
 			}
-			if _, err := store.Get(ctx, release[1], time.Now()); err != nil { // wall clock: the staff function FromEnv builds released it on the real clock, its TTL running from it
+			if _, err := store.Get(ctx, release[1], now); err != nil {
 				t.Fatalf("released request: %v (%s)", err, review.Body)
 			}
 			page = call(http.MethodGet, "GET /leads/{id}", leadPath, nil)
@@ -531,7 +534,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			alerted := lead.New("8a8a8a8a-3333-4333-8333-333333333333", lead.Request{
 				Name: "Kim Ode", Phone: "+12025550143", PhoneDisplay: "(202) 555-0143", PreferredContact: lead.ByPhone,
 				PreferredTime: lead.AnyTime, ConsentVersion: "1",
-			}, time.Now().Add(-time.Hour), 30*24*time.Hour) // wall clock: mail events, built by FromEnv, reads the lead for its text on the real clock; its TTL runs from it
+			}, now.Add(-time.Hour), 30*24*time.Hour)
 			if err := store.Save(ctx, alerted, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -548,7 +551,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 					t.Fatalf("%s: %v", file, err)
 				}
 			}
-			got, err := store.Get(ctx, alerted.ID, time.Now()) // wall clock: the lead's TTL runs from the real clock it was stored by
+			got, err := store.Get(ctx, alerted.ID, now)
 			if err != nil || got.Alert == nil || got.Alert.DeliveredAt.IsZero() || got.Alert.Problem != lead.MailBounced {
 				t.Fatalf("alert recorded as %+v (%v)", got.Alert, err)
 			}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -51,6 +52,34 @@ func Root(t testing.TB) string {
 		}
 		dir = parent
 	}
+}
+
+// GoFiles lists the Go files of the tree under root whose names end in
+// suffix (".go", "_test.go"), for the tests that read the tree's source:
+// not the tools' folders (.venv, .tools, node_modules) nor testdata, which
+// holds such tests' fixtures.
+func GoFiles(t testing.TB, root, suffix string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if n := d.Name(); path != root && (strings.HasPrefix(n, ".") || n == "node_modules" || n == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(path, suffix) {
+			out = append(out, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("testenv: list the Go files under %s: %v", root, err)
+	}
+	return out
 }
 
 // Tool returns the path of a tool `make test` installs: the environment

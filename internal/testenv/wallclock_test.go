@@ -4,7 +4,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -82,40 +81,21 @@ func wallClockReads(name string, src []byte) ([]string, error) {
 func TestNoTestReadsTheWallClockUnnoticed(t *testing.T) {
 	root := Root(t)
 	var found []string
-	files := 0
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			// Tools' folders (.venv, .tools, node_modules) and the
-			// fixtures of tests such as this one's.
-			if n := d.Name(); path != root && (strings.HasPrefix(n, ".") || n == "node_modules" || n == "testdata") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
+	files := GoFiles(t, root, "_test.go")
+	for _, path := range files {
 		src, err := os.ReadFile(path)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
 		rel, _ := filepath.Rel(root, path)
 		got, err := wallClockReads(filepath.ToSlash(rel), src)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		files++
 		found = append(found, got...)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	if files < 100 {
-		t.Fatalf("read %d test files under %s: is the walk seeing the tree?", files, root)
+	if len(files) < 100 {
+		t.Fatalf("read %d test files under %s: is the walk seeing the tree?", len(files), root)
 	}
 	for _, f := range found {
 		t.Errorf("%s: it reads the wall clock without a reason: compare against the clock the code under test was given, or say why on the line or the line above (// %s ...)", f, wallClockMark)

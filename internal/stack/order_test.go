@@ -292,6 +292,30 @@ func TestCycleOf1_0_0(t *testing.T) {
 	}
 }
 
+// TestCycleThroughUpdatePolicyOnly: the smallest loop SAM's canaries can
+// close, through nothing but an alias's UpdatePolicy: the alias's update
+// names its deployment group, whose rollback alarm watches that alias.
+func TestCycleThroughUpdatePolicyOnly(t *testing.T) {
+	var res map[string]map[string]any
+	if err := json.Unmarshal([]byte(`{
+		"FnAliaslive": {"Type": "AWS::Lambda::Alias", "Properties": {"Name": "live"},
+			"UpdatePolicy": {"CodeDeployLambdaAliasUpdate": {"ApplicationName": "App", "DeploymentGroupName": {"Ref": "FnDeploymentGroup"}}}},
+		"FnDeploymentGroup": {"Type": "AWS::CodeDeploy::DeploymentGroup",
+			"Properties": {"AlarmConfiguration": {"Enabled": true, "Alarms": [{"Name": {"Ref": "FnCanaryAlarm"}}]}}},
+		"FnCanaryAlarm": {"Type": "AWS::CloudWatch::Alarm",
+			"Properties": {"Dimensions": [{"Name": "Resource", "Value": {"Ref": "FnAliaslive"}}]}}}`), &res); err != nil {
+		t.Fatal(err)
+	}
+	got := cycles(dependencies(res))
+	want := "circular dependency: FnAliaslive -> FnDeploymentGroup -> FnCanaryAlarm -> FnAliaslive\n" +
+		"  FnAliaslive depends on FnDeploymentGroup (UpdatePolicy.CodeDeployLambdaAliasUpdate.DeploymentGroupName)\n" +
+		"  FnDeploymentGroup depends on FnCanaryAlarm (Properties.AlarmConfiguration.Alarms[0].Name)\n" +
+		"  FnCanaryAlarm depends on FnAliaslive (Properties.Dimensions[0].Value)"
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
 func TestDependencies(t *testing.T) {
 	for _, tt := range []struct {
 		name string

@@ -141,7 +141,7 @@ func TestCanaryDeployments(t *testing.T) {
 	api := props(res["HttpApi5xxAlarm"])
 	filter := props(res["HttpApi5xxMetricFilter"])
 	tr, _ := filter["MetricTransformations"].([]any)
-	if len(tr) != 1 || filter["FilterPattern"] != `{ $.status = "5*" }` || ref(filter["LogGroupName"]) != "HttpApiAccessLogGroup" {
+	if len(tr) != 1 || filter["FilterPattern"] != `{ $.status = 5* }` || ref(filter["LogGroupName"]) != "HttpApiAccessLogGroup" {
 		t.Fatalf("HttpApi5xxMetricFilter %v: want one count of the access log's 5xx statuses", filter)
 	}
 	m := tr[0].(map[string]any)

@@ -3,6 +3,7 @@ package stack_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -38,7 +39,7 @@ type dependency struct{ On, At string }
 // under any parameter values fails that deploy.
 func dependencies(res map[string]map[string]any) map[string][]dependency {
 	out := map[string][]dependency{}
-	for _, id := range sortedKeys(res) {
+	for _, id := range slices.Sorted(maps.Keys(res)) {
 		r := res[id]
 		seen := map[string]bool{}
 		add := func(at, target string) {
@@ -57,7 +58,7 @@ func dependencies(res map[string]map[string]any) map[string][]dependency {
 				}
 			}
 		}
-		for _, k := range sortedKeys(r) {
+		for _, k := range slices.Sorted(maps.Keys(r)) {
 			if k != "DependsOn" {
 				walkRefs(r[k], k, add)
 			}
@@ -76,7 +77,7 @@ var subVar = regexp.MustCompile(`\$\{([A-Za-z0-9]+)[.}]`)
 func walkRefs(v any, path string, found func(path, target string)) {
 	switch v := v.(type) {
 	case map[string]any:
-		for _, k := range sortedKeys(v) {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			x := v[k]
 			switch k {
 			case "Ref":
@@ -224,22 +225,13 @@ func components(deps map[string][]dependency) [][]string {
 			out = append(out, group)
 		}
 	}
-	for _, id := range sortedKeys(nodes) {
+	for _, id := range slices.Sorted(maps.Keys(nodes)) {
 		if _, seen := index[id]; !seen {
 			visit(id)
 		}
 	}
 	slices.SortFunc(out, func(a, b []string) int { return strings.Compare(a[0], b[0]) })
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // TestNoDependencyCycle: CloudFormation can order the expanded template.
@@ -351,23 +343,11 @@ func TestDependencies(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := dependencies(res)
-			if !equalDeps(got, tt.want) {
+			if !maps.EqualFunc(got, tt.want, slices.Equal) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
 	}
-}
-
-func equalDeps(a, b map[string][]dependency) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if !slices.Equal(v, b[k]) {
-			return false
-		}
-	}
-	return true
 }
 
 func TestCycles(t *testing.T) {

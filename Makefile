@@ -36,7 +36,7 @@ FUZZTIME_CI ?= 15s
 FUZZMINIMIZE ?=
 # package:target for every fuzz target; their seed corpora (testdata/fuzz)
 # run in every go test.
-FUZZ_TARGETS := ./internal/lead:FuzzDecode ./internal/emails:FuzzAlert ./internal/link:FuzzVerify ./internal/markup:FuzzEscape
+FUZZ_TARGETS := ./internal/lead:FuzzDecode ./internal/render/emails:FuzzAlert ./internal/link:FuzzVerify ./internal/render/markup:FuzzEscape
 
 SAM       := $(VENV)/bin/sam
 SAMCONFIG := infra/samconfig.toml
@@ -203,7 +203,7 @@ publish: $(VENV)/.deploy-installed | check-go
 
 # A release: VERSION is the one place; the template's two copies (it reads
 # no file) follow it, the changelog's Unreleased section becomes the
-# release's, and the commit is tagged. internal/stack's TestVersionInOnePlace
+# release's, and the commit is tagged. internal/dev/samtemplate's TestVersionInOnePlace
 # fails if a copy disagrees.
 release: check-go
 	@echo "$(VERSION)" | grep -Eq '^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$$' || { echo "error: make release VERSION=x.y.z (a semantic version, such as 1.1.0)" >&2; exit 2; }
@@ -214,7 +214,7 @@ release: check-go
 	sed -i.bak -E '/^  Version:$$/,/^    Value:/ s/^(    Value: ).*/\1$(VERSION)/' template.yaml
 	awk -v heading="## [$(VERSION)] - $$(date -u +%F)" '{ print } $$0 == "## [Unreleased]" { print ""; print heading }' CHANGELOG.md > CHANGELOG.md.new && mv CHANGELOG.md.new CHANGELOG.md
 	rm -f template.yaml.bak
-	$(GO) test -count=1 -run '^TestVersionInOnePlace$$' ./internal/stack
+	$(GO) test -count=1 -run '^TestVersionInOnePlace$$' ./internal/dev/samtemplate
 	git commit -m "Release $(VERSION)" -- VERSION template.yaml CHANGELOG.md
 	git tag -a "v$(VERSION)" -m "Release $(VERSION)"
 	@echo "Tagged v$(VERSION): push it with git push --follow-tags; then make deploy (and make publish)."
@@ -252,7 +252,7 @@ rotate-link-secret: aws-check ops-tool
 retire-link-secret: aws-check ops-tool
 	@$(OPS) retire-link-secret
 
-# The clinic's figures (internal/ops figures.go): TIME_ZONE and
+# The clinic's figures (internal/dev/ops figures.go): TIME_ZONE and
 # OPENING_HOURS as the stack has them (UTC and every minute when unset).
 # LOCAL=1 reads make dev's embedded table (.local/dynamodb.json, written
 # while make dev runs) with make dev's settings, and needs no AWS.
@@ -271,7 +271,7 @@ check-email:
 # One report, figures next to their floors; never a pass/fail on timing.
 bench: check-go $(TOOLBIN)/aws-lambda-rie
 	RIE=$(TOOLBIN)/aws-lambda-rie $(GO) test -run '^$$' -bench '^BenchmarkReport$$' -benchtime 1x -timeout 30m \
-	  ./internal/bench -args -out $(CURDIR)/bench.json
+	  ./internal/dev/bench -args -out $(CURDIR)/bench.json
 
 fuzz: check-go
 	@for t in $(FUZZ_TARGETS); do \

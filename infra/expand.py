@@ -1,6 +1,6 @@
 """Print template.yaml as CloudFormation gets it after SAM's transform, as
 JSON, with the samtranslator that the pinned SAM CLI (infra/requirements-
-deploy.txt) deploys with: the template tests (internal/stack) read it.
+deploy.txt) deploys with: the template tests (internal/dev/samtemplate) read it.
 
 Offline: no AWS call is made (no managed policy is looked up by name; the
 template names none). Usage: .venv/bin/python infra/expand.py template.yaml

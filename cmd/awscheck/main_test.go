@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/openclinic/leadhandler/internal/testenv"
+	"github.com/openclinic/leadhandler/internal/dev/testenv"
 )
 
 // secret is the secret key every case with keys uses: no message may hold it.

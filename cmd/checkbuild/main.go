@@ -13,8 +13,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/openclinic/leadhandler/internal/gobin"
-	"github.com/openclinic/leadhandler/internal/stack"
+	"github.com/openclinic/leadhandler/internal/dev/gobin"
+	"github.com/openclinic/leadhandler/internal/dev/samtemplate"
 )
 
 func main() {
@@ -22,7 +22,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: checkbuild template.yaml build-dir")
 		os.Exit(2)
 	}
-	tpl, err := stack.Load(os.Args[1])
+	tpl, err := samtemplate.Load(os.Args[1])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "checkbuild:", err)
 		os.Exit(1)
@@ -109,7 +109,7 @@ var denied = []struct{ pkg, why string }{
 	{"github.com/aws/aws-sdk-go-v2/service/ssooidc", "a client the config loader links"},
 	{"github.com/aws/aws-sdk-go-v2/service/signin", "a client the config loader links"},
 	{"github.com/aws/aws-sdk-go-v2/feature/ec2/imds", "the instance metadata client the config loader links"},
-	{"text/template", "its reflective method lookup switches the linker's dead-code elimination off: render with internal/markup"},
-	{"html/template", "it links text/template: render with internal/markup"},
+	{"text/template", "its reflective method lookup switches the linker's dead-code elimination off: render with internal/render/markup"},
+	{"html/template", "it links text/template: render with internal/render/markup"},
 	{"net/rpc", "reflective method lookup; build with -tags lambda.norpc"},
 }

@@ -17,7 +17,7 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/openclinic/leadhandler/internal/local"
+	"github.com/openclinic/leadhandler/internal/dev/local"
 	"github.com/openclinic/leadhandler/internal/logging"
 )
 

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/openclinic/leadhandler/internal/doctor"
+	"github.com/openclinic/leadhandler/internal/dev/doctor"
 )
 
 func main() {

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
-	"github.com/openclinic/leadhandler/internal/testenv"
+	"github.com/openclinic/leadhandler/internal/dev/testenv"
 )
 
 // TestExitCodes: the built doctor, against moto's SES, exits 0 when the

@@ -5,7 +5,7 @@
 // the LinkSecretArn output) and prints an audit trail, ends one staff
 // member's sessions, rotates the secret, or prints or exports the clinic's
 // figures (with LOCAL=1, from make dev's embedded table). The commands are
-// in internal/ops.
+// in internal/dev/ops.
 package main
 
 import (
@@ -21,8 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go/logging"
 
-	"github.com/openclinic/leadhandler/internal/ddb"
-	"github.com/openclinic/leadhandler/internal/ops"
+	"github.com/openclinic/leadhandler/internal/adapter/ddb"
+	"github.com/openclinic/leadhandler/internal/dev/ops"
 )
 
 func main() {

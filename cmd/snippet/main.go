@@ -11,7 +11,7 @@ import (
 	"net/url"
 	"os"
 
-	"github.com/openclinic/leadhandler/internal/form"
+	"github.com/openclinic/leadhandler/internal/render/form"
 )
 
 func main() {

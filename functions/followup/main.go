@@ -6,8 +6,8 @@ package main
 import (
 	_ "time/tzdata" // TIME_ZONE must load on any runtime image
 
-	"github.com/openclinic/leadhandler/internal/coldstart"
-	"github.com/openclinic/leadhandler/internal/followup"
+	"github.com/openclinic/leadhandler/internal/fn/coldstart"
+	"github.com/openclinic/leadhandler/internal/fn/followup"
 )
 
 func main() {

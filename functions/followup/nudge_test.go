@@ -10,11 +10,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 
-	"github.com/openclinic/leadhandler/internal/ddb"
-	"github.com/openclinic/leadhandler/internal/guard"
+	"github.com/openclinic/leadhandler/internal/adapter/ddb"
+	"github.com/openclinic/leadhandler/internal/adapter/nudges"
+	"github.com/openclinic/leadhandler/internal/dev/testenv"
 	"github.com/openclinic/leadhandler/internal/hours"
 	"github.com/openclinic/leadhandler/internal/lead"
-	"github.com/openclinic/leadhandler/internal/testenv"
 )
 
 // TestNudgeUnderRIE: the input of a lead's schedule as moto's Scheduler
@@ -37,11 +37,11 @@ func TestNudgeUnderRIE(t *testing.T) {
 	}
 	always, _ := hours.Parse(hours.Always, time.UTC)
 	api := scheduler.NewFromConfig(cfg)
-	g := guard.New(api, guard.Settings{Hours: always, SLA: 15 * time.Minute, TargetARN: "arn:aws:lambda:us-east-1:123456789012:function:followup", RoleARN: "arn:aws:iam::123456789012:role/nudge"})
+	g := nudges.New(api, nudges.Settings{Hours: always, SLA: 15 * time.Minute, TargetARN: "arn:aws:lambda:us-east-1:123456789012:function:followup", RoleARN: "arn:aws:iam::123456789012:role/nudge"})
 	if _, err := g.Arm(ctx, l.ID, created, now); err != nil {
 		t.Fatal(err)
 	}
-	s, err := api.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(guard.Name(l.ID))})
+	s, err := api.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(nudges.Name(l.ID))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,8 +4,8 @@
 package main
 
 import (
-	"github.com/openclinic/leadhandler/internal/coldstart"
-	"github.com/openclinic/leadhandler/internal/mailevents"
+	"github.com/openclinic/leadhandler/internal/fn/coldstart"
+	"github.com/openclinic/leadhandler/internal/fn/mailevents"
 )
 
 func main() {

@@ -9,9 +9,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/openclinic/leadhandler/internal/ddb"
+	"github.com/openclinic/leadhandler/internal/adapter/ddb"
+	"github.com/openclinic/leadhandler/internal/dev/testenv"
 	"github.com/openclinic/leadhandler/internal/lead"
-	"github.com/openclinic/leadhandler/internal/testenv"
 )
 
 // TestBootstrapUnderRIE runs the real mailevents bootstrap under the Lambda

@@ -12,10 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/openclinic/leadhandler/internal/ddb"
+	"github.com/openclinic/leadhandler/internal/adapter/ddb"
+	"github.com/openclinic/leadhandler/internal/dev/testenv"
 	"github.com/openclinic/leadhandler/internal/lead"
-	"github.com/openclinic/leadhandler/internal/present"
-	"github.com/openclinic/leadhandler/internal/testenv"
+	"github.com/openclinic/leadhandler/internal/render/present"
 )
 
 // TestBootstrapUnderRIE runs the real notify bootstrap under the Lambda

@@ -5,8 +5,8 @@ package main
 import (
 	_ "time/tzdata" // TIME_ZONE must load on any runtime image
 
-	"github.com/openclinic/leadhandler/internal/coldstart"
-	"github.com/openclinic/leadhandler/internal/staff"
+	"github.com/openclinic/leadhandler/internal/fn/coldstart"
+	"github.com/openclinic/leadhandler/internal/fn/staff"
 )
 
 func main() {

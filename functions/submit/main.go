@@ -2,8 +2,8 @@
 package main
 
 import (
-	"github.com/openclinic/leadhandler/internal/coldstart"
-	"github.com/openclinic/leadhandler/internal/submit"
+	"github.com/openclinic/leadhandler/internal/fn/coldstart"
+	"github.com/openclinic/leadhandler/internal/fn/submit"
 )
 
 func main() {

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/openclinic/leadhandler/internal/testenv"
+	"github.com/openclinic/leadhandler/internal/dev/testenv"
 )
 
 // TestBootstrapUnderRIE runs the real bootstrap under the Lambda Runtime

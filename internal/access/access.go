@@ -1,7 +1,8 @@
 // Package access holds what staff sign in with and stay signed in by: the
 // 6-digit codes emailed to allow-listed addresses, and sessions, whose
-// random ids live in a cookie and only as hashes in the store. It holds no
-// storage and no HTTP handling of its own.
+// random ids live in a cookie and only as hashes in the store; and the audit
+// trail of who opened or changed which lead (audit.go). It holds no storage
+// and no HTTP handling of its own.
 package access
 
 import (

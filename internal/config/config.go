@@ -50,7 +50,7 @@ type Submit struct {
 	MinFillTime time.Duration
 	// TurnstileSecretARN is TURNSTILE_SECRET_ARN: the Secrets Manager
 	// secret holding the Cloudflare Turnstile secret key, read at cold start
-	// and again while the function runs (internal/submit).
+	// and again while the function runs (internal/fn/submit).
 	// With it (or TURNSTILE_SECRET), every request must carry a Turnstile
 	// token that Cloudflare confirms. Optional.
 	TurnstileSecretARN string
@@ -237,7 +237,7 @@ type Mail struct {
 	// optional.
 	ConfigurationSet string
 	// MetricNamespace is METRIC_NAMESPACE: the CloudWatch namespace of the
-	// function's EMF lines (internal/metric). Empty: no metric lines.
+	// function's EMF lines (internal/adapter/metric). Empty: no metric lines.
 	MetricNamespace string
 }
 
@@ -284,7 +284,7 @@ type Notify struct {
 	// by default (SES's usual quota out of the sandbox), 0 for no limit.
 	SendRate float64
 	// EventBus is LEAD_EVENTS_BUS: the EventBridge bus lead events go on
-	// (internal/bus). Empty: none are put.
+	// (internal/adapter/bus). Empty: none are put.
 	EventBus string
 	// Guard is the response guard's schedule for each new lead.
 	Guard Guard
@@ -294,7 +294,7 @@ type Notify struct {
 }
 
 // LoadNotify reads the notify function's configuration through getenv. The
-// link secret is read separately (link.LoadSigner): it may need AWS.
+// link secret is read separately (secrets.LoadSigner in internal/adapter/secrets): it may need AWS.
 func LoadNotify(getenv func(string) string) (Notify, error) {
 	e := env{getenv: getenv}
 	c := Notify{
@@ -311,7 +311,7 @@ func LoadNotify(getenv func(string) string) (Notify, error) {
 	return c, e.err()
 }
 
-// Guard is the response guard's configuration (internal/guard).
+// Guard is the response guard's configuration (internal/adapter/nudges).
 type Guard struct {
 	// TargetARN is NUDGE_TARGET_ARN: the function a lead's schedule
 	// invokes (the follow-up function). Unset: no schedules.
@@ -367,7 +367,7 @@ type FollowUp struct {
 	Report Report
 }
 
-// Report is what the clinic's figures (internal/scoreboard) need.
+// Report is what the clinic's figures (internal/figures) need.
 type Report struct {
 	// Emails is REPORT_EMAIL: who gets the weekly report, comma-separated;
 	// CLINIC_EMAIL when unset.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/openclinic/leadhandler/internal/testenv"
+	"github.com/openclinic/leadhandler/internal/dev/testenv"
 )
 
 // TestConfigurationDocMatchesTheCode: every environment variable the code

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openclinic/leadhandler/internal/dev/storetest"
 	"github.com/openclinic/leadhandler/internal/inbox"
 	"github.com/openclinic/leadhandler/internal/lead"
-	"github.com/openclinic/leadhandler/internal/storetest"
 )
 
 var now = time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openclinic/leadhandler/internal/testenv"
+	"github.com/openclinic/leadhandler/internal/dev/testenv"
 )
 
 // TestBuiltFunctionsLogTheirVersion: a function built as sam build builds

@@ -1,0 +1,350 @@
+package ddb
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
+
+	"github.com/openclinic/leadhandler/internal/access"
+)
+
+// Sessions, sign-in codes and audit entries live in the leads table beside
+// the leads, each under its own key prefix and kind (never "lead", so the
+// stream's filter keeps them from notify), each expiring by TTL. Their
+// expiry (expiresAt) is kept to the second, as a lead's is.
+
+// sessionItem is a session as stored.
+type sessionItem struct {
+	PK        string   `dynamodbav:"pk"`
+	Kind      string   `dynamodbav:"kind"`
+	Email     string   `dynamodbav:"email,omitempty"`
+	Leads     []string `dynamodbav:"leads,stringset,omitempty"`
+	CreatedAt string   `dynamodbav:"createdAt"`
+	ExpiresAt int64    `dynamodbav:"expiresAt"`
+	List      string   `dynamodbav:"list,omitempty"`
+	ListAt    string   `dynamodbav:"listAt,omitempty"`
+}
+
+func (it sessionItem) session(hash string) (access.Session, error) {
+	created, err := unstamp(it.CreatedAt)
+	if err != nil {
+		return access.Session{}, fmt.Errorf("session: createdAt: %w", err)
+	}
+	// A set comes back in any order.
+	leads := slices.Clone(it.Leads)
+	slices.Sort(leads)
+	return access.Session{Hash: hash, Email: it.Email, Leads: leads, Created: created, Expires: time.Unix(it.ExpiresAt, 0).UTC()}, nil
+}
+
+// CreateSession stores a new session; it never overwrites one (an id
+// taken is access.ErrNoSession, though 256 random bits never collide). A
+// signed-in staff member's session is listed under their email, so
+// EndSessions finds them all.
+func (s *Store) CreateSession(ctx context.Context, sess access.Session) error {
+	it := sessionItem{
+		PK: sessionKey(sess.Hash), Kind: kindSession, Email: sess.Email, Leads: sess.Leads,
+		CreatedAt: stamp(sess.Created), ExpiresAt: sess.Expires.Unix(),
+	}
+	if sess.Email != "" {
+		if sess.Created.IsZero() {
+			// Its place in the list: DynamoDB refuses an empty index key.
+			return fmt.Errorf("create session: no start time")
+		}
+		it.List, it.ListAt = listSessions+sess.Email, stamp(sess.Created)
+	}
+	item, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return fmt.Errorf("create session: marshal: %w", err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+		TableName:                aws.String(s.table),
+		Item:                     item,
+	})
+	if _, failed := conditionFailed(err); failed {
+		return access.ErrNoSession
+	}
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+// Session returns the session with hash, or access.ErrNoSession if there is
+// none or it ended at now (TTL deletion lags by days).
+func (s *Store) Session(ctx context.Context, hash string, now time.Time) (access.Session, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            pk(sessionKey(hash)),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return access.Session{}, fmt.Errorf("get session: %w", err)
+	}
+	if out.Item == nil {
+		return access.Session{}, access.ErrNoSession
+	}
+	var it sessionItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return access.Session{}, fmt.Errorf("get session: decode: %w", err)
+	}
+	sess, err := it.session(hash)
+	if err != nil {
+		return access.Session{}, err
+	}
+	if !sess.Expires.After(now) {
+		return access.Session{}, access.ErrNoSession
+	}
+	return sess, nil
+}
+
+// TouchSession moves the session's end to expires and, with addLead, adds
+// that lead to those it may open. A session that was ended (deleted) is
+// never brought back: access.ErrNoSession.
+func (s *Store) TouchSession(ctx context.Context, hash string, expires time.Time, addLead string) error {
+	update := "SET #exp = :exp"
+	names := map[string]string{"#pk": attrPK, "#exp": attrExpires}
+	values := map[string]types.AttributeValue{":exp": num(expires.Unix())}
+	if addLead != "" {
+		// ADD to a set: no duplicate, and the set is made if absent.
+		update += " ADD #leads :lead"
+		names["#leads"] = attrLeads
+		values[":lead"] = &types.AttributeValueMemberSS{Value: []string{addLead}}
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+		TableName:                 aws.String(s.table),
+		Key:                       pk(sessionKey(hash)),
+	})
+	if _, failed := conditionFailed(err); failed {
+		return access.ErrNoSession
+	}
+	if err != nil {
+		return fmt.Errorf("touch session: %w", err)
+	}
+	return nil
+}
+
+// EndSession deletes the session, if there is one.
+func (s *Store) EndSession(ctx context.Context, hash string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: pk(sessionKey(hash))})
+	if err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
+// EndSessions deletes every session email signed in with, found through the
+// list index (a session begun a moment ago may not be listed yet: the index
+// lags its table), and reports how many had not ended at now.
+func (s *Store) EndSessions(ctx context.Context, email string, now time.Time) (int, error) {
+	in := s.queryInput(partition{ListIndex, attrList, listSessions + email, attrListAt}, "", "", false)
+	in.ProjectionExpression = aws.String("#pk, #exp")
+	in.ExpressionAttributeNames["#pk"], in.ExpressionAttributeNames["#exp"] = attrPK, attrExpires
+	// Every key first, then the deletes: the query's pages are not read
+	// from under it.
+	var keys []string
+	going := 0
+	pages := dynamodb.NewQueryPaginator(s.db, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("end sessions: query: %w", err)
+		}
+		for _, item := range page.Items {
+			var it sessionItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return 0, fmt.Errorf("end sessions: decode: %w", err)
+			}
+			keys = append(keys, it.PK)
+			if time.Unix(it.ExpiresAt, 0).After(now) {
+				going++
+			}
+		}
+	}
+	for _, k := range keys {
+		if _, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: pk(k)}); err != nil {
+			return 0, fmt.Errorf("end sessions: %w", err)
+		}
+	}
+	return going, nil
+}
+
+// codeItem is a sign-in code as stored: one item per address.
+type codeItem struct {
+	PK        string `dynamodbav:"pk"`
+	Kind      string `dynamodbav:"kind"`
+	Digest    string `dynamodbav:"digest"`
+	Tries     int    `dynamodbav:"tries"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"`
+}
+
+// PutCode stores c, replacing the address's earlier code.
+func (s *Store) PutCode(ctx context.Context, c access.Code) error {
+	item, err := attributevalue.MarshalMap(codeItem{
+		PK: codeKey(c.Email), Kind: kindCode, Digest: c.Digest, Tries: c.Tries, ExpiresAt: c.Expires.Unix(),
+	})
+	if err != nil {
+		return fmt.Errorf("put sign-in code: marshal: %w", err)
+	}
+	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}); err != nil {
+		return fmt.Errorf("put sign-in code: %w", err)
+	}
+	return nil
+}
+
+// TryCode counts one try of email's code at now, in one conditional update,
+// and returns the code as counted: access.ErrNoCode if there is none that
+// still works, access.ErrLocked once it took access.MaxTries tries.
+func (s *Store) TryCode(ctx context.Context, email string, now time.Time) (access.Code, error) {
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		UpdateExpression:         aws.String("ADD #tries :one"),
+		ConditionExpression:      aws.String("attribute_exists(#pk) AND #tries < :max AND #exp > :now"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#tries": attrTries, "#exp": attrExpires},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one": num(1), ":max": num(access.MaxTries), ":now": num(now.Unix()),
+		},
+		TableName:                           aws.String(s.table),
+		Key:                                 pk(codeKey(email)),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if old, failed := conditionFailed(err); failed {
+		// The code as it was says which condition failed.
+		var it codeItem
+		if err := attributevalue.UnmarshalMap(old, &it); err != nil || it.PK == "" || it.ExpiresAt <= now.Unix() {
+			return access.Code{}, access.ErrNoCode
+		}
+		return access.Code{}, access.ErrLocked
+	}
+	if err != nil {
+		return access.Code{}, fmt.Errorf("try sign-in code: %w", err)
+	}
+	var it codeItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return access.Code{}, fmt.Errorf("try sign-in code: decode: %w", err)
+	}
+	return access.Code{Email: email, Digest: it.Digest, Tries: it.Tries, Expires: time.Unix(it.ExpiresAt, 0).UTC()}, nil
+}
+
+// UseCode deletes c, so it works once: access.ErrNoCode if it is gone or
+// another code replaced it.
+func (s *Store) UseCode(ctx context.Context, c access.Code) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		ConditionExpression:       aws.String("#digest = :digest"),
+		ExpressionAttributeNames:  map[string]string{"#digest": attrDigest},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":digest": str(c.Digest)},
+		TableName:                 aws.String(s.table),
+		Key:                       pk(codeKey(c.Email)),
+	})
+	if _, failed := conditionFailed(err); failed {
+		return access.ErrNoCode
+	}
+	if err != nil {
+		return fmt.Errorf("use sign-in code: %w", err)
+	}
+	return nil
+}
+
+// auditItem is an audit entry as stored: ids and actions, never a
+// patient's details.
+type auditItem struct {
+	PK        string `dynamodbav:"pk"`
+	Kind      string `dynamodbav:"kind"`
+	List      string `dynamodbav:"list"`
+	ListAt    string `dynamodbav:"listAt"`
+	At        string `dynamodbav:"at"`
+	Actor     string `dynamodbav:"actor"`
+	Action    string `dynamodbav:"action"`
+	Lead      string `dynamodbav:"lead,omitempty"`
+	RequestID string `dynamodbav:"requestId,omitempty"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"`
+}
+
+// auditList is the list of the entries about lead id ("": about no lead).
+func auditList(id string) string {
+	if id == "" {
+		return listAuditOff
+	}
+	return listAudit + id
+}
+
+// Audit appends e to the trail: a new item each time, never written over.
+// It is listed under its lead by its time, then its action (the order
+// entries of one instant are read in), then a random suffix.
+func (s *Store) Audit(ctx context.Context, e access.AuditEntry) error {
+	id := uuid.NewString()
+	item, err := attributevalue.MarshalMap(auditItem{
+		PK: auditKey(id), Kind: kindAudit, List: auditList(e.Lead),
+		ListAt: stamp(e.At) + "#" + string(e.Action) + "#" + id[:8],
+		At:     stamp(e.At), Actor: e.Actor, Action: string(e.Action), Lead: e.Lead, RequestID: e.RequestID,
+		ExpiresAt: e.Expires.Unix(),
+	})
+	if err != nil {
+		return fmt.Errorf("audit %s: marshal: %w", e.Action, err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+		TableName:                aws.String(s.table),
+		Item:                     item,
+	})
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// AuditTrail yields the entries about leadID ("" for sign-ins, failed codes
+// and sign-outs) from since on (zero: all), oldest or newest first, page by
+// page; entries whose retention ended at now are skipped.
+func (s *Store) AuditTrail(ctx context.Context, leadID string, since time.Time, newestFirst bool, now time.Time) iter.Seq2[access.AuditEntry, error] {
+	return func(yield func(access.AuditEntry, error) bool) {
+		in := s.queryInput(partition{ListIndex, attrList, auditList(leadID), attrListAt}, stamp(since), "", newestFirst)
+		pages := dynamodb.NewQueryPaginator(s.db, in)
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				yield(access.AuditEntry{}, fmt.Errorf("query audit trail: %w", err))
+				return
+			}
+			for _, item := range page.Items {
+				var it auditItem
+				err := attributevalue.UnmarshalMap(item, &it)
+				var at time.Time
+				if err == nil {
+					at, err = unstamp(it.At)
+				}
+				if err != nil {
+					if !yield(access.AuditEntry{}, fmt.Errorf("audit entry %s: %w", it.PK, err)) {
+						return
+					}
+					continue
+				}
+				e := access.AuditEntry{
+					At: at, Actor: it.Actor, Action: access.Action(it.Action), Lead: it.Lead, RequestID: it.RequestID,
+					Expires: time.Unix(it.ExpiresAt, 0).UTC(),
+				}
+				// since is the key condition's; retention is checked here.
+				if !e.Expires.After(now) {
+					continue
+				}
+				if !yield(e, nil) {
+					return
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,228 @@
+package storetest
+
+import (
+	"cmp"
+	"context"
+	"iter"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/openclinic/leadhandler/internal/access"
+	"github.com/openclinic/leadhandler/internal/inbox"
+	"github.com/openclinic/leadhandler/internal/lead"
+)
+
+// List yields the leads of an inbox list within span, in its order.
+func (s *MemStore) List(_ context.Context, list inbox.List, span inbox.Span, now time.Time) iter.Seq2[lead.Lead, error] {
+	want := map[inbox.List]lead.Status{inbox.New: lead.StatusNew, inbox.Callback: lead.StatusOpen, inbox.Closed: lead.StatusClosed}[list]
+	seq := s.list(now, func(l lead.Lead) (time.Time, bool) {
+		at := inbox.At(list, l)
+		return at, l.Status == want && !at.IsZero() && !at.Before(span.From) && (span.To.IsZero() || at.Before(span.To))
+	})
+	if !span.Newest {
+		return seq
+	}
+	return func(yield func(lead.Lead, error) bool) {
+		var all []lead.Lead
+		for l, err := range seq {
+			if err != nil {
+				yield(l, err)
+				return
+			}
+			all = append(all, l)
+		}
+		for _, l := range slices.Backward(all) {
+			if !yield(l, nil) {
+				return
+			}
+		}
+	}
+}
+
+// CreateSession stores a new session; it never overwrites one.
+func (s *MemStore) CreateSession(_ context.Context, sess access.Session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if _, ok := s.sessions[sess.Hash]; ok {
+		return access.ErrNoSession
+	}
+	sess.Leads = slices.Clone(sess.Leads)
+	s.sessions[sess.Hash] = sess
+	return nil
+}
+
+// Session returns the session with hash unless it is gone or has ended.
+func (s *MemStore) Session(_ context.Context, hash string, now time.Time) (access.Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return access.Session{}, s.Err
+	}
+	sess, ok := s.sessions[hash]
+	if !ok || !sess.Expires.After(now) {
+		return access.Session{}, access.ErrNoSession
+	}
+	sess.Leads = slices.Clone(sess.Leads)
+	return sess, nil
+}
+
+// TouchSession moves the session's end to expires and, with addLead, lets
+// it open that lead too; access.ErrNoSession if it was ended.
+func (s *MemStore) TouchSession(_ context.Context, hash string, expires time.Time, addLead string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	sess, ok := s.sessions[hash]
+	if !ok {
+		return access.ErrNoSession
+	}
+	sess.Expires = expires
+	if addLead != "" && !slices.Contains(sess.Leads, addLead) {
+		sess.Leads = append(slices.Clone(sess.Leads), addLead)
+	}
+	s.sessions[hash] = sess
+	return nil
+}
+
+// EndSession deletes the session, if there is one.
+func (s *MemStore) EndSession(_ context.Context, hash string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	delete(s.sessions, hash)
+	return nil
+}
+
+// EndSessions deletes every session of email, reporting how many were
+// still going at now.
+func (s *MemStore) EndSessions(_ context.Context, email string, now time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return 0, s.Err
+	}
+	n := 0
+	for h, sess := range s.sessions {
+		if sess.Email == email {
+			if sess.Expires.After(now) {
+				n++
+			}
+			delete(s.sessions, h)
+		}
+	}
+	return n, nil
+}
+
+// PutCode stores c, replacing the address's earlier code.
+func (s *MemStore) PutCode(_ context.Context, c access.Code) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	s.codes[c.Email] = c
+	return nil
+}
+
+// TryCode counts one try of email's code and returns it as counted.
+func (s *MemStore) TryCode(_ context.Context, email string, now time.Time) (access.Code, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return access.Code{}, s.Err
+	}
+	c, ok := s.codes[email]
+	switch {
+	case !ok || !c.Expires.After(now):
+		return access.Code{}, access.ErrNoCode
+	case c.Tries >= access.MaxTries:
+		return access.Code{}, access.ErrLocked
+	}
+	c.Tries++
+	s.codes[email] = c
+	return c, nil
+}
+
+// UseCode deletes c if it is still the address's code.
+func (s *MemStore) UseCode(_ context.Context, c access.Code) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	cur, ok := s.codes[c.Email]
+	if !ok || cur.Digest != c.Digest {
+		return access.ErrNoCode
+	}
+	delete(s.codes, c.Email)
+	return nil
+}
+
+// Audit appends e to the trail.
+func (s *MemStore) Audit(_ context.Context, e access.AuditEntry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	s.audit = append(s.audit, e)
+	return nil
+}
+
+// AuditTrail yields the entries about leadID ("" for sign-ins, failed codes
+// and sign-outs) from since on, oldest first or newest first.
+func (s *MemStore) AuditTrail(_ context.Context, leadID string, since time.Time, newestFirst bool, now time.Time) iter.Seq2[access.AuditEntry, error] {
+	return func(yield func(access.AuditEntry, error) bool) {
+		s.mu.Lock()
+		if s.Err != nil {
+			err := s.Err
+			s.mu.Unlock()
+			yield(access.AuditEntry{}, err)
+			return
+		}
+		var out []access.AuditEntry
+		for _, e := range s.audit {
+			if e.Lead == leadID && !e.At.Before(since) && e.Expires.After(now) {
+				out = append(out, e)
+			}
+		}
+		s.mu.Unlock()
+		slices.SortStableFunc(out, func(a, b access.AuditEntry) int {
+			return cmp.Or(a.At.Compare(b.At), strings.Compare(string(a.Action), string(b.Action)))
+		})
+		if newestFirst {
+			slices.Reverse(out)
+		}
+		for _, e := range out {
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
+// AuditEntries returns every entry, for assertions.
+func (s *MemStore) AuditEntries() []access.AuditEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.audit)
+}
+
+// Codes returns every stored code, for assertions.
+func (s *MemStore) Codes() []access.Code {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []access.Code
+	for _, c := range s.codes {
+		out = append(out, c)
+	}
+	return out
+}

@@ -1,0 +1,323 @@
+// Package scoreboard adds up the clinic's speed-to-lead and attribution
+// figures from leads streamed to it one at a time: how many requests, how
+// many booked, how fast staff first tried them, and which landing pages and
+// campaigns bring patients who book. It keeps per lead only the wait a
+// percentile needs (int32 seconds) and the few slowest requests, so memory
+// stays flat in everything but four bytes a lead per grouping.
+package figures
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/openclinic/leadhandler/internal/hours"
+	"github.com/openclinic/leadhandler/internal/lead"
+)
+
+// Bounds on what visitors' values may cost and show.
+const (
+	// MaxValue bounds a landing page or UTM value, in characters; longer
+	// ones are cut and end in "…".
+	MaxValue = 60
+	// MaxKeys bounds the distinct values kept per attribution; the rest
+	// are added up under Other.
+	MaxKeys = 500
+	// MaxRows is how many rows of each attribution a report shows, most
+	// requests first; the rest are added up in one row.
+	MaxRows = 10
+	// MaxSlowest is how many of the slowest requests are kept.
+	MaxSlowest = 10
+)
+
+// Row names for values that are not a visitor's.
+const (
+	None  = "(none)"  // the lead has no such value
+	Other = "(other)" // past MaxKeys distinct values, or past MaxRows rows
+)
+
+// The "within" thresholds of the speed-to-lead figures.
+var Thresholds = []time.Duration{5 * time.Minute, time.Hour, 24 * time.Hour}
+
+// Waits are the times to first attempt of a group of requests, counted in
+// opening time.
+type Waits struct {
+	// Requests counts every request of the group; Tried those with a first
+	// attempt; Booked those closed as booked.
+	Requests, Tried, Booked int
+	// Within counts the requests first tried within each of Thresholds.
+	Within [3]int
+	secs   []int32
+	sorted bool
+}
+
+func (w *Waits) add(wait time.Duration, tried, booked bool) {
+	w.Requests++
+	if booked {
+		w.Booked++
+	}
+	if !tried {
+		return
+	}
+	w.Tried++
+	for i, t := range Thresholds {
+		if wait <= t {
+			w.Within[i]++
+		}
+	}
+	w.secs = append(w.secs, int32(min(wait/time.Second, 1<<31-1)))
+	w.sorted = false
+}
+
+// Percentile is the p-th percentile (0 < p <= 100) of the waits of the
+// requests tried, by the nearest-rank definition used everywhere in this
+// project's figures: the value at rank ceil(p/100 × n) of the n waits in
+// ascending order (so the median, p = 50, of an even count is the lower of
+// the middle two). ok is false when no request was tried.
+func (w *Waits) Percentile(p int) (d time.Duration, ok bool) {
+	n := len(w.secs)
+	if n == 0 {
+		return 0, false
+	}
+	if !w.sorted {
+		slices.Sort(w.secs)
+		w.sorted = true
+	}
+	return time.Duration(w.secs[Rank(p, n)-1]) * time.Second, true
+}
+
+// Rank is the 1-based nearest rank of the p-th percentile among n values:
+// ceil(p × n / 100), at least 1.
+func Rank(p, n int) int {
+	return max((p*n+99)/100, 1)
+}
+
+// Median is the 50th percentile (Percentile).
+func (w *Waits) Median() (time.Duration, bool) { return w.Percentile(50) }
+
+// P90 is the 90th percentile (Percentile).
+func (w *Waits) P90() (time.Duration, bool) { return w.Percentile(90) }
+
+// BookedRate is Booked over Requests, 0 for none.
+func (w *Waits) BookedRate() float64 {
+	if w.Requests == 0 {
+		return 0
+	}
+	return float64(w.Booked) / float64(w.Requests)
+}
+
+// Rate is one attribution row: requests and how many booked.
+type Rate struct {
+	Key              string
+	Requests, Booked int
+}
+
+// BookedRate is Booked over Requests, 0 for none.
+func (r Rate) BookedRate() float64 {
+	if r.Requests == 0 {
+		return 0
+	}
+	return float64(r.Booked) / float64(r.Requests)
+}
+
+// Attribution adds up requests and bookings by one visitor-supplied value.
+type Attribution struct {
+	rows  map[string]*Rate
+	other Rate
+}
+
+func (a *Attribution) add(key string, booked bool) {
+	if a.rows == nil {
+		a.rows = map[string]*Rate{}
+	}
+	r, ok := a.rows[key]
+	if !ok {
+		if len(a.rows) >= MaxKeys {
+			r = &a.other
+		} else {
+			r = &Rate{Key: key}
+			a.rows[key] = r
+		}
+	}
+	r.Requests++
+	if booked {
+		r.Booked++
+	}
+}
+
+// Rows are the MaxRows values with the most requests (ties: most booked,
+// then by value), then one Other row adding up the rest, if any.
+func (a *Attribution) Rows() []Rate {
+	rows := make([]Rate, 0, len(a.rows))
+	for _, r := range a.rows {
+		rows = append(rows, *r)
+	}
+	slices.SortFunc(rows, func(x, y Rate) int {
+		return cmp.Or(cmp.Compare(y.Requests, x.Requests), cmp.Compare(y.Booked, x.Booked), strings.Compare(x.Key, y.Key))
+	})
+	rest := a.other
+	rest.Key = Other
+	if len(rows) > MaxRows {
+		for _, r := range rows[MaxRows:] {
+			rest.Requests += r.Requests
+			rest.Booked += r.Booked
+		}
+		rows = rows[:MaxRows]
+	}
+	if rest.Requests > 0 {
+		rows = append(rows, rest)
+	}
+	return rows
+}
+
+// Slow is one of the slowest requests: its request number, never a name.
+type Slow struct {
+	Number    string
+	CreatedAt time.Time
+	// Wait is the opening time to its first attempt, or until the board's
+	// Now when nobody has tried it yet (Tried false).
+	Wait  time.Duration
+	Tried bool
+}
+
+// Board adds up the figures of the leads requested in [From, To).
+type Board struct {
+	From, To time.Time
+	// Now is when the figures are taken: an untried request has waited
+	// until then.
+	Now   time.Time
+	hours hours.Hours
+	zone  *time.Location
+
+	Total     Waits
+	ByWeekday [7]Waits  // by time.Weekday of the request, clinic time
+	ByHour    [24]Waits // by the request's hour, clinic time
+
+	Pages, Sources, Campaigns Attribution
+
+	slowest []Slow
+}
+
+// New returns a board of the requests in [from, to), their waits counted
+// in opening time by h (the zero Hours or hours.Always: every minute) and
+// grouped by weekday and hour in zone.
+func New(from, to, now time.Time, h hours.Hours, zone *time.Location) *Board {
+	if zone == nil {
+		zone = time.UTC
+	}
+	return &Board{From: from, To: to, Now: now, hours: h, zone: zone}
+}
+
+// Add counts l if it was requested in the board's span; it reports whether
+// it did.
+func (b *Board) Add(l lead.Lead) bool {
+	if l.CreatedAt.Before(b.From) || !l.CreatedAt.Before(b.To) {
+		return false
+	}
+	// Figures are as of Now: an attempt after it (a report run for a past
+	// day) is not counted yet.
+	tried := !l.FirstAttempt.IsZero() && !l.FirstAttempt.After(b.Now)
+	end := b.Now
+	if tried {
+		end = l.FirstAttempt
+	}
+	wait := b.hours.Between(l.CreatedAt, end)
+	local := l.CreatedAt.In(b.zone)
+	booked := bookedBy(l, b.Now)
+	b.Total.add(wait, tried, booked)
+	b.ByWeekday[local.Weekday()].add(wait, tried, booked)
+	b.ByHour[local.Hour()].add(wait, tried, booked)
+
+	b.Pages.add(Clean(PathOnly(l.Source.LandingPath)), booked)
+	b.Sources.add(Clean(l.Source.UTM["utm_source"]), booked)
+	b.Campaigns.add(Clean(l.Source.UTM["utm_campaign"]), booked)
+
+	b.slow(Slow{Number: RequestNumber(l.ID), CreatedAt: l.CreatedAt, Wait: wait, Tried: tried})
+	return true
+}
+
+// bookedBy reports whether l stood closed as booked at now.
+func bookedBy(l lead.Lead, now time.Time) bool {
+	return l.Status == lead.StatusClosed && l.Closed == lead.ClosedBooked && !l.ClosedAt.After(now)
+}
+
+// slow keeps s if it is among the MaxSlowest longest waits (ties: the
+// earlier request first).
+func (b *Board) slow(s Slow) {
+	i, _ := slices.BinarySearchFunc(b.slowest, s, compareSlow)
+	if i >= MaxSlowest {
+		return
+	}
+	b.slowest = slices.Insert(b.slowest, i, s)
+	if len(b.slowest) > MaxSlowest {
+		b.slowest = b.slowest[:MaxSlowest]
+	}
+}
+
+func compareSlow(x, y Slow) int {
+	return cmp.Or(cmp.Compare(y.Wait, x.Wait), x.CreatedAt.Compare(y.CreatedAt), strings.Compare(x.Number, y.Number))
+}
+
+// Slowest are the requests that waited longest, longest first.
+func (b *Board) Slowest() []Slow { return slices.Clone(b.slowest) }
+
+// Zone is the zone the board groups by.
+func (b *Board) Zone() *time.Location { return b.zone }
+
+// RequestNumber is the short form of a lead id staff read (as a text
+// message names it, internal/adapter/sms): its first 8 characters.
+func RequestNumber(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// PathOnly is a landing path without its query string or fragment (leads
+// stored before the form cut them may have one).
+func PathOnly(p string) string {
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	return p
+}
+
+// Clean bounds a visitor's value for a report: trimmed, control characters
+// and invalid UTF-8 dropped, cut to MaxValue characters; None when empty.
+// Escaping is the renderer's.
+func Clean(v string) string {
+	v = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(v, ""))
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return None
+	}
+	if utf8.RuneCountInString(v) > MaxValue {
+		r := []rune(v)
+		v = string(r[:MaxValue-1]) + "…"
+	}
+	return v
+}
+
+// Get is key's row (zero counts when it has none).
+func (a *Attribution) Get(key string) Rate {
+	if r, ok := a.rows[key]; ok {
+		return *r
+	}
+	return Rate{Key: key}
+}
+
+// Booked counts every booking added, in rows and Other alike.
+func (a *Attribution) Booked() int {
+	n := a.other.Booked
+	for _, r := range a.rows {
+		n += r.Booked
+	}
+	return n
+}

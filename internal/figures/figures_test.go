@@ -1,0 +1,229 @@
+package figures
+
+import (
+	"cmp"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/openclinic/leadhandler/internal/hours"
+	"github.com/openclinic/leadhandler/internal/lead"
+)
+
+// naive is the figures of a group computed the plain way: every wait kept,
+// sorted, and indexed.
+type naive struct {
+	requests, tried, booked int
+	within                  [3]int
+	waits                   []time.Duration
+}
+
+func (n *naive) percentile(p int) (time.Duration, bool) {
+	if len(n.waits) == 0 {
+		return 0, false
+	}
+	w := slices.Clone(n.waits)
+	slices.Sort(w)
+	// Nearest rank: the smallest wait with at least p% of waits at or below it.
+	for i, d := range w {
+		if (i+1)*100 >= p*len(w) {
+			return d, true
+		}
+	}
+	return w[len(w)-1], true
+}
+
+func TestFiguresEqualNaive(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hours.Parse("Mon-Fri 08:00-18:00,Sat 09:00-12:00", ny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A span with the US daylight-saving change (Sunday 2026-11-01) in it.
+	from := time.Date(2026, 10, 26, 0, 0, 0, 0, ny)
+	to := time.Date(2026, 11, 9, 0, 0, 0, 0, ny)
+	// The leads as they stood later than now: attempts and bookings after
+	// now are not counted yet.
+	now := to.Add(36 * time.Hour)
+	leads := Sample(from.Add(-48*time.Hour), to.Add(48*time.Hour), now.Add(7*24*time.Hour), 3000, 17, h)
+
+	b := New(from, to, now, h, ny)
+	var total naive
+	var byDay [7]naive
+	var byHour [24]naive
+	type slow struct {
+		id   string
+		at   time.Time
+		wait time.Duration
+	}
+	var all []slow
+	pages := map[string][2]int{}
+	for _, l := range leads {
+		added := b.Add(l)
+		if in := !l.CreatedAt.Before(from) && l.CreatedAt.Before(to); in != added {
+			t.Fatalf("lead at %s: added %v, want %v", l.CreatedAt, added, in)
+		}
+		if !added {
+			continue
+		}
+		end, tried := now, !l.FirstAttempt.IsZero() && !l.FirstAttempt.After(now)
+		if tried {
+			end = l.FirstAttempt
+		}
+		wait := h.Between(l.CreatedAt, end).Truncate(time.Second)
+		booked := l.Closed == lead.ClosedBooked && !l.ClosedAt.After(now)
+		local := l.CreatedAt.In(ny)
+		for _, g := range []*naive{&total, &byDay[local.Weekday()], &byHour[local.Hour()]} {
+			g.requests++
+			if booked {
+				g.booked++
+			}
+			if !tried {
+				continue
+			}
+			g.tried++
+			g.waits = append(g.waits, wait)
+			for i, th := range []time.Duration{5 * time.Minute, time.Hour, 24 * time.Hour} {
+				if h.Between(l.CreatedAt, end) <= th {
+					g.within[i]++
+				}
+			}
+		}
+		all = append(all, slow{l.ID[:8], l.CreatedAt, h.Between(l.CreatedAt, end)})
+		p := Clean(PathOnly(l.Source.LandingPath))
+		c := pages[p]
+		c[0]++
+		if booked {
+			c[1]++
+		}
+		pages[p] = c
+	}
+
+	check := func(name string, got *Waits, want *naive) {
+		t.Helper()
+		if got.Requests != want.requests || got.Tried != want.tried || got.Booked != want.booked || got.Within != want.within {
+			t.Errorf("%s: got requests %d tried %d booked %d within %v, want %d %d %d %v", name,
+				got.Requests, got.Tried, got.Booked, got.Within, want.requests, want.tried, want.booked, want.within)
+		}
+		for _, p := range []int{50, 90, 1, 100} {
+			g, gok := got.Percentile(p)
+			w, wok := want.percentile(p)
+			if g != w || gok != wok {
+				t.Errorf("%s: percentile %d = %v %v, want %v %v", name, p, g, gok, w, wok)
+			}
+		}
+	}
+	if total.requests < 1000 || total.tried == total.requests || total.booked == 0 {
+		t.Fatalf("the sample is too thin to tell: %+v", total)
+	}
+	check("total", &b.Total, &total)
+	for d := range byDay {
+		check(time.Weekday(d).String(), &b.ByWeekday[d], &byDay[d])
+	}
+	for hr := range byHour {
+		check("hour", &b.ByHour[hr], &byHour[hr])
+	}
+
+	slices.SortStableFunc(all, func(x, y slow) int {
+		return cmp.Or(cmp.Compare(y.wait, x.wait), x.at.Compare(y.at))
+	})
+	got := b.Slowest()
+	if len(got) != MaxSlowest {
+		t.Fatalf("%d slowest, want %d", len(got), MaxSlowest)
+	}
+	for i, s := range got {
+		if s.Number != all[i].id || s.Wait != all[i].wait {
+			t.Errorf("slowest %d = %s %v, want %s %v", i, s.Number, s.Wait, all[i].id, all[i].wait)
+		}
+	}
+
+	rows := b.Pages.Rows()
+	sum := 0
+	for _, r := range rows {
+		sum += r.Requests
+		if r.Key == Other {
+			continue
+		}
+		if c := pages[r.Key]; c[0] != r.Requests || c[1] != r.Booked {
+			t.Errorf("page %q: %d requests %d booked, want %v", r.Key, r.Requests, r.Booked, c)
+		}
+	}
+	if sum != total.requests {
+		t.Errorf("page rows add up to %d requests, want %d", sum, total.requests)
+	}
+}
+
+func TestRank(t *testing.T) {
+	for _, c := range []struct{ p, n, want int }{{50, 1, 1}, {50, 2, 1}, {50, 3, 2}, {50, 4, 2}, {90, 10, 9}, {90, 11, 10}, {100, 7, 7}, {1, 100, 1}} {
+		if got := Rank(c.p, c.n); got != c.want {
+			t.Errorf("Rank(%d, %d) = %d, want %d", c.p, c.n, got, c.want)
+		}
+	}
+}
+
+func TestCleanBoundsVisitorValues(t *testing.T) {
+	long := Clean(string(make([]rune, 0)) + "/" + fmtRepeat("a", 500))
+	if n := len([]rune(long)); n != MaxValue {
+		t.Errorf("a 501-character value is %d characters, want %d", n, MaxValue)
+	}
+	if got := Clean(" a\r\nb\x00c "); got != "abc" {
+		t.Errorf("Clean = %q, want control characters dropped", got)
+	}
+	if got := Clean("  "); got != None {
+		t.Errorf("Clean(blank) = %q, want %q", got, None)
+	}
+	var a Attribution
+	for i := range MaxKeys + 50 {
+		a.add(fmtRepeat("x", i+1), i%2 == 0)
+	}
+	rows := a.Rows()
+	if len(rows) != MaxRows+1 || rows[MaxRows].Key != Other || rows[MaxRows].Requests != MaxKeys+50-MaxRows {
+		t.Errorf("%d rows, last %+v: want %d rows and the rest (%d) in %q", len(rows), rows[len(rows)-1], MaxRows+1, MaxKeys+50-MaxRows, Other)
+	}
+}
+
+func fmtRepeat(s string, n int) string {
+	out := make([]byte, 0, n*len(s))
+	for range n {
+		out = append(out, s...)
+	}
+	return string(out)
+}
+
+func TestHeadline(t *testing.T) {
+	at := time.Date(2026, 11, 26, 14, 0, 0, 0, time.UTC)
+	from, to, now := at.Add(-14*time.Hour), at.Add(10*time.Hour), at.Add(30*time.Hour)
+	tried := func(wait time.Duration, booked bool) lead.Lead {
+		l := lead.Lead{ID: "id", CreatedAt: at, FirstAttempt: at.Add(wait), Status: lead.StatusOpen}
+		if booked {
+			l.Status, l.Closed, l.ClosedAt = lead.StatusClosed, lead.ClosedBooked, l.FirstAttempt
+		}
+		return l
+	}
+	untried := lead.Lead{ID: "new", CreatedAt: at, Status: lead.StatusNew}
+	cases := []struct {
+		name  string
+		leads []lead.Lead
+		want  string
+	}{
+		{"none", nil, "Yesterday: no requests."},
+		{"one untried", []lead.Lead{untried}, "Yesterday: 1 request, not tried yet."},
+		{"one fast, booked", []lead.Lead{tried(3*time.Minute, true)}, "Yesterday: 1 request, first call after 3 min (within 5 minutes), booked."},
+		{"one slow", []lead.Lead{tried(150*time.Minute, false)}, "Yesterday: 1 request, first call after 2 h 30 min, not booked yet."},
+		{"two untried", []lead.Lead{untried, untried}, "Yesterday: 2 requests, none tried yet."},
+		{"several", []lead.Lead{tried(2*time.Minute, true), tried(38*time.Minute, false), tried(4*time.Minute, true), tried(26*time.Hour, false), untried},
+			"Yesterday: 5 requests, median first call 4 min, 2 within 5 minutes, 2 booked; 1 not tried yet."},
+	}
+	for _, c := range cases {
+		b := New(from, to, now, hours.Hours{}, time.UTC)
+		for _, l := range c.leads {
+			b.Add(l)
+		}
+		if got := Headline("Yesterday", b); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}

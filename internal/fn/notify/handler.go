@@ -1,0 +1,240 @@
+// Package notify turns each new lead on the table's stream into an email to
+// the clinic (and, if enabled, an acknowledgement to the visitor), and
+// records that it went out, so a redelivered record sends nothing twice.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/openclinic/leadhandler/internal/adapter/bus"
+	"github.com/openclinic/leadhandler/internal/adapter/ddb"
+	"github.com/openclinic/leadhandler/internal/adapter/metric"
+	"github.com/openclinic/leadhandler/internal/adapter/sesmail"
+	"github.com/openclinic/leadhandler/internal/adapter/sms"
+	"github.com/openclinic/leadhandler/internal/config"
+	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/render/emails"
+	"github.com/openclinic/leadhandler/internal/render/texts"
+)
+
+// Store is what the handler needs of the lead store.
+type Store interface {
+	Get(ctx context.Context, id string, now time.Time) (lead.Lead, error)
+	MarkAlerted(ctx context.Context, id string, d lead.Delivery) error
+	MarkAcknowledged(ctx context.Context, id string, d lead.Delivery) error
+}
+
+// Sender sends one email and returns its message id.
+type Sender interface {
+	Send(ctx context.Context, m sesmail.Message) (string, error)
+}
+
+// Handler handles stream batches.
+type Handler struct {
+	cfg    config.Notify
+	store  Store
+	sender Sender
+	signer *link.Signer
+	log    *slog.Logger
+	now    func() time.Time
+	// events gets "Lead Received" once a lead's alert went out; nil for none.
+	events *bus.Publisher
+	guard  Guard // nil: no response guard
+	// texts doubles the alert as a text to STAFF_SMS; nil for none.
+	texts *sms.Sender
+	// metrics counts the alerts and their latency; nil for none.
+	metrics *metric.Writer
+}
+
+// Guard sets a lead's response-guard schedule (internal/adapter/nudges).
+type Guard interface {
+	Arm(ctx context.Context, id string, created, now time.Time) (time.Time, error)
+}
+
+// WithGuard makes h set each new lead's response-guard schedule.
+func (h *Handler) WithGuard(g Guard) *Handler {
+	h.guard = g
+	return h
+}
+
+// WithSMS makes h text each alert to s's numbers too (STAFF_SMS).
+func (h *Handler) WithSMS(s *sms.Sender) *Handler {
+	h.texts = s
+	return h
+}
+
+// New returns a handler.
+func New(cfg config.Notify, store Store, sender Sender, signer *link.Signer, log *slog.Logger, now func() time.Time) *Handler {
+	return &Handler{cfg: cfg, store: store, sender: sender, signer: signer, log: log, now: now}
+}
+
+// Handle handles one batch. A record that fails is reported in
+// BatchItemFailures and the rest still go out; Lambda then redelivers from
+// the first failure, and records already sent are skipped.
+func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	// Once a batch, before its records are handled side by side: links are
+	// signed with the version current at most link.RefreshEvery ago.
+	if err := h.signer.Refresh(ctx); err != nil {
+		h.log.Warn("link secret not read again; the versions read before stay in use", "err", err)
+	}
+	failed := make([]bool, len(e.Records))
+	// A batch goes out in about the time of its slowest few sends; the
+	// sender keeps to SES's send rate.
+	sem := make(chan struct{}, max(h.cfg.Concurrency, 1))
+	var wg sync.WaitGroup
+	for i, r := range e.Records {
+		if r.EventName != string(events.DynamoDBOperationTypeInsert) || !ddb.IsLead(r.Change.NewImage) {
+			continue // defence in depth: the event source's filter passes only new leads
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := h.record(ctx, r); err != nil {
+				h.log.Error("record failed", "eventId", r.EventID, "err", err)
+				if err := h.metrics.Put(nil, metric.Value{Def: metric.RecordsFailed, Value: 1}); err != nil {
+					h.log.Warn("count failed record", "err", err)
+				}
+				failed[i] = true
+			}
+		}()
+	}
+	wg.Wait()
+	var res events.DynamoDBEventResponse
+	for i, f := range failed {
+		if f {
+			res.BatchItemFailures = append(res.BatchItemFailures,
+				events.DynamoDBBatchItemFailure{ItemIdentifier: e.Records[i].Change.SequenceNumber})
+		}
+	}
+	return res, nil
+}
+
+func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) error {
+	l, err := ddb.LeadFromStream(r.Change.NewImage)
+	if err != nil {
+		return err
+	}
+	log := h.log.With("leadId", l.ID)
+	// The stream image is as the lead was inserted; the store says whether
+	// its emails already went out (a redelivered batch).
+	now := h.now()
+	cur, err := h.store.Get(ctx, l.ID, now)
+	if errors.Is(err, lead.ErrNotFound) {
+		log.Warn("lead gone before its alert")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if cur.Alert == nil {
+		if err := h.alert(ctx, log, cur, now); err != nil {
+			return err
+		}
+		// Once, with the alert: a redelivered batch skips both.
+		h.events.Publish(ctx, bus.Event{Type: bus.Received, LeadID: cur.ID, At: cur.CreatedAt, Status: string(cur.Status)})
+	}
+	if h.cfg.Ack && cur.Email != "" && cur.Ack == nil {
+		if err := h.ack(ctx, log, cur, now); err != nil {
+			return err
+		}
+	}
+	h.arm(ctx, log, cur, now)
+	return nil
+}
+
+// arm sets the lead's response-guard schedule. A failure is logged and no
+// more: the daily digest still lists the lead, and retrying the record
+// would send nothing new.
+func (h *Handler) arm(ctx context.Context, log *slog.Logger, l lead.Lead, now time.Time) {
+	if h.guard == nil || l.Status != lead.StatusNew || l.Nudge != nil {
+		return
+	}
+	due, err := h.guard.Arm(ctx, l.ID, l.CreatedAt, now)
+	if err != nil {
+		log.Error("response guard not set; the daily digest still lists the lead", "err", err)
+		return
+	}
+	log.Info("response guard set", "due", due)
+}
+
+func (h *Handler) alert(ctx context.Context, log *slog.Logger, l lead.Lead, now time.Time) error {
+	expires := now.Add(h.cfg.LinkTTL)
+	staff := emails.StaffLink{URL: h.signer.StaffLink(h.cfg.PublicBaseURL, l.ID, expires), Expires: expires}
+	c, err := emails.Alert(l, h.clinic(), staff, h.cfg.MinimalDetail)
+	if err != nil {
+		return fmt.Errorf("render alert: %w", err)
+	}
+	m := h.message(h.cfg.ClinicEmails, c)
+	m.Tags = map[string]string{sesmail.TagLead: l.ID, sesmail.TagKind: sesmail.KindAlert} // mailevents records its fate
+	if l.Email != "" {
+		m.ReplyTo = []string{l.Email}
+	}
+	id, err := h.sender.Send(ctx, m)
+	if err != nil {
+		return fmt.Errorf("alert: %w", err)
+	}
+	// From the lead's storing to SES taking its alert: what the clinic waits.
+	latency := float64(h.now().Sub(l.CreatedAt).Milliseconds())
+	if err := h.metrics.Put(nil, metric.Value{Def: metric.AlertsSent, Value: 1}, metric.Value{Def: metric.AlertLatency, Value: max(latency, 0)}); err != nil {
+		log.Warn("count alert", "err", err)
+	}
+	// Only once the email went out: a failed record is retried, and the
+	// text must not go out once a try.
+	h.texts.Send(ctx, log, "alert", texts.Alert(h.cfg.ClinicName, l.FirstName(), l.ID, staff.URL))
+	return h.recorded(log, "alert sent", id, h.store.MarkAlerted(ctx, l.ID, lead.Delivery{At: now, MessageID: id}))
+}
+
+func (h *Handler) ack(ctx context.Context, log *slog.Logger, l lead.Lead, now time.Time) error {
+	c, err := emails.Ack(l, h.clinic())
+	if err != nil {
+		return fmt.Errorf("render acknowledgement: %w", err)
+	}
+	m := h.message([]string{l.Email}, c)
+	m.Tags = map[string]string{sesmail.TagLead: l.ID, sesmail.TagKind: sesmail.KindAck}
+	m.ReplyTo = h.cfg.ClinicEmails[:1] // a visitor's reply reaches the front desk
+	id, err := h.sender.Send(ctx, m)
+	if err != nil {
+		return fmt.Errorf("acknowledgement: %w", err)
+	}
+	return h.recorded(log, "acknowledgement sent", id, h.store.MarkAcknowledged(ctx, l.ID, lead.Delivery{At: now, MessageID: id}))
+}
+
+// recorded logs a sent email and what became of recording it.
+func (h *Handler) recorded(log *slog.Logger, msg, messageID string, err error) error {
+	switch {
+	case err == nil:
+		log.Info(msg, "messageId", messageID)
+		return nil
+	case errors.Is(err, lead.ErrAlreadySent):
+		// Another delivery of the same record won the race: sent twice, once recorded.
+		log.Warn(msg+" twice", "messageId", messageID)
+		return nil
+	default:
+		// The email went out; failing the record would send it again.
+		log.Error(msg+" but not recorded", "messageId", messageID, "err", err)
+		return nil
+	}
+}
+
+func (h *Handler) clinic() emails.Clinic {
+	return emails.Clinic{Name: h.cfg.ClinicName, Phone: h.cfg.ClinicPhone, TimeZone: h.cfg.TimeZone}
+}
+
+func (h *Handler) message(to []string, c emails.Content) sesmail.Message {
+	return sesmail.Message{
+		From:    h.cfg.From(),
+		To:      to,
+		Subject: c.Subject,
+		Text:    c.Text,
+		HTML:    c.HTML,
+	}
+}

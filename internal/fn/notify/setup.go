@@ -1,0 +1,79 @@
+package notify
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/pinpointsmsvoicev2"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"golang.org/x/time/rate"
+
+	"github.com/openclinic/leadhandler/internal/adapter/bus"
+	"github.com/openclinic/leadhandler/internal/adapter/ddb"
+	"github.com/openclinic/leadhandler/internal/adapter/metric"
+	"github.com/openclinic/leadhandler/internal/adapter/nudges"
+	"github.com/openclinic/leadhandler/internal/adapter/secrets"
+	"github.com/openclinic/leadhandler/internal/adapter/sesmail"
+	"github.com/openclinic/leadhandler/internal/adapter/sms"
+	"github.com/openclinic/leadhandler/internal/config"
+)
+
+// Clients are the AWS clients the function uses.
+type Clients struct {
+	DynamoDB ddb.API
+	SES      sesmail.API
+	// Secrets reads LINK_SECRET_ARN; unused (and may be nil) with LINK_SECRET.
+	Secrets secrets.API
+	// EventBridge puts lead events on LEAD_EVENTS_BUS; unused (and may be
+	// nil) without it.
+	EventBridge bus.API
+	// Scheduler sets the response guard's schedules; unused (and may be
+	// nil) without NUDGE_TARGET_ARN.
+	Scheduler nudges.API
+	// SMS texts the alert to STAFF_SMS; unused (and may be nil) without it.
+	SMS sms.API
+	// Metrics takes the EMF lines (internal/adapter/metric), which CloudWatch Logs
+	// reads from Lambda's stdout; nil: stdout.
+	Metrics io.Writer
+}
+
+// ClientsFrom builds the function's clients from the SDK's configuration,
+// as its cold start does.
+func ClientsFrom(cfg aws.Config) Clients {
+	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg), SES: sesv2.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg),
+		EventBridge: eventbridge.NewFromConfig(cfg), Scheduler: scheduler.NewFromConfig(cfg),
+		SMS: pinpointsmsvoicev2.NewFromConfig(cfg)}
+}
+
+// FromEnv builds the handler from its environment and clients: the
+// function's composition root, shared by its cold start and make dev.
+func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *slog.Logger) (*Handler, error) {
+	cfg, err := config.LoadNotify(getenv)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := secrets.LoadSigner(ctx, getenv, c.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	send := sesmail.New(c.SES).WithConfigurationSet(cfg.ConfigurationSet)
+	var sender Sender = send
+	if cfg.SendRate > 0 {
+		sender = sesmail.Paced{Sender: send, Rate: rate.NewLimiter(rate.Limit(cfg.SendRate), max(1, int(cfg.SendRate)))}
+	}
+	h := New(cfg, ddb.New(c.DynamoDB, cfg.Table), sender, signer, log, time.Now)
+	h.events = bus.New(c.EventBridge, cfg.EventBus, log)
+	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, time.Now)
+	if g := cfg.Guard; g.TargetARN != "" {
+		h.WithGuard(nudges.New(c.Scheduler, nudges.Settings{Hours: g.Hours, SLA: g.SLA, TargetARN: g.TargetARN, RoleARN: g.RoleARN}))
+	}
+	h.WithSMS(sms.New(c.SMS, cfg.StaffSMS, log))
+	return h, nil
+}

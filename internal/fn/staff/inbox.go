@@ -1,0 +1,138 @@
+package staff
+
+import (
+	"time"
+
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/openclinic/leadhandler/internal/inbox"
+	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/render/present"
+)
+
+// inbox answers GET /staff: the requests to work through, a page at a
+// time, for signed-in staff only.
+func (h *Handler) inbox(r *request) events.APIGatewayV2HTTPResponse {
+	s, ok, err := h.session(r)
+	if err != nil {
+		return h.storeProblem(r.log, err)
+	}
+	q := r.QueryStringParameters
+	if !ok || !s.SignedIn() {
+		next := "staff"
+		if r.RawQueryString != "" {
+			next += "?" + r.RawQueryString
+		}
+		return h.toSignIn("", next)
+	}
+	show := inbox.Show(q["show"])
+	switch show {
+	case inbox.ShowOpen, inbox.ShowClosed, inbox.ShowAll:
+	default:
+		show = inbox.ShowAll
+	}
+	after, err := inbox.ParseCursor(q["after"])
+	if err != nil {
+		return h.problem(http.StatusBadRequest, "This page of the inbox cannot be found", "Start again from the first page of the inbox.")
+	}
+	query := inbox.Query{Show: show, Search: q["q"], After: after, Started: q["after"] != ""}
+	p, err := inbox.Read(r.ctx, h.store, query, r.now)
+	if err != nil {
+		return h.storeProblem(r.log, err)
+	}
+	r.log.Info("inbox shown", "show", show, "rows", len(p.Rows), "searched", query.Search != "", "page", query.Started)
+	v := &inboxView{Show: string(show), Search: query.Search, Cut: p.Cut}
+	for _, f := range []inbox.Show{inbox.ShowOpen, inbox.ShowClosed, inbox.ShowAll} {
+		v.Filters = append(v.Filters, filterView{Label: filterLabels[f], Href: inboxURL(f, query.Search, nil), Current: f == show})
+	}
+	last := inbox.Section(-1)
+	for _, row := range p.Rows {
+		if row.Section != last {
+			v.Sections = append(v.Sections, sectionView{Title: sectionTitles[row.Section]})
+			last = row.Section
+		}
+		sec := &v.Sections[len(v.Sections)-1]
+		sec.Rows = append(sec.Rows, h.rowView(row.Lead, r))
+	}
+	if p.Next != nil {
+		v.Next = inboxURL(show, query.Search, p.Next)
+	}
+	if query.Started {
+		v.First = inboxURL(show, query.Search, nil)
+	}
+	return h.render(http.StatusOK, view{Title: "Requests", Nav: h.nav(r, s), Inbox: v})
+}
+
+var filterLabels = map[inbox.Show]string{inbox.ShowOpen: "Open", inbox.ShowClosed: "Closed this week", inbox.ShowAll: "All"}
+
+var sectionTitles = map[inbox.Section]string{
+	inbox.Due:    "Call now: call-backs due and new requests",
+	inbox.Later:  "Call later",
+	inbox.Recent: "Closed in the last " + strconv.Itoa(inbox.RecentDays) + " days",
+}
+
+// inboxURL is a page of the inbox, relative to /staff.
+func inboxURL(show inbox.Show, search string, after *inbox.Cursor) string {
+	q := url.Values{"show": {string(show)}}
+	if search != "" {
+		q.Set("q", search)
+	}
+	if after != nil {
+		q.Set("after", after.String())
+	}
+	return "staff?" + q.Encode()
+}
+
+func (h *Handler) rowView(l lead.Lead, r *request) rowView {
+	v := rowView{
+		Name:     l.Name,
+		Href:     "leads/" + url.PathEscape(l.ID),
+		Prefers:  prefers(l),
+		Received: h.short(l.CreatedAt, r.now) + " (" + present.Age(r.now.Sub(l.CreatedAt)) + " ago)",
+		Tries:    present.Plural(l.Tries, "try", "tries"),
+	}
+	if v.Name == "" {
+		v.Name = "(no name)"
+	}
+	v.Alert, v.AlertFailed = h.alertNote(l.Alert, r.now)
+	switch {
+	case l.Status == lead.StatusNew:
+		v.Due = "now (not tried yet)"
+	case l.Status == lead.StatusClosed:
+		v.Due = "closed: " + reasonWords(l)
+	case l.Callback.IsZero() || !l.Callback.After(r.now):
+		v.Due, v.Overdue = "now", true
+		if !l.Callback.IsZero() {
+			v.Due += " (due " + h.short(l.Callback, r.now) + ")"
+		}
+	default:
+		v.Due = h.short(l.Callback, r.now)
+	}
+	return v
+}
+
+// alertNote is a row's word on the lead's alert (the lead's page says it in
+// full, present.AlertStatus): a failure first, as on the page, and whether
+// the clinic never got it. Nothing before the alert went out: the digest
+// lists those.
+func (h *Handler) alertNote(a *lead.Delivery, now time.Time) (string, bool) {
+	switch {
+	case a == nil:
+		return "", false
+	case a.Problem == lead.MailBounced:
+		return "alert bounced", true
+	case a.Problem == lead.MailRejected:
+		return "alert rejected by SES", true
+	case a.Problem == lead.MailComplained:
+		return "alert marked as spam", true
+	case !a.DeliveredAt.IsZero():
+		return "alert delivered " + h.short(a.DeliveredAt, now), false
+	case a.Problem == lead.MailDelayed:
+		return "alert delayed", false
+	}
+	return "alert sent " + h.short(a.At, now), false
+}

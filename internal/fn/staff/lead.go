@@ -1,0 +1,334 @@
+package staff
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/openclinic/leadhandler/internal/access"
+	"github.com/openclinic/leadhandler/internal/adapter/bus"
+	"github.com/openclinic/leadhandler/internal/adapter/metric"
+	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/link"
+)
+
+// What a POST asks for: its form's `action` field.
+const (
+	actAttempt = "attempt"
+	actCorrect = "correct"
+	actReopen  = "reopen"
+)
+
+var actAudit = map[string]access.Action{actAttempt: access.Attempt, actCorrect: access.Correct, actReopen: access.Reopen}
+
+// maxCallbackAhead bounds a call-back time staff pick.
+const maxCallbackAhead = 90 * 24 * time.Hour
+
+// historyShown is how many audit entries a lead's page lists.
+const historyShown = 20
+
+// show answers GET /leads/{id}: with the emailed link's token, the token is
+// exchanged for a session first; with a session that may open the lead,
+// the page, its view recorded in the audit trail.
+func (h *Handler) show(r *request, id string) events.APIGatewayV2HTTPResponse {
+	if token := r.QueryStringParameters["t"]; token != "" {
+		return h.exchange(r, id, token)
+	}
+	s, ok, err := h.session(r)
+	if err != nil {
+		return h.storeProblem(r.log, err)
+	}
+	if !h.lets(s, ok, s.May(id)) {
+		return h.needSession(r, "../", id, false)
+	}
+	l, err := h.store.Get(r.ctx, id, r.now)
+	if err != nil {
+		return h.storeProblem(r.log, err)
+	}
+	if !h.record(r, actor(s), access.View, id) {
+		return h.storeProblem(r.log, errors.New("audit trail unavailable"))
+	}
+	r.log.Info("staff page shown", "status", l.Status, "signedIn", s.SignedIn())
+	v := h.leadPage(r, s, l, formAtPage(id))
+	v.Message = h.saved(l, r.QueryStringParameters["saved"], r.now)
+	return h.render(http.StatusOK, v)
+}
+
+// post records what staff sent, over the version of the lead their page
+// showed (the form's v): a form sent twice finds the lead moved on, and
+// records nothing.
+func (h *Handler) post(r *request, id string) events.APIGatewayV2HTTPResponse {
+	log := r.log
+	form, refused := h.postedForm(r, "staff form refused", "Not sent from the request's page",
+		"Open the request from the inbox or the clinic's email, and send the form from its page.")
+	if refused != nil {
+		return *refused
+	}
+	// A session, and the form token its page gave: a link's token (in the
+	// URL or the body) records nothing.
+	s, ok, err := h.session(r)
+	if err != nil {
+		return h.storeProblem(log, err)
+	}
+	if !h.lets(s, ok, s.May(id)) {
+		return h.needSession(r, "../../", id, true)
+	}
+	if !h.anyKey(r, purposeForm, func(k []byte) bool { return access.FormTokenOK(k, s.Hash, id, form.Get("t")) }) {
+		log.Info("staff form refused", "reason", "form token")
+		return h.problem(http.StatusForbidden, "Not sent from the request's page",
+			"Nothing was recorded. Open the request again and send the form from its page.")
+	}
+	in := entry{Action: form.Get("action"), Outcome: form.Get("outcome"), Channel: form.Get("channel"),
+		Callback: form.Get("callback"), Note: form.Get("note")}
+	if in.Action == "" {
+		in.Action = actAttempt
+	}
+	if !slices.Contains([]string{actAttempt, actCorrect, actReopen}, in.Action) {
+		log.Info("staff form refused", "reason", "unknown action")
+		return h.problem(http.StatusBadRequest, "Could not read the form", "Go back to the request's page and send the form again.")
+	}
+	log = log.With("action", in.Action)
+	l, err := h.store.Get(r.ctx, id, r.now)
+	if err != nil {
+		return h.storeProblem(log, err)
+	}
+	version, err := strconv.Atoi(form.Get("v"))
+	if err != nil {
+		// A page from before forms carried their version: send it again.
+		in.Error = "This form was out of date. Check the request below and send it again."
+		log.Info("staff form refused", "reason", "no version")
+		return h.refused(r, s, http.StatusBadRequest, l, in)
+	}
+	if version != l.Version {
+		log.Info("staff form refused", "reason", "changed", "status", l.Status)
+		return h.changed(r, s, l)
+	}
+	e, problem := h.event(in, r.now)
+	if problem != "" {
+		in.Error = problem
+		log.Info("staff form refused", "reason", "bad form")
+		return h.refused(r, s, http.StatusBadRequest, l, in)
+	}
+	e.By = lead.ByLink
+	if s.SignedIn() {
+		e.By = s.Email
+	}
+
+	next := l
+	next.History = slices.Clone(l.History) // the lead as read stays as it was
+	switch in.Action {
+	case actAttempt:
+		err = next.Record(e, h.cfg.Policy)
+	case actCorrect:
+		err = next.Correct(e, h.cfg.Policy)
+	case actReopen:
+		err = next.Reopen(e, h.cfg.Policy)
+	}
+	if err != nil {
+		log.Info("staff form refused", "reason", err.Error(), "status", l.Status)
+		return h.notNow(r, s, l, err)
+	}
+	saved, err := h.store.Progress(r.ctx, next, r.now)
+	switch {
+	case errors.Is(err, lead.ErrChanged):
+		log.Info("staff form refused", "reason", "changed", "status", saved.Status)
+		return h.changed(r, s, saved)
+	case err != nil:
+		return h.storeProblem(log, err)
+	}
+	h.record(r, actor(s), actAudit[in.Action], id)
+	h.logSaved(log, in.Action, e, saved)
+	h.publish(r, in.Action, l, saved)
+	h.count(log, in.Action, e, l, saved)
+	if h.guard != nil && l.Status == lead.StatusNew && saved.Status != lead.StatusNew {
+		if err := h.guard.Disarm(r.ctx, id); err != nil {
+			// The schedule fires, finds the attempt and sends nothing.
+			log.Warn("response guard not deleted", "err", err)
+		}
+	}
+	return h.seeOther("../" + url.PathEscape(id) + "?saved=" + in.Action)
+}
+
+// event reads staff's entry as the event it records, or says what is wrong
+// with it.
+func (h *Handler) event(in entry, now time.Time) (lead.Event, string) {
+	e := lead.Event{At: now, By: lead.ByLink, Outcome: lead.Outcome(in.Outcome), Channel: lead.ChannelCall}
+	if in.Action != actReopen && !slices.Contains(lead.Outcomes, e.Outcome) {
+		return e, "Choose what came of it."
+	}
+	if in.Action == actAttempt && in.Channel != "" {
+		if e.Channel = lead.Channel(in.Channel); !slices.Contains(lead.Channels, e.Channel) {
+			return e, "Choose how you tried: call, text or email."
+		}
+	}
+	note, problem := lead.CleanNote(in.Note)
+	if problem != "" {
+		return e, "The note: " + problem
+	}
+	e.Note = note
+	if in.Callback != "" {
+		at, err := time.ParseInLocation(callbackLayout, in.Callback, h.cfg.TimeZone)
+		switch {
+		case err != nil:
+			return e, "The call-back time: give a date and a time, such as " + now.Add(24*time.Hour).In(h.cfg.TimeZone).Format(callbackLayout) + "."
+		case !at.After(now):
+			return e, "The call-back time has passed: pick a time from now on."
+		case at.After(now.Add(maxCallbackAhead)):
+			return e, "The call-back time: pick one within 90 days."
+		}
+		e.Callback = at.UTC()
+	}
+	return e, ""
+}
+
+// callbackLayout is an HTML datetime-local value, in the clinic's time zone.
+const callbackLayout = "2006-01-02T15:04"
+
+// notNow answers an action the lead's state refuses (lead.ErrClosed,
+// ErrNotClosed, ErrNothingToCorrect) with 409 and the page as it is.
+func (h *Handler) notNow(r *request, s access.Session, l lead.Lead, err error) events.APIGatewayV2HTTPResponse {
+	h.record(r, actor(s), access.View, l.ID) // the page shows the lead as it is
+	v := h.leadPage(r, s, l, formAtPost)
+	v.Problem = true
+	switch {
+	case errors.Is(err, lead.ErrClosed):
+		v.Message = "Nothing recorded: this request is closed (" + h.closedWords(l) + "). Reopen it below to record another attempt."
+	case errors.Is(err, lead.ErrNotClosed):
+		v.Message = "Nothing changed: this request is already open."
+	case errors.Is(err, lead.ErrNothingToCorrect):
+		v.Message = "Nothing changed: there is no attempt to correct since this request was opened."
+	default: // lead.ErrBadEvent, which h.event rules out
+		v.Message = "Nothing recorded: the form could not be read."
+		return h.render(http.StatusBadRequest, v)
+	}
+	return h.render(http.StatusConflict, v)
+}
+
+// changed answers a form sent over a lead that has moved on since its page
+// was rendered: 409 with the lead as it is now.
+func (h *Handler) changed(r *request, s access.Session, l lead.Lead) events.APIGatewayV2HTTPResponse {
+	h.record(r, actor(s), access.View, l.ID) // the page shows the lead as it is
+	v := h.leadPage(r, s, l, formAtPost)
+	v.Problem = true
+	v.Message = "Nothing recorded: this request changed since the page was opened (perhaps this form was already sent). Here it is now."
+	return h.render(http.StatusConflict, v)
+}
+
+// refused answers a form that cannot be recorded as sent, with the page,
+// the error beside the form and what staff entered kept.
+func (h *Handler) refused(r *request, s access.Session, status int, l lead.Lead, in entry) events.APIGatewayV2HTTPResponse {
+	h.record(r, actor(s), access.View, l.ID) // the page shows the lead as it is
+	v := h.leadPage(r, s, l, formAtPost)
+	if f := v.Lead.form(in.Action); f != nil {
+		f.keep(in)
+	} else { // the page no longer offers that form
+		v.Message, v.Problem = in.Error, true
+	}
+	return h.render(status, v)
+}
+
+func (h *Handler) logSaved(log *slog.Logger, action string, e lead.Event, l lead.Lead) {
+	attrs := []any{"status", l.Status, "tries", l.Tries}
+	if action != actReopen {
+		attrs = append(attrs, "outcome", e.Outcome)
+	}
+	if action == actAttempt {
+		attrs = append(attrs, "channel", e.Channel)
+	}
+	if l.Closed != "" {
+		attrs = append(attrs, "closed", l.Closed)
+	}
+	if !l.FirstAttempt.IsZero() {
+		attrs = append(attrs, "firstAttemptAfter", l.FirstAttempt.Sub(l.CreatedAt).Round(time.Second).String())
+	}
+	if !l.FirstReach.IsZero() {
+		attrs = append(attrs, "firstReachAfter", l.FirstReach.Sub(l.CreatedAt).Round(time.Second).String())
+	}
+	msg := map[string]string{actAttempt: "attempt recorded", actCorrect: "outcome corrected", actReopen: "lead reopened"}[action]
+	log.Info(msg, attrs...)
+}
+
+// publish puts what a stored change did on the LeadEvents bus: an attempt,
+// and the lead's closing (by an attempt, a correction, or a correction of
+// the close reason). Only ids, times, counts and words from lead's lists.
+func (h *Handler) publish(r *request, action string, before, saved lead.Lead) {
+	if h.events == nil {
+		return
+	}
+	if action == actAttempt {
+		h.events.Publish(r.ctx, bus.Event{Type: bus.AttemptRecorded, LeadID: saved.ID, At: r.now, Status: string(saved.Status),
+			Outcome: string(saved.LatestOutcome()), Attempts: attempts(saved)})
+	}
+	if saved.Status == lead.StatusClosed && (before.Status != lead.StatusClosed || before.Closed != saved.Closed) {
+		h.events.Publish(r.ctx, bus.Event{Type: bus.Closed, LeadID: saved.ID, At: saved.ClosedAt, Status: string(saved.Status),
+			Outcome: string(saved.Closed), Attempts: attempts(saved)})
+	}
+}
+
+// count writes what a stored change did to the metrics: an attempt by its
+// outcome, the lead's closing by why, and the time to the first attempt
+// and to the first reach when this change set them (in opening time, and
+// plain).
+func (h *Handler) count(log *slog.Logger, action string, e lead.Event, before, saved lead.Lead) {
+	put := func(dims []string, values ...metric.Value) {
+		if err := h.metrics.Put(dims, values...); err != nil {
+			log.Warn("count", "err", err)
+		}
+	}
+	if action == actAttempt {
+		put([]string{string(e.Outcome)}, metric.Value{Def: metric.Attempts, Value: 1})
+	}
+	if saved.Status == lead.StatusClosed && (before.Status != lead.StatusClosed || before.Closed != saved.Closed) {
+		put([]string{string(saved.Closed)}, metric.Value{Def: metric.LeadsClosed, Value: 1})
+	}
+	since := func(t time.Time, open, wall metric.Def) {
+		put(nil, metric.Value{Def: open, Value: h.cfg.Hours.Between(saved.CreatedAt, t).Seconds()},
+			metric.Value{Def: wall, Value: max(t.Sub(saved.CreatedAt).Seconds(), 0)})
+	}
+	if before.FirstAttempt.IsZero() && !saved.FirstAttempt.IsZero() {
+		since(saved.FirstAttempt, metric.TimeToFirstAttempt, metric.TimeToFirstAttemptWallClock)
+	}
+	if before.FirstReach.IsZero() && !saved.FirstReach.IsZero() {
+		since(saved.FirstReach, metric.TimeToFirstReach, metric.TimeToFirstReachWallClock)
+	}
+}
+
+// attempts counts the attempts in l's history (a history past
+// lead.MaxHistory has dropped its oldest).
+func attempts(l lead.Lead) int {
+	n := 0
+	for _, e := range l.History {
+		if e.Kind == lead.EventAttempt {
+			n++
+		}
+	}
+	return n
+}
+
+// linkProblem answers a forged, tampered, other-lead or expired link token
+// with a 403 page. An expired token's signature is still genuine, so it may
+// learn that its lead is closed; never any patient detail.
+func (h *Handler) linkProblem(r *request, id string, err error) events.APIGatewayV2HTTPResponse {
+	if errors.Is(err, link.ErrExpired) {
+		l, err := h.store.Get(r.ctx, id, r.now)
+		if err != nil {
+			return h.storeProblem(r.log, err)
+		}
+		r.log.Info("link refused: expired", "status", l.Status)
+		if l.Status == lead.StatusClosed {
+			return h.problem(http.StatusForbidden, "This request is closed",
+				"This request is closed ("+h.closedWords(l)+"); nothing more to do.")
+		}
+		return h.problem(http.StatusForbidden, "This link has expired",
+			"Use the link in a newer email (the daily follow-up sends fresh ones for every request still waiting), or sign in to see the inbox.")
+	}
+	r.log.Info("link refused: invalid")
+	return h.problem(http.StatusForbidden, "This link is not valid",
+		"Open the request from the link in the clinic's email, unchanged, or sign in to see the inbox.")
+}

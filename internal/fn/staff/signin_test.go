@@ -1,0 +1,459 @@
+package staff
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openclinic/leadhandler/internal/access"
+	"github.com/openclinic/leadhandler/internal/adapter/sesmail"
+	"github.com/openclinic/leadhandler/internal/config"
+	"github.com/openclinic/leadhandler/internal/dev/storetest"
+	"github.com/openclinic/leadhandler/internal/dev/testenv"
+	"github.com/openclinic/leadhandler/internal/lead"
+)
+
+var codeRE = regexp.MustCompile(`\b[0-9]{6}\b`)
+
+// codeIn is the sign-in code an email carries.
+func codeIn(t *testing.T, m sesmail.Message) string {
+	t.Helper()
+	code := codeRE.FindString(m.Subject)
+	if code == "" || !strings.Contains(m.Text, code) {
+		t.Fatalf("no code in %q / %q", m.Subject, m.Text)
+	}
+	return code
+}
+
+// askCode asks for a code for email and returns the page.
+func (f *fixture) askCode(t *testing.T, email string) string {
+	t.Helper()
+	res := f.postTo(t, "/staff/signin", url.Values{"email": {email}, "next": {"staff"}})
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("ask for a code: %d %s", res.StatusCode, res.Body)
+	}
+	return res.Body
+}
+
+// lastCode is the code in the latest email.
+func (f *fixture) lastCode(t *testing.T) string {
+	t.Helper()
+	sent := f.mail.messages()
+	if len(sent) == 0 {
+		t.Fatal("no email sent")
+	}
+	if kind := sent[len(sent)-1].Tags["kind"]; kind != "signin" {
+		t.Errorf("sign-in email tagged kind=%q, want signin", kind)
+	}
+	return codeIn(t, sent[len(sent)-1])
+}
+
+// signIn signs staffEmail in through the pages, as a browser does.
+func (f *fixture) signIn(t *testing.T) {
+	t.Helper()
+	f.askCode(t, staffEmail)
+	res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {f.lastCode(t)}, "next": {"staff"}})
+	if res.StatusCode != http.StatusSeeOther || res.Headers["Location"] != "../staff" || f.cookies[access.CookieName] == "" {
+		t.Fatalf("sign in: %d, Location %q, cookies %v: %s", res.StatusCode, res.Headers["Location"], f.cookies, res.Body)
+	}
+}
+
+func (f *fixture) trail(leadID string) []string {
+	var out []string
+	for _, e := range f.store.AuditEntries() {
+		if e.Lead == leadID {
+			out = append(out, e.Actor+" "+string(e.Action))
+		}
+	}
+	return out
+}
+
+func TestSignInWithAnEmailedCode(t *testing.T) {
+	f := newFixture(t)
+	res := f.getURL(t, "/staff")
+	if res.StatusCode != http.StatusSeeOther || res.Headers["Location"] != "staff/signin?next=staff" {
+		t.Fatalf("inbox without a session: %d, Location %q", res.StatusCode, res.Headers["Location"])
+	}
+	page := f.getURL(t, "/staff/signin?next=staff")
+	mustContain(t, page.Body, `<form method="post" action="signin">`, `name="email"`, `<input type="hidden" name="next" value="staff">`, "Email me a code")
+
+	body := f.askCode(t, " FrontDesk@Example-Clinic.com ")
+	mustContain(t, body, "a 6-digit code is on its way", `name="code"`, `autocomplete="one-time-code"`)
+	sent := f.mail.messages()
+	// To the address as configured (the template's ses:Recipients names it
+	// so), whatever its case as typed.
+	if len(sent) != 1 || !slices.Equal(sent[0].To, []string{"FrontDesk@Example-Clinic.com"}) || sent[0].From.Address != "alerts@example-clinic.com" {
+		t.Fatalf("sent %+v", sent)
+	}
+	code := codeIn(t, sent[0])
+	for _, c := range f.store.Codes() {
+		if strings.Contains(c.Digest, code) || c.Email != staffEmail || !c.Expires.Equal(start.Add(10*time.Minute)) {
+			t.Errorf("stored code %+v: want only a keyed hash, for 10 minutes", c)
+		}
+	}
+
+	res = f.postTo(t, "/staff/signin", url.Values{"email": {"frontdesk@example-clinic.com"}, "code": {code[:3] + " " + code[3:]}, "next": {"staff"}})
+	if res.StatusCode != http.StatusSeeOther || res.Headers["Location"] != "../staff" {
+		t.Fatalf("the code: %d, Location %q: %s", res.StatusCode, res.Headers["Location"], res.Body)
+	}
+	inbox := f.getURL(t, "/staff")
+	if inbox.StatusCode != http.StatusOK {
+		t.Fatalf("inbox: %d %s", inbox.StatusCode, inbox.Body)
+	}
+	mustContain(t, inbox.Body, "Signed in as "+staffEmail, `<a href="leads/`+f.lead.ID+`">`, "&lt;script&gt;Pat&lt;/script&gt; O&#39;Brien",
+		`<form method="post" action="staff/signout">`)
+	if got := f.trail(""); !slices.Equal(got, []string{staffEmail + " sign-in"}) {
+		t.Errorf("audit trail %q", got)
+	}
+	// A browser signed in already skips the page.
+	if res := f.getURL(t, "/staff/signin?next=leads/"+f.lead.ID); res.StatusCode != http.StatusSeeOther || res.Headers["Location"] != "../leads/"+f.lead.ID {
+		t.Errorf("sign-in page when signed in: %d, Location %q", res.StatusCode, res.Headers["Location"])
+	}
+}
+
+func TestAnAddressNotOnTheListGetsTheSamePageAndNoEmail(t *testing.T) {
+	f := newFixture(t)
+	listed := f.askCode(t, staffEmail)
+	other := f.askCode(t, "patient@example.com")
+	if strings.ReplaceAll(other, "patient@example.com", staffEmail) != listed {
+		t.Errorf("the pages differ:\n%s\n---\n%s", listed, other)
+	}
+	if sent := f.mail.messages(); len(sent) != 1 || sent[0].To[0] != "FrontDesk@Example-Clinic.com" {
+		t.Errorf("sent %+v, want one email, to the listed address", sent)
+	}
+	// Its "code" works no more than a wrong one, and leaves no audit entry
+	// naming the address.
+	res := f.postTo(t, "/staff/signin", url.Values{"email": {"patient@example.com"}, "code": {"123456"}})
+	if res.StatusCode != http.StatusForbidden || len(f.cookies) != 0 {
+		t.Errorf("status %d, cookies %v", res.StatusCode, f.cookies)
+	}
+	for _, e := range f.store.AuditEntries() {
+		if strings.Contains(e.Actor, "patient") {
+			t.Errorf("audit entry %+v", e)
+		}
+	}
+}
+
+func TestAWrongCodeFiveTimesLocksIt(t *testing.T) {
+	f := newFixture(t)
+	f.askCode(t, staffEmail)
+	code := f.lastCode(t)
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	for i := range access.MaxTries {
+		res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {wrong}})
+		if res.StatusCode != http.StatusForbidden {
+			t.Fatalf("wrong code %d: status %d", i+1, res.StatusCode)
+		}
+		mustContain(t, res.Body, "That code did not work.", `name="code"`)
+	}
+	res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {code}})
+	if res.StatusCode != http.StatusForbidden || len(f.cookies) != 0 {
+		t.Errorf("the right code after 5 wrong ones: status %d, cookies %v", res.StatusCode, f.cookies)
+	}
+	if got := f.trail(""); len(got) != access.MaxTries+1 || slices.ContainsFunc(got, func(s string) bool { return s != staffEmail+" failed-code" }) {
+		t.Errorf("audit trail %q, want 6 failed codes", got)
+	}
+	// What the template's StaffFailedCodesMetricFilter counts.
+	tpl, err := os.ReadFile(filepath.Join(testenv.Root(t), "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `FilterPattern: '{ $.msg = "sign-in code refused" && $.listed IS TRUE }'`; !strings.Contains(string(tpl), want) {
+		t.Errorf("template.yaml has no %s", want)
+	}
+	if n := strings.Count(f.logs.String(), `"msg":"sign-in code refused",`); n != access.MaxTries+1 ||
+		strings.Count(f.logs.String(), `"listed":true`) != access.MaxTries+1 {
+		t.Errorf("%d refused-code log lines for a listed address, want %d:\n%s", n, access.MaxTries+1, f.logs)
+	}
+	// A new code works.
+	f.signIn(t)
+}
+
+func TestACodeWorksOnceAndForTenMinutes(t *testing.T) {
+	f := newFixture(t)
+	f.signIn(t)
+	used := f.lastCode(t)
+	delete(f.cookies, access.CookieName)
+	if res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {used}}); res.StatusCode != http.StatusForbidden || len(f.cookies) != 0 {
+		t.Errorf("a used code: status %d, cookies %v", res.StatusCode, f.cookies)
+	}
+	f.askCode(t, staffEmail)
+	f.now = f.now.Add(access.CodeTTL + time.Second)
+	if res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {f.lastCode(t)}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("an expired code: status %d", res.StatusCode)
+	}
+	// A newer code replaces the one before it.
+	f.askCode(t, staffEmail)
+	first := f.lastCode(t)
+	f.askCode(t, staffEmail)
+	if second := f.lastCode(t); second != first {
+		if res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {first}}); res.StatusCode != http.StatusForbidden {
+			t.Errorf("a replaced code: status %d", res.StatusCode)
+		}
+	}
+}
+
+func TestAFewCodesAnHour(t *testing.T) {
+	f := newFixture(t)
+	for range access.CodesPerHour + 2 {
+		f.askCode(t, staffEmail)
+	}
+	if n := len(f.mail.messages()); n != access.CodesPerHour {
+		t.Errorf("sent %d codes in an hour, want %d", n, access.CodesPerHour)
+	}
+	// From other places (a stranger who knows the address): CodesPerHour
+	// each, CodesPerAddressHour from all, and still the owner's next hour.
+	for i := range 10 {
+		for range access.CodesPerHour + 1 {
+			req := testenv.HTTPRequest(t, http.MethodPost, "POST /staff/signin", "/staff/signin", url.Values{"email": {staffEmail}}.Encode())
+			req.RequestContext.HTTP.SourceIP = "2001:db8:" + strconv.Itoa(i) + "::1"
+			if res := f.do(t, req); res.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", res.StatusCode)
+			}
+		}
+	}
+	if n := len(f.mail.messages()); n != access.CodesPerAddressHour {
+		t.Errorf("sent %d codes to one address in an hour from 11 places, want %d", n, access.CodesPerAddressHour)
+	}
+	f.now = f.now.Add(time.Hour)
+	f.askCode(t, staffEmail)
+	if n := len(f.mail.messages()); n != access.CodesPerAddressHour+1 {
+		t.Errorf("the next hour: %d codes in all, want %d", n, access.CodesPerAddressHour+1)
+	}
+}
+
+func TestBadSignInForms(t *testing.T) {
+	f := newFixture(t)
+	for _, email := range []string{"", "frontdesk", "Desk <frontdesk@example-clinic.com>", "a@b.c\r\nBcc: x@y.z"} {
+		res := f.postTo(t, "/staff/signin", url.Values{"email": {email}})
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("email %q: status %d, want 400", email, res.StatusCode)
+		}
+		mustContain(t, res.Body, "Enter your email address")
+	}
+	r := testenv.HTTPRequest(t, http.MethodPost, "POST /staff/signin", "/staff/signin", url.Values{"email": {staffEmail}}.Encode())
+	r.Headers["sec-fetch-site"] = "cross-site"
+	if res := f.do(t, r); res.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site sign-in: status %d", res.StatusCode)
+	}
+	if n := len(f.mail.messages()); n != 0 {
+		t.Errorf("sent %d codes, want none", n)
+	}
+}
+
+func TestSignInOnlyLeadsBackToStaffPages(t *testing.T) {
+	f := newFixture(t)
+	for next, want := range map[string]string{
+		"staff?show=closed":        "../staff?show=closed",
+		"leads/" + f.lead.ID:       "../leads/" + f.lead.ID,
+		"https://evil.example/":    "../staff",
+		"//evil.example/":          "../staff",
+		"leads/../../evil":         "../staff",
+		"staff\r\nSet-Cookie: x=1": "../staff",
+		"javascript:alert(1)":      "../staff",
+		"":                         "../staff",
+	} {
+		delete(f.cookies, access.CookieName)
+		f.askCode(t, staffEmail)
+		res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {f.lastCode(t)}, "next": {next}})
+		if res.StatusCode != http.StatusSeeOther || res.Headers["Location"] != want {
+			t.Errorf("next %q: status %d, Location %q, want %q", next, res.StatusCode, res.Headers["Location"], want)
+		}
+		f.now = f.now.Add(13 * time.Minute) // a new hour's worth of codes now and then
+	}
+}
+
+func TestSignOutEndsTheSession(t *testing.T) {
+	f := newFixture(t)
+	f.signIn(t)
+	cookie := f.cookies[access.CookieName]
+	inbox := f.getURL(t, "/staff").Body
+	token := regexp.MustCompile(`action="staff/signout"><input type="hidden" name="t" value="([^"]+)">`).FindStringSubmatch(inbox)
+	if token == nil {
+		t.Fatalf("no sign-out form:\n%s", inbox)
+	}
+	// Without the page's token (another site's form, say), nothing ends;
+	// nor with it, from another site.
+	if res := f.postTo(t, "/staff/signout", url.Values{}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("sign-out without its token: status %d", res.StatusCode)
+	}
+	cross := testenv.HTTPRequest(t, http.MethodPost, "POST /staff/signout", "/staff/signout", url.Values{"t": {token[1]}}.Encode())
+	cross.Headers["sec-fetch-site"] = "cross-site"
+	if res := f.do(t, cross); res.StatusCode != http.StatusForbidden {
+		t.Errorf("sign-out from another site: status %d", res.StatusCode)
+	}
+	if res := f.getURL(t, "/staff"); res.StatusCode != http.StatusOK {
+		t.Fatalf("still signed in: %d", res.StatusCode)
+	}
+	res := f.postTo(t, "/staff/signout", url.Values{"t": {token[1]}})
+	if res.StatusCode != http.StatusSeeOther || res.Headers["Location"] != "signin?signedout=1" || !slices.Contains(res.Cookies, access.ClearCookie()) {
+		t.Fatalf("sign out: %d, Location %q, cookies %q", res.StatusCode, res.Headers["Location"], res.Cookies)
+	}
+	if res := f.getURL(t, "/staff"); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("inbox after signing out: %d, want 303 to sign-in", res.StatusCode)
+	}
+	// The old cookie is dead in the store too, not only in this browser.
+	f.cookies[access.CookieName] = cookie
+	if res := f.getURL(t, "/staff"); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("the old cookie after signing out: %d, want 303 to sign-in", res.StatusCode)
+	}
+	if got := f.trail(""); !slices.Equal(got, []string{staffEmail + " sign-in", staffEmail + " sign-out"}) {
+		t.Errorf("audit trail %q", got)
+	}
+}
+
+func TestSessionsSlideThenEnd(t *testing.T) {
+	f := newFixture(t)
+	f.signIn(t)
+	for _, step := range []time.Duration{11 * time.Hour, 11 * time.Hour, 11 * time.Hour} {
+		f.now = f.now.Add(step)
+		if res := f.getURL(t, "/staff"); res.StatusCode != http.StatusOK {
+			t.Fatalf("used again after %s: status %d", step, res.StatusCode)
+		}
+	}
+	f.now = f.now.Add(config.DefaultSessionTTL + time.Second)
+	if res := f.getURL(t, "/staff"); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("after %s unused: status %d, want 303 to sign-in", config.DefaultSessionTTL, res.StatusCode)
+	}
+}
+
+func TestSignedInStaffWorkFromTheInbox(t *testing.T) {
+	f := newFixture(t)
+	f.signIn(t)
+	page := f.getURL(t, "/leads/"+f.lead.ID)
+	if page.StatusCode != http.StatusOK {
+		t.Fatalf("lead page: %d %s", page.StatusCode, page.Body)
+	}
+	mustContain(t, page.Body, `<a href="../staff">Inbox</a>`, `<form method="post" action="../staff/signout">`,
+		"<h2>Access history</h2>", staffEmail+" opened it")
+	if res := f.send(t, actAttempt, url.Values{"outcome": {"left-message"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("attempt: %d %s", res.StatusCode, res.Body)
+	}
+	if l := f.stored(t); len(l.History) != 1 || l.History[0].By != staffEmail {
+		t.Errorf("history %+v, want the attempt by %s", l.History, staffEmail)
+	}
+	want := []string{staffEmail + " view", staffEmail + " view", staffEmail + " attempt"}
+	if got := f.trail(f.lead.ID); !slices.Equal(got, want) {
+		t.Errorf("audit trail %q, want %q", got, want)
+	}
+	for _, e := range f.store.AuditEntries() {
+		if e.RequestID == "" || !e.Expires.Equal(e.At.Add(2190*24*time.Hour)) {
+			t.Errorf("audit entry %+v: want a request id and six years", e)
+		}
+	}
+}
+
+func TestTheEmailedLinkOpensItsLeadOnly(t *testing.T) {
+	f := newFixture(t)
+	other := storetest.Lead(start.Add(-time.Hour))
+	otherToken := f.save(t, other)
+	if res := f.get(t, f.lead.ID, f.token); res.StatusCode != http.StatusOK {
+		t.Fatalf("the link: %d", res.StatusCode)
+	}
+	page := f.getURL(t, "/leads/"+f.lead.ID).Body
+	mustContain(t, page, "Opened from an emailed link", `<a href="../staff/signin?next=staff">Sign in for the inbox</a>`)
+	if strings.Contains(page, "Access history") {
+		t.Error("a link's session sees the access history")
+	}
+	for path, want := range map[string]string{
+		"/leads/" + other.ID: "../staff/signin?next=leads%2F" + other.ID,
+		"/staff":             "staff/signin?next=staff",
+	} {
+		if res := f.getURL(t, path); res.StatusCode != http.StatusSeeOther || res.Headers["Location"] != want {
+			t.Errorf("%s with the link's session: %d, Location %q, want 303 to %s", path, res.StatusCode, res.Headers["Location"], want)
+		}
+	}
+	// Its session records nothing on another lead, whatever form it sends.
+	forged := url.Values{"t": {access.FormToken(f.h.signer.Key(purposeForm), access.IDHash(f.cookies[access.CookieName]), other.ID)}, "v": {"0"}, "outcome": {"booked"}}
+	if res := f.post(t, other.ID, forged); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a POST on another lead with this link's session: %d, want 403", res.StatusCode)
+	}
+	// The other lead's link joins the same session: both open.
+	if res := f.get(t, other.ID, otherToken); res.StatusCode != http.StatusOK {
+		t.Errorf("the other link: %d", res.StatusCode)
+	}
+	if res := f.getURL(t, "/leads/"+f.lead.ID); res.StatusCode != http.StatusOK {
+		t.Errorf("the first lead after the second link: %d", res.StatusCode)
+	}
+	f.record(t, lead.NoAnswer)
+	if got := f.trail(f.lead.ID); len(got) == 0 || slices.ContainsFunc(got, func(s string) bool { return !strings.HasPrefix(s, access.ByLink+" ") }) ||
+		got[len(got)-1] != access.ByLink+" attempt" {
+		t.Errorf("audit trail %q, want the emailed link's views then its attempt", got)
+	}
+	// The session ends with the link.
+	f.now = start.Add(config.DefaultLinkTTL)
+	if res := f.getURL(t, "/leads/"+f.lead.ID); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("after the link expired: %d, want 303 to sign-in", res.StatusCode)
+	}
+}
+
+func TestStaffSignInAlways(t *testing.T) {
+	cfg := testConfig(lead.Policy{MaxAttempts: 4, Zone: eastern})
+	cfg.SignIn = config.SignInAlways
+	f := newFixtureConfig(t, cfg, nil)
+	res := f.getURL(t, "/leads/"+f.lead.ID+"?t="+f.token)
+	if res.StatusCode != http.StatusSeeOther || res.Headers["Location"] != "../staff/signin?next=leads%2F"+f.lead.ID || len(f.cookies) != 0 {
+		t.Fatalf("the link: %d, Location %q, cookies %v; want 303 to sign-in, no session", res.StatusCode, res.Headers["Location"], f.cookies)
+	}
+	f.askCode(t, staffEmail)
+	res = f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {f.lastCode(t)}, "next": {"leads/" + f.lead.ID}})
+	if res.StatusCode != http.StatusSeeOther || res.Headers["Location"] != "../leads/"+f.lead.ID {
+		t.Fatalf("sign in: %d, Location %q", res.StatusCode, res.Headers["Location"])
+	}
+	if res := f.getURL(t, "/leads/"+f.lead.ID+"?t="+f.token); res.StatusCode != http.StatusSeeOther || res.Headers["Location"] != "./"+f.lead.ID {
+		t.Errorf("the link when signed in: %d, Location %q", res.StatusCode, res.Headers["Location"])
+	}
+	f.record(t, lead.Booked)
+}
+
+func TestAuditTrailFailureHidesTheLead(t *testing.T) {
+	f := newFixture(t)
+	f.signIn(t)
+	failing := &failingAudit{MemStore: f.store}
+	f.h.store = failing
+	res := f.getURL(t, "/leads/"+f.lead.ID)
+	if res.StatusCode != http.StatusServiceUnavailable || strings.Contains(res.Body, "Brien") {
+		t.Errorf("status %d: the page was shown though its view could not be recorded", res.StatusCode)
+	}
+}
+
+type failingAudit struct{ *storetest.MemStore }
+
+func (failingAudit) Audit(context.Context, access.AuditEntry) error { return context.DeadlineExceeded }
+
+func regexpFind(t *testing.T, s, re string) string {
+	t.Helper()
+	m := regexp.MustCompile(re).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no %s in:\n%s", re, s)
+	}
+	return m[1]
+}
+
+// TestAlwaysEndsLinkSessions: a session an emailed link started before the
+// clinic switched to STAFF_SIGNIN=always opens and records nothing after.
+func TestAlwaysEndsLinkSessions(t *testing.T) {
+	f := newFixture(t)
+	form := url.Values{"t": {f.formToken(t)}, "v": {"0"}, "outcome": {"booked"}} // the link's session
+	f.h.cfg.SignIn = config.SignInAlways
+	if res := f.getURL(t, "/leads/"+f.lead.ID); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("the page with the link's session: %d, want 303 to sign-in", res.StatusCode)
+	}
+	if res := f.post(t, f.lead.ID, form); res.StatusCode != http.StatusForbidden {
+		t.Errorf("the form with the link's session: %d, want 403", res.StatusCode)
+	}
+	if l := f.stored(t); len(l.History) != 0 {
+		t.Errorf("recorded %+v", l.History)
+	}
+}

@@ -1,0 +1,500 @@
+// Package submit is the POST /leads endpoint: it takes a visitor's
+// appointment request from API Gateway, guards against abuse, and stores it.
+// It never sends email: the visitor does not wait on SES.
+package submit
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/uuid"
+
+	"github.com/openclinic/leadhandler/internal/adapter/metric"
+	"github.com/openclinic/leadhandler/internal/adapter/turnstile"
+	"github.com/openclinic/leadhandler/internal/config"
+	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/logging"
+	"github.com/openclinic/leadhandler/internal/phone"
+	"github.com/openclinic/leadhandler/internal/ratelimit"
+)
+
+// MaxBody is the largest request body accepted, decoded. Every field at its
+// limit fits with room to spare.
+const MaxBody = 16 << 10
+
+// MetricLeadsStored is the metric counting stored leads (not replays, not
+// held requests): the template's LeadsQuietAlarm fires when it stays at 0.
+var MetricLeadsStored = metric.LeadsStored.Name
+
+// retryAfterStoreDown is what a visitor's browser is told to wait when the
+// store fails.
+const retryAfterStoreDown = 10
+
+// ConfigErrorMessage is the log message of a setting found wrong while
+// serving (such as a Turnstile secret Cloudflare refuses): template.yaml's
+// metric filter counts these lines, and its alarm tells ops.
+const ConfigErrorMessage = "configuration error"
+
+// Store is what the handler needs of the lead store.
+type Store interface {
+	// Save stores a new lead: lead.ErrExists for a replay,
+	// ratelimit.ErrLimited when the charge is over its limit.
+	Save(ctx context.Context, l lead.Lead, charge *ratelimit.Charge) error
+	// Charge counts a request without storing anything.
+	Charge(ctx context.Context, c ratelimit.Charge) error
+	// Hold stores a trapped request for review and counts it under day,
+	// with Save's errors.
+	Hold(ctx context.Context, h lead.Held, day string, charge *ratelimit.Charge) error
+}
+
+// Verifier checks a Cloudflare Turnstile token (internal/adapter/turnstile).
+type Verifier interface {
+	Verify(ctx context.Context, token, remoteIP string) error
+}
+
+// rereader is a Verifier whose secret is read again while the function
+// runs (the Turnstile secret from Secrets Manager; secrets.Secret).
+type rereader interface {
+	// Refresh reads the secret if it was last read link.RefreshEvery ago.
+	Refresh(ctx context.Context) error
+	// Recheck reads the secret if it was last read link.RecheckAfter ago,
+	// and reports whether it changed.
+	Recheck(ctx context.Context) (bool, error)
+}
+
+// Handler answers POST /leads.
+type Handler struct {
+	cfg   config.Submit
+	rules lead.Rules
+	store Store
+	log   *slog.Logger
+	now   func() time.Time
+	// turnstile is nil unless a Turnstile secret is configured.
+	turnstile Verifier
+	// metrics writes the function's EMF lines (stdout): stored leads for
+	// the quiet-form alarm, and every request by what came of it.
+	metrics *metric.Writer
+}
+
+// WithMetrics makes h write its EMF lines to w (Lambda: stdout).
+func (h *Handler) WithMetrics(w io.Writer) *Handler {
+	h.metrics = metric.New(w, h.cfg.MetricNamespace, h.now)
+	return h
+}
+
+// New returns a handler; verifier checks Turnstile tokens, nil for no
+// check. It fails if the configuration names a phone region the phone
+// library does not know.
+func New(cfg config.Submit, store Store, verifier Verifier, log *slog.Logger, now func() time.Time) (*Handler, error) {
+	if !phone.KnownRegion(cfg.PhoneRegion) {
+		return nil, fmt.Errorf("PHONE_REGION: unknown region %q", cfg.PhoneRegion)
+	}
+	if cfg.TimeZone == nil { // as config.LoadSubmit reads an unset TIME_ZONE
+		cfg.TimeZone = time.UTC
+	}
+	if cfg.HeldRetention <= 0 {
+		cfg.HeldRetention = lead.DefaultHeldRetention
+	}
+	return &Handler{
+		turnstile: verifier,
+		cfg:       cfg,
+		rules: lead.Rules{
+			PhoneRegion:    cfg.PhoneRegion,
+			Phone:          phone.Normalizer{Region: cfg.PhoneRegion}.Format,
+			ConsentVersion: cfg.ConsentVersion,
+		},
+		store:   store,
+		log:     log,
+		now:     now,
+		metrics: metric.New(os.Stdout, cfg.MetricNamespace, now),
+	}, nil
+}
+
+// Handle answers one request. It never returns an error: every outcome is an
+// HTTP response, and no response carries an internal error's text.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	log := h.log.With("requestId", logging.RequestID(ctx, req.RequestContext.RequestID))
+	// A Turnstile secret changed in Secrets Manager is taken within
+	// link.RefreshEvery, without waiting for a cold start.
+	if r, ok := h.turnstile.(rereader); ok {
+		if err := r.Refresh(ctx); err != nil {
+			log.Warn("turnstile secret not read again; the one read before stays in use", "err", err)
+		}
+	}
+	res, outcome, id := h.handle(ctx, log, req)
+	if id != "" {
+		log = log.With("leadId", id)
+	}
+	log.Info("submit", "status", res.StatusCode, "outcome", outcome)
+	result, reason := resultOf(outcome)
+	if err := h.metrics.Put([]string{result}, metric.Value{Def: metric.Requests, Value: 1}); err != nil {
+		log.Warn("count request", "err", err)
+	}
+	if reason != "" {
+		if err := h.metrics.Put([]string{reason}, metric.Value{Def: metric.RequestsRefused, Value: 1}); err != nil {
+			log.Warn("count refused request", "err", err)
+		}
+	}
+	return res, nil
+}
+
+// resultOf is the class of a handled request's outcome, as the Requests
+// metric counts it, and for a refused one the class of its reason.
+func resultOf(outcome string) (result, reason string) {
+	switch outcome {
+	case "stored":
+		return metric.ResultStored, ""
+	case "replay", "held-replay":
+		return metric.ResultReplay, ""
+	case "held":
+		return metric.ResultHeld, ""
+	case "trapped":
+		return metric.ResultTrapped, ""
+	case "invalid":
+		return metric.ResultRefused, metric.ReasonInvalid
+	case "turnstile-rejected":
+		return metric.ResultRefused, metric.ReasonBotCheck
+	case "limited", "invalid-limited", "trapped-limited":
+		return metric.ResultRefused, metric.ReasonRateLimited
+	case "origin":
+		return metric.ResultRefused, metric.ReasonOrigin
+	case "method", "media-type", "too-large":
+		return metric.ResultRefused, metric.ReasonMalformed
+	}
+	return metric.ResultFailed, "" // store-error, turnstile-misconfigured
+}
+
+// handle answers req and says what happened, for the log line: an outcome
+// and, once the request was read as a lead, its id.
+func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, string, string) {
+	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
+		res := jsonError(http.StatusMethodNotAllowed, "Only POST is accepted here.")
+		res.Headers["Allow"] = http.MethodPost
+		return res, "method", ""
+	}
+	if origin := header(req.Headers, "origin"); origin != "" && !h.allowedOrigin(origin) {
+		return jsonError(http.StatusForbidden, "Requests from this site are not accepted."), "origin", ""
+	}
+	form, ok := mediaType(header(req.Headers, "content-type"))
+	if !ok {
+		return jsonError(http.StatusUnsupportedMediaType,
+			"Send the form as application/json or application/x-www-form-urlencoded (UTF-8)."), "media-type", ""
+	}
+	body, ok := readBody(req)
+	if !ok {
+		return jsonError(http.StatusRequestEntityTooLarge, "The request is too large."), "too-large", ""
+	}
+
+	now := h.now()
+	var charge *ratelimit.Charge
+	if h.cfg.RateLimit.Enabled() {
+		c := h.cfg.RateLimit.ChargeFor(h.cfg.RateLimitSalt, req.RequestContext.HTTP.SourceIP, now)
+		charge = &c
+	}
+
+	decode := lead.DecodeJSON
+	if form {
+		decode = lead.DecodeForm
+	}
+	sub, err := decode(body)
+	if err != nil {
+		return h.refuse(ctx, log, charge, now, err, h.reply(form, formPage("", req)))
+	}
+
+	trap, trapped := sub.Trapped(h.cfg.MinFillTime)
+	if trapped {
+		return h.hold(ctx, log, sub, trap, charge, now, form, req)
+	}
+
+	r, err := lead.Normalize(sub, h.rules)
+	if err != nil {
+		return h.refuse(ctx, log, charge, now, err, h.reply(form, formPage(sub.Page, req)))
+	}
+	if h.turnstile != nil {
+		switch err := h.verify(ctx, log, sub.Turnstile, req.RequestContext.HTTP.SourceIP); {
+		case errors.Is(err, turnstile.ErrRejected):
+			res, outcome, _ := h.refuse(ctx, log, charge, now, &lead.InvalidError{Message: "Please confirm that you are not a robot, then send the form again.",
+				Fields: map[string]string{lead.FieldTurnstile: "Please complete this check."}}, h.reply(form, formPage(sub.Page, req)))
+			if outcome == "invalid" {
+				outcome = "turnstile-rejected"
+			}
+			return res, outcome, ""
+		case errors.Is(err, turnstile.ErrMisconfigured):
+			// Our secret is wrong or revoked: taking requests unchecked would
+			// switch the bot check off unnoticed. Refuse, and say so in the
+			// line the template's metric filter counts (its alarm tells ops).
+			log.Error(ConfigErrorMessage, "setting", "TURNSTILE_SECRET", "err", err)
+			return storeDown(), "turnstile-misconfigured", ""
+		case err != nil:
+			// Cloudflare's trouble must not cost the clinic a patient: take the request.
+			log.Error("turnstile unavailable; request taken unchecked", "err", err)
+		}
+	}
+	id := r.SubmissionID
+	if id == "" {
+		id = newID()
+	}
+	l := lead.New(id, r, now, h.cfg.Retention)
+	switch err := h.store.Save(ctx, l, charge); {
+	case err == nil:
+		if err := h.metrics.Count(MetricLeadsStored); err != nil {
+			log.Warn("count stored lead", "err", err)
+		}
+		if err := h.metrics.Put([]string{l.Source.Class()}, metric.Value{Def: metric.LeadsBySource, Value: 1}); err != nil {
+			log.Warn("count stored lead by source", "err", err)
+		}
+		return h.accepted(id, http.StatusCreated, form, formPage(sub.Page, req)), "stored", id
+	case errors.Is(err, lead.ErrExists):
+		return h.accepted(id, http.StatusOK, form, formPage(sub.Page, req)), "replay", id
+	case errors.Is(err, ratelimit.ErrLimited):
+		return tooMany(*charge, now), "limited", id
+	default:
+		log.Error("save lead", "leadId", id, "err", err)
+		return storeDown(), "store-error", id
+	}
+}
+
+// verify asks Cloudflare about token. When Cloudflare refuses our secret
+// and it comes from Secrets Manager, the secret is read again (at most every
+// link.RecheckAfter, however many requests fail) and, if ops changed it, the
+// token is asked about once more with the new one: a fixed secret takes
+// effect at the next request, not when Lambda recycles the instance.
+func (h *Handler) verify(ctx context.Context, log *slog.Logger, token, remoteIP string) error {
+	err := h.turnstile.Verify(ctx, token, remoteIP)
+	r, ok := h.turnstile.(rereader)
+	if !ok || !errors.Is(err, turnstile.ErrMisconfigured) {
+		return err
+	}
+	changed, rerr := r.Recheck(ctx)
+	if rerr != nil {
+		log.Warn("turnstile secret not read again; the one read before stays in use", "err", rerr)
+	}
+	if !changed {
+		return err
+	}
+	log.Info("turnstile secret changed; token checked again")
+	return h.turnstile.Verify(ctx, token, remoteIP)
+}
+
+// hold answers a request the honeypot or the time trap caught as if it
+// were taken, so the bot learns nothing: one that otherwise validates is
+// held for review (no alert, no follow-up; staff may release it), the rest
+// only charge the client's counter.
+func (h *Handler) hold(ctx context.Context, log *slog.Logger, sub lead.Submission, trap lead.Trap, charge *ratelimit.Charge, now time.Time, form bool, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, string, string) {
+	r, err := lead.Normalize(sub, h.rules)
+	if err != nil {
+		if charge != nil {
+			if err := h.store.Charge(ctx, *charge); errors.Is(err, ratelimit.ErrLimited) {
+				return tooMany(*charge, now), "trapped-limited", ""
+			} else if err != nil {
+				log.Error("charge rate counter", "err", err)
+				return storeDown(), "store-error", ""
+			}
+		}
+		fake := strings.ToLower(sub.SubmissionID)
+		if _, err := uuid.Parse(fake); err != nil || len(fake) != 36 {
+			fake = newID()
+		}
+		return h.accepted(fake, http.StatusCreated, form, formPage(sub.Page, req)), "trapped", ""
+	}
+	id := r.SubmissionID
+	if id == "" {
+		id = newID()
+	}
+	held := lead.NewHeld(id, r, trap, now, h.cfg.HeldRetention)
+	switch err := h.store.Hold(ctx, held, now.In(h.cfg.TimeZone).Format(time.DateOnly), charge); {
+	case err == nil:
+		return h.accepted(id, http.StatusCreated, form, formPage(sub.Page, req)), "held", id
+	case errors.Is(err, lead.ErrExists): // as a lead's replay is answered
+		return h.accepted(id, http.StatusOK, form, formPage(sub.Page, req)), "held-replay", id
+	case errors.Is(err, ratelimit.ErrLimited):
+		return tooMany(*charge, now), "trapped-limited", id
+	default:
+		log.Error("hold request", "leadId", id, "err", err)
+		return storeDown(), "store-error", id
+	}
+}
+
+// refuse answers a request the visitor must correct (400), counted against
+// the client like an accepted one, so a bot cannot probe the rules for free:
+// over the limit it gets 429 instead. A counter that cannot be reached does
+// not turn the 400 into a 503 (the request was bad either way).
+func (h *Handler) refuse(ctx context.Context, log *slog.Logger, charge *ratelimit.Charge, now time.Time, err error, how reply) (events.APIGatewayV2HTTPResponse, string, string) {
+	if charge != nil {
+		switch err := h.store.Charge(ctx, *charge); {
+		case errors.Is(err, ratelimit.ErrLimited):
+			return tooMany(*charge, now), "invalid-limited", ""
+		case err != nil:
+			log.Error("charge rate counter", "err", err)
+		}
+	}
+	return invalid(log, err, how), "invalid", ""
+}
+
+// newID is a time-ordered id for a request that brought none.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+func (h *Handler) allowedOrigin(origin string) bool {
+	return slices.Contains(h.cfg.AllowedOrigins, strings.ToLower(strings.TrimSuffix(origin, "/")))
+}
+
+// accepted answers a stored (or replayed, or trapped) request: JSON for a
+// script, a redirect to a thank-you page for a plain form post.
+func (h *Handler) accepted(id string, status int, form bool, page string) events.APIGatewayV2HTTPResponse {
+	if form {
+		if target := h.thankYou(page); target != "" {
+			return events.APIGatewayV2HTTPResponse{
+				StatusCode: http.StatusSeeOther,
+				Headers:    map[string]string{"Location": target, "Cache-Control": "no-store"},
+			}
+		}
+	}
+	return jsonResponse(status, map[string]string{"id": id, "status": "received"})
+}
+
+// thankYou is where a plain form post goes next: THANK_YOU_URL, else the
+// form's own page with submitted=1, but only on an allowed site (anything
+// else would make this an open redirect).
+func (h *Handler) thankYou(page string) string {
+	if h.cfg.ThankYouURL != "" {
+		return h.cfg.ThankYouURL
+	}
+	u := h.onSite(page)
+	if u == nil {
+		return ""
+	}
+	q := u.Query()
+	q.Set("submitted", "1")
+	u.RawQuery = q.Encode()
+	u.Fragment = ""
+	return u.String()
+}
+
+// onSite is page parsed, if it is on an allowed origin; else nil.
+func (h *Handler) onSite(page string) *url.URL {
+	u, err := url.Parse(page)
+	if page == "" || err != nil || !h.allowedOrigin(u.Scheme+"://"+u.Host) {
+		return nil
+	}
+	return u
+}
+
+// formPage is the page the form was on: as the form said, else as the
+// browser's Referer says (a form posted without JavaScript has no script to
+// fill in its page). Its query stays for the way back to it (the visitor's
+// own page); the stored lead keeps only origin and path (lead.Normalize).
+func formPage(page string, req events.APIGatewayV2HTTPRequest) string {
+	if page = strings.TrimSpace(page); page != "" {
+		return page
+	}
+	return header(req.Headers, "referer")
+}
+
+// mediaType reports whether the content type is a form post (true) or JSON
+// (false); ok is false for anything else.
+func mediaType(ct string) (form, ok bool) {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false, false
+	}
+	if cs, set := params["charset"]; set && !strings.EqualFold(cs, "utf-8") {
+		return false, false
+	}
+	switch mt {
+	case "application/json":
+		return false, true
+	case "application/x-www-form-urlencoded":
+		return true, true
+	}
+	return false, false
+}
+
+// readBody returns the decoded body, or false when it exceeds MaxBody.
+func readBody(req events.APIGatewayV2HTTPRequest) ([]byte, bool) {
+	if !req.IsBase64Encoded {
+		return []byte(req.Body), len(req.Body) <= MaxBody
+	}
+	if base64.StdEncoding.DecodedLen(len(req.Body)) > MaxBody+3 {
+		return nil, false
+	}
+	b, err := base64.StdEncoding.DecodeString(req.Body)
+	if err != nil {
+		return nil, true // an undecodable body is bad input: the decoder says so
+	}
+	return b, len(b) <= MaxBody
+}
+
+func header(h map[string]string, name string) string {
+	if v, ok := h[name]; ok {
+		return v
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+func invalid(log *slog.Logger, err error, how reply) events.APIGatewayV2HTTPResponse {
+	var bad *lead.InvalidError
+	if !errors.As(err, &bad) {
+		bad = &lead.InvalidError{Message: "The request could not be read.", Fields: map[string]string{}}
+	}
+	names := make([]string, 0, len(bad.Fields))
+	for n := range bad.Fields {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	log.Info("invalid request", "fields", names) // field names only, never values
+	if how.html {
+		return fixPage(bad, how.back)
+	}
+	return jsonResponse(http.StatusBadRequest, map[string]any{"error": bad.Message, "fields": bad.Fields})
+}
+
+func tooMany(c ratelimit.Charge, now time.Time) events.APIGatewayV2HTTPResponse {
+	res := jsonError(http.StatusTooManyRequests, "Too many requests from your network. Please try again later or call us.")
+	res.Headers["Retry-After"] = strconv.Itoa(c.RetryAfter(now))
+	return res
+}
+
+func storeDown() events.APIGatewayV2HTTPResponse {
+	res := jsonError(http.StatusServiceUnavailable, "We could not take your request just now. Please try again in a moment or call us.")
+	res.Headers["Retry-After"] = strconv.Itoa(retryAfterStoreDown)
+	return res
+}
+
+func jsonError(status int, msg string) events.APIGatewayV2HTTPResponse {
+	return jsonResponse(status, map[string]string{"error": msg})
+}
+
+func jsonResponse(status int, v any) events.APIGatewayV2HTTPResponse {
+	b, err := json.Marshal(v)
+	if err != nil { // maps of strings always marshal
+		panic(err)
+	}
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers: map[string]string{
+			"Content-Type":           "application/json; charset=utf-8",
+			"Cache-Control":          "no-store",
+			"X-Content-Type-Options": "nosniff",
+		},
+		Body: string(b),
+	}
+}

@@ -1,0 +1,245 @@
+package emails
+
+import (
+	"strconv"
+
+	"github.com/openclinic/leadhandler/internal/render/markup"
+)
+
+// The emails' text and HTML parts, written in plain Go: every value in the
+// HTML goes through markup.Text, every link through markup.Href (a signed
+// URL) or markup.URL.Href (a tel:, sms: or mailto: link present built), as
+// html/template escaped them before.
+
+var esc = markup.Text
+
+// head is the HTML emails' document start, up to the body's first element.
+func head(title string) string {
+	return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>` + title + `</title>
+</head>
+<body style="margin:0;padding:16px;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5;color:#1a1a1a;background:#ffffff">
+`
+}
+
+const tail = "</body>\n</html>\n"
+
+func (v alertView) text() string {
+	var b markup.Builder
+	l := v.Lead
+	b.Add("New appointment request for ", v.Clinic.Name, "\n\n",
+		v.Reach.Verb, " ", v.FirstName, " at ", v.Reach.To, ": ", l.Name, " would like ", v.Method, " ", v.When, ".\n\n",
+		"Name:      ", l.Name)
+	if l.Phone != "" {
+		b.Add("\nPhone:     ", v.Phone)
+	}
+	if l.Email != "" {
+		b.Add("\nEmail:     ", l.Email)
+	}
+	b.Add("\nPrefers:   ", v.Method, ", ", v.When, "\nReceived:  ", v.Received, "\n")
+	switch {
+	case v.Minimal:
+		b.Add("\nReason for the visit: not included in emails; it is on the request's page.")
+	case l.Reason != "":
+		b.Add("\nReason for the visit:\n", l.Reason)
+	default:
+		b.Add("\nReason for the visit: none given.")
+	}
+	b.Add("\n\nOpen the request to record what came of each try (a call-back is then\n",
+		"scheduled, and the daily digest keeps the patient until they are reached):\n", v.Link.URL, "\n\n",
+		"(The link works until ", v.LinkUntil, ". Request ", l.ID, ".)\n")
+	return b.String()
+}
+
+func (v alertView) html() string {
+	var b markup.Builder
+	l := v.Lead
+	reach := esc(v.Reach.Verb) + " " + esc(v.FirstName) + " at " + esc(v.Reach.To)
+	b.Add(head("Appointment request"),
+		`<p style="margin:0 0 4px;font-size:14px;color:#555555">New appointment request for `, esc(v.Clinic.Name), "</p>\n",
+		`<h1 style="margin:0 0 12px;font-size:22px">`, esc(l.Name), " would like ", esc(v.Method), " ", esc(v.When), "</h1>\n",
+		`<p style="margin:0 0 16px">`)
+	if v.Reach.Href != "" {
+		b.Add(`<a href="`, v.Reach.Href.Href(), `" style="display:inline-block;padding:12px 20px;background:#0b57d0;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600">`, reach, `</a>`)
+	} else {
+		b.Add(`<strong>`, reach, `</strong>`)
+	}
+	b.Add("</p>\n", `<table role="presentation" style="border-collapse:collapse;margin:0 0 16px">`)
+	row := func(name, value string) {
+		b.Add("\n", `<tr><td style="padding:4px 12px 4px 0;color:#555555">`, name, `</td><td style="padding:4px 0">`, value, `</td></tr>`)
+	}
+	link := func(href markup.URL, text string) string {
+		if href == "" {
+			return esc(text)
+		}
+		return `<a href="` + href.Href() + `" style="color:#0b57d0">` + esc(text) + `</a>`
+	}
+	if l.Phone != "" {
+		row("Phone", link(v.Tel, v.Phone))
+	}
+	if l.Email != "" {
+		row("Email", link(v.Mailto, l.Email))
+	}
+	b.Add("\n", `<tr><td style="padding:4px 12px 4px 0;color:#555555">Prefers</td><td style="padding:4px 0">`, esc(v.Method), ", ", esc(v.When), "</td></tr>\n",
+		`<tr><td style="padding:4px 12px 4px 0;color:#555555">Received</td><td style="padding:4px 0">`, esc(v.Received), "</td></tr>\n",
+		"</table>\n", `<h2 style="margin:0 0 4px;font-size:16px">Reason for the visit</h2>`)
+	switch {
+	case v.Minimal:
+		b.Add("\n", `<p style="margin:0 0 16px;color:#555555">Not included in emails; it is on the request's page.</p>`)
+	case l.Reason != "":
+		b.Add("\n", `<p style="margin:0 0 16px;white-space:pre-wrap">`, esc(l.Reason), `</p>`)
+	default:
+		b.Add("\n", `<p style="margin:0 0 16px;color:#555555">None given.</p>`)
+	}
+	b.Add("\n", `<p style="margin:0 0 16px"><a href="`, markup.Href(v.Link.URL), `" style="display:inline-block;padding:10px 18px;border:1px solid #0b57d0;color:#0b57d0;text-decoration:none;border-radius:6px;font-weight:600">Open the request</a></p>`, "\n",
+		`<p style="margin:0;font-size:13px;color:#555555">Record what came of each try on that page: a call-back is then scheduled, and the daily digest keeps the patient until they are reached. The link works until `,
+		esc(v.LinkUntil), ". Request ", esc(l.ID), ".</p>\n", tail)
+	return b.String()
+}
+
+func (v ackView) text() string {
+	var b markup.Builder
+	b.Add(v.Greeting, "\n\nThank you for contacting ", v.Clinic.Name, ". We have received your request and\n",
+		"will contact you soon to schedule your appointment.")
+	if v.Clinic.Phone != "" {
+		b.Add("\n\nIf you need us sooner, call ", v.Clinic.Phone, ".")
+	}
+	b.Add("\n\n", v.Clinic.Name, "\n\n",
+		"You receive this email because this address was entered in the appointment\n",
+		"request form on our website. If that was not you, you can ignore it.\n")
+	return b.String()
+}
+
+func (v ackView) html() string {
+	var b markup.Builder
+	b.Add(head("We received your request"),
+		`<p style="margin:0 0 16px">`, esc(v.Greeting), "</p>\n",
+		`<p style="margin:0 0 16px">Thank you for contacting `, esc(v.Clinic.Name), `. We have received your request and will contact you soon to schedule your appointment.</p>`)
+	if v.Clinic.Phone != "" {
+		b.Add("\n", `<p style="margin:0 0 16px">If you need us sooner, call `, esc(v.Clinic.Phone), `.</p>`)
+	}
+	b.Add("\n", `<p style="margin:0 0 16px">`, esc(v.Clinic.Name), "</p>\n",
+		`<p style="margin:0;font-size:13px;color:#555555">You receive this email because this address was entered in the appointment request form on our website. If that was not you, you can ignore it.</p>`, "\n", tail)
+	return b.String()
+}
+
+func (v nudgeView) text() string {
+	var b markup.Builder
+	b.Add("A request from ", v.Waited, " ago has not been answered.\n\n",
+		"It came in ", v.Received, " and nobody has recorded an attempt yet. Open it,\n",
+		"call or write back, and record the try:\n", v.Link.URL, "\n\n",
+		"(The link works until ", v.LinkUntil, ". Request ", v.ID, ". ", v.Clinic.Name, "'s\n",
+		"response guard sends one reminder per request.)\n")
+	return b.String()
+}
+
+func (v nudgeView) html() string {
+	var b markup.Builder
+	b.Add(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Not answered yet</title></head>
+<body style="font-family: Arial, Helvetica, sans-serif; color: #1a1a1a; line-height: 1.5">
+<p style="font-size: 18px"><strong>A request from `, esc(v.Waited), " ago has not been answered.</strong></p>\n",
+		"<p>It came in ", esc(v.Received), " and nobody has recorded an attempt yet.</p>\n",
+		`<p><a href="`, markup.Href(v.Link.URL), `" style="display: inline-block; padding: 10px 16px; background: #1d4ed8; color: #ffffff; text-decoration: none; border-radius: 4px">Open the request</a></p>`, "\n",
+		`<p style="color: #555555; font-size: 13px">The link works until `, esc(v.LinkUntil), ". Request ", esc(v.ID), ". ", esc(v.Clinic.Name), "'s response guard sends one reminder per request.</p>\n", tail)
+	return b.String()
+}
+
+func (v digestView) text() string {
+	var b markup.Builder
+	b.Add(v.Clinic.Name, ": daily follow-up, ", v.Day)
+	if v.Headline != "" {
+		b.Add("\n", v.Headline)
+	}
+	b.Add("\n")
+	for _, s := range v.Summary {
+		b.Add("\n", s)
+	}
+	b.Add("\n")
+	for _, sec := range v.Sections {
+		b.Add("\n== ", sec.Title, " (", strconv.Itoa(sec.Total), ") ==\n")
+		for _, it := range sec.Items {
+			b.Add("\n", it.Who, ", ", it.Age, "\n  ", it.Action, " ", it.Contact, " ", it.When)
+			if it.Also != "" {
+				b.Add("\n  Or ", it.AlsoVia, " ", it.Also)
+			}
+			b.Add("\n  ", it.Status, "\n  Open: ", it.Link, "\n")
+		}
+		if sec.More != "" {
+			b.Add("\n...", sec.More, "\n")
+		}
+	}
+	if v.Held != "" {
+		b.Add("\n== Held as likely spam ==\n", v.Held, "\n  Review: ", v.HeldLink, "\n")
+	}
+	b.Add("\nRecord every call, text or email on the request's page. A request leaves\n",
+		"this digest once it is tried, comes back on the day its call-back is due,\n",
+		"and stays away once it is closed.\n")
+	return b.String()
+}
+
+func (v digestView) html() string {
+	var b markup.Builder
+	b.Add(head("Appointment requests to follow up"),
+		`<p style="margin:0 0 4px;font-size:14px;color:#555555">`, esc(v.Clinic.Name), ": daily follow-up, ", esc(v.Day), "</p>")
+	if v.Headline != "" {
+		b.Add("\n", `<p style="margin:0 0 8px;font-size:14px;color:#1a1a1a">`, esc(v.Headline), "</p>")
+	}
+	for i, s := range v.Summary {
+		if i == 0 {
+			b.Add("\n", `<h1 style="margin:0 0 8px;font-size:22px">`, esc(s), "</h1>")
+		} else {
+			b.Add("\n", `<p style="margin:0 0 8px">`, esc(s), "</p>")
+		}
+	}
+	for _, sec := range v.Sections {
+		b.Add("\n", `<h2 style="margin:24px 0 8px;font-size:18px`)
+		border := "#d0d0d0"
+		if sec.Overdue {
+			b.Add(";color:#b3261e")
+			border = "#b3261e"
+		}
+		b.Add(`">`, esc(sec.Title), " (", strconv.Itoa(sec.Total), ")</h2>")
+		for _, it := range sec.Items {
+			b.Add("\n", `<div style="margin:0 0 12px;padding:12px;border:1px solid `, border, `;border-radius:6px">`, "\n",
+				`<p style="margin:0 0 4px;font-weight:600">`, esc(it.Who), ", ", esc(it.Age), "</p>\n",
+				`<p style="margin:0">`)
+			if it.Href != "" {
+				b.Add(`<a href="`, it.Href.Href(), `" style="color:#0b57d0;font-weight:600">`, esc(it.Action), " ", esc(it.Contact), "</a>")
+			} else {
+				b.Add(esc(it.Action), " ", esc(it.Contact))
+			}
+			b.Add(" ", esc(it.When), "</p>")
+			if it.Also != "" {
+				b.Add("\n", `<p style="margin:0">Or `, esc(it.AlsoVia), " ")
+				if it.AlsoURL != "" {
+					b.Add(`<a href="`, it.AlsoURL.Href(), `" style="color:#0b57d0">`, esc(it.Also), "</a>")
+				} else {
+					b.Add(esc(it.Also))
+				}
+				b.Add("</p>")
+			}
+			color := "#555555"
+			if it.Alarm {
+				color = "#b3261e"
+			}
+			b.Add("\n", `<p style="margin:0 0 8px;color:`, color, `">`, esc(it.Status), "</p>\n",
+				`<a href="`, markup.Href(it.Link), `" style="color:#0b57d0;font-weight:600">Open the request</a>`, "\n</div>")
+		}
+		if sec.More != "" {
+			b.Add("\n", `<p style="margin:0 0 16px">&hellip;`, esc(sec.More), "</p>")
+		}
+	}
+	if v.Held != "" {
+		b.Add("\n", `<h2 style="margin:24px 0 8px;font-size:18px">Held as likely spam</h2>`, "\n",
+			`<p style="margin:0 0 8px">`, esc(v.Held), "</p>\n",
+			`<a href="`, markup.Href(v.HeldLink), `" style="color:#0b57d0;font-weight:600">Review held requests</a>`)
+	}
+	b.Add("\n", `<p style="margin:24px 0 0;font-size:13px;color:#555555">Record every call, text or email on the request's page. A request leaves this digest once it is tried, comes back on the day its call-back is due, and stays away once it is closed.</p>`, "\n", tail)
+	return b.String()
+}

@@ -1,0 +1,116 @@
+// Package emails renders what the functions send: the clinic's alert about a
+// new lead and the visitor's acknowledgement. Every lead value is escaped in
+// HTML (markup.Text, markup.Href: html/template's escaping, written in plain
+// Go so no Lambda binary links text/template), and no visitor text can reach
+// a subject as a line break.
+package emails
+
+import (
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/render/markup"
+	"github.com/openclinic/leadhandler/internal/render/present"
+)
+
+// Content is one rendered email.
+type Content struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Clinic is how the emails present the clinic.
+type Clinic struct {
+	Name     string
+	Phone    string // shown to visitors, or empty
+	TimeZone *time.Location
+}
+
+// StaffLink is the signed link to a lead's staff page.
+type StaffLink struct {
+	URL     string
+	Expires time.Time
+}
+
+// alertView is what the alert's text and HTML show.
+type alertView struct {
+	Clinic    Clinic
+	Lead      lead.Lead
+	FirstName string
+	Method    string        // "a phone call"
+	When      string        // "in the morning"
+	Received  string        // in the clinic's time zone
+	Reach     present.Reach // the first thing to do: "Call Pat at (202) 555-0143"
+	Phone     string        // as people read it
+	Tel       markup.URL
+	Mailto    markup.URL
+	Minimal   bool
+	Link      StaffLink
+	LinkUntil string
+}
+
+// Alert renders the clinic's email about l. With minimal, the reason for
+// the visit stays out of it (it is on the staff page).
+func Alert(l lead.Lead, c Clinic, link StaffLink, minimal bool) (Content, error) {
+	v := alertView{
+		Clinic:    c,
+		Lead:      l,
+		FirstName: l.FirstName(),
+		Method:    l.PreferredContact.Words(),
+		When:      l.PreferredTime.Words(),
+		Received:  present.FormatTime(l.CreatedAt, c.TimeZone),
+		Reach:     present.ReachFor(l),
+		Phone:     present.Phone(l),
+		Tel:       present.Tel(l.Phone),
+		Mailto:    present.Mailto(l.Email),
+		Minimal:   minimal,
+		Link:      link,
+		LinkUntil: present.FormatTime(link.Expires, c.TimeZone),
+	}
+	subject := "Appointment request: " + v.FirstName + " prefers " + v.Method
+	return Content{Subject: oneLine(subject), Text: v.text(), HTML: v.html()}, nil
+}
+
+// ackView is what the acknowledgement shows: never the visitor's
+// own text beyond a plain first name, so the form cannot relay spam.
+type ackView struct {
+	Clinic   Clinic
+	Greeting string
+}
+
+// Ack renders the acknowledgement to the visitor of l.
+func Ack(l lead.Lead, c Clinic) (Content, error) {
+	v := ackView{Clinic: c, Greeting: "Hello,"}
+	if n := l.FirstName(); plainName(n) {
+		v.Greeting = "Hello " + n + ","
+	}
+	return Content{Subject: oneLine("We received your request - " + c.Name), Text: v.text(), HTML: v.html()}, nil
+}
+
+// plainName accepts letters, combining marks, hyphens and apostrophes: a
+// first name, never a link or an address.
+func plainName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Mc, r) && r != '-' && r != '\'' && r != '’' {
+			return false
+		}
+	}
+	return true
+}
+
+// oneLine drops anything that could end a header line. Stored names hold
+// none; this holds even if a future field does.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == '\u0085' {
+			return -1
+		}
+		return r
+	}, s)
+}

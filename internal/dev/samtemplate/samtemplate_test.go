@@ -9,7 +9,7 @@ import (
 )
 
 func TestTableInputReadsTheTemplate(t *testing.T) {
-	tpl, err := Load("../../template.yaml")
+	tpl, err := Load("../../../template.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestTableInputReadsTheTemplate(t *testing.T) {
 // either.
 func TestCORSConfigFollowsAllowedOrigins(t *testing.T) {
 	origins := []string{"https://www.example-clinic.com", "http://127.0.0.1:8089"}
-	tpl, err := LoadWith("../../template.yaml", map[string]any{"AllowedOrigins": []any{origins[0], origins[1]}})
+	tpl, err := LoadWith("../../../template.yaml", map[string]any{"AllowedOrigins": []any{origins[0], origins[1]}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,110 +135,93 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 			log.Warn("turnstile secret not read again; the one read before stays in use", "err", err)
 		}
 	}
-	res, outcome, id := h.handle(ctx, log, req)
-	if id != "" {
-		log = log.With("leadId", id)
+	r := h.handle(ctx, log, req)
+	res := h.answer(log, r)
+	if r.id != "" {
+		log = log.With("leadId", r.id)
 	}
-	log.Info("submit", "status", res.StatusCode, "outcome", outcome)
-	result, reason := resultOf(outcome)
-	if err := h.metrics.Put([]string{result}, metric.Value{Def: metric.Requests, Value: 1}); err != nil {
+	named := outcomes[r.kind]
+	log.Info("submit", "status", res.StatusCode, "outcome", named.log)
+	if err := h.metrics.Put([]string{named.result}, metric.Value{Def: metric.Requests, Value: 1}); err != nil {
 		log.Warn("count request", "err", err)
 	}
-	if reason != "" {
-		if err := h.metrics.Put([]string{reason}, metric.Value{Def: metric.RequestsRefused, Value: 1}); err != nil {
+	if named.reason != "" {
+		if err := h.metrics.Put([]string{named.reason}, metric.Value{Def: metric.RequestsRefused, Value: 1}); err != nil {
 			log.Warn("count refused request", "err", err)
 		}
 	}
 	return res, nil
 }
 
-// resultOf is the class of a handled request's outcome, as the Requests
-// metric counts it, and for a refused one the class of its reason.
-func resultOf(outcome string) (result, reason string) {
-	switch outcome {
-	case "stored":
-		return metric.ResultStored, ""
-	case "replay", "held-replay":
-		return metric.ResultReplay, ""
-	case "held":
-		return metric.ResultHeld, ""
-	case "trapped":
-		return metric.ResultTrapped, ""
-	case "invalid":
-		return metric.ResultRefused, metric.ReasonInvalid
-	case "turnstile-rejected":
-		return metric.ResultRefused, metric.ReasonBotCheck
-	case "limited", "invalid-limited", "trapped-limited":
-		return metric.ResultRefused, metric.ReasonRateLimited
-	case "origin":
-		return metric.ResultRefused, metric.ReasonOrigin
-	case "method", "media-type", "too-large":
-		return metric.ResultRefused, metric.ReasonMalformed
-	}
-	return metric.ResultFailed, "" // store-error, turnstile-misconfigured
+// post is a request read far enough to decide on.
+type post struct {
+	// sub is the submission as sent; empty when it could not be read.
+	sub  lead.Submission
+	form bool
+	// page is the form's page (formPage), for the way on or back.
+	page string
+	now  time.Time
+	// charge counts the request against its client; nil without a rate
+	// limit.
+	charge *ratelimit.Charge
 }
 
-// handle answers req and says what happened, for the log line: an outcome
-// and, once the request was read as a lead, its id.
-func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, string, string) {
+// handle decides what comes of req.
+func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest) result {
 	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
-		res := jsonError(http.StatusMethodNotAllowed, "Only POST is accepted here.")
-		res.Headers["Allow"] = http.MethodPost
-		return res, "method", ""
+		return result{kind: wrongMethod}
 	}
 	if origin := header(req.Headers, "origin"); origin != "" && !h.allowedOrigin(origin) {
-		return jsonError(http.StatusForbidden, "Requests from this site are not accepted."), "origin", ""
+		return result{kind: wrongOrigin}
 	}
 	form, ok := mediaType(header(req.Headers, "content-type"))
 	if !ok {
-		return jsonError(http.StatusUnsupportedMediaType,
-			"Send the form as application/json or application/x-www-form-urlencoded (UTF-8)."), "media-type", ""
+		return result{kind: wrongMediaType}
 	}
 	body, ok := readBody(req)
 	if !ok {
-		return jsonError(http.StatusRequestEntityTooLarge, "The request is too large."), "too-large", ""
+		return result{kind: tooLarge}
 	}
 
-	now := h.now()
-	var charge *ratelimit.Charge
+	p := post{form: form, page: formPage("", req), now: h.now()}
 	if h.cfg.RateLimit.Enabled() {
-		c := h.cfg.RateLimit.ChargeFor(h.cfg.RateLimitSalt, req.RequestContext.HTTP.SourceIP, now)
-		charge = &c
+		c := h.cfg.RateLimit.ChargeFor(h.cfg.RateLimitSalt, req.RequestContext.HTTP.SourceIP, p.now)
+		p.charge = &c
 	}
 
 	decode := lead.DecodeJSON
-	if form {
+	if p.form {
 		decode = lead.DecodeForm
 	}
 	sub, err := decode(body)
 	if err != nil {
-		return h.refuse(ctx, log, charge, now, err, h.reply(form, formPage("", req)))
+		return h.refuse(ctx, log, p, err)
 	}
+	p.sub, p.page = sub, formPage(sub.Page, req)
 
-	trap, trapped := sub.Trapped(h.cfg.MinFillTime)
-	if trapped {
-		return h.hold(ctx, log, sub, trap, charge, now, form, req)
+	if trap, caught := sub.Trapped(h.cfg.MinFillTime); caught {
+		return h.hold(ctx, log, p, trap)
 	}
 
 	r, err := lead.Normalize(sub, h.rules)
 	if err != nil {
-		return h.refuse(ctx, log, charge, now, err, h.reply(form, formPage(sub.Page, req)))
+		return h.refuse(ctx, log, p, err)
 	}
 	if h.turnstile != nil {
 		switch err := h.verify(ctx, log, sub.Turnstile, req.RequestContext.HTTP.SourceIP); {
 		case errors.Is(err, turnstile.ErrRejected):
-			res, outcome, _ := h.refuse(ctx, log, charge, now, &lead.InvalidError{Message: "Please confirm that you are not a robot, then send the form again.",
-				Fields: map[string]string{lead.FieldTurnstile: "Please complete this check."}}, h.reply(form, formPage(sub.Page, req)))
-			if outcome == "invalid" {
-				outcome = "turnstile-rejected"
+			res := h.refuse(ctx, log, p, &lead.InvalidError{Message: "Please confirm that you are not a robot, then send the form again.",
+				Fields: map[string]string{lead.FieldTurnstile: "Please complete this check."}})
+			if res.kind == invalid {
+				res.kind = turnstileRejected
 			}
-			return res, outcome, ""
+			return res
 		case errors.Is(err, turnstile.ErrMisconfigured):
 			// Our secret is wrong or revoked: taking requests unchecked would
 			// switch the bot check off unnoticed. Refuse, and say so in the
 			// line the template's metric filter counts (its alarm tells ops).
 			log.Error(ConfigErrorMessage, "setting", "TURNSTILE_SECRET", "err", err)
-			return storeDown(), "turnstile-misconfigured", ""
+			return result{kind: turnstileMisconfigured, post: p}
 		case err != nil:
 			// Cloudflare's trouble must not cost the clinic a patient: take the request.
 			log.Error("turnstile unavailable; request taken unchecked", "err", err)
@@ -248,8 +231,8 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 	if id == "" {
 		id = newID()
 	}
-	l := lead.New(id, r, now, h.cfg.Retention)
-	switch err := h.store.Save(ctx, l, charge); {
+	l := lead.New(id, r, p.now, h.cfg.Retention)
+	switch err := h.store.Save(ctx, l, p.charge); {
 	case err == nil:
 		if err := h.metrics.Count(MetricLeadsStored); err != nil {
 			log.Warn("count stored lead", "err", err)
@@ -257,14 +240,14 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 		if err := h.metrics.Put([]string{l.Source.Class()}, metric.Value{Def: metric.LeadsBySource, Value: 1}); err != nil {
 			log.Warn("count stored lead by source", "err", err)
 		}
-		return h.accepted(id, http.StatusCreated, form, formPage(sub.Page, req)), "stored", id
+		return result{kind: stored, post: p, id: id}
 	case errors.Is(err, lead.ErrExists):
-		return h.accepted(id, http.StatusOK, form, formPage(sub.Page, req)), "replay", id
+		return result{kind: replayed, post: p, id: id}
 	case errors.Is(err, ratelimit.ErrLimited):
-		return tooMany(*charge, now), "limited", id
+		return result{kind: limited, post: p, id: id}
 	default:
 		log.Error("save lead", "leadId", id, "err", err)
-		return storeDown(), "store-error", id
+		return result{kind: storeError, post: p, id: id}
 	}
 }
 
@@ -290,59 +273,55 @@ func (h *Handler) verify(ctx context.Context, log *slog.Logger, token, remoteIP 
 	return h.turnstile.Verify(ctx, token, remoteIP)
 }
 
-// hold answers a request the honeypot or the time trap caught as if it
-// were taken, so the bot learns nothing: one that otherwise validates is
-// held for review (no alert, no follow-up; staff may release it), the rest
-// only charge the client's counter.
-func (h *Handler) hold(ctx context.Context, log *slog.Logger, sub lead.Submission, trap lead.Trap, charge *ratelimit.Charge, now time.Time, form bool, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, string, string) {
-	r, err := lead.Normalize(sub, h.rules)
+// hold decides on a post the honeypot or the time trap caught, which is
+// answered as if it were taken, so the bot learns nothing: one that
+// otherwise validates is held for review (no alert, no follow-up; staff may
+// release it), the rest only charge the client's counter.
+func (h *Handler) hold(ctx context.Context, log *slog.Logger, p post, trap lead.Trap) result {
+	r, err := lead.Normalize(p.sub, h.rules)
 	if err != nil {
-		if charge != nil {
-			if err := h.store.Charge(ctx, *charge); errors.Is(err, ratelimit.ErrLimited) {
-				return tooMany(*charge, now), "trapped-limited", ""
+		if p.charge != nil {
+			if err := h.store.Charge(ctx, *p.charge); errors.Is(err, ratelimit.ErrLimited) {
+				return result{kind: trappedLimited, post: p}
 			} else if err != nil {
 				log.Error("charge rate counter", "err", err)
-				return storeDown(), "store-error", ""
+				return result{kind: storeError, post: p}
 			}
 		}
-		fake := strings.ToLower(sub.SubmissionID)
-		if _, err := uuid.Parse(fake); err != nil || len(fake) != 36 {
-			fake = newID()
-		}
-		return h.accepted(fake, http.StatusCreated, form, formPage(sub.Page, req)), "trapped", ""
+		return result{kind: trapped, post: p}
 	}
 	id := r.SubmissionID
 	if id == "" {
 		id = newID()
 	}
-	held := lead.NewHeld(id, r, trap, now, h.cfg.HeldRetention)
-	switch err := h.store.Hold(ctx, held, now.In(h.cfg.TimeZone).Format(time.DateOnly), charge); {
+	kept := lead.NewHeld(id, r, trap, p.now, h.cfg.HeldRetention)
+	switch err := h.store.Hold(ctx, kept, p.now.In(h.cfg.TimeZone).Format(time.DateOnly), p.charge); {
 	case err == nil:
-		return h.accepted(id, http.StatusCreated, form, formPage(sub.Page, req)), "held", id
+		return result{kind: held, post: p, id: id}
 	case errors.Is(err, lead.ErrExists): // as a lead's replay is answered
-		return h.accepted(id, http.StatusOK, form, formPage(sub.Page, req)), "held-replay", id
+		return result{kind: heldReplayed, post: p, id: id}
 	case errors.Is(err, ratelimit.ErrLimited):
-		return tooMany(*charge, now), "trapped-limited", id
+		return result{kind: trappedLimited, post: p, id: id}
 	default:
 		log.Error("hold request", "leadId", id, "err", err)
-		return storeDown(), "store-error", id
+		return result{kind: storeError, post: p, id: id}
 	}
 }
 
-// refuse answers a request the visitor must correct (400), counted against
+// refuse decides on a post the visitor must correct (400), counted against
 // the client like an accepted one, so a bot cannot probe the rules for free:
 // over the limit it gets 429 instead. A counter that cannot be reached does
 // not turn the 400 into a 503 (the request was bad either way).
-func (h *Handler) refuse(ctx context.Context, log *slog.Logger, charge *ratelimit.Charge, now time.Time, err error, how reply) (events.APIGatewayV2HTTPResponse, string, string) {
-	if charge != nil {
-		switch err := h.store.Charge(ctx, *charge); {
+func (h *Handler) refuse(ctx context.Context, log *slog.Logger, p post, err error) result {
+	if p.charge != nil {
+		switch err := h.store.Charge(ctx, *p.charge); {
 		case errors.Is(err, ratelimit.ErrLimited):
-			return tooMany(*charge, now), "invalid-limited", ""
+			return result{kind: invalidLimited, post: p}
 		case err != nil:
 			log.Error("charge rate counter", "err", err)
 		}
 	}
-	return invalid(log, err, how), "invalid", ""
+	return result{kind: invalid, post: p, err: err}
 }
 
 // newID is a time-ordered id for a request that brought none.
@@ -354,9 +333,9 @@ func (h *Handler) allowedOrigin(origin string) bool {
 
 // accepted answers a stored (or replayed, or trapped) request: JSON for a
 // script, a redirect to a thank-you page for a plain form post.
-func (h *Handler) accepted(id string, status int, form bool, page string) events.APIGatewayV2HTTPResponse {
-	if form {
-		if target := h.thankYou(page); target != "" {
+func (h *Handler) accepted(id string, status int, p post) events.APIGatewayV2HTTPResponse {
+	if p.form {
+		if target := h.thankYou(p.page); target != "" {
 			return events.APIGatewayV2HTTPResponse{
 				StatusCode: http.StatusSeeOther,
 				Headers:    map[string]string{"Location": target, "Cache-Control": "no-store"},
@@ -450,7 +429,11 @@ func header(h map[string]string, name string) string {
 	return ""
 }
 
-func invalid(log *slog.Logger, err error, how reply) events.APIGatewayV2HTTPResponse {
+// badRequest is the 400 for a request the visitor must correct: a small
+// HTML page for a plain form post (its visitor has no script to read JSON),
+// JSON otherwise.
+func (h *Handler) badRequest(log *slog.Logger, err error, p post) events.APIGatewayV2HTTPResponse {
+	how := h.reply(p.form, p.page)
 	var bad *lead.InvalidError
 	if !errors.As(err, &bad) {
 		bad = &lead.InvalidError{Message: "The request could not be read.", Fields: map[string]string{}}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
@@ -421,6 +422,34 @@ func TestFunctionCountsFollowTheTemplate(t *testing.T) {
 				if countIn(m) != want {
 					t.Errorf("%s:%d: %q, but the template deploys %d", rel, i+1, m[0], want)
 				}
+			}
+		}
+	}
+}
+
+// TestDocSizes: docs a reader can take in. README.md is the newcomer's
+// page; a guide past 30 KB is several guides; a configuration row past
+// 500 characters belongs in a section the row links to.
+func TestDocSizes(t *testing.T) {
+	root := testenv.Root(t)
+	for _, rel := range docsChecked(t, root) {
+		src, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		limit := 30 << 10
+		if rel == "README.md" {
+			limit = 12 << 10
+		}
+		if len(src) > limit {
+			t.Errorf("%s: %d bytes, over %d", rel, len(src), limit)
+		}
+		if rel != filepath.Join("docs", "configuration.md") {
+			continue
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			if n := utf8.RuneCountInString(line); strings.HasPrefix(line, "|") && n > 500 {
+				t.Errorf("%s:%d: a table row of %d characters, over 500: move the explanation to a section the row links to", rel, i+1, n)
 			}
 		}
 	}

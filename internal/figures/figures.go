@@ -1,4 +1,4 @@
-// Package scoreboard adds up the clinic's speed-to-lead and attribution
+// Package figures adds up the clinic's speed-to-lead and attribution
 // figures from leads streamed to it one at a time: how many requests, how
 // many booked, how fast staff first tried them, and which landing pages and
 // campaigns bring patients who book. It keeps per lead only the wait a

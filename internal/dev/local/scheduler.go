@@ -74,7 +74,7 @@ func (s *schedules) DeleteSchedule(_ context.Context, in *scheduler.DeleteSchedu
 	return &scheduler.DeleteScheduleOutput{}, nil
 }
 
-// GetSchedule reads a schedule back, as the contract (guardtest) does.
+// GetSchedule reads a schedule back, as the contract (nudgestest) does.
 func (s *schedules) GetSchedule(_ context.Context, in *scheduler.GetScheduleInput, _ ...func(*scheduler.Options)) (*scheduler.GetScheduleOutput, error) {
 	name := aws.ToString(in.Name)
 	s.mu.Lock()

@@ -1,4 +1,4 @@
-// Package guardtest is the contract a scheduler behind nudges.API keeps, run
+// Package nudgestest is the contract a scheduler behind nudges.API keeps, run
 // against moto's EventBridge Scheduler (internal/adapter/nudges) and against make
 // dev's stand-in (internal/dev/local), so the stand-in cannot drift from it.
 package nudgestest

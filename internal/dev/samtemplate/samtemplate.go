@@ -1,4 +1,4 @@
-// Package stack reads template.yaml, so tests and the local runner build
+// Package samtemplate reads the SAM template, template.yaml, so tests and the local runner build
 // their DynamoDB table, and play API Gateway's CORS, from the very
 // definition that is deployed.
 package samtemplate

@@ -61,7 +61,7 @@ type Digest struct {
 	Unreachable Section
 	// Ways counts the leads of Overdue, NotTried and Due.
 	Ways Ways
-	// Headline is yesterday in one line (scoreboard.Headline), computed by
+	// Headline is yesterday in one line (figures.Headline), computed by
 	// the follow-up; empty: none.
 	Headline string
 	// Held is how many requests the bot traps held on HeldDay (the clinic's

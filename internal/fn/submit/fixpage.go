@@ -10,23 +10,17 @@ import (
 	"github.com/openclinic/leadhandler/internal/render/markup"
 )
 
-// reply is how a refused request is answered: a small HTML page for a
-// plain form post (its visitor has no script to read JSON), with a link
-// back to the form's page when that is on an allowed site; JSON otherwise.
-type reply struct {
-	html bool
-	back string
-}
-
-func (h *Handler) reply(form bool, page string) reply {
-	r := reply{html: form}
-	if u := h.onSite(page); form && u != nil {
-		q := u.Query()
-		q.Del("submitted")
-		u.RawQuery, u.Fragment = q.Encode(), ""
-		r.back = u.String()
+// back is the fix page's link back to the form's page, when that is on an
+// allowed site; else "".
+func (h *Handler) back(page string) string {
+	u := h.onSite(page)
+	if u == nil {
+		return ""
 	}
-	return r
+	q := u.Query()
+	q.Del("submitted")
+	u.RawQuery, u.Fragment = q.Encode(), ""
+	return u.String()
 }
 
 // fieldLabels name the form's fields as its labels do, in the form's order.

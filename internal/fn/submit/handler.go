@@ -153,11 +153,19 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	return res, nil
 }
 
+// poster is what posted a request, which decides how it is answered.
+type poster int
+
+const (
+	script    poster = iota // JSON, from the form's script: answered in JSON
+	plainForm               // a form posted without a script: answered with a redirect or a page
+)
+
 // post is a request read far enough to decide on.
 type post struct {
 	// sub is the submission as sent; empty when it could not be read.
-	sub  lead.Submission
-	form bool
+	sub lead.Submission
+	by  poster
 	// page is the form's page (formPage), for the way on or back.
 	page string
 	now  time.Time
@@ -174,7 +182,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 	if origin := header(req.Headers, "origin"); origin != "" && !h.allowedOrigin(origin) {
 		return result{kind: wrongOrigin}
 	}
-	form, ok := mediaType(header(req.Headers, "content-type"))
+	by, ok := mediaType(header(req.Headers, "content-type"))
 	if !ok {
 		return result{kind: wrongMediaType}
 	}
@@ -183,14 +191,14 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 		return result{kind: tooLarge}
 	}
 
-	p := post{form: form, page: formPage("", req), now: h.now()}
+	p := post{by: by, page: formPage("", req), now: h.now()}
 	if h.cfg.RateLimit.Enabled() {
 		c := h.cfg.RateLimit.ChargeFor(h.cfg.RateLimitSalt, req.RequestContext.HTTP.SourceIP, p.now)
 		p.charge = &c
 	}
 
 	decode := lead.DecodeJSON
-	if p.form {
+	if p.by == plainForm {
 		decode = lead.DecodeForm
 	}
 	sub, err := decode(body)
@@ -334,7 +342,7 @@ func (h *Handler) allowedOrigin(origin string) bool {
 // accepted answers a stored (or replayed, or trapped) request: JSON for a
 // script, a redirect to a thank-you page for a plain form post.
 func (h *Handler) accepted(id string, status int, p post) events.APIGatewayV2HTTPResponse {
-	if p.form {
+	if p.by == plainForm {
 		if target := h.thankYou(p.page); target != "" {
 			return events.APIGatewayV2HTTPResponse{
 				StatusCode: http.StatusSeeOther,
@@ -383,23 +391,23 @@ func formPage(page string, req events.APIGatewayV2HTTPRequest) string {
 	return header(req.Headers, "referer")
 }
 
-// mediaType reports whether the content type is a form post (true) or JSON
-// (false); ok is false for anything else.
-func mediaType(ct string) (form, ok bool) {
+// mediaType reports what posted a request of content type ct; ok is false
+// for a type that is neither JSON nor a form, or not UTF-8.
+func mediaType(ct string) (by poster, ok bool) {
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return false, false
+		return script, false
 	}
 	if cs, set := params["charset"]; set && !strings.EqualFold(cs, "utf-8") {
-		return false, false
+		return script, false
 	}
 	switch mt {
 	case "application/json":
-		return false, true
+		return script, true
 	case "application/x-www-form-urlencoded":
-		return true, true
+		return plainForm, true
 	}
-	return false, false
+	return script, false
 }
 
 // readBody returns the decoded body, or false when it exceeds MaxBody.
@@ -431,9 +439,9 @@ func header(h map[string]string, name string) string {
 
 // badRequest is the 400 for a request the visitor must correct: a small
 // HTML page for a plain form post (its visitor has no script to read JSON),
+// with a link back to the form's page when that is on an allowed site;
 // JSON otherwise.
 func (h *Handler) badRequest(log *slog.Logger, err error, p post) events.APIGatewayV2HTTPResponse {
-	how := h.reply(p.form, p.page)
 	var bad *lead.InvalidError
 	if !errors.As(err, &bad) {
 		bad = &lead.InvalidError{Message: "The request could not be read.", Fields: map[string]string{}}
@@ -444,8 +452,8 @@ func (h *Handler) badRequest(log *slog.Logger, err error, p post) events.APIGate
 	}
 	slices.Sort(names)
 	log.Info("invalid request", "fields", names) // field names only, never values
-	if how.html {
-		return fixPage(bad, how.back)
+	if p.by == plainForm {
+		return fixPage(bad, h.back(p.page))
 	}
 	return jsonResponse(http.StatusBadRequest, map[string]any{"error": bad.Message, "fields": bad.Fields})
 }

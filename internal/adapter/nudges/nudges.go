@@ -1,8 +1,8 @@
-// Package nudges is the response guard's schedule in EventBridge Scheduler: when a lead is stored, a
+// Package nudges is the response guard's schedule: when a lead is stored, a
 // one-time EventBridge Scheduler schedule is set for when the lead is due
 // (RESPONSE_SLA of opening hours later); it invokes the follow-up function
-// with a Nudge, which nudges the clinic if nobody has tried the lead yet.
-// A lead's first attempt deletes its schedule. The schedule only saves the
+// with a Nudge, which nudges the clinic if nobody has tried the lead yet. A
+// lead's first attempt deletes its schedule. The schedule only saves the
 // lead time: a lead whose schedule failed is still in the daily digest.
 package nudges
 

@@ -1,6 +1,7 @@
-// Package samtemplate reads the SAM template, template.yaml, so tests and the local runner build
-// their DynamoDB table, and play API Gateway's CORS, from the very
-// definition that is deployed.
+// Package samtemplate reads the SAM template (template.yaml), so tests and
+// the local runner build their DynamoDB table, and play API Gateway's CORS,
+// from the very definition that is deployed. Its tests are the template's
+// checks: CloudFormation's order, the canaries, the alarms, the hardening.
 package samtemplate
 
 import (

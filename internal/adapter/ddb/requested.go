@@ -20,7 +20,7 @@ import (
 //
 // Leads stored by the version before the call-back loop (status
 // "contacted") and leads closed before the list index existed are in none
-// of them until staff change them: docs/deploy.md says so. A lead that
+// of them until staff change them: docs/figures.md says so. A lead that
 // moves between lists while the read runs (a GSI lags its table) may be
 // seen in both or neither; a report run once a week takes that.
 func (s *Store) Requested(ctx context.Context, from, to, now time.Time) iter.Seq2[lead.Lead, error] {

@@ -163,7 +163,7 @@ func checkSender(ctx context.Context, api SES, identities map[string]types.Ident
 		r = append(r, Finding{Warning, "Could not read the DKIM settings of " + name + " (" + errCode(err) + ")", ""})
 	case id.IdentityType == types.IdentityTypeEmailAddress:
 		r = append(r, Finding{Warning, "The sender is verified as a single address, not as a domain",
-			"Mail then goes out without the clinic's own DKIM signature and is likelier to land in spam.\nVerify the domain " + domain + " with Easy DKIM, and publish SPF and DMARC records (see docs/deploy.md)."})
+			"Mail then goes out without the clinic's own DKIM signature and is likelier to land in spam.\nVerify the domain " + domain + " with Easy DKIM, and publish SPF and DMARC records (see docs/ses.md)."})
 	case got.DkimAttributes == nil || got.DkimAttributes.Status != types.DkimStatusSuccess:
 		status := "not started"
 		if got.DkimAttributes != nil {

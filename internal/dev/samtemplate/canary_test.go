@@ -15,7 +15,7 @@ import (
 
 // TestCanaries pins the alarms that notice what looks like nothing: a form
 // gone quiet, a form refused after a site change, and SES reputation on its
-// way to a paused account. docs/deploy.md says what to do for each.
+// way to a paused account. docs/alarms.md says what to do for each.
 func TestCanaries(t *testing.T) {
 	alarms := resourcesOf(t, "AWS::CloudWatch::Alarm")
 	sub := func(s string) map[string]any { return map[string]any{"Fn::Sub": s} }
@@ -102,10 +102,10 @@ func TestCanaries(t *testing.T) {
 }
 
 // TestEveryAlarmHasWhatToDo: each alarm of the template is in a row of
-// docs/deploy.md's alarm table (what fires it, what to do), and the count
+// docs/alarms.md's alarm table (what fires it, what to do), and the count
 // the doc gives is the template's.
 func TestEveryAlarmHasWhatToDo(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join(testenv.Root(t), "docs", "deploy.md"))
+	doc, err := os.ReadFile(filepath.Join(testenv.Root(t), "docs", "alarms.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,10 +118,10 @@ func TestEveryAlarmHasWhatToDo(t *testing.T) {
 	alarms := resourcesOf(t, "AWS::CloudWatch::Alarm")
 	for id := range alarms {
 		if !slices.ContainsFunc(rows, func(r string) bool { return strings.Contains(strings.SplitN(r, " | ", 2)[0], "`"+id+"`") }) {
-			t.Errorf("%s: no row of docs/deploy.md's alarm table", id)
+			t.Errorf("%s: no row of docs/alarms.md's alarm table", id)
 		}
 	}
 	if want := fmt.Sprintf("**%d alarms**", len(alarms)); !strings.Contains(string(doc), want) {
-		t.Errorf("docs/deploy.md does not say %s", want)
+		t.Errorf("docs/alarms.md does not say %s", want)
 	}
 }

@@ -158,69 +158,93 @@ type request struct {
 	log *slog.Logger
 	now time.Time
 	id  string // the request id, for the audit trail
-	up  string // from the page's URL to the API's root: routed.up
+	up  toRoot // from the page's URL to the API's root: routed.up
 }
 
-// Handle answers one request, always with an HTML page (or a 303 to one).
+// Handle answers one request, always with an HTML page (or a 303 to one):
+// each route's path reads in order in its own function.
 func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	rid := logging.RequestID(ctx, ev.RequestContext.RequestID)
 	r := &request{APIGatewayV2HTTPRequest: ev, ctx: ctx, log: h.log.With("requestId", rid), now: h.now(), id: rid}
 	if err := h.signer.Refresh(ctx); err != nil {
 		r.log.Warn("link secret not read again; the versions read before stay in use", "err", err)
 	}
-	method := ev.RequestContext.HTTP.Method
-	get := method == http.MethodGet || method == http.MethodHead
 	rt := route(ev)
 	r.up = rt.up
 	if rt.lead != "" {
 		r.log = r.log.With("leadId", rt.lead)
 	}
-	switch {
-	case rt.page == pageInbox && get:
-		return h.inbox(r), nil
-	case rt.page == pageSignIn && get:
-		return h.signInPage(r), nil
-	case rt.page == pageSignIn && method == http.MethodPost:
-		return h.signIn(r), nil
-	case rt.page == pageSignOut && method == http.MethodPost:
-		return h.signOut(r), nil
-	case rt.page == pageLead && get:
-		return h.show(r, rt.lead), nil
-	case rt.page == pageRecord && method == http.MethodPost:
-		return h.post(r, rt.lead), nil
-	case rt.page == pageHeld && get:
-		return h.held(r), nil
-	case rt.page == pageHeldAct && method == http.MethodPost:
-		return h.heldAct(r, rt.lead), nil
+	switch m := methods[ev.RequestContext.HTTP.Method]; {
+	case rt.page == pageInbox && m == reading:
+		return h.getInbox(r), nil // inbox.go
+	case rt.page == pageSignIn && m == reading:
+		return h.getSignIn(r), nil // signin.go
+	case rt.page == pageSignIn && m == posting:
+		return h.postSignIn(r), nil // signin.go
+	case rt.page == pageSignOut && m == posting:
+		return h.postSignOut(r), nil // signin.go
+	case rt.page == pageLead && m == reading:
+		return h.getLead(r, rt.lead), nil // lead.go
+	case rt.page == pageRecord && m == posting:
+		return h.postContacted(r, rt.lead), nil // lead.go
+	case rt.page == pageHeld && m == reading:
+		return h.getHeld(r), nil // held.go
+	case rt.page == pageHeldAct && m == posting:
+		return h.postHeld(r, rt.lead), nil // held.go
 	case rt.page == pageNone:
 		return h.problem(http.StatusNotFound, "Not found", "There is no such page."), nil
 	}
 	res := h.problem(http.StatusMethodNotAllowed, "Not allowed", "Open the inbox or the link from the email instead.")
-	res.Headers["Allow"] = map[string]string{pageInbox: "GET, HEAD", pageSignIn: "GET, HEAD, POST",
+	res.Headers["Allow"] = map[page]string{pageInbox: "GET, HEAD", pageSignIn: "GET, HEAD, POST",
 		pageSignOut: http.MethodPost, pageLead: "GET, HEAD", pageRecord: http.MethodPost,
 		pageHeld: "GET, HEAD", pageHeldAct: http.MethodPost}[rt.page]
 	return res, nil
 }
 
-// The pages, by route.
+// method is what a request's HTTP method asks of a route.
+type method int
+
 const (
-	pageNone    = ""
-	pageInbox   = "inbox"   // /staff
-	pageSignIn  = "signin"  // /staff/signin
-	pageSignOut = "signout" // /staff/signout
-	pageLead    = "lead"    // /leads/{id}
-	pageRecord  = "record"  // /leads/{id}/contacted
-	pageHeld    = "held"    // /staff/held
-	pageHeldAct = "heldact" // /staff/held/{id}
+	otherMethod method = iota // answered 405
+	reading                   // GET or HEAD: shows a page, never changes a lead
+	posting                   // POST: sends a page's form
 )
 
+var methods = map[string]method{http.MethodGet: reading, http.MethodHead: reading, http.MethodPost: posting}
+
+// page is a staff route, by what it shows or does.
+type page string
+
+// The pages, by route.
+const (
+	pageNone    page = ""
+	pageInbox   page = "inbox"   // /staff
+	pageSignIn  page = "signin"  // /staff/signin
+	pageSignOut page = "signout" // /staff/signout
+	pageLead    page = "lead"    // /leads/{id}
+	pageRecord  page = "record"  // /leads/{id}/contacted
+	pageHeld    page = "held"    // /staff/held
+	pageHeldAct page = "heldact" // /staff/held/{id}
+)
+
+// toRoot leads from a page's URL back to the API's root, so every link
+// and redirect is relative and holds behind any base path.
+type toRoot string
+
+const (
+	atRoot toRoot = ""       // /staff
+	oneUp  toRoot = "../"    // /staff/signin, /staff/signout, /leads/{id}, /staff/held
+	twoUp  toRoot = "../../" // /leads/{id}/contacted, /staff/held/{id}
+)
+
+// to is path, given from the API's root (such as "staff/signin"), as a URL
+// relative to the page's.
+func (up toRoot) to(path string) string { return string(up) + path }
+
 type routed struct {
-	page string
+	page page
 	lead string
-	// up leads from the page's URL back to the API's root ("", "../" or
-	// "../../"), so every link and redirect is relative and holds behind
-	// any base path.
-	up string
+	up   toRoot
 }
 
 // route reads which page a request is for: by the API's route key (such as
@@ -279,13 +303,13 @@ func route(req events.APIGatewayV2HTTPRequest) routed {
 
 // routes are the staff function's routes, as the template declares them.
 var routes = map[string]routed{
-	"/staff":                {page: pageInbox},
-	"/staff/signin":         {page: pageSignIn, up: "../"},
-	"/staff/signout":        {page: pageSignOut, up: "../"},
-	"/leads/{id}":           {page: pageLead, up: "../"},
-	"/leads/{id}/contacted": {page: pageRecord, up: "../../"},
-	"/staff/held":           {page: pageHeld, up: "../"},
-	"/staff/held/{id}":      {page: pageHeldAct, up: "../../"},
+	"/staff":                {page: pageInbox, up: atRoot},
+	"/staff/signin":         {page: pageSignIn, up: oneUp},
+	"/staff/signout":        {page: pageSignOut, up: oneUp},
+	"/leads/{id}":           {page: pageLead, up: oneUp},
+	"/leads/{id}/contacted": {page: pageRecord, up: twoUp},
+	"/staff/held":           {page: pageHeld, up: oneUp},
+	"/staff/held/{id}":      {page: pageHeldAct, up: twoUp},
 }
 
 // postedForm reads a POST's form. A form another site's page sent (its
@@ -325,11 +349,11 @@ func readForm(req events.APIGatewayV2HTTPRequest) (url.Values, bool) {
 	return v, err == nil
 }
 
-// record writes one entry to the audit trail, reporting whether it did. A
+// audit writes one entry to the audit trail, reporting whether it did. A
 // lead's page is not shown unless its view is recorded; a change already
 // made is kept (the lead's history names who made it) and the failure
 // logged.
-func (h *Handler) record(r *request, actor string, action access.Action, leadID string) bool {
+func (h *Handler) audit(r *request, actor string, action access.Action, leadID string) bool {
 	err := h.store.Audit(r.ctx, access.AuditEntry{At: r.now, Actor: actor, Action: action, Lead: leadID, RequestID: r.id,
 		Expires: r.now.Add(h.cfg.AuditRetention)})
 	if err != nil {

@@ -50,20 +50,22 @@ type heldRow struct {
 	Reason, Page                string
 }
 
-// held answers GET /staff/held: with the digest link's token, the token is
-// exchanged for a session that may review held requests; with such a
-// session (or signed in), the page.
-func (h *Handler) held(r *request) events.APIGatewayV2HTTPResponse {
+// getHeld answers GET /staff/held: a page of held requests, for a session
+// that may review them (signed in, or from the digest's link). With the
+// digest link's token the route is openHeldLink's instead.
+func (h *Handler) getHeld(r *request) events.APIGatewayV2HTTPResponse {
 	if token := r.QueryStringParameters["t"]; token != "" {
-		return h.exchangeHeld(r, token)
+		return h.openHeldLink(r, token)
 	}
-	s, ok, err := h.session(r)
+	// Authorize.
+	s, err := h.sessionFor(r, heldScope)
 	if err != nil {
 		return h.storeProblem(r.log, err)
 	}
-	if !h.lets(s, ok, s.MayReviewHeld()) {
-		return h.toSignIn("../", "staff/held")
+	if s.kind == noSession {
+		return h.toSignIn(r, "staff/held")
 	}
+	// Read the page asked for.
 	q := r.QueryStringParameters
 	var before time.Time
 	if q["before"] != "" {
@@ -87,17 +89,31 @@ func (h *Handler) held(r *request) events.APIGatewayV2HTTPResponse {
 	if !before.IsZero() {
 		v.First = "held"
 	}
-	if !h.record(r, actor(s), access.ViewHeld, "") {
+	// Audit: the page is not shown without its view recorded.
+	if !h.audit(r, s.actor(), access.ViewHeld, "") {
 		return h.storeProblem(r.log, errors.New("audit trail unavailable"))
 	}
-	r.log.Info("held requests shown", "rows", len(v.Rows), "page", !before.IsZero(), "signedIn", s.SignedIn())
-	msg := map[string]string{
-		"released": "Released: it is now a request in the inbox, and the clinic is alerted as for any request.",
-		"deleted":  "Deleted.",
-		"gone":     "Nothing done: that request was already released or deleted, or its hold ended.",
-		"exists":   "That request had already come in as a request of its own; the held copy was deleted.",
-	}[q["done"]]
-	return h.render(http.StatusOK, view{Title: "Held as likely spam", Message: msg, Nav: h.nav(r, s), Held: v})
+	// Answer.
+	r.log.Info("held requests shown", "rows", len(v.Rows), "page", !before.IsZero(), "signedIn", s.kind == staffSession)
+	return h.render(http.StatusOK, view{Title: "Held as likely spam", Message: heldDoneWords[heldDone(q["done"])], Nav: h.nav(r, s.Session), Held: v})
+}
+
+// heldDone is what a held request's form did, for the review page it
+// returns to (?done=) to say.
+type heldDone string
+
+const (
+	heldReleased heldDone = "released"
+	heldDeleted  heldDone = "deleted"
+	heldGone     heldDone = "gone"
+	heldExists   heldDone = "exists"
+)
+
+var heldDoneWords = map[heldDone]string{
+	heldReleased: "Released: it is now a request in the inbox, and the clinic is alerted as for any request.",
+	heldDeleted:  "Deleted.",
+	heldGone:     "Nothing done: that request was already released or deleted, or its hold ended.",
+	heldExists:   "That request had already come in as a request of its own; the held copy was deleted.",
 }
 
 func (h *Handler) heldRow(held lead.Held, now time.Time) heldRow {
@@ -108,21 +124,24 @@ func (h *Handler) heldRow(held lead.Held, now time.Time) heldRow {
 	}
 }
 
-// heldAct answers POST /staff/held/{id}: release the held request (it
+// postHeld answers POST /staff/held/{id}: release the held request (it
 // becomes a new lead: the stream alerts the clinic once, the follow-up
 // lists it) or delete it; then 303 back to the review page.
-func (h *Handler) heldAct(r *request, id string) events.APIGatewayV2HTTPResponse {
+func (h *Handler) postHeld(r *request, id string) events.APIGatewayV2HTTPResponse {
 	log := r.log
+	// Authorize, in this order: a form from the clinic's own pages, a
+	// session that may review held requests, and the review page's form
+	// token.
 	form, refused := h.postedForm(r, "held form refused", "Not sent from the review page",
 		"Open the held requests from the digest's link or the inbox, and send the form from that page.")
 	if refused != nil {
 		return *refused
 	}
-	s, ok, err := h.session(r)
+	s, err := h.sessionFor(r, heldScope)
 	if err != nil {
 		return h.storeProblem(log, err)
 	}
-	if !h.lets(s, ok, s.MayReviewHeld()) {
+	if s.kind == noSession {
 		log.Info("held form refused", "reason", "no session")
 		return h.problem(http.StatusForbidden, "Sign in to do this",
 			"Nothing was done: open the held requests again from the digest's link, or sign in, then send the form.")
@@ -132,67 +151,73 @@ func (h *Handler) heldAct(r *request, id string) events.APIGatewayV2HTTPResponse
 		return h.problem(http.StatusForbidden, "Not sent from the review page",
 			"Nothing was done. Open the held requests again and send the form from that page.")
 	}
+	// Read the form.
 	action := form.Get("action")
 	if action != actRelease && action != actDelete {
 		log.Info("held form refused", "reason", "unknown action")
 		return h.problem(http.StatusBadRequest, "Could not read the form", "Go back to the held requests and send the form again.")
 	}
 	log = log.With("action", action)
-	back := func(done string) events.APIGatewayV2HTTPResponse { return h.seeOther("../held?done=" + done) }
+	back := func(done heldDone) events.APIGatewayV2HTTPResponse { return h.seeOther("../held?done=" + string(done)) }
+
+	// Apply, audit and answer: a delete.
 	if action == actDelete {
 		switch err := h.store.DeleteHeld(r.ctx, id); {
 		case errors.Is(err, lead.ErrNotFound):
 			log.Info("held request gone")
-			return back("gone")
+			return back(heldGone)
 		case err != nil:
 			return h.storeProblem(log, err)
 		}
-		h.record(r, actor(s), access.DeleteHeld, id)
+		h.audit(r, s.actor(), access.DeleteHeld, id)
 		log.Info("held request deleted")
-		return back("deleted")
+		return back(heldDeleted)
 	}
+
+	// Apply, audit and answer: a release.
 	held, err := h.store.GetHeld(r.ctx, id, r.now)
 	if errors.Is(err, lead.ErrNotFound) {
 		log.Info("held request gone")
-		return back("gone")
+		return back(heldGone)
 	} else if err != nil {
 		return h.storeProblem(log, err)
 	}
 	switch err := h.store.ReleaseHeld(r.ctx, held.Release(r.now, h.cfg.Retention), r.now); {
 	case errors.Is(err, lead.ErrNotFound):
 		log.Info("held request gone")
-		return back("gone")
+		return back(heldGone)
 	case errors.Is(err, lead.ErrExists):
 		// The visitor's request came in on its own: the copy is not needed.
 		if err := h.store.DeleteHeld(r.ctx, id); err != nil && !errors.Is(err, lead.ErrNotFound) {
 			return h.storeProblem(log, err)
 		}
-		h.record(r, actor(s), access.DeleteHeld, id)
+		h.audit(r, s.actor(), access.DeleteHeld, id)
 		log.Info("held request already a lead; deleted")
-		return back("exists")
+		return back(heldExists)
 	case err != nil:
 		return h.storeProblem(log, err)
 	}
-	h.record(r, actor(s), access.Release, id)
+	h.audit(r, s.actor(), access.Release, id)
 	log.Info("held request released", "heldFor", r.now.Sub(held.CreatedAt).Round(time.Second).String())
-	return back("released")
+	return back(heldReleased)
 }
 
-// exchangeHeld takes the digest link's token for a session that may
-// review held requests (STAFF_SIGNIN=inbox), and sends the browser to the
-// page without it; with STAFF_SIGNIN=always the link only leads to
-// signing in. As exchange does for a lead's link.
-func (h *Handler) exchangeHeld(r *request, token string) events.APIGatewayV2HTTPResponse {
-	s, ok, err := h.session(r)
+// openHeldLink answers GET /staff/held?t=: it takes the digest link's
+// token for a session that may review held requests (STAFF_SIGNIN=inbox),
+// and sends the browser to the page without it; with STAFF_SIGNIN=always
+// the link only leads to signing in. As openLeadLink does for a lead's
+// link.
+func (h *Handler) openHeldLink(r *request, token string) events.APIGatewayV2HTTPResponse {
+	s, err := h.session(r)
 	if err != nil {
 		return h.storeProblem(r.log, err)
 	}
-	if ok && s.SignedIn() {
+	if s.kind == staffSession {
 		return h.seeOther("held")
 	}
 	if h.cfg.SignIn == config.SignInAlways {
 		r.log.Info("link leads to sign-in", "signIn", h.cfg.SignIn)
-		return h.toSignIn("../", "staff/held")
+		return h.toSignIn(r, "staff/held")
 	}
 	expires, err := h.signer.Verify(token, link.PurposeHeld, link.HeldSubject, r.now, h.cfg.LinkTTL)
 	if errors.Is(err, link.ErrUnknownKey) && h.recheck(r) {
@@ -208,28 +233,13 @@ func (h *Handler) exchangeHeld(r *request, token string) events.APIGatewayV2HTTP
 		return h.problem(http.StatusForbidden, "This link is not valid",
 			"Open the held requests from the link in the clinic's digest, unchanged, or sign in.")
 	}
-	end := r.now.Add(h.cfg.SessionTTL)
-	if expires.Before(end) {
-		end = expires
-	}
-	if ok {
-		if s.Expires.After(end) {
-			end = s.Expires
-		}
-		switch err := h.store.TouchSession(r.ctx, s.Hash, end, access.HeldScope); {
-		case err == nil:
-			r.log.Info("link taken into its session")
-			return h.seeOther("held")
-		case !errors.Is(err, access.ErrNoSession):
-			return h.storeProblem(r.log, err)
-		}
-	}
-	_, cookie, err := h.startSession(r, "", []string{access.HeldScope}, end)
+	cookie, err := h.takeLink(r, s, heldScope, expires)
 	if err != nil {
 		return h.storeProblem(r.log, err)
 	}
-	r.log.Info("link exchanged for a session")
 	res := h.seeOther("held")
-	res.Cookies = []string{cookie}
+	if cookie != "" {
+		res.Cookies = []string{cookie}
+	}
 	return res
 }

@@ -14,21 +14,23 @@ import (
 	"github.com/openclinic/leadhandler/internal/render/present"
 )
 
-// inbox answers GET /staff: the requests to work through, a page at a
+// getInbox answers GET /staff: the requests to work through, a page at a
 // time, for signed-in staff only.
-func (h *Handler) inbox(r *request) events.APIGatewayV2HTTPResponse {
-	s, ok, err := h.session(r)
+func (h *Handler) getInbox(r *request) events.APIGatewayV2HTTPResponse {
+	// Authorize: a session from an emailed link never opens the inbox.
+	s, err := h.session(r)
 	if err != nil {
 		return h.storeProblem(r.log, err)
 	}
 	q := r.QueryStringParameters
-	if !ok || !s.SignedIn() {
+	if s.kind != staffSession {
 		next := "staff"
 		if r.RawQueryString != "" {
 			next += "?" + r.RawQueryString
 		}
-		return h.toSignIn("", next)
+		return h.toSignIn(r, next)
 	}
+	// Read the page asked for, then the store.
 	show := inbox.Show(q["show"])
 	switch show {
 	case inbox.ShowOpen, inbox.ShowClosed, inbox.ShowAll:
@@ -44,6 +46,7 @@ func (h *Handler) inbox(r *request) events.APIGatewayV2HTTPResponse {
 	if err != nil {
 		return h.storeProblem(r.log, err)
 	}
+	// Answer.
 	r.log.Info("inbox shown", "show", show, "rows", len(p.Rows), "searched", query.Search != "", "page", query.Started)
 	v := &inboxView{Show: string(show), Search: query.Search, Cut: p.Cut}
 	for _, f := range []inbox.Show{inbox.ShowOpen, inbox.ShowClosed, inbox.ShowAll} {
@@ -64,7 +67,7 @@ func (h *Handler) inbox(r *request) events.APIGatewayV2HTTPResponse {
 	if query.Started {
 		v.First = inboxURL(show, query.Search, nil)
 	}
-	return h.render(http.StatusOK, view{Title: "Requests", Nav: h.nav(r, s), Inbox: v})
+	return h.render(http.StatusOK, view{Title: "Requests", Nav: h.nav(r, s.Session), Inbox: v})
 }
 
 var filterLabels = map[inbox.Show]string{inbox.ShowOpen: "Open", inbox.ShowClosed: "Closed this week", inbox.ShowAll: "All"}

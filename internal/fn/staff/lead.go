@@ -14,6 +14,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/access"
 	"github.com/openclinic/leadhandler/internal/adapter/bus"
 	"github.com/openclinic/leadhandler/internal/adapter/metric"
+	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
 )
@@ -33,57 +34,103 @@ const maxCallbackAhead = 90 * 24 * time.Hour
 // historyShown is how many audit entries a lead's page lists.
 const historyShown = 20
 
-// show answers GET /leads/{id}: with the emailed link's token, the token is
-// exchanged for a session first; with a session that may open the lead,
-// the page, its view recorded in the audit trail.
-func (h *Handler) show(r *request, id string) events.APIGatewayV2HTTPResponse {
+// getLead answers GET /leads/{id}: the lead's page, its view recorded in
+// the audit trail, for a session that may open the lead. With the emailed
+// link's token the route is openLeadLink's instead.
+func (h *Handler) getLead(r *request, id string) events.APIGatewayV2HTTPResponse {
 	if token := r.QueryStringParameters["t"]; token != "" {
-		return h.exchange(r, id, token)
+		return h.openLeadLink(r, id, token)
 	}
-	s, ok, err := h.session(r)
+	// Authorize.
+	s, err := h.sessionFor(r, scope(id))
 	if err != nil {
 		return h.storeProblem(r.log, err)
 	}
-	if !h.lets(s, ok, s.May(id)) {
-		return h.needSession(r, "../", id, false)
+	if s.kind == noSession {
+		return h.toSignIn(r, "leads/"+id)
 	}
+	// Read the lead, and record the view: the page is not shown without it.
 	l, err := h.store.Get(r.ctx, id, r.now)
 	if err != nil {
 		return h.storeProblem(r.log, err)
 	}
-	if !h.record(r, actor(s), access.View, id) {
+	if !h.audit(r, s.actor(), access.View, id) {
 		return h.storeProblem(r.log, errors.New("audit trail unavailable"))
 	}
-	r.log.Info("staff page shown", "status", l.Status, "signedIn", s.SignedIn())
-	v := h.leadPage(r, s, l, formAtPage(id))
+	// Answer.
+	r.log.Info("staff page shown", "status", l.Status, "signedIn", s.kind == staffSession)
+	v := h.leadPage(r, s.Session, l, formAtPage(id))
 	v.Message = h.saved(l, r.QueryStringParameters["saved"], r.now)
 	return h.render(http.StatusOK, v)
 }
 
-// post records what staff sent, over the version of the lead their page
-// showed (the form's v): a form sent twice finds the lead moved on, and
-// records nothing.
-func (h *Handler) post(r *request, id string) events.APIGatewayV2HTTPResponse {
+// openLeadLink answers GET /leads/{id}?t=: it takes the emailed link's
+// token for a session (STAFF_SIGNIN=inbox) and sends the browser to the
+// same page without it, so the token never lingers in history or a
+// Referer. With STAFF_SIGNIN=always a link only leads to signing in.
+func (h *Handler) openLeadLink(r *request, id, token string) events.APIGatewayV2HTTPResponse {
+	page := "./" + url.PathEscape(id)
+	s, err := h.session(r)
+	if err != nil {
+		return h.storeProblem(r.log, err)
+	}
+	if s.kind == staffSession {
+		return h.seeOther(page)
+	}
+	if h.cfg.SignIn == config.SignInAlways {
+		r.log.Info("link leads to sign-in", "signIn", h.cfg.SignIn)
+		return h.toSignIn(r, "leads/"+id)
+	}
+	expires, err := h.signer.Verify(token, link.PurposeStaff, id, r.now, h.cfg.LinkTTL)
+	// A key id this copy does not hold may be a version newer than its own.
+	if errors.Is(err, link.ErrUnknownKey) && h.recheck(r) {
+		expires, err = h.signer.Verify(token, link.PurposeStaff, id, r.now, h.cfg.LinkTTL)
+	}
+	if err != nil {
+		return h.linkProblem(r, id, err)
+	}
+	cookie, err := h.takeLink(r, s, scope(id), expires)
+	if err != nil {
+		return h.storeProblem(r.log, err)
+	}
+	res := h.seeOther(page)
+	if cookie != "" {
+		res.Cookies = []string{cookie}
+	}
+	return res
+}
+
+// postContacted answers POST /leads/{id}/contacted: it records what staff
+// sent (an attempt, a correction or a reopening) over the version of the
+// lead their page showed, so a form sent twice finds the lead moved on and
+// records nothing; then 303 back to the page.
+func (h *Handler) postContacted(r *request, id string) events.APIGatewayV2HTTPResponse {
 	log := r.log
+	// Authorize, in this order: a form from the clinic's own pages, a
+	// session that may open the lead, and the form token its page gave (a
+	// link's token, in the URL or the body, records nothing).
 	form, refused := h.postedForm(r, "staff form refused", "Not sent from the request's page",
 		"Open the request from the inbox or the clinic's email, and send the form from its page.")
 	if refused != nil {
 		return *refused
 	}
-	// A session, and the form token its page gave: a link's token (in the
-	// URL or the body) records nothing.
-	s, ok, err := h.session(r)
+	s, err := h.sessionFor(r, scope(id))
 	if err != nil {
 		return h.storeProblem(log, err)
 	}
-	if !h.lets(s, ok, s.May(id)) {
-		return h.needSession(r, "../../", id, true)
+	if s.kind == noSession {
+		log.Info("staff form refused", "reason", "no session")
+		return h.problem(http.StatusForbidden, "Sign in to record this",
+			"Nothing was recorded: open the request again from the inbox or the clinic's email, then send the form.")
 	}
 	if !h.anyKey(r, purposeForm, func(k []byte) bool { return access.FormTokenOK(k, s.Hash, id, form.Get("t")) }) {
 		log.Info("staff form refused", "reason", "form token")
 		return h.problem(http.StatusForbidden, "Not sent from the request's page",
 			"Nothing was recorded. Open the request again and send the form from its page.")
 	}
+
+	// Read the form, against the lead as stored: a refused form comes back
+	// on the lead's page as staff left it.
 	in := entry{Action: form.Get("action"), Outcome: form.Get("outcome"), Channel: form.Get("channel"),
 		Callback: form.Get("callback"), Note: form.Get("note")}
 	if in.Action == "" {
@@ -116,10 +163,11 @@ func (h *Handler) post(r *request, id string) events.APIGatewayV2HTTPResponse {
 		return h.refused(r, s, http.StatusBadRequest, l, in)
 	}
 	e.By = lead.ByLink
-	if s.SignedIn() {
+	if s.kind == staffSession {
 		e.By = s.Email
 	}
 
+	// Apply, and store over the version read.
 	next := l
 	next.History = slices.Clone(l.History) // the lead as read stays as it was
 	switch in.Action {
@@ -142,7 +190,10 @@ func (h *Handler) post(r *request, id string) events.APIGatewayV2HTTPResponse {
 	case err != nil:
 		return h.storeProblem(log, err)
 	}
-	h.record(r, actor(s), actAudit[in.Action], id)
+
+	// Audit, then tell the rest: the log, the bus, the metrics and the
+	// response guard.
+	h.audit(r, s.actor(), actAudit[in.Action], id)
 	h.logSaved(log, in.Action, e, saved)
 	h.publish(r, in.Action, l, saved)
 	h.count(log, in.Action, e, l, saved)
@@ -152,6 +203,8 @@ func (h *Handler) post(r *request, id string) events.APIGatewayV2HTTPResponse {
 			log.Warn("response guard not deleted", "err", err)
 		}
 	}
+
+	// Answer: 303 back to the page, so Back and reload never record twice.
 	return h.seeOther("../" + url.PathEscape(id) + "?saved=" + in.Action)
 }
 
@@ -192,9 +245,9 @@ const callbackLayout = "2006-01-02T15:04"
 
 // notNow answers an action the lead's state refuses (lead.ErrClosed,
 // ErrNotClosed, ErrNothingToCorrect) with 409 and the page as it is.
-func (h *Handler) notNow(r *request, s access.Session, l lead.Lead, err error) events.APIGatewayV2HTTPResponse {
-	h.record(r, actor(s), access.View, l.ID) // the page shows the lead as it is
-	v := h.leadPage(r, s, l, formAtPost)
+func (h *Handler) notNow(r *request, s session, l lead.Lead, err error) events.APIGatewayV2HTTPResponse {
+	h.audit(r, s.actor(), access.View, l.ID) // the page shows the lead as it is
+	v := h.leadPage(r, s.Session, l, formAtPost)
 	v.Problem = true
 	switch {
 	case errors.Is(err, lead.ErrClosed):
@@ -212,9 +265,9 @@ func (h *Handler) notNow(r *request, s access.Session, l lead.Lead, err error) e
 
 // changed answers a form sent over a lead that has moved on since its page
 // was rendered: 409 with the lead as it is now.
-func (h *Handler) changed(r *request, s access.Session, l lead.Lead) events.APIGatewayV2HTTPResponse {
-	h.record(r, actor(s), access.View, l.ID) // the page shows the lead as it is
-	v := h.leadPage(r, s, l, formAtPost)
+func (h *Handler) changed(r *request, s session, l lead.Lead) events.APIGatewayV2HTTPResponse {
+	h.audit(r, s.actor(), access.View, l.ID) // the page shows the lead as it is
+	v := h.leadPage(r, s.Session, l, formAtPost)
 	v.Problem = true
 	v.Message = "Nothing recorded: this request changed since the page was opened (perhaps this form was already sent). Here it is now."
 	return h.render(http.StatusConflict, v)
@@ -222,9 +275,9 @@ func (h *Handler) changed(r *request, s access.Session, l lead.Lead) events.APIG
 
 // refused answers a form that cannot be recorded as sent, with the page,
 // the error beside the form and what staff entered kept.
-func (h *Handler) refused(r *request, s access.Session, status int, l lead.Lead, in entry) events.APIGatewayV2HTTPResponse {
-	h.record(r, actor(s), access.View, l.ID) // the page shows the lead as it is
-	v := h.leadPage(r, s, l, formAtPost)
+func (h *Handler) refused(r *request, s session, status int, l lead.Lead, in entry) events.APIGatewayV2HTTPResponse {
+	h.audit(r, s.actor(), access.View, l.ID) // the page shows the lead as it is
+	v := h.leadPage(r, s.Session, l, formAtPost)
 	if f := v.Lead.form(in.Action); f != nil {
 		f.keep(in)
 	} else { // the page no longer offers that form

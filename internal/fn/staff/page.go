@@ -245,11 +245,11 @@ func (h *Handler) access(r *request, id string) []accessView {
 
 // nav is the page's bar for session s.
 func (h *Handler) nav(r *request, s access.Session) *navView {
-	n := &navView{Email: s.Email, SignOutURL: r.up + "staff/signout", Token: access.FormToken(h.signer.Key(purposeForm), s.Hash, signOutSubject)}
+	n := &navView{Email: s.Email, SignOutURL: r.up.to("staff/signout"), Token: access.FormToken(h.signer.Key(purposeForm), s.Hash, signOutSubject)}
 	if s.SignedIn() {
-		n.Inbox = r.up + "staff"
+		n.Inbox = r.up.to("staff")
 	} else {
-		n.Inbox = r.up + "staff/signin?next=staff"
+		n.Inbox = r.up.to("staff/signin?next=staff")
 	}
 	return n
 }

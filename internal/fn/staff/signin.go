@@ -3,6 +3,7 @@ package staff
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/mail"
 	"regexp"
@@ -32,16 +33,16 @@ func cleanNext(next string) string {
 	return next
 }
 
-// signInPage answers GET /staff/signin: the email field, or, for a browser
+// getSignIn answers GET /staff/signin: the email field, or, for a browser
 // signed in already, the page it came for.
-func (h *Handler) signInPage(r *request) events.APIGatewayV2HTTPResponse {
+func (h *Handler) getSignIn(r *request) events.APIGatewayV2HTTPResponse {
 	next := cleanNext(r.QueryStringParameters["next"])
-	s, ok, err := h.session(r)
+	s, err := h.session(r)
 	if err != nil {
 		return h.storeProblem(r.log, err)
 	}
-	if ok && s.SignedIn() {
-		return h.seeOther("../" + next)
+	if s.kind == staffSession {
+		return h.seeOther(r.up.to(next))
 	}
 	v := view{Title: "Sign in", SignIn: &signInView{Next: next}}
 	if r.QueryStringParameters["signedout"] != "" {
@@ -50,34 +51,76 @@ func (h *Handler) signInPage(r *request) events.APIGatewayV2HTTPResponse {
 	return h.render(http.StatusOK, v)
 }
 
-// signIn answers POST /staff/signin: an email asks for a code, an email and
-// a code start a session.
-func (h *Handler) signIn(r *request) events.APIGatewayV2HTTPResponse {
+// postSignIn answers POST /staff/signin: an email asks for a code, an email
+// and a code start a session.
+func (h *Handler) postSignIn(r *request) events.APIGatewayV2HTTPResponse {
+	// Authorize: a form from the clinic's own pages; anyone may send it.
 	form, refused := h.postedForm(r, "sign-in refused", "Not sent from the sign-in page", "Open the sign-in page and try again.")
 	if refused != nil {
 		return *refused
 	}
+	// Read the form.
 	in := &signInView{Email: strings.TrimSpace(form.Get("email")), Next: cleanNext(form.Get("next"))}
 	if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > 254 {
 		in.Error = "Enter your email address, such as frontdesk@example-clinic.com."
 		return h.render(http.StatusBadRequest, view{Title: "Sign in", SignIn: in})
 	}
+	email := access.NormalizeEmail(in.Email)
+	in.CodeStep = true
+
 	if !form.Has("code") {
-		return h.sendCode(r, in)
+		// Apply and answer: email a code. Every address gets the same
+		// page, so the page never tells who is on the list (the time it
+		// takes may: only a listed address waits for the code's write and
+		// SES).
+		if err := h.sendCode(r, email); err != nil {
+			return h.storeProblem(r.log, err)
+		}
+		return h.render(http.StatusOK, view{Title: "Enter your code", SignIn: in})
 	}
-	return h.takeCode(r, in, form.Get("code"))
+
+	// Apply: spend the code, once.
+	_, listed := access.Listed(h.cfg.StaffEmails, email)
+	err := access.ErrNoCode
+	if listed {
+		err = h.useCode(r, email, form.Get("code"))
+	}
+	switch {
+	case errors.Is(err, access.ErrNoCode), errors.Is(err, access.ErrLocked), errors.Is(err, errWrongCode):
+		reason := "no code"
+		switch {
+		case errors.Is(err, access.ErrLocked):
+			reason = "locked"
+		case errors.Is(err, errWrongCode):
+			reason = "wrong code"
+		}
+		r.log.Info("sign-in code refused", "reason", reason, "listed", listed)
+		if listed {
+			h.audit(r, email, access.FailedCode, "")
+		}
+		in.Error = "That code did not work. A code works once, for 10 minutes, and after 5 wrong tries it stops working: ask for a new one if needed."
+		return h.render(http.StatusForbidden, view{Title: "Enter your code", SignIn: in})
+	case err != nil:
+		return h.storeProblem(r.log, err)
+	}
+	cookie, err := h.startSession(r, email, nil, r.now.Add(h.cfg.SessionTTL))
+	if err != nil {
+		return h.storeProblem(r.log, err)
+	}
+	// Audit, and answer with the session's cookie.
+	h.audit(r, email, access.SignIn, "")
+	r.log.Info("signed in")
+	res := h.seeOther(r.up.to(in.Next))
+	res.Cookies = []string{cookie}
+	return res
 }
 
-// sendCode emails a code to an allow-listed address. Every address gets
-// the same page, so the page never tells who is on the list (the time it
-// takes may: only a listed address waits for the code's write and SES).
-func (h *Handler) sendCode(r *request, in *signInView) events.APIGatewayV2HTTPResponse {
-	in.CodeStep = true
-	page := h.render(http.StatusOK, view{Title: "Enter your code", SignIn: in})
-	email := access.NormalizeEmail(in.Email)
-	// Every address is counted, listed or not (the counters' keys are keyed
-	// hashes, never the address or the client): from this client, then from
-	// all of them.
+// sendCode emails a code to email if it is on the allow-list. Every
+// address is counted, listed or not (the counters' keys are keyed hashes,
+// never the address or the client): from this client, then from all of
+// them. Only a store failure is an error; a limit reached, an address not
+// listed or a send that failed is logged, and the page the same.
+func (h *Handler) sendCode(r *request, email string) error {
 	key := h.signer.Key(purposeCode)
 	client := ratelimit.Client(r.RequestContext.HTTP.SourceIP)
 	for _, c := range []ratelimit.Charge{
@@ -88,31 +131,31 @@ func (h *Handler) sendCode(r *request, in *signInView) events.APIGatewayV2HTTPRe
 		switch err := h.store.Charge(r.ctx, c); {
 		case errors.Is(err, ratelimit.ErrLimited):
 			r.log.Warn("sign-in code not sent", "reason", "too many codes this hour")
-			return page
+			return nil
 		case err != nil:
-			return h.storeProblem(r.log, err)
+			return fmt.Errorf("count sign-in code: %w", err)
 		}
 	}
 	to, listed := access.Listed(h.cfg.StaffEmails, email)
 	if !listed {
 		r.log.Info("sign-in code not sent", "reason", "not on the list")
-		return page
+		return nil
 	}
 	code, err := access.NewCode()
 	if err != nil {
-		return h.storeProblem(r.log, err)
+		return err
 	}
 	c := access.Code{Email: email, Digest: access.CodeDigest(h.signer.Key(purposeCode), email, code), Expires: r.now.Add(access.CodeTTL)}
 	if err := h.store.PutCode(r.ctx, c); err != nil {
-		return h.storeProblem(r.log, err)
+		return fmt.Errorf("store sign-in code: %w", err)
 	}
 	if err := h.sendCodeMail(r.ctx, to, code); err != nil {
 		// The same page still: an error here would tell who is listed.
 		r.log.Error("sign-in code not sent", "reason", "send failed", "err", err)
-		return page
+		return nil
 	}
 	r.log.Info("sign-in code sent")
-	return page
+	return nil
 }
 
 func (h *Handler) sendCodeMail(ctx context.Context, to, code string) error {
@@ -128,76 +171,55 @@ func (h *Handler) sendCodeMail(ctx context.Context, to, code string) error {
 	return err
 }
 
-// takeCode starts a session for a code that matches, once.
-func (h *Handler) takeCode(r *request, in *signInView, typed string) events.APIGatewayV2HTTPResponse {
-	in.CodeStep = true
-	email := access.NormalizeEmail(in.Email)
-	_, listed := access.Listed(h.cfg.StaffEmails, email)
+// useCode spends the code typed for email if it is the address's current
+// one. access.ErrNoCode, access.ErrLocked and errWrongCode say why not; any
+// other error is the store's.
+func (h *Handler) useCode(r *request, email, typed string) error {
 	code := access.CleanCode(typed)
-	var c access.Code
-	err := access.ErrNoCode
-	if listed && code != "" {
-		c, err = h.store.TryCode(r.ctx, email, r.now)
-		if err == nil && !h.anyKey(r, purposeCode, func(k []byte) bool { return access.CodeMatches(k, c, code) }) {
-			err = errWrongCode
-		}
-		if err == nil {
-			err = h.store.UseCode(r.ctx, c)
-		}
+	if code == "" {
+		return access.ErrNoCode
 	}
-	switch {
-	case errors.Is(err, access.ErrNoCode), errors.Is(err, access.ErrLocked), errors.Is(err, errWrongCode):
-		reason := "no code"
-		switch {
-		case errors.Is(err, access.ErrLocked):
-			reason = "locked"
-		case errors.Is(err, errWrongCode):
-			reason = "wrong code"
-		}
-		r.log.Info("sign-in code refused", "reason", reason, "listed", listed)
-		if listed {
-			h.record(r, email, access.FailedCode, "")
-		}
-		in.Error = "That code did not work. A code works once, for 10 minutes, and after 5 wrong tries it stops working: ask for a new one if needed."
-		return h.render(http.StatusForbidden, view{Title: "Enter your code", SignIn: in})
-	case err != nil:
-		return h.storeProblem(r.log, err)
-	}
-	_, cookie, err := h.startSession(r, email, nil, r.now.Add(h.cfg.SessionTTL))
+	c, err := h.store.TryCode(r.ctx, email, r.now)
 	if err != nil {
-		return h.storeProblem(r.log, err)
+		return fmt.Errorf("read sign-in code: %w", err)
 	}
-	h.record(r, email, access.SignIn, "")
-	r.log.Info("signed in")
-	res := h.seeOther("../" + in.Next)
-	res.Cookies = []string{cookie}
-	return res
+	if !h.anyKey(r, purposeCode, func(k []byte) bool { return access.CodeMatches(k, c, code) }) {
+		return errWrongCode
+	}
+	if err := h.store.UseCode(r.ctx, c); err != nil {
+		return fmt.Errorf("spend sign-in code: %w", err)
+	}
+	return nil
 }
 
 var errWrongCode = errors.New("wrong sign-in code")
 
-// signOut answers POST /staff/signout: the session ends, here and in the
-// store, and the browser goes to the sign-in page.
-func (h *Handler) signOut(r *request) events.APIGatewayV2HTTPResponse {
+// postSignOut answers POST /staff/signout: the session ends, here and in
+// the store, and the browser goes to the sign-in page.
+func (h *Handler) postSignOut(r *request) events.APIGatewayV2HTTPResponse {
+	// Authorize: a form from the clinic's own pages, and, for a session,
+	// the form token its pages gave.
 	form, refused := h.postedForm(r, "sign-out refused", "Not sent from the clinic's page", "Use the Sign out button on a staff page.")
 	if refused != nil {
 		return *refused
 	}
-	s, ok, err := h.session(r)
+	s, err := h.session(r)
 	if err != nil {
 		return h.storeProblem(r.log, err)
 	}
-	if ok {
+	if s.kind != noSession {
 		if !h.anyKey(r, purposeForm, func(k []byte) bool { return access.FormTokenOK(k, s.Hash, signOutSubject, form.Get("t")) }) {
 			r.log.Info("sign-out refused", "reason", "form token")
 			return h.problem(http.StatusForbidden, "Not sent from the clinic's page", "Use the Sign out button on a staff page.")
 		}
+		// Apply and audit.
 		if err := h.store.EndSession(r.ctx, s.Hash); err != nil {
-			return h.storeProblem(r.log, err)
+			return h.storeProblem(r.log, fmt.Errorf("end session: %w", err))
 		}
-		h.record(r, actor(s), access.SignOut, "")
-		r.log.Info("signed out", "signedIn", s.SignedIn())
+		h.audit(r, s.actor(), access.SignOut, "")
+		r.log.Info("signed out", "signedIn", s.kind == staffSession)
 	}
+	// Answer: the cookie cleared, with a session or without.
 	res := h.seeOther("signin?signedout=1")
 	res.Cookies = []string{access.ClearCookie()}
 	return res

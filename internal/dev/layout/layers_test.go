@@ -57,7 +57,7 @@ func roleOf(rel string, inModule bool) role {
 // rendering only the domain and rendering.
 var mayImport = map[role][]role{
 	domain:  {domain},
-	adapter: {domain, adapter},
+	adapter: {domain},
 	render:  {domain, render},
 	fn:      {domain, adapter, render, fn},
 	entry:   {domain, adapter, render, fn},
@@ -115,8 +115,8 @@ func moduleImports(t *testing.T) (string, map[string][]string) {
 }
 
 // TestLayering: the domain imports no adapter, rendering or function
-// package; an adapter no rendering or function package; rendering no
-// adapter or function package; and no production code imports the dev
+// package; an adapter imports only the domain; rendering no adapter or
+// function package; and no production code imports the dev
 // folder. A failure names the importing package and the imported one.
 func TestLayering(t *testing.T) {
 	module, imports := moduleImports(t)
@@ -158,6 +158,10 @@ func TestViolations(t *testing.T) {
 		name:    "an adapter importing rendering (sms -> emails, as 1.0.1 did)",
 		imports: map[string][]string{m + "/internal/adapter/sms": {m + "/internal/render/emails", m + "/internal/lead"}},
 		want:    []string{"internal/adapter/sms (adapter) imports internal/render/emails (render)"},
+	}, {
+		name:    "an adapter importing another adapter",
+		imports: map[string][]string{m + "/internal/adapter/sms": {m + "/internal/adapter/secrets"}},
+		want:    []string{"internal/adapter/sms (adapter) imports internal/adapter/secrets (adapter)"},
 	}, {
 		name:    "an adapter importing a function",
 		imports: map[string][]string{m + "/internal/adapter/ddb": {m + "/internal/fn/submit"}},

@@ -66,7 +66,8 @@ type Mailer interface {
 const maxForm = 16 << 10
 
 // Handler answers the staff routes: GET /staff, GET and POST /staff/signin,
-// POST /staff/signout, GET /leads/{id} and POST /leads/{id}/contacted.
+// POST /staff/signout, GET /leads/{id}, POST /leads/{id}/contacted, GET
+// /staff/held and POST /staff/held/{id}.
 type Handler struct {
 	cfg   config.Staff
 	store Store

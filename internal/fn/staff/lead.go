@@ -150,7 +150,7 @@ func (h *Handler) postContacted(r *request, id string) events.APIGatewayV2HTTPRe
 		// A page from before forms carried their version: send it again.
 		in.Error = "This form was out of date. Check the request below and send it again."
 		log.Info("staff form refused", "reason", "no version")
-		return h.refused(r, s, http.StatusBadRequest, l, in)
+		return h.refused(r, s, l, in)
 	}
 	if version != l.Version {
 		log.Info("staff form refused", "reason", "changed", "status", l.Status)
@@ -160,7 +160,7 @@ func (h *Handler) postContacted(r *request, id string) events.APIGatewayV2HTTPRe
 	if problem != "" {
 		in.Error = problem
 		log.Info("staff form refused", "reason", "bad form")
-		return h.refused(r, s, http.StatusBadRequest, l, in)
+		return h.refused(r, s, l, in)
 	}
 	e.By = lead.ByLink
 	if s.kind == staffSession {
@@ -273,9 +273,9 @@ func (h *Handler) changed(r *request, s session, l lead.Lead) events.APIGatewayV
 	return h.render(http.StatusConflict, v)
 }
 
-// refused answers a form that cannot be recorded as sent, with the page,
-// the error beside the form and what staff entered kept.
-func (h *Handler) refused(r *request, s session, status int, l lead.Lead, in entry) events.APIGatewayV2HTTPResponse {
+// refused answers a form that cannot be recorded as sent with 400 and the
+// page, the error beside the form and what staff entered kept.
+func (h *Handler) refused(r *request, s session, l lead.Lead, in entry) events.APIGatewayV2HTTPResponse {
 	h.audit(r, s.actor(), access.View, l.ID) // the page shows the lead as it is
 	v := h.leadPage(r, s.Session, l, formAtPost)
 	if f := v.Lead.form(in.Action); f != nil {
@@ -283,7 +283,7 @@ func (h *Handler) refused(r *request, s session, status int, l lead.Lead, in ent
 	} else { // the page no longer offers that form
 		v.Message, v.Problem = in.Error, true
 	}
-	return h.render(status, v)
+	return h.render(http.StatusBadRequest, v)
 }
 
 func (h *Handler) logSaved(log *slog.Logger, action string, e lead.Event, l lead.Lead) {

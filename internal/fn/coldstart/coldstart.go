@@ -3,6 +3,17 @@
 // handler from the environment and those clients, and hand it to the Lambda
 // runtime. A failure is logged once and ends the cold start, so Lambda
 // reports an init error naming what is wrong.
+//
+// The functions' optional parts (the link secret read from Secrets Manager,
+// texts, the response guard, lead events, metric lines, Turnstile, ...)
+// follow one rule, in every FromEnv: the environment decides whether a part
+// is on, never whether its client was passed. The mains pass every client
+// (each ClientsFrom builds them all); a part the environment turns on whose
+// client is nil fails FromEnv with an error naming the variable
+// ("LEAD_EVENTS_BUS: no EventBridge client to put events with"); a part it
+// leaves off never uses its client, which may then be nil. Each Clients
+// field's comment ends with the variable that turns it on ("On with
+// STAFF_SMS."); a field without one is always used.
 package coldstart
 
 import (

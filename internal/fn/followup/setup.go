@@ -2,8 +2,10 @@ package followup
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,24 +22,27 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 )
 
-// Clients are the AWS clients the function uses.
+// Clients are the AWS clients the function uses; each optional one is
+// used only when the variable its comment names is set (the rule in
+// internal/fn/coldstart).
 type Clients struct {
 	DynamoDB ddb.API
 	SES      sesmail.API
-	// Secrets reads LINK_SECRET_ARN; unused (and may be nil) with LINK_SECRET.
+	// Secrets reads the link secret LINK_SECRET_ARN names. On with
+	// LINK_SECRET_ARN.
 	Secrets secrets.API
-	// SMS texts the nudge to STAFF_SMS; unused (and may be nil) without it.
+	// SMS texts the nudge to STAFF_SMS. On with STAFF_SMS.
 	SMS sms.API
-	// Metrics takes the EMF lines (internal/adapter/metric), which CloudWatch Logs
-	// reads from Lambda's stdout; nil: stdout.
+	// Metrics takes the EMF lines (internal/adapter/metric): on Lambda,
+	// stdout, which CloudWatch Logs reads. On with METRIC_NAMESPACE.
 	Metrics io.Writer
 }
 
-// ClientsFrom builds the function's clients from the SDK's configuration,
-// as its cold start does.
+// ClientsFrom builds every client of the function from the SDK's
+// configuration, as its cold start does.
 func ClientsFrom(cfg aws.Config) Clients {
 	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg), SES: sesv2.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg),
-		SMS: pinpointsmsvoicev2.NewFromConfig(cfg)}
+		SMS: pinpointsmsvoicev2.NewFromConfig(cfg), Metrics: os.Stdout}
 }
 
 // FromEnv builds the handler from its environment and clients: the
@@ -47,11 +52,20 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case cfg.MetricNamespace != "" && c.Metrics == nil:
+		return nil, fmt.Errorf("METRIC_NAMESPACE: no writer for its metric lines")
+	case len(cfg.StaffSMS) > 0 && c.SMS == nil:
+		return nil, fmt.Errorf("STAFF_SMS: no End User Messaging SMS client to text it with")
+	}
 	signer, err := secrets.LoadSigner(ctx, getenv, c.Secrets)
 	if err != nil {
 		return nil, err
 	}
 	h := New(cfg, ddb.New(c.DynamoDB, cfg.Table), sesmail.New(c.SES).WithConfigurationSet(cfg.ConfigurationSet), signer, log, time.Now)
-	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, time.Now)
-	return h.WithSMS(sms.New(c.SMS, cfg.StaffSMS, log)), nil
+	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, time.Now) // without a namespace it writes nothing
+	if len(cfg.StaffSMS) > 0 {
+		h.WithSMS(sms.New(c.SMS, cfg.StaffSMS, log))
+	}
+	return h, nil
 }

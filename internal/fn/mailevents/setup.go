@@ -2,8 +2,10 @@ package mailevents
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,26 +22,31 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 )
 
-// Clients are the AWS clients the function uses.
+// Clients are the AWS clients the function uses; each optional one is
+// used only when the variable its comment names is set (the rule in
+// internal/fn/coldstart).
 type Clients struct {
 	DynamoDB ddb.API
-	// EventBridge puts lead events on LEAD_EVENTS_BUS; unused (and may be
-	// nil) without it.
+	// EventBridge puts lead events on LEAD_EVENTS_BUS. On with
+	// LEAD_EVENTS_BUS.
 	EventBridge bus.API
-	// Secrets reads LINK_SECRET_ARN and SMS texts a bounced alert; both
-	// unused (and may be nil) without STAFF_SMS.
+	// Secrets reads the link secret LINK_SECRET_ARN names, for the staff
+	// link a bounced alert's text carries. On with STAFF_SMS and
+	// LINK_SECRET_ARN.
 	Secrets secrets.API
-	SMS     sms.API
-	// Metrics takes the EMF lines (internal/adapter/metric), which CloudWatch Logs
-	// reads from Lambda's stdout; nil: stdout.
+	// SMS texts a bounced or rejected alert to STAFF_SMS. On with
+	// STAFF_SMS.
+	SMS sms.API
+	// Metrics takes the EMF lines (internal/adapter/metric): on Lambda,
+	// stdout, which CloudWatch Logs reads. On with METRIC_NAMESPACE.
 	Metrics io.Writer
 }
 
-// ClientsFrom builds the function's clients from the SDK's configuration,
-// as its cold start does.
+// ClientsFrom builds every client of the function from the SDK's
+// configuration, as its cold start does.
 func ClientsFrom(cfg aws.Config) Clients {
 	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg), EventBridge: eventbridge.NewFromConfig(cfg),
-		Secrets: secretsmanager.NewFromConfig(cfg), SMS: pinpointsmsvoicev2.NewFromConfig(cfg)}
+		Secrets: secretsmanager.NewFromConfig(cfg), SMS: pinpointsmsvoicev2.NewFromConfig(cfg), Metrics: os.Stdout}
 }
 
 // FromEnv builds the handler from its environment and clients: the
@@ -49,9 +56,17 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case cfg.MetricNamespace != "" && c.Metrics == nil:
+		return nil, fmt.Errorf("METRIC_NAMESPACE: no writer for its metric lines")
+	case cfg.EventBus != "" && c.EventBridge == nil:
+		return nil, fmt.Errorf("LEAD_EVENTS_BUS: no EventBridge client to put events with")
+	case len(cfg.StaffSMS) > 0 && c.SMS == nil:
+		return nil, fmt.Errorf("STAFF_SMS: no End User Messaging SMS client to text it with")
+	}
 	store := ddb.New(c.DynamoDB, cfg.Table)
 	h := New(store, log)
-	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, time.Now)
+	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, time.Now) // without a namespace it writes nothing
 	if cfg.EventBus != "" {
 		h.WithEvents(bus.New(c.EventBridge, cfg.EventBus, log))
 	}

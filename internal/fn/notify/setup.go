@@ -2,8 +2,10 @@ package notify
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,31 +27,34 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 )
 
-// Clients are the AWS clients the function uses.
+// Clients are the AWS clients the function uses; each optional one is
+// used only when the variable its comment names is set (the rule in
+// internal/fn/coldstart).
 type Clients struct {
 	DynamoDB ddb.API
 	SES      sesmail.API
-	// Secrets reads LINK_SECRET_ARN; unused (and may be nil) with LINK_SECRET.
+	// Secrets reads the link secret LINK_SECRET_ARN names. On with
+	// LINK_SECRET_ARN.
 	Secrets secrets.API
-	// EventBridge puts lead events on LEAD_EVENTS_BUS; unused (and may be
-	// nil) without it.
+	// EventBridge puts lead events on LEAD_EVENTS_BUS. On with
+	// LEAD_EVENTS_BUS.
 	EventBridge bus.API
-	// Scheduler sets the response guard's schedules; unused (and may be
-	// nil) without NUDGE_TARGET_ARN.
+	// Scheduler sets the response guard's schedules. On with
+	// NUDGE_TARGET_ARN.
 	Scheduler nudges.API
-	// SMS texts the alert to STAFF_SMS; unused (and may be nil) without it.
+	// SMS texts the alert to STAFF_SMS. On with STAFF_SMS.
 	SMS sms.API
-	// Metrics takes the EMF lines (internal/adapter/metric), which CloudWatch Logs
-	// reads from Lambda's stdout; nil: stdout.
+	// Metrics takes the EMF lines (internal/adapter/metric): on Lambda,
+	// stdout, which CloudWatch Logs reads. On with METRIC_NAMESPACE.
 	Metrics io.Writer
 }
 
-// ClientsFrom builds the function's clients from the SDK's configuration,
-// as its cold start does.
+// ClientsFrom builds every client of the function from the SDK's
+// configuration, as its cold start does.
 func ClientsFrom(cfg aws.Config) Clients {
 	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg), SES: sesv2.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg),
 		EventBridge: eventbridge.NewFromConfig(cfg), Scheduler: scheduler.NewFromConfig(cfg),
-		SMS: pinpointsmsvoicev2.NewFromConfig(cfg)}
+		SMS: pinpointsmsvoicev2.NewFromConfig(cfg), Metrics: os.Stdout}
 }
 
 // FromEnv builds the handler from its environment and clients: the
@@ -59,21 +64,35 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case cfg.MetricNamespace != "" && c.Metrics == nil:
+		return nil, fmt.Errorf("METRIC_NAMESPACE: no writer for its metric lines")
+	case cfg.EventBus != "" && c.EventBridge == nil:
+		return nil, fmt.Errorf("LEAD_EVENTS_BUS: no EventBridge client to put events with")
+	case cfg.Guard.TargetARN != "" && c.Scheduler == nil:
+		return nil, fmt.Errorf("NUDGE_TARGET_ARN: no EventBridge Scheduler client to set schedules with")
+	case len(cfg.StaffSMS) > 0 && c.SMS == nil:
+		return nil, fmt.Errorf("STAFF_SMS: no End User Messaging SMS client to text it with")
+	}
 	signer, err := secrets.LoadSigner(ctx, getenv, c.Secrets)
 	if err != nil {
 		return nil, err
 	}
 	send := sesmail.New(c.SES).WithConfigurationSet(cfg.ConfigurationSet)
 	var sender Sender = send
-	if cfg.SendRate > 0 {
+	if cfg.SendRate > 0 { // SES_MAX_SEND_RATE: on unless 0, with SES's own client
 		sender = sesmail.Paced{Sender: send, Rate: rate.NewLimiter(rate.Limit(cfg.SendRate), max(1, int(cfg.SendRate)))}
 	}
 	h := New(cfg, ddb.New(c.DynamoDB, cfg.Table), sender, signer, log, time.Now)
-	h.events = bus.New(c.EventBridge, cfg.EventBus, log)
-	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, time.Now)
+	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, time.Now) // without a namespace it writes nothing
+	if cfg.EventBus != "" {
+		h.events = bus.New(c.EventBridge, cfg.EventBus, log)
+	}
 	if g := cfg.Guard; g.TargetARN != "" {
 		h.WithGuard(nudges.New(c.Scheduler, nudges.Settings{Hours: g.Hours, SLA: g.SLA, TargetARN: g.TargetARN, RoleARN: g.RoleARN}))
 	}
-	h.WithSMS(sms.New(c.SMS, cfg.StaffSMS, log))
+	if len(cfg.StaffSMS) > 0 {
+		h.WithSMS(sms.New(c.SMS, cfg.StaffSMS, log))
+	}
 	return h, nil
 }

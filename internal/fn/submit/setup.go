@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,20 +18,23 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 )
 
-// Clients are the AWS clients the function uses.
+// Clients are the AWS clients the function uses; each optional one is
+// used only when the variable its comment names is set (the rule in
+// internal/fn/coldstart).
 type Clients struct {
 	DynamoDB ddb.API
-	// Secrets reads TURNSTILE_SECRET_ARN; unused (and may be nil) without it.
+	// Secrets reads the Turnstile secret key TURNSTILE_SECRET_ARN names.
+	// On with TURNSTILE_SECRET_ARN.
 	Secrets secrets.API
-	// Metrics takes the EMF lines, which CloudWatch Logs reads from
-	// Lambda's stdout; nil: stdout.
+	// Metrics takes the EMF lines (internal/adapter/metric): on Lambda,
+	// stdout, which CloudWatch Logs reads. On with METRIC_NAMESPACE.
 	Metrics io.Writer
 }
 
-// ClientsFrom builds the function's clients from the SDK's configuration,
-// as its cold start does.
+// ClientsFrom builds every client of the function from the SDK's
+// configuration, as its cold start does.
 func ClientsFrom(cfg aws.Config) Clients {
-	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg)}
+	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg), Metrics: os.Stdout}
 }
 
 // FromEnv builds the handler from its environment and clients: the
@@ -45,12 +49,15 @@ func fromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	if err != nil {
 		return nil, err
 	}
+	if cfg.MetricNamespace != "" && c.Metrics == nil {
+		return nil, fmt.Errorf("METRIC_NAMESPACE: no writer for its metric lines")
+	}
 	verifier, err := turnstileVerifier(ctx, cfg, c.Secrets, now)
 	if err != nil {
 		return nil, err
 	}
 	h, err := New(cfg, ddb.New(c.DynamoDB, cfg.Table), verifier, log, now)
-	if err != nil || c.Metrics == nil {
+	if err != nil || cfg.MetricNamespace == "" {
 		return h, err
 	}
 	return h.WithMetrics(c.Metrics), nil

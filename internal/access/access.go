@@ -131,15 +131,13 @@ type Session struct {
 // (not a session an emailed link started).
 func (s Session) SignedIn() bool { return s.Email != "" }
 
-// May reports whether s may open lead id.
+// May reports whether s may open scope: a lead's id, or HeldScope for the
+// held requests.
 func (s Session) May(id string) bool { return s.SignedIn() || slices.Contains(s.Leads, id) }
 
 // HeldScope, among a session's Leads, lets a session the digest's link
 // started review held requests. Lead ids are UUIDs, so it is never one.
 const HeldScope = "held-review"
-
-// MayReviewHeld reports whether s may see and act on held requests.
-func (s Session) MayReviewHeld() bool { return s.SignedIn() || slices.Contains(s.Leads, HeldScope) }
 
 // NewSessionID returns a random session id (256 bits, base64url).
 func NewSessionID() (string, error) {

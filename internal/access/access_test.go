@@ -88,6 +88,9 @@ func TestSessions(t *testing.T) {
 	if !staff.SignedIn() || link.SignedIn() || !staff.May("z") || !link.May("b") || link.May("c") {
 		t.Error("who may open what")
 	}
+	if held := (Session{Leads: []string{HeldScope}}); !held.May(HeldScope) || link.May(HeldScope) || !staff.May(HeldScope) || held.May("a") {
+		t.Error("who may review the held requests")
+	}
 }
 
 func TestCookies(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -85,7 +84,7 @@ func (h *Handler) sessionFor(r *request, sc scope) (session, error) {
 		return session{}, err
 	case s.kind == staffSession:
 		return s, nil
-	case s.kind == linkSession && h.cfg.SignIn != config.SignInAlways && slices.Contains(s.Leads, string(sc)):
+	case s.kind == linkSession && h.cfg.SignIn != config.SignInAlways && s.May(string(sc)):
 		return s, nil
 	}
 	return session{}, nil

@@ -20,22 +20,18 @@ import (
 type role string
 
 const (
-	domain  role = "domain"             // internal/<name>: the rules, no I/O
-	adapter role = "adapter"            // internal/adapter/...: one AWS or outside service each
-	render  role = "render"             // internal/render/...: words, emails and pages' pieces
-	fn      role = "function"           // internal/fn/...: each function's handler and wiring
-	entry   role = "function main"      // functions/...: the Lambdas' mains
-	dev     role = "dev and test"       // internal/dev/...: the local runner, tools, test support
-	tool    role = "tool main"          // cmd/...: mains run on a person's machine
-	outside role = "outside the module" // the standard library and dependencies
+	domain  role = "domain"        // internal/<name>: the rules, no I/O
+	adapter role = "adapter"       // internal/adapter/...: one AWS or outside service each
+	render  role = "render"        // internal/render/...: words, emails and pages' pieces
+	fn      role = "function"      // internal/fn/...: each function's handler and wiring
+	entry   role = "function main" // functions/...: the Lambdas' mains
+	dev     role = "dev and test"  // internal/dev/...: the local runner, tools, test support
+	tool    role = "tool main"     // cmd/...: mains run on a person's machine
 )
 
 // roleOf is the role of the package at rel, a path relative to the module
-// ("internal/lead", "functions/submit"); other modules' are outside.
-func roleOf(rel string, inModule bool) role {
-	if !inModule {
-		return outside
-	}
+// ("internal/lead", "functions/submit").
+func roleOf(rel string) role {
 	for prefix, r := range map[string]role{
 		"internal/adapter/": adapter, "internal/render/": render, "internal/fn/": fn,
 		"internal/dev/": dev, "functions/": entry, "cmd/": tool,
@@ -66,26 +62,21 @@ var mayImport = map[role][]role{
 }
 
 // violations lists each import that runs against the layering, naming both
-// packages, for a graph of non-test imports by package (paths relative to
-// module when inside it, else whole).
+// packages, for a graph of non-test imports by package (whole import
+// paths); imports from outside the module are not its concern.
 func violations(module string, imports map[string][]string) []string {
-	rel := func(p string) (string, bool) {
-		if r, ok := strings.CutPrefix(p, module+"/"); ok {
-			return r, true
-		}
-		return p, p == module
-	}
 	var out []string
 	for _, from := range slices.Sorted(maps.Keys(imports)) {
-		fr, _ := rel(from)
-		fromRole := roleOf(fr, true)
+		fr, _ := strings.CutPrefix(from, module+"/")
+		fromRole := roleOf(fr)
 		for _, to := range imports[from] {
-			tr, in := rel(to)
-			toRole := roleOf(tr, in)
-			if toRole == outside || slices.Contains(mayImport[fromRole], toRole) {
-				continue
+			tr, inModule := strings.CutPrefix(to, module+"/")
+			if !inModule {
+				continue // the standard library and dependencies: the layering is the module's own
 			}
-			out = append(out, fmt.Sprintf("%s (%s) imports %s (%s)", fr, fromRole, tr, toRole))
+			if toRole := roleOf(tr); !slices.Contains(mayImport[fromRole], toRole) {
+				out = append(out, fmt.Sprintf("%s (%s) imports %s (%s)", fr, fromRole, tr, toRole))
+			}
 		}
 	}
 	return out
@@ -123,7 +114,7 @@ func TestLayering(t *testing.T) {
 	counts := map[role]int{}
 	for p := range imports {
 		r, _ := strings.CutPrefix(p, module+"/")
-		counts[roleOf(r, true)]++
+		counts[roleOf(r)]++
 	}
 	for _, r := range []role{domain, adapter, render, fn, entry, dev, tool} {
 		if counts[r] == 0 {

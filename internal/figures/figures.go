@@ -234,7 +234,7 @@ func (b *Board) Add(l lead.Lead) bool {
 	b.Sources.add(Clean(l.Source.UTM["utm_source"]), booked)
 	b.Campaigns.add(Clean(l.Source.UTM["utm_campaign"]), booked)
 
-	b.slow(Slow{Number: RequestNumber(l.ID), CreatedAt: l.CreatedAt, Wait: wait, Tried: tried})
+	b.slow(Slow{Number: l.Number(), CreatedAt: l.CreatedAt, Wait: wait, Tried: tried})
 	return true
 }
 
@@ -265,15 +265,6 @@ func (b *Board) Slowest() []Slow { return slices.Clone(b.slowest) }
 
 // Zone is the zone the board groups by.
 func (b *Board) Zone() *time.Location { return b.zone }
-
-// RequestNumber is the short form of a lead id staff read (as a text
-// message names it, internal/adapter/sms): its first 8 characters.
-func RequestNumber(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
-}
 
 // PathOnly is a landing path without its query string or fragment (leads
 // stored before the form cut them may have one).

@@ -92,7 +92,7 @@ func TestFiguresEqualNaive(t *testing.T) {
 				}
 			}
 		}
-		all = append(all, slow{l.ID[:8], l.CreatedAt, h.Between(l.CreatedAt, end)})
+		all = append(all, slow{l.ID[len(l.ID)-8:], l.CreatedAt, h.Between(l.CreatedAt, end)})
 		p := Clean(PathOnly(l.Source.LandingPath))
 		c := pages[p]
 		c[0]++

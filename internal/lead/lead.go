@@ -135,6 +135,20 @@ type Delivery struct {
 	BounceSubType string
 }
 
+// RequestNumber is the short form of a lead id that staff read, say and
+// search for: its last 8 characters. Ids made without the form's script are
+// time-ordered UUIDv7s, whose first characters are shared by every request
+// of the same minute; their last ones are random.
+func RequestNumber(id string) string {
+	if len(id) > 8 {
+		return id[len(id)-8:]
+	}
+	return id
+}
+
+// Number is the lead's request number (RequestNumber).
+func (l Lead) Number() string { return RequestNumber(l.ID) }
+
 // maxFirstName bounds the first name put in subjects and greetings.
 const maxFirstName = 40
 

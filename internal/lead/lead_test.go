@@ -348,3 +348,18 @@ func checkFields(t *testing.T, err error, want []string) {
 		t.Errorf("fields named (-got +want):\n%s", diff)
 	}
 }
+
+// Requests of the same minute, without the form's script, get UUIDv7 ids
+// that share their first characters: their numbers must still differ.
+func TestRequestNumberTellsTheMinutesRequestsApart(t *testing.T) {
+	a, b := "019aef3c-7d21-7a4b-9c1e-3f2a9c1e5a10", "019aef3c-7d21-7f00-8b2d-0c44d9e1b7f2"
+	if RequestNumber(a) == RequestNumber(b) {
+		t.Fatalf("two requests of one minute share the number %q", RequestNumber(a))
+	}
+	if got := (Lead{ID: a}).Number(); got != "9c1e5a10" {
+		t.Errorf("number of %s = %q, want its last 8 characters", a, got)
+	}
+	if got := RequestNumber("short"); got != "short" {
+		t.Errorf("number of a short id = %q, want it whole", got)
+	}
+}

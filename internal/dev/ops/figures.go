@@ -145,7 +145,7 @@ func Export(ctx context.Context, w io.Writer, st Figures, c Clinic, from, to, no
 		if l.Alert != nil {
 			alert = at(l.Alert.At)
 		}
-		row := []string{figures.RequestNumber(l.ID), l.ID, at(l.CreatedAt), local.Weekday().String()[:3], strconv.Itoa(local.Hour()),
+		row := []string{l.Number(), l.ID, at(l.CreatedAt), local.Weekday().String()[:3], strconv.Itoa(local.Hour()),
 			string(l.Status), string(l.Closed), at(l.ClosedAt), at(l.FirstAttempt), wait, at(l.FirstReach),
 			strconv.Itoa(attempts), string(l.LatestOutcome()), visitor(figures.PathOnly(l.Source.LandingPath)),
 			visitor(l.Source.UTM["utm_source"]), visitor(l.Source.UTM["utm_medium"]), visitor(l.Source.UTM["utm_campaign"]),

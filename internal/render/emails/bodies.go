@@ -3,6 +3,7 @@ package emails
 import (
 	"strconv"
 
+	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/render/markup"
 )
 
@@ -51,7 +52,7 @@ func (v alertView) text() string {
 	}
 	b.Add("\n\nOpen the request to record what came of each try (a call-back is then\n",
 		"scheduled, and the daily digest keeps the patient until they are reached):\n", v.Link.URL, "\n\n",
-		"(The link works until ", v.LinkUntil, ". Request ", l.ID, ".)\n")
+		"(The link works until ", v.LinkUntil, ". Request ", l.Number(), ".)\n")
 	return b.String()
 }
 
@@ -97,7 +98,7 @@ func (v alertView) html() string {
 	}
 	b.Add("\n", `<p style="margin:0 0 16px"><a href="`, markup.Href(v.Link.URL), `" style="display:inline-block;padding:10px 18px;border:1px solid #0b57d0;color:#0b57d0;text-decoration:none;border-radius:6px;font-weight:600">Open the request</a></p>`, "\n",
 		`<p style="margin:0;font-size:13px;color:#555555">Record what came of each try on that page: a call-back is then scheduled, and the daily digest keeps the patient until they are reached. The link works until `,
-		esc(v.LinkUntil), ". Request ", esc(l.ID), ".</p>\n", tail)
+		esc(v.LinkUntil), ". Request ", esc(l.Number()), ".</p>\n", tail)
 	return b.String()
 }
 
@@ -132,7 +133,7 @@ func (v nudgeView) text() string {
 	b.Add("A request from ", v.Waited, " ago has not been answered.\n\n",
 		"It came in ", v.Received, " and nobody has recorded an attempt yet. Open it,\n",
 		"call or write back, and record the try:\n", v.Link.URL, "\n\n",
-		"(The link works until ", v.LinkUntil, ". Request ", v.ID, ". ", v.Clinic.Name, "'s\n",
+		"(The link works until ", v.LinkUntil, ". Request ", lead.RequestNumber(v.ID), ". ", v.Clinic.Name, "'s\n",
 		"response guard sends one reminder per request.)\n")
 	return b.String()
 }
@@ -146,7 +147,7 @@ func (v nudgeView) html() string {
 <p style="font-size: 18px"><strong>A request from `, esc(v.Waited), " ago has not been answered.</strong></p>\n",
 		"<p>It came in ", esc(v.Received), " and nobody has recorded an attempt yet.</p>\n",
 		`<p><a href="`, markup.Href(v.Link.URL), `" style="display: inline-block; padding: 10px 16px; background: #1d4ed8; color: #ffffff; text-decoration: none; border-radius: 4px">Open the request</a></p>`, "\n",
-		`<p style="color: #555555; font-size: 13px">The link works until `, esc(v.LinkUntil), ". Request ", esc(v.ID), ". ", esc(v.Clinic.Name), "'s response guard sends one reminder per request.</p>\n", tail)
+		`<p style="color: #555555; font-size: 13px">The link works until `, esc(v.LinkUntil), ". Request ", esc(lead.RequestNumber(v.ID)), ". ", esc(v.Clinic.Name), "'s response guard sends one reminder per request.</p>\n", tail)
 	return b.String()
 }
 

@@ -7,31 +7,23 @@ package texts
 import (
 	"time"
 
+	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/render/emails"
 )
 
-// RequestNumber is the short form of a lead id staff read in a text: the
-// first 8 characters of its UUID.
-func RequestNumber(id string) string {
-	if len(id) > 8 {
-		return id[:8]
-	}
-	return id
-}
-
 // Alert is the text of a new lead's alert.
 func Alert(clinic, firstName, id, link string) string {
-	return clinic + ": new request " + RequestNumber(id) + " from " + name(firstName) + ". " + link
+	return clinic + ": new request " + lead.RequestNumber(id) + " from " + name(firstName) + ". " + link
 }
 
 // Nudge is the response guard's text: the lead waited this long unanswered.
 func Nudge(clinic, id string, waited time.Duration, link string) string {
-	return clinic + ": request " + RequestNumber(id) + " from " + emails.Waited(waited) + " ago has not been answered. " + link
+	return clinic + ": request " + lead.RequestNumber(id) + " from " + emails.Waited(waited) + " ago has not been answered. " + link
 }
 
 // Bounced is the text of an alert email that did not arrive.
 func Bounced(clinic, firstName, id, link string) string {
-	return clinic + ": the alert email for request " + RequestNumber(id) + " from " + name(firstName) + " did not arrive. " + link
+	return clinic + ": the alert email for request " + lead.RequestNumber(id) + " from " + name(firstName) + " did not arrive. " + link
 }
 
 func name(first string) string {

@@ -1,6 +1,7 @@
 package lead
 
 import (
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -78,4 +79,25 @@ func (h Held) Release(now time.Time, retention time.Duration) Lead {
 	now = now.UTC()
 	l.Status, l.CreatedAt, l.ExpiresAt = StatusNew, now, now.Add(retention)
 	return l
+}
+
+// HeldShown bounds how many held requests a count reads: the digest and
+// the inbox say "100 or more" beyond it, so a flood of bots does not make
+// every page read them all.
+const HeldShown = 100
+
+// CountHeld counts the held requests list yields (a store's HeldList, which
+// skips those released, deleted or past their hold), reading at most
+// HeldShown; more reports that there are more than that.
+func CountHeld(list iter.Seq2[Held, error]) (n int, more bool, err error) {
+	for _, err := range list {
+		if err != nil {
+			return n, false, err
+		}
+		if n == HeldShown {
+			return n, true, nil
+		}
+		n++
+	}
+	return n, false, nil
 }

@@ -52,6 +52,9 @@ const (
 	ClosedWrongNumber   = Reason(WrongNumber)
 	// ClosedUnreachable: MaxAttempts tries without reaching the patient.
 	ClosedUnreachable Reason = "unreachable"
+	// ClosedNotReachedAgain: the patient was reached once, then MaxAttempts
+	// further tries did not reach them again.
+	ClosedNotReachedAgain Reason = "not-reached-again"
 )
 
 // Channel is how staff tried to reach the patient.
@@ -275,6 +278,19 @@ func (l *Lead) latestOutcome() (o Outcome, attemptAt time.Time, ok bool) {
 func (l Lead) LatestOutcome() Outcome {
 	o, _, _ := l.latestOutcome()
 	return o
+}
+
+// Attempts is how many tries staff recorded on the lead, whatever came of
+// them and across reopenings: the one try count the inbox, the page and the
+// digest show. Events dropped from a long history (Dropped) count as tries.
+func (l Lead) Attempts() int {
+	n := l.Dropped
+	for _, e := range l.History {
+		if e.Kind == EventAttempt {
+			n++
+		}
+	}
+	return n
 }
 
 func (l *Lead) push(e Event) {

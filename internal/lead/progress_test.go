@@ -270,3 +270,27 @@ func TestParseCadence(t *testing.T) {
 		}
 	}
 }
+
+func TestAttemptsCountEveryTry(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	p := Policy{MaxAttempts: 4}
+	l := Lead{Status: StatusNew, CreatedAt: t0}
+	for i, o := range []Outcome{NoAnswer, Reached, Booked} {
+		if err := l.Record(Event{At: t0.Add(time.Duration(i+1) * time.Minute), Outcome: o, Channel: ChannelCall}, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := l.Attempts(); got != 3 {
+		t.Fatalf("3 attempts, the last booked: Attempts = %d", got)
+	}
+	if err := l.Reopen(Event{At: t0.Add(time.Hour)}, p); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Attempts(); got != 3 {
+		t.Errorf("reopened: Attempts = %d, want the 3 made before", got)
+	}
+	l.Dropped = 2
+	if got := l.Attempts(); got != 5 {
+		t.Errorf("2 events dropped: Attempts = %d, want 5", got)
+	}
+}

@@ -373,7 +373,7 @@ type Report struct {
 	// CLINIC_EMAIL when unset.
 	Emails []string
 	// Hours is OPENING_HOURS in TIME_ZONE: times to first attempt count
-	// only opening time. Unset: every minute counts.
+	// only opening time. hours.Default when unset, as everywhere.
 	Hours hours.Hours
 }
 
@@ -382,11 +382,7 @@ func (e *env) report(m Mail) Report {
 	if len(r.Emails) == 0 {
 		r.Emails = m.ClinicEmails
 	}
-	h, err := hours.Parse(e.text("OPENING_HOURS", hours.Always), m.TimeZone)
-	if err != nil {
-		e.fail("OPENING_HOURS", err.Error())
-	}
-	r.Hours = h
+	r.Hours = e.openingHours(m.TimeZone, hours.Default)
 	return r
 }
 
@@ -451,8 +447,8 @@ type Staff struct {
 	// go on it.
 	EventBus string
 	// Hours is OPENING_HOURS in TIME_ZONE: the time to first attempt and
-	// to first reach count only opening time; unset, every minute (the
-	// figures are then the wall clock's, as the weekly report's are).
+	// to first reach count only opening time; hours.Default when unset, as
+	// in every function ("always" counts every minute).
 	Hours hours.Hours
 	// MetricNamespace is METRIC_NAMESPACE, as Mail reads it.
 	MetricNamespace string
@@ -481,7 +477,7 @@ func LoadStaff(getenv func(string) string) (Staff, error) {
 	}
 	c.Policy = lead.Policy{Cadence: e.cadence("CALLBACK_CADENCE"), MaxAttempts: e.positiveInt("MAX_ATTEMPTS", lead.DefaultMaxAttempts), Zone: c.TimeZone}
 	c.EventBus = e.text("LEAD_EVENTS_BUS", "")
-	c.Hours = e.openingHours(c.TimeZone, hours.Always)
+	c.Hours = e.openingHours(c.TimeZone, hours.Default)
 	c.MetricNamespace = e.text("METRIC_NAMESPACE", "")
 	return c, e.err()
 }

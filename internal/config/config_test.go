@@ -200,14 +200,15 @@ func TestLoadFollowUp(t *testing.T) {
 	if got.After != 24*time.Hour || got.EscalateAfter != 72*time.Hour || got.EscalationEmails != nil {
 		t.Errorf("defaults: after %v, escalate %v, escalation %v", got.After, got.EscalateAfter, got.EscalationEmails)
 	}
-	// The report goes to the clinic, and counts every minute, unless told.
+	// The report goes to the clinic, and counts the default opening hours
+	// (hours.Default, as every function does), unless told.
 	saturdayNight := time.Date(2026, 11, 28, 22, 0, 0, 0, time.UTC)
-	if !slices.Equal(got.Report.Emails, []string{"fd@example-clinic.com"}) || got.Report.Hours.Between(saturdayNight, saturdayNight.Add(time.Hour)) != time.Hour {
+	if !slices.Equal(got.Report.Emails, []string{"fd@example-clinic.com"}) || got.Report.Hours.Between(saturdayNight, saturdayNight.Add(time.Hour)) != 0 {
 		t.Errorf("report defaults: to %v, a Saturday night hour counts %v", got.Report.Emails, got.Report.Hours.Between(saturdayNight, saturdayNight.Add(time.Hour)))
 	}
 	withReport := maps.Clone(base)
-	withReport["REPORT_EMAIL"], withReport["OPENING_HOURS"] = "owner@example-clinic.com, manager@example-clinic.com", "Mon-Fri 08:00-18:00"
-	if got, err := LoadFollowUp(getenv(withReport)); err != nil || len(got.Report.Emails) != 2 || got.Report.Hours.Between(saturdayNight, saturdayNight.Add(time.Hour)) != 0 {
+	withReport["REPORT_EMAIL"], withReport["OPENING_HOURS"] = "owner@example-clinic.com, manager@example-clinic.com", "always"
+	if got, err := LoadFollowUp(getenv(withReport)); err != nil || len(got.Report.Emails) != 2 || got.Report.Hours.Between(saturdayNight, saturdayNight.Add(time.Hour)) != time.Hour {
 		t.Errorf("report settings: %v, to %v", err, got.Report.Emails)
 	}
 	withReport["REPORT_EMAIL"], withReport["OPENING_HOURS"] = "Owner <o@example.com>", "sometimes"
@@ -269,10 +270,11 @@ func TestLoadStaff(t *testing.T) {
 		}
 	}
 
-	// OPENING_HOURS times the first attempt and reach: unset, every minute
-	// counts (a Saturday night's hour is an hour); set, only opening time.
+	// OPENING_HOURS times the first attempt and reach: unset, the default
+	// weekday hours (a Saturday night's hour counts nothing); "always",
+	// every minute.
 	sat := time.Date(2026, 11, 28, 22, 0, 0, 0, time.UTC)
-	for hours, want := range map[string]time.Duration{"": time.Hour, "Mon-Fri 08:00-18:00": 0} {
+	for hours, want := range map[string]time.Duration{"": 0, "always": time.Hour, "Sat 20:00-24:00": time.Hour} {
 		got, err := LoadStaff(getenv(staffEnv("OPENING_HOURS", hours, "METRIC_NAMESPACE", "clinic/staff")))
 		if err != nil || got.Hours.Between(sat, sat.Add(time.Hour)) != want || got.MetricNamespace != "clinic/staff" {
 			t.Errorf("OPENING_HOURS=%q: %v counted, namespace %q, %v; want %v", hours, got.Hours.Between(sat, sat.Add(time.Hour)), got.MetricNamespace, err, want)

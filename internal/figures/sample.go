@@ -40,7 +40,7 @@ func Sample(from, to, now time.Time, n int, seed uint64, h hours.Hours) []lead.L
 			}
 			utm["utm_campaign"] = c
 		}
-		l := lead.New(fmt.Sprintf("%08x-%04x-4000-8000-%012x", r.Uint32(), i%0xffff, i), lead.Request{
+		l := lead.New(fmt.Sprintf("%08x-%04x-4000-8000-0000%08x", i, i%0xffff, r.Uint32()), lead.Request{
 			Name: fmt.Sprintf("Patient %d", i), Phone: "+12025550143", PreferredContact: lead.ByPhone, PreferredTime: lead.AnyTime,
 			ConsentVersion: "2026-01", UTM: utm, LandingPath: pages[r.IntN(len(pages))],
 		}, created, 400*24*time.Hour)

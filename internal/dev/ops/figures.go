@@ -45,7 +45,7 @@ func ClinicFrom(getenv func(string) string) (Clinic, error) {
 	}
 	oh := strings.TrimSpace(getenv("OPENING_HOURS"))
 	if oh == "" {
-		oh = hours.Always
+		oh = hours.Default
 	}
 	h, err := hours.Parse(oh, c.Zone)
 	if err != nil {

@@ -27,7 +27,7 @@ func TestNudgeIsTextedToo(t *testing.T) {
 		t.Fatalf("%d texts, want one nudge: %+v", len(texts), texts)
 	}
 	body := texts[0].Body
-	if want := "Relief Physical Therapy: request " + l.ID[:8] + " from 25 minutes ago has not been answered. "; !strings.HasPrefix(body, want) {
+	if want := "Relief Physical Therapy: request " + l.Number() + " from 25 minutes ago has not been answered. "; !strings.HasPrefix(body, want) {
 		t.Errorf("text %q, want it to start %q", body, want)
 	}
 	url := body[strings.LastIndex(body, " ")+1:]

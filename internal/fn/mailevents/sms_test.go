@@ -60,7 +60,7 @@ func TestBouncedAlertIsTexted(t *testing.T) {
 				return
 			}
 			body := texts[0].Body
-			if want := "Relief Physical Therapy: the alert email for request " + l.ID[:8] + " from " + l.FirstName() + " did not arrive. "; !strings.HasPrefix(body, want) {
+			if want := "Relief Physical Therapy: the alert email for request " + l.Number() + " from " + l.FirstName() + " did not arrive. "; !strings.HasPrefix(body, want) {
 				t.Errorf("text %q, want it to start %q", body, want)
 			}
 			url := body[strings.LastIndex(body, " ")+1:]

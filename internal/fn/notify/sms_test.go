@@ -42,14 +42,14 @@ func TestAlertIsTextedToo(t *testing.T) {
 		}
 		n := 0
 		for _, x := range texts {
-			if !strings.Contains(x.Body, " "+l.ID[:8]+" ") {
+			if !strings.Contains(x.Body, " "+l.Number()+" ") {
 				continue
 			}
 			n++
 			if x.MessageType != "TRANSACTIONAL" {
 				t.Errorf("message type %q", x.MessageType)
 			}
-			if want := "Relief Physical Therapy: new request " + l.ID[:8] + " from " + l.FirstName() + ". "; !strings.HasPrefix(x.Body, want) {
+			if want := "Relief Physical Therapy: new request " + l.Number() + " from " + l.FirstName() + ". "; !strings.HasPrefix(x.Body, want) {
 				t.Errorf("text %q, want it to start %q", x.Body, want)
 			}
 			staffURL := x.Body[strings.LastIndex(x.Body, " ")+1:]

@@ -29,6 +29,10 @@ type Submission struct {
 	ElapsedMS        *int64 // how long the form was open; nil when not sent
 	Page             string
 	UTM              map[string]string // CampaignFields, as sent
+	// Interacted: the form's script saw a key pressed, or a click or tap,
+	// on the form before it was sent (false when not sent: a form posted
+	// without JavaScript, or an older snippet).
+	Interacted bool
 	// Referrer and LandingPath are the visit's first touch: the site the
 	// visitor came from and the first page they saw, as the form kept them
 	// for the browsing session.
@@ -52,6 +56,7 @@ const (
 	FieldConsentVersion   = "consentVersion"
 	FieldWebsite          = "website"
 	FieldElapsedMS        = "elapsedMs"
+	FieldInteracted       = "interacted"
 	FieldPage             = "page"
 	FieldReferrer         = "referrer"
 	FieldLandingPath      = "landingPath"
@@ -108,6 +113,14 @@ func (s *Submission) textFields() map[string]*string {
 	return m
 }
 
+// flag is where the yes-or-no field name goes (consent, interacted).
+func (s *Submission) flag(name string) *bool {
+	if name == FieldInteracted {
+		return &s.Interacted
+	}
+	return &s.Consent
+}
+
 func (s *Submission) setUTM(name, v string) {
 	if v == "" {
 		return
@@ -156,7 +169,7 @@ func DecodeJSON(body []byte) (Submission, error) {
 		if err := dec.Decode(&raw); err != nil {
 			return Submission{}, malformed("The request body is not valid JSON.")
 		}
-		known := text[key] != nil || key == FieldConsent || key == FieldElapsedMS || isUTM(key)
+		known := text[key] != nil || key == FieldConsent || key == FieldInteracted || key == FieldElapsedMS || isUTM(key)
 		if !known {
 			continue
 		}
@@ -169,8 +182,8 @@ func DecodeJSON(body []byte) (Submission, error) {
 			continue
 		}
 		switch {
-		case key == FieldConsent:
-			if err := json.Unmarshal(raw, &s.Consent); err != nil {
+		case key == FieldConsent || key == FieldInteracted:
+			if err := json.Unmarshal(raw, s.flag(key)); err != nil {
 				bad[key] = "Must be true or false."
 			}
 		case key == FieldElapsedMS:
@@ -257,7 +270,7 @@ func DecodeForm(body []byte) (Submission, error) {
 	text := s.textFields()
 	bad := map[string]string{}
 	for key, vs := range values {
-		known := text[key] != nil || key == FieldConsent || key == FieldElapsedMS || isUTM(key)
+		known := text[key] != nil || key == FieldConsent || key == FieldInteracted || key == FieldElapsedMS || isUTM(key)
 		if !known {
 			continue
 		}
@@ -271,10 +284,10 @@ func DecodeForm(body []byte) (Submission, error) {
 			continue
 		}
 		switch {
-		case key == FieldConsent:
+		case key == FieldConsent || key == FieldInteracted:
 			switch strings.ToLower(strings.TrimSpace(v)) {
 			case "on", "true", "yes", "1":
-				s.Consent = true
+				*s.flag(key) = true
 			}
 		case key == FieldElapsedMS:
 			if v == "" {

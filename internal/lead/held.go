@@ -23,25 +23,30 @@ type Trap struct {
 	// ElapsedMS is how long the form was open, as the form said; nil when
 	// it sent no time (a form posted without JavaScript sends none).
 	ElapsedMS *int64
-	// TooFast: ElapsedMS was under MIN_FILL_TIME.
+	// TooFast: ElapsedMS was under MIN_FILL_TIME and the form's script saw
+	// no key pressed, click or tap on the form (Submission.Interacted).
 	TooFast bool
 }
 
 // Trapped reports whether the honeypot or the time trap caught s, and why.
-// A missing time alone is no trap (a form posted without JavaScript has no
-// script to measure it); it is recorded with the trap that caught s.
+// The time trap catches only a form sent sooner than minFill that nobody
+// typed in or clicked: a browser's autofill fills a form in no time, but
+// its visitor still clicks Send (or presses Enter). A missing time alone
+// is no trap (a form posted without JavaScript has no script to measure
+// it); it is recorded with the trap that caught s.
 func (s Submission) Trapped(minFill time.Duration) (Trap, bool) {
 	t := Trap{Honeypot: strings.TrimSpace(s.Website) != ""}
 	if s.ElapsedMS != nil {
 		ms := *s.ElapsedMS
 		t.ElapsedMS = &ms
-		t.TooFast = time.Duration(ms)*time.Millisecond < minFill
+		t.TooFast = time.Duration(ms)*time.Millisecond < minFill && !s.Interacted
 	}
 	return t, t.Honeypot || t.TooFast
 }
 
-// Words says why, for the review page: "website field filled in; sent
-// 850 ms after the form was shown".
+// Words says why, for the review page: "hidden website field filled in;
+// sent 850 ms after the form was shown, with no key pressed, click or tap
+// on it".
 func (t Trap) Words() string {
 	var parts []string
 	if t.Honeypot {
@@ -51,7 +56,7 @@ func (t Trap) Words() string {
 	case t.ElapsedMS == nil:
 		parts = append(parts, "no fill time sent")
 	case t.TooFast:
-		parts = append(parts, "sent "+strconv.FormatInt(*t.ElapsedMS, 10)+" ms after the form was shown")
+		parts = append(parts, "sent "+strconv.FormatInt(*t.ElapsedMS, 10)+" ms after the form was shown, with no key pressed, click or tap on it")
 	}
 	return strings.Join(parts, "; ")
 }
@@ -72,12 +77,14 @@ func NewHeld(id string, r Request, t Trap, now time.Time, keep time.Duration) He
 }
 
 // Release is the new lead a held request becomes when staff release it at
-// now: received now (the clinic's speed-to-lead runs from here), kept for
-// retention, its consent as the visitor gave it.
+// now: still received when the visitor sent it (the clinic's speed-to-lead
+// figures count the wait for review), released now, and kept for retention
+// from now (counted from its receipt, an old request would go at once);
+// its consent as the visitor gave it.
 func (h Held) Release(now time.Time, retention time.Duration) Lead {
 	l := h.Lead
 	now = now.UTC()
-	l.Status, l.CreatedAt, l.ExpiresAt = StatusNew, now, now.Add(retention)
+	l.Status, l.ReleasedAt, l.ExpiresAt = StatusNew, now, now.Add(retention)
 	return l
 }
 

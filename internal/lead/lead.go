@@ -74,6 +74,9 @@ type Lead struct {
 	Source           Source
 	// ExpiresAt is when retention ends and the store may delete the lead.
 	ExpiresAt time.Time
+	// ReleasedAt is when staff released the request from review (the bot
+	// traps held it; Held.Release); zero for every other lead.
+	ReleasedAt time.Time
 	// Alert is the clinic's email about the lead, once it went out.
 	Alert *Delivery
 	// Ack is the acknowledgement to the visitor, once it went out.

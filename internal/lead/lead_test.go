@@ -11,7 +11,20 @@ import (
 	"github.com/openclinic/leadhandler/internal/phone"
 )
 
-var rules = Rules{PhoneRegion: "US", Phone: phone.Normalizer{Region: "US"}.Format, ConsentVersion: "1"}
+var rules = phoneRules("US", Rules{ConsentVersion: "1"})
+
+// phoneRules is r reading numbers as dialled in region, as submit sets it.
+func phoneRules(region string, r Rules) Rules {
+	n := phone.Normalizer{Region: region}
+	r.PhoneRegion, r.PhoneExample = region, n.Example()
+	r.Phone = func(v string) (string, string, PhoneProblem) {
+		e164, display, p := n.Format(v)
+		return e164, display, map[phone.Problem]PhoneProblem{
+			phone.NoProblem: PhoneRead, phone.NotANumber: PhoneNotANumber, phone.NoAreaCode: PhoneNoAreaCode, phone.TooShort: PhoneTooShort,
+		}[p]
+	}
+	return r
+}
 
 // valid is a complete JSON submission; cases change one thing at a time.
 func valid() map[string]any {
@@ -227,6 +240,8 @@ func TestDecodeJSONRejects(t *testing.T) {
 		{"string for elapsedMs", `{"elapsedMs":"5000"}`, []string{"elapsedMs"}},
 		{"fraction for elapsedMs", `{"elapsedMs":1.5}`, []string{"elapsedMs"}},
 		{"negative elapsedMs", `{"elapsedMs":-1}`, []string{"elapsedMs"}},
+		{"string for interacted", `{"interacted":"true"}`, []string{"interacted"}},
+		{"number for interacted", `{"interacted":1}`, []string{"interacted"}},
 		{"duplicated key", `{"name":"Pat","name":"Eve"}`, []string{"name"}},
 		{"duplicated key, escaped", `{"name":"Pat","n\u0061me":"Eve"}`, []string{"name"}},
 		{"several bad types", `{"name":1,"phone":true,"utm_source":[]}`, []string{"name", "phone", "utm_source"}},
@@ -275,6 +290,7 @@ func TestDecodeFormRejects(t *testing.T) {
 		{"invalid UTF-8", "name=Pat%FF", []string{"name"}},
 		{"duplicated field", "name=Pat&name=Eve", []string{"name"}},
 		{"letters for elapsedMs", "elapsedMs=soon", []string{"elapsedMs"}},
+		{"interacted twice", "interacted=true&interacted=true", []string{"interacted"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -301,15 +317,52 @@ func TestIsBot(t *testing.T) {
 	}{
 		{"person", Submission{ElapsedMS: ms(9000)}, false},
 		{"no timing sent", Submission{}, false},
-		{"exactly the minimum", Submission{ElapsedMS: ms(2000)}, false},
-		{"too fast", Submission{ElapsedMS: ms(1999)}, true},
+		{"exactly the minimum", Submission{ElapsedMS: ms(1000)}, false},
+		{"too fast", Submission{ElapsedMS: ms(999)}, true},
+		{"too fast, typed in", Submission{ElapsedMS: ms(999), Interacted: true}, false},
 		{"honeypot filled", Submission{Website: "http://spam.example", ElapsedMS: ms(9000)}, true},
 		{"honeypot only spaces", Submission{Website: "  "}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.sub.IsBot(2 * time.Second); got != tt.want {
+			if got := tt.sub.IsBot(time.Second); got != tt.want {
 				t.Errorf("IsBot = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPhoneMessages: a number the visitor must fix is told what is
+// missing: the area code of a local number ("555-0143" in the US), the
+// whole number where the region has no area codes, the country code
+// only where the number may be another country's. No message repeats
+// the number.
+func TestPhoneMessages(t *testing.T) {
+	tests := []struct {
+		region, in, want string
+	}{
+		{"US", "555-0143", "Please include the area code, such as (201) 555-0123."},
+		{"US", "5550143", "Please include the area code, such as (201) 555-0123."},
+		{"US", "+1 555 0143", "Please include the area code, such as (201) 555-0123."},
+		{"US", "555-014", "Please include the area code, such as (201) 555-0123."},
+		{"GB", "7946 0958", "Please include the area code, such as 0121 234 5678."},
+		{"SG", "6123 456", "This number is too short. Please enter the whole number, such as 6123 4567."},
+		{"US", "442079460958", "Please enter a valid phone number, with its country code if it is not a US number."},
+		{"US", "+44 20 7946", "Please enter a valid phone number, with its country code if it is not a US number."},
+		{"US", "(123) 456-7890", "Please enter a valid phone number, with its country code if it is not a US number."},
+		{"US", "call me maybe", "Please enter a valid phone number, with its country code if it is not a US number."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.region+" "+tt.in, func(t *testing.T) {
+			v := valid()
+			v["phone"] = tt.in
+			_, err := Normalize(decodeJSON(t, v), phoneRules(tt.region, rules))
+			var bad *InvalidError
+			if !errors.As(err, &bad) {
+				t.Fatalf("got %v, want an *InvalidError", err)
+			}
+			if got := bad.Fields[FieldPhone]; got != tt.want {
+				t.Errorf("message %q, want %q", got, tt.want)
 			}
 		})
 	}

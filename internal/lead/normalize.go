@@ -36,13 +36,43 @@ type Rules struct {
 	// PhoneRegion is the ISO 3166 region assumed for numbers written without
 	// a country code, such as "US"; it only names it in messages.
 	PhoneRegion string
-	// Phone formats a number E.164 and as people read it, or says it is
-	// not one (internal/phone; injected, so only code that reads numbers
+	// Phone formats a number E.164 and as people read it, or says why it
+	// could not (internal/phone; injected, so only code that reads numbers
 	// links the phone library).
-	Phone func(string) (e164, display string, ok bool)
+	Phone func(string) (e164, display string, p PhoneProblem)
+	// PhoneExample is a whole number of the region as its people write it,
+	// such as "(201) 555-0123", for the message about a number too short;
+	// empty for none.
+	PhoneExample string
 	// ConsentVersion is recorded when the form does not say which consent
 	// text it showed.
 	ConsentVersion string
+}
+
+// PhoneProblem is why Rules.Phone could not read a number.
+type PhoneProblem int
+
+const (
+	PhoneRead       PhoneProblem = iota // read: no problem
+	PhoneNotANumber                     // not the region's, nor another's with its country code
+	PhoneNoAreaCode                     // the region's, too short: dialled locally, without its area code
+	PhoneTooShort                       // the region's, too short, in a region without area codes
+)
+
+// phoneMessage says what to fix in a number Rules.Phone could not read.
+// It never repeats the number (messages never echo what was sent).
+func phoneMessage(p PhoneProblem, rules Rules) string {
+	such := "."
+	if rules.PhoneExample != "" {
+		such = ", such as " + rules.PhoneExample + "."
+	}
+	switch p {
+	case PhoneNoAreaCode:
+		return "Please include the area code" + such
+	case PhoneTooShort:
+		return "This number is too short. Please enter the whole number" + such
+	}
+	return "Please enter a valid phone number, with its country code if it is not a " + regionName(rules.PhoneRegion) + " number."
 }
 
 // Length bounds, in characters (runes) after cleaning.
@@ -108,9 +138,9 @@ func Normalize(s Submission, rules Rules) (Request, error) {
 	}
 
 	if p := line(FieldPhone, s.Phone, MaxPhone); p != "" {
-		e164, display, ok := rules.Phone(p)
-		if !ok {
-			bad[FieldPhone] = "Please enter a valid phone number, with its country code if it is not a " + regionName(rules.PhoneRegion) + " number."
+		e164, display, problem := rules.Phone(p)
+		if problem != PhoneRead {
+			bad[FieldPhone] = phoneMessage(problem, rules)
 		}
 		r.Phone, r.PhoneDisplay = e164, display
 	}

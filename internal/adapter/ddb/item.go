@@ -128,6 +128,7 @@ type leadItem struct {
 	Referrer         string            `dynamodbav:"referrer,omitempty"`
 	LandingPath      string            `dynamodbav:"landingPath,omitempty"`
 	ExpiresAt        int64             `dynamodbav:"expiresAt"`
+	ReleasedAt       string            `dynamodbav:"releasedAt,omitempty"` // absent but for a request released from review
 	AlertedAt        string            `dynamodbav:"alertedAt,omitempty"`
 	AlertMessageID   string            `dynamodbav:"alertMessageId,omitempty"`
 	AckedAt          string            `dynamodbav:"ackedAt,omitempty"`
@@ -228,6 +229,7 @@ func toItem(l lead.Lead) leadItem {
 		Referrer:         l.Source.Referrer,
 		LandingPath:      l.Source.LandingPath,
 		ExpiresAt:        l.ExpiresAt.Unix(),
+		ReleasedAt:       stamp(l.ReleasedAt),
 		progressItem:     toProgress(l),
 	}
 	if l.Status == lead.StatusNew {
@@ -315,6 +317,7 @@ func (it leadItem) lead() (lead.Lead, error) {
 		{"createdAt", it.CreatedAt, &l.CreatedAt}, {"consentAt", it.ConsentAt, &l.Consent.At},
 		{"callbackAt", it.CallbackAt, &l.Callback}, {"closedAt", it.ClosedAt, &l.ClosedAt},
 		{"firstAttemptAt", it.FirstAttemptAt, &l.FirstAttempt}, {"firstReachAt", it.FirstReachAt, &l.FirstReach},
+		{"releasedAt", it.ReleasedAt, &l.ReleasedAt},
 	}
 	for _, f := range times {
 		t, err := unstamp(f.v)

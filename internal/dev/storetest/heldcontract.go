@@ -162,7 +162,9 @@ func runHeld(t *testing.T, open func(t *testing.T) Store) {
 		if err := s.Hold(ctx, h, day, nil); err != nil {
 			t.Fatal(err)
 		}
-		at := t0.Add(2 * time.Hour)
+		// Released days after it came: it keeps its received time, and
+		// its retention runs from the release.
+		at := t0.Add(50 * time.Hour)
 		want := h.Release(at, 365*24*time.Hour)
 		if err := s.ReleaseHeld(ctx, want, at); err != nil {
 			t.Fatal(err)
@@ -174,8 +176,10 @@ func runHeld(t *testing.T, open func(t *testing.T) Store) {
 		if diff := cmp.Diff(got, want); diff != "" {
 			t.Errorf("released lead differs (-got +want):\n%s", diff)
 		}
-		if got.Status != lead.StatusNew || !got.CreatedAt.Equal(at) || !got.Consent.At.Equal(t0) {
-			t.Errorf("released lead: status %s, created %v, consent %v", got.Status, got.CreatedAt, got.Consent.At)
+		if got.Status != lead.StatusNew || !got.CreatedAt.Equal(t0) || !got.ReleasedAt.Equal(at) || !got.Consent.At.Equal(t0) ||
+			!got.ExpiresAt.Equal(at.Add(365*24*time.Hour)) {
+			t.Errorf("released lead: status %s, created %v, released %v, consent %v, expires %v; want new, created and consent %v, released %v, expiring a year after",
+				got.Status, got.CreatedAt, got.ReleasedAt, got.Consent.At, got.ExpiresAt, t0, at)
 		}
 		if _, err := s.GetHeld(ctx, h.ID, at); !errors.Is(err, lead.ErrNotFound) {
 			t.Errorf("held request after release: got %v, want lead.ErrNotFound", err)
@@ -185,6 +189,9 @@ func runHeld(t *testing.T, open func(t *testing.T) Store) {
 		}
 		if got := ids(t, s.Pending(ctx, at.Add(time.Second), at)); len(got) != 1 || got[0] != h.ID {
 			t.Errorf("pending after release = %v, want the released lead", got)
+		}
+		if got := ids(t, s.List(ctx, inbox.New, inbox.Span{}, at)); len(got) != 1 || got[0] != h.ID {
+			t.Errorf("the inbox's new list after release = %v, want the released lead", got)
 		}
 	})
 

@@ -31,8 +31,8 @@ type Submit struct {
 	// ThankYouURL is THANK_YOU_URL: where a form posted without JavaScript
 	// is redirected. Empty: back to the form's page with submitted=1.
 	ThankYouURL string
-	// RateLimit is RATE_LIMIT: submissions per client, "5/1h" by default,
-	// "0" to disable.
+	// RateLimit is RATE_LIMIT: stored (or trapped) submissions per client,
+	// "10/1h" by default, "0" to disable.
 	RateLimit ratelimit.Limit
 	// RateLimitSalt is RATE_LIMIT_SALT: the salt of the client address hash.
 	// Required unless the limit is disabled.
@@ -45,8 +45,9 @@ type Submit struct {
 	// ConsentVersion is CONSENT_VERSION: the consent text version recorded
 	// when the form does not send one, "1" by default.
 	ConsentVersion string
-	// MinFillTime is MIN_FILL_TIME: a form sent sooner after it was shown is
-	// taken for a bot's, 2s by default.
+	// MinFillTime is MIN_FILL_TIME: a form sent sooner after it was shown,
+	// with no key pressed, click or tap on it, is taken for a bot's, 1s by
+	// default.
 	MinFillTime time.Duration
 	// TurnstileSecretARN is TURNSTILE_SECRET_ARN: the Secrets Manager
 	// secret holding the Cloudflare Turnstile secret key, read at cold start
@@ -79,7 +80,7 @@ func LoadSubmit(getenv func(string) string) (Submit, error) {
 		Retention:       time.Duration(e.positiveInt("RETENTION_DAYS", 365)) * 24 * time.Hour,
 		PhoneRegion:     e.region("PHONE_REGION", "US"),
 		ConsentVersion:  e.text("CONSENT_VERSION", "1"),
-		MinFillTime:     e.duration("MIN_FILL_TIME", 2*time.Second),
+		MinFillTime:     e.duration("MIN_FILL_TIME", time.Second),
 		TurnstileSecret: e.text("TURNSTILE_SECRET", ""),
 	}
 	c.TurnstileSecretARN = e.text("TURNSTILE_SECRET_ARN", "")
@@ -89,7 +90,7 @@ func LoadSubmit(getenv func(string) string) (Submit, error) {
 	if e.text("TIME_ZONE", "") != "" {
 		c.TimeZone = e.location("TIME_ZONE")
 	}
-	limit, err := ratelimit.Parse(e.text("RATE_LIMIT", "5/1h"))
+	limit, err := ratelimit.Parse(e.text("RATE_LIMIT", "10/1h"))
 	if err != nil {
 		e.fail("RATE_LIMIT", err.Error())
 	}

@@ -32,12 +32,12 @@ func TestLoadSubmitDefaults(t *testing.T) {
 	want := Submit{
 		Table:          "leads",
 		AllowedOrigins: []string{"https://www.example-clinic.com", "http://localhost:3000"},
-		RateLimit:      ratelimit.Limit{Count: 5, Window: time.Hour},
+		RateLimit:      ratelimit.Limit{Count: 10, Window: time.Hour},
 		RateLimitSalt:  []byte("s"),
 		Retention:      365 * 24 * time.Hour,
 		PhoneRegion:    "US",
 		ConsentVersion: "1",
-		MinFillTime:    2 * time.Second,
+		MinFillTime:    time.Second,
 		HeldRetention:  14 * 24 * time.Hour,
 		TimeZone:       time.UTC,
 	}

@@ -109,12 +109,14 @@ func New(cfg config.Submit, store Store, verifier Verifier, log *slog.Logger, no
 	if cfg.HeldRetention <= 0 {
 		cfg.HeldRetention = lead.DefaultHeldRetention
 	}
+	numbers := phone.Normalizer{Region: cfg.PhoneRegion}
 	return &Handler{
 		turnstile: verifier,
 		cfg:       cfg,
 		rules: lead.Rules{
 			PhoneRegion:    cfg.PhoneRegion,
-			Phone:          phone.Normalizer{Region: cfg.PhoneRegion}.Format,
+			Phone:          readPhone(numbers),
+			PhoneExample:   numbers.Example(),
 			ConsentVersion: cfg.ConsentVersion,
 		},
 		store:   store,
@@ -122,6 +124,22 @@ func New(cfg config.Submit, store Store, verifier Verifier, log *slog.Logger, no
 		now:     now,
 		metrics: metric.New(os.Stdout, cfg.MetricNamespace, now),
 	}, nil
+}
+
+// phoneProblems says each of phone's problems in lead's words.
+var phoneProblems = [...]lead.PhoneProblem{
+	phone.NoProblem:  lead.PhoneRead,
+	phone.NotANumber: lead.PhoneNotANumber,
+	phone.NoAreaCode: lead.PhoneNoAreaCode,
+	phone.TooShort:   lead.PhoneTooShort,
+}
+
+// readPhone is n's Format as lead.Rules takes it.
+func readPhone(n phone.Normalizer) func(string) (string, string, lead.PhoneProblem) {
+	return func(v string) (string, string, lead.PhoneProblem) {
+		e164, display, p := n.Format(v)
+		return e164, display, phoneProblems[p]
+	}
 }
 
 // Handle answers one request. It never returns an error: every outcome is an
@@ -203,7 +221,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 	}
 	sub, err := decode(body)
 	if err != nil {
-		return h.refuse(ctx, log, p, err)
+		return refuse(p, err)
 	}
 	p.sub, p.page = sub, formPage(sub.Page, req)
 
@@ -213,17 +231,13 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 
 	r, err := lead.Normalize(sub, h.rules)
 	if err != nil {
-		return h.refuse(ctx, log, p, err)
+		return refuse(p, err)
 	}
 	if h.turnstile != nil {
 		switch err := h.verify(ctx, log, sub.Turnstile, req.RequestContext.HTTP.SourceIP); {
 		case errors.Is(err, turnstile.ErrRejected):
-			res := h.refuse(ctx, log, p, &lead.InvalidError{Message: "Please confirm that you are not a robot, then send the form again.",
-				Fields: map[string]string{lead.FieldTurnstile: "Please complete this check."}})
-			if res.kind == invalid {
-				res.kind = turnstileRejected
-			}
-			return res
+			return result{kind: turnstileRejected, post: p, err: &lead.InvalidError{Message: "Please confirm that you are not a robot, then send the form again.",
+				Fields: map[string]string{lead.FieldTurnstile: "Please complete this check."}}}
 		case errors.Is(err, turnstile.ErrMisconfigured):
 			// Our secret is wrong or revoked: taking requests unchecked would
 			// switch the bot check off unnoticed. Refuse, and say so in the
@@ -316,19 +330,11 @@ func (h *Handler) hold(ctx context.Context, log *slog.Logger, p post, trap lead.
 	}
 }
 
-// refuse decides on a post the visitor must correct (400), counted against
-// the client like an accepted one, so a bot cannot probe the rules for free:
-// over the limit it gets 429 instead. A counter that cannot be reached does
-// not turn the 400 into a 503 (the request was bad either way).
-func (h *Handler) refuse(ctx context.Context, log *slog.Logger, p post, err error) result {
-	if p.charge != nil {
-		switch err := h.store.Charge(ctx, *p.charge); {
-		case errors.Is(err, ratelimit.ErrLimited):
-			return result{kind: invalidLimited, post: p}
-		case err != nil:
-			log.Error("charge rate counter", "err", err)
-		}
-	}
+// refuse decides on a post the visitor must correct (400). It is not
+// counted against the client: a patient who mistypes, or shares a
+// carrier's or an office's address with others who do, keeps the
+// allowance for the request that is stored (docs/form.md).
+func refuse(p post, err error) result {
 	return result{kind: invalid, post: p, err: err}
 }
 

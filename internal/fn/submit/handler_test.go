@@ -80,7 +80,7 @@ func testConfig() config.Submit {
 		Retention:      365 * 24 * time.Hour,
 		PhoneRegion:    "US",
 		ConsentVersion: "1",
-		MinFillTime:    2 * time.Second,
+		MinFillTime:    time.Second,
 	}
 }
 
@@ -436,46 +436,54 @@ func TestRateLimit(t *testing.T) {
 		t.Error("a client address reached the logs")
 	}
 
-	t.Run("refused requests count too", func(t *testing.T) {
-		f := newFixture(t, nil) // 3 per hour
-		bad := func() events.APIGatewayV2HTTPResponse {
-			req := sample(t, "application/json", jsonBody(t, func(v map[string]any) { v["email"] = "x?bcc=a@example.com" }))
-			req.RequestContext.HTTP.SourceIP = "198.51.100.7"
+	t.Run("refused requests do not count", func(t *testing.T) {
+		// The issue's acceptance: with RATE_LIMIT=8/1h, eight refused
+		// submissions and then a valid one from the same client: stored.
+		f := newFixture(t, func(c *config.Submit) { c.RateLimit = ratelimit.Limit{Count: 8, Window: time.Hour} })
+		from := func(ip, body string) events.APIGatewayV2HTTPResponse {
+			req := sample(t, "application/json", body)
+			req.RequestContext.HTTP.SourceIP = ip
 			return f.do(t, req)
 		}
-		for i := range 3 {
-			if res := bad(); res.StatusCode != http.StatusBadRequest {
-				t.Fatalf("refused request %d: status %d", i+1, res.StatusCode)
+		refused := []string{ // what a patient mistypes, and what a script gets wrong
+			jsonBody(t, func(v map[string]any) { v["phone"] = "555-0143" }),
+			jsonBody(t, func(v map[string]any) { v["email"] = "siobhan@example" }),
+			jsonBody(t, func(v map[string]any) { v["consent"] = false }),
+			jsonBody(t, func(v map[string]any) { delete(v, "name") }),
+			jsonBody(t, func(v map[string]any) { v["phone"] = "555-0143" }),
+			`{"name":`,
+			`{"name":"Pat","consent":true}`,
+			jsonBody(t, func(v map[string]any) { v["consent"] = "yes" }),
+		}
+		for i, body := range refused {
+			if res := from("198.51.100.7", body); res.StatusCode != http.StatusBadRequest {
+				t.Fatalf("refused request %d: status %d, want 400", i+1, res.StatusCode)
 			}
 		}
-		if res := bad(); res.StatusCode != http.StatusTooManyRequests || res.Headers["Retry-After"] == "" {
-			t.Errorf("4th refused request: status %d, want 429 with Retry-After", res.StatusCode)
+		valid := func() string { return jsonBody(t, func(v map[string]any) { delete(v, "submissionId") }) }
+		res := from("198.51.100.7", valid())
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("a valid request after 8 refused: status %d %s, want 201", res.StatusCode, res.Body)
 		}
-		good := func(ip string) int {
-			req := sample(t, "application/json", jsonBody(t, func(v map[string]any) { delete(v, "submissionId") }))
-			req.RequestContext.HTTP.SourceIP = ip
-			return f.do(t, req).StatusCode
+		if n := len(f.store.Leads()); n != 1 {
+			t.Errorf("%d leads stored, want 1", n)
 		}
-		if got := good("198.51.100.7"); got != http.StatusTooManyRequests {
-			t.Errorf("a valid request after 3 refused: status %d, want 429", got)
-		}
-		// Unreadable and incomplete bodies count alike; another client's own.
-		for _, body := range []string{`{"name":`, `{"name":"Pat","consent":true}`} {
-			req := sample(t, "application/json", body)
-			req.RequestContext.HTTP.SourceIP = "203.0.113.9"
-			if res := f.do(t, req); res.StatusCode != http.StatusBadRequest {
-				t.Fatalf("status %d, want 400", res.StatusCode)
+		// The allowance is the stored requests': seven more, then 429;
+		// a refused one past it is still told what to fix.
+		for i := range 7 {
+			if res := from("198.51.100.7", valid()); res.StatusCode != http.StatusCreated {
+				t.Fatalf("valid request %d: status %d, want 201", i+2, res.StatusCode)
 			}
 		}
-		if got := good("203.0.113.9"); got != http.StatusCreated {
-			t.Errorf("another client after 2 refused: status %d, want 201", got)
+		if res := from("198.51.100.7", valid()); res.StatusCode != http.StatusTooManyRequests || res.Headers["Retry-After"] == "" {
+			t.Errorf("the 9th valid request: status %d, want 429 with Retry-After", res.StatusCode)
 		}
-		if got := good("203.0.113.9"); got != http.StatusTooManyRequests {
-			t.Errorf("that client's 4th request: status %d, want 429", got)
+		if res := from("198.51.100.7", refused[0]); res.StatusCode != http.StatusBadRequest || !strings.Contains(res.Body, "area code") {
+			t.Errorf("a refused request past the limit: status %d %s, want the 400 naming what to fix", res.StatusCode, res.Body)
 		}
 	})
 
-	t.Run("a refused request is still refused when the counter cannot be reached", func(t *testing.T) {
+	t.Run("a refused request touches no counter", func(t *testing.T) {
 		f := newFixture(t, nil)
 		f.store.Err = errors.New("operation error DynamoDB: UpdateItem, dial tcp: connection refused")
 		res := f.do(t, sample(t, "application/json", jsonBody(t, func(v map[string]any) { v["email"] = "nope" })))
@@ -533,7 +541,9 @@ func TestTrappedRequestsAreHeld(t *testing.T) {
 	}{
 		{"honeypot filled", func(v map[string]any) { v["website"] = "http://cheap-pills.example"; v["elapsedMs"] = 9000 },
 			&lead.Trap{Honeypot: true, ElapsedMS: ms(9000)}},
-		{"sent in under 2 s", func(v map[string]any) { v["elapsedMs"] = 800 },
+		{"sent in under 1 s, no key, click or tap", func(v map[string]any) { v["elapsedMs"] = 800 },
+			&lead.Trap{ElapsedMS: ms(800), TooFast: true}},
+		{"sent in under 1 s, interaction not true", func(v map[string]any) { v["elapsedMs"] = 800; v["interacted"] = false },
 			&lead.Trap{ElapsedMS: ms(800), TooFast: true}},
 		{"honeypot filled, no time sent", func(v map[string]any) { v["website"] = "x"; delete(v, "elapsedMs") },
 			&lead.Trap{Honeypot: true}},
@@ -574,14 +584,51 @@ func TestTrappedRequestsAreHeld(t *testing.T) {
 			}
 		})
 	}
-	t.Run("still counted against the rate limit", func(t *testing.T) {
+	t.Run("sent in under 1 s by a visitor who typed or clicked: stored", func(t *testing.T) {
+		// A browser's autofill fills the form at once; its visitor
+		// still clicks Send, and the form's script says so.
 		f := newFixture(t, nil)
-		var last int
-		for range 4 {
-			last = f.do(t, sample(t, "application/json", jsonBody(t, func(v map[string]any) { v["website"] = "x"; delete(v, "submissionId") }))).StatusCode
+		res := f.do(t, sample(t, "application/json", jsonBody(t, func(v map[string]any) { v["elapsedMs"] = 300; v["interacted"] = true })))
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("status %d %s, want 201", res.StatusCode, res.Body)
 		}
-		if last != http.StatusTooManyRequests {
-			t.Errorf("4th trapped request: status %d, want 429", last)
+		if leads, held := len(f.store.Leads()), len(f.store.HeldRequests()); leads != 1 || held != 0 {
+			t.Errorf("%d leads, %d held; want the lead stored, nothing held", leads, held)
+		}
+		form := strings.Replace(formBody, "elapsedMs=9000", "elapsedMs=300&interacted=true", 1)
+		if res := f.do(t, sample(t, "application/x-www-form-urlencoded", form)); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("form post: status %d, want 303", res.StatusCode)
+		}
+		if leads, held := len(f.store.Leads()), len(f.store.HeldRequests()); leads != 2 || held != 0 {
+			t.Errorf("after the form post: %d leads, %d held; want 2 stored, nothing held", leads, held)
+		}
+	})
+	// Trapped requests use up the allowance as stored ones do, held or
+	// not (invalid ones are only counted), so a bot cannot tell them apart.
+	for name, change := range map[string]func(map[string]any){
+		"held (honeypot)":     func(v map[string]any) { v["website"] = "x" },
+		"held (time trap)":    func(v map[string]any) { v["elapsedMs"] = 200 },
+		"invalid and trapped": func(v map[string]any) { v["website"] = "x"; v["email"] = "bad"; delete(v, "phone") },
+	} {
+		t.Run("still counted against the rate limit: "+name, func(t *testing.T) {
+			f := newFixture(t, nil) // 3 per hour
+			var got []int
+			for range 4 {
+				got = append(got, f.do(t, sample(t, "application/json", jsonBody(t, func(v map[string]any) { change(v); delete(v, "submissionId") }))).StatusCode)
+			}
+			if want := []int{201, 201, 201, 429}; !slices.Equal(got, want) {
+				t.Errorf("statuses %v, want %v", got, want)
+			}
+			valid := sample(t, "application/json", jsonBody(t, func(v map[string]any) { delete(v, "submissionId") }))
+			if res := f.do(t, valid); res.StatusCode != http.StatusTooManyRequests {
+				t.Errorf("a valid request after 3 trapped: status %d, want 429", res.StatusCode)
+			}
+		})
+	}
+	t.Run("still counted against the rate limit: held ones kept within it", func(t *testing.T) {
+		f := newFixture(t, nil)
+		for range 4 {
+			f.do(t, sample(t, "application/json", jsonBody(t, func(v map[string]any) { v["website"] = "x"; delete(v, "submissionId") })))
 		}
 		if n := len(f.store.HeldRequests()); n != 3 {
 			t.Errorf("%d held, want the 3 within the limit", n)

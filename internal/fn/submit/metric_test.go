@@ -87,7 +87,8 @@ func TestEveryRequestIsCounted(t *testing.T) {
 		sample(t, "application/json", jsonBody(t, func(v map[string]any) { delete(v, "submissionId"); v["email"] = "bad" })),
 		sample(t, "text/plain", "hello"),
 		sample(t, "application/json", jsonBody(t, func(v map[string]any) { delete(v, "submissionId"); v["website"] = "x" })),
-		sample(t, "application/json", jsonBody(t, func(v map[string]any) { delete(v, "submissionId") })), // the 3rd: over the limit
+		sample(t, "application/json", jsonBody(t, func(v map[string]any) { delete(v, "submissionId") })), // the 3rd counted (a refused one is not)
+		sample(t, "application/json", jsonBody(t, func(v map[string]any) { delete(v, "submissionId") })), // the 4th: over the limit
 	} {
 		f.do(t, req)
 	}
@@ -110,6 +111,7 @@ func TestEveryRequestIsCounted(t *testing.T) {
 		"Requestsrefused", "RequestsRefusedinvalid",
 		"Requestsrefused", "RequestsRefusedmalformed",
 		"Requestsheld",
+		"LeadsStored", "LeadsBySourcesearch", "Requestsstored",
 		"Requestsrefused", "RequestsRefusedrate-limited",
 	}
 	if diff := cmp.Diff(got, want); diff != "" {

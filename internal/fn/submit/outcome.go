@@ -24,7 +24,6 @@ const (
 	invalid                               // fields the visitor must correct
 	turnstileRejected                     // Turnstile refused the token
 	limited                               // valid, over the rate limit
-	invalidLimited                        // invalid, over the rate limit
 	trappedLimited                        // caught by a bot trap, over the rate limit
 	wrongMethod                           // not a POST
 	wrongOrigin                           // posted from a site not in ALLOWED_ORIGINS
@@ -46,7 +45,6 @@ var outcomes = [...]struct{ log, result, reason string }{
 	invalid:                {"invalid", metric.ResultRefused, metric.ReasonInvalid},
 	turnstileRejected:      {"turnstile-rejected", metric.ResultRefused, metric.ReasonBotCheck},
 	limited:                {"limited", metric.ResultRefused, metric.ReasonRateLimited},
-	invalidLimited:         {"invalid-limited", metric.ResultRefused, metric.ReasonRateLimited},
 	trappedLimited:         {"trapped-limited", metric.ResultRefused, metric.ReasonRateLimited},
 	wrongMethod:            {"method", metric.ResultRefused, metric.ReasonMalformed},
 	wrongOrigin:            {"origin", metric.ResultRefused, metric.ReasonOrigin},
@@ -85,7 +83,7 @@ func (h *Handler) answer(log *slog.Logger, r result) events.APIGatewayV2HTTPResp
 		return h.accepted(id, http.StatusCreated, r.post)
 	case invalid, turnstileRejected:
 		return h.badRequest(log, r.err, r.post)
-	case limited, invalidLimited, trappedLimited:
+	case limited, trappedLimited:
 		return tooMany(*r.post.charge, r.post.now)
 	case wrongMethod:
 		res := jsonError(http.StatusMethodNotAllowed, "Only POST is accepted here.")

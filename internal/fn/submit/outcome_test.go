@@ -17,7 +17,7 @@ func TestEveryOutcome(t *testing.T) {
 		stored: http.StatusCreated, replayed: http.StatusOK,
 		held: http.StatusCreated, heldReplayed: http.StatusOK, trapped: http.StatusCreated,
 		invalid: http.StatusBadRequest, turnstileRejected: http.StatusBadRequest,
-		limited: http.StatusTooManyRequests, invalidLimited: http.StatusTooManyRequests, trappedLimited: http.StatusTooManyRequests,
+		limited: http.StatusTooManyRequests, trappedLimited: http.StatusTooManyRequests,
 		wrongMethod: http.StatusMethodNotAllowed, wrongOrigin: http.StatusForbidden,
 		wrongMediaType: http.StatusUnsupportedMediaType, tooLarge: http.StatusRequestEntityTooLarge,
 		storeError: http.StatusServiceUnavailable, turnstileMisconfigured: http.StatusServiceUnavailable,

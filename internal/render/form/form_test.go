@@ -3,6 +3,8 @@ package form
 import (
 	"strings"
 	"testing"
+
+	"github.com/openclinic/leadhandler/internal/lead"
 )
 
 func TestSnippet(t *testing.T) {
@@ -17,6 +19,13 @@ func TestSnippet(t *testing.T) {
 	}
 	if strings.Contains(plain, "challenges.cloudflare.com") || strings.Contains(plain, `010-0100"</script>`) {
 		t.Error("an external script without Turnstile, or the phone number unescaped")
+	}
+	// The script tells the API's time trap whether a person typed,
+	// clicked or tapped (lead.Submission.Interacted).
+	for _, want := range []string{lead.FieldInteracted + ": interacted", `"keydown", "pointerdown", "touchstart"`} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("the script lacks %s", want)
+		}
 	}
 	if len(plain) > 16<<10 {
 		t.Errorf("snippet is %d bytes: not a few kB", len(plain))

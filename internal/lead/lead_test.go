@@ -334,9 +334,9 @@ func TestIsBot(t *testing.T) {
 
 // TestPhoneMessages: a number the visitor must fix is told what is
 // missing: the area code of a local number ("555-0143" in the US), the
-// whole number where the region has no area codes, the country code
-// only where the number may be another country's. No message repeats
-// the number.
+// whole number of one too short even for that, the country code only
+// where the number may be another country's. No message repeats the
+// number.
 func TestPhoneMessages(t *testing.T) {
 	tests := []struct {
 		region, in, want string
@@ -344,7 +344,7 @@ func TestPhoneMessages(t *testing.T) {
 		{"US", "555-0143", "Please include the area code, such as (201) 555-0123."},
 		{"US", "5550143", "Please include the area code, such as (201) 555-0123."},
 		{"US", "+1 555 0143", "Please include the area code, such as (201) 555-0123."},
-		{"US", "555-014", "Please include the area code, such as (201) 555-0123."},
+		{"US", "555-014", "This number is too short. Please enter the whole number, such as (201) 555-0123."},
 		{"GB", "7946 0958", "Please include the area code, such as 0121 234 5678."},
 		{"SG", "6123 456", "This number is too short. Please enter the whole number, such as 6123 4567."},
 		{"US", "442079460958", "Please enter a valid phone number, with its country code if it is not a US number."},

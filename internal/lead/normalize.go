@@ -55,8 +55,8 @@ type PhoneProblem int
 const (
 	PhoneRead       PhoneProblem = iota // read: no problem
 	PhoneNotANumber                     // not the region's, nor another's with its country code
-	PhoneNoAreaCode                     // the region's, too short: dialled locally, without its area code
-	PhoneTooShort                       // the region's, too short, in a region without area codes
+	PhoneNoAreaCode                     // the region's, dialled locally: without its area code
+	PhoneTooShort                       // the region's, too short even for that
 )
 
 // phoneMessage says what to fix in a number Rules.Phone could not read.

@@ -24,12 +24,10 @@ const (
 	// NotANumber: no number of the region, nor of another region written
 	// with its country code (a foreign number without it reads so).
 	NotANumber
-	// NoAreaCode: a number of the region too short to be one, in a region
-	// whose numbers have area codes: as dialled locally, such as 555-0143
-	// in the US.
+	// NoAreaCode: a number of the region as dialled locally, without its
+	// area code, such as 555-0143 in the US.
 	NoAreaCode
-	// TooShort: a number of the region too short to be one, in a region
-	// without area codes.
+	// TooShort: a number of the region too short to be one even so.
 	TooShort
 )
 
@@ -63,9 +61,6 @@ func (n Normalizer) problem(num *phonenumbers.PhoneNumber) Problem {
 	case phonenumbers.IS_POSSIBLE_LOCAL_ONLY:
 		return NoAreaCode
 	case phonenumbers.TOO_SHORT:
-		if example := phonenumbers.GetExampleNumber(n.Region); example != nil && phonenumbers.GetLengthOfGeographicalAreaCode(example) > 0 {
-			return NoAreaCode
-		}
 		return TooShort
 	}
 	return NotANumber

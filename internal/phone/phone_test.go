@@ -15,9 +15,10 @@ func TestFormat(t *testing.T) {
 		// Dialled locally: the area code is what is missing.
 		{"US", "555-0100", "", "", NoAreaCode},
 		{"US", "+1 555 0143", "", "", NoAreaCode},
-		{"US", "555-014", "", "", NoAreaCode},
 		{"GB", "7946 0958", "", "", NoAreaCode},
-		// Singapore's numbers have no area code: too short is just that.
+		// Too short even for that.
+		{"US", "555-014", "", "", TooShort},
+		{"US", "12", "", "", TooShort},
 		{"SG", "6123 456", "", "", TooShort},
 		// Perhaps another country's: a country code is the hint.
 		{"US", "442079460958", "", "", NotANumber},

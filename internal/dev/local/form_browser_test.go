@@ -210,7 +210,7 @@ func TestVisitorFormInChromium(t *testing.T) {
 		)
 		page := get(t, ctx, chromedp.Text(css("main")))
 		back := get(t, ctx, chromedp.AttributeValue(chromedp.Search(`//a[.="Back to the form"]`), "href"))
-		if !strings.Contains(page, "Phone: Please enter a valid phone number") || back.Value != base+"/contact" {
+		if !strings.Contains(page, "Phone: This number is too short. Please enter the whole number, such as (201) 555-0123.") || back.Value != base+"/contact" {
 			t.Errorf("the answer to a bad field:\n%s\nback to %q", page, back.Value)
 		}
 	})

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/openclinic/leadhandler/internal/adapter/ddb"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/render/form"
 )
@@ -212,6 +214,78 @@ func TestVisitorFormInChromium(t *testing.T) {
 		back := get(t, ctx, chromedp.AttributeValue(chromedp.Search(`//a[.="Back to the form"]`), "href"))
 		if !strings.Contains(page, "Phone: This number is too short. Please enter the whole number, such as (201) 555-0123.") || back.Value != base+"/contact" {
 			t.Errorf("the answer to a bad field:\n%s\nback to %q", page, back.Value)
+		}
+	})
+}
+
+// TestTimeTrapInChromium: the time trap holds a form sent sooner than
+// MIN_FILL_TIME only when nobody pressed a key, clicked or tapped on it.
+// MIN_FILL_TIME is an hour here, so every form is "fast": a visitor who
+// types, and one whose browser autofills the form and who clicks Send,
+// are taken and alerted; a script that fills the form and submits it is
+// answered alike but held.
+func TestTimeTrapInChromium(t *testing.T) {
+	srv, base := serve(t, map[string]string{"MIN_FILL_TIME": "1h"})
+	// autofill sets the fields as a browser's autofill does: no key
+	// presses, no clicks.
+	autofill := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(function (e) {
+			e.name.value = %q; e.phone.value = "(202) 555-0143"; e.email.value = "autofilled@example.com"; e.consent.checked = true;
+		})(document.getElementById("lf").elements)`, name))
+	}
+	ctx := browser(t)
+
+	t.Run("a visitor who types is taken", func(t *testing.T) {
+		do(t, ctx,
+			chromedp.Navigate(base+"/"),
+			fill("Typist Tane", "typist@example.nz"),
+			chromedp.Click(css("#lf button[type=submit]")),
+			chromedp.WaitVisible(chromedp.Search(thankYou)),
+		)
+		if l := storedLead(t, srv, staffLink(t, srv, "Typist")); l.Status != lead.StatusNew {
+			t.Errorf("stored with status %q, want new", l.Status)
+		}
+	})
+	t.Run("autofill, then a click on Send, is taken", func(t *testing.T) {
+		do(t, ctx,
+			chromedp.Navigate(base+"/"),
+			chromedp.WaitVisible(css("#lf-name")),
+			autofill("Autofill Aroha"),
+			chromedp.Click(css("#lf button[type=submit]")),
+			chromedp.WaitVisible(chromedp.Search(thankYou)),
+		)
+		staffLink(t, srv, "Autofill")
+	})
+	t.Run("a script that fills and submits the form is held", func(t *testing.T) {
+		do(t, ctx,
+			chromedp.Navigate(base+"/"),
+			chromedp.WaitVisible(css("#lf-name")),
+			autofill("Scripted Sam"),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("lf").requestSubmit()`),
+			chromedp.WaitVisible(chromedp.Search(thankYou)), // answered as if taken
+		)
+		srv.stream.wait()
+		for _, m := range srv.Outbox.Sent() {
+			if strings.Contains(m.Subject, "Scripted") {
+				t.Errorf("the scripted request was alerted: %q", m.Subject)
+			}
+		}
+		var held []lead.Held
+		for h, err := range ddb.New(srv.db, srv.table).HeldList(context.Background(), time.Time{}, "", time.Now()) { // wall clock: the local server held it on the real clock
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, h)
+		}
+		var names []string
+		for _, h := range held {
+			names = append(names, h.Name)
+		}
+		if len(held) != 1 || held[0].Name != "Scripted Sam" || !held[0].Trap.TooFast {
+			t.Fatalf("held %q, want the scripted request only, held as too fast", names)
+		}
+		if words := held[0].Trap.Words(); !strings.Contains(words, "with no key pressed, click or tap on it") {
+			t.Errorf("why held: %q", words)
 		}
 	})
 }

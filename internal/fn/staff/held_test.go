@@ -87,8 +87,9 @@ func TestHeldReleasedFromTheDigestLink(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no lead after release: %v", err)
 	}
-	if l.Status != lead.StatusNew || !l.CreatedAt.Equal(f.now) || l.Name != h.Name || !l.ExpiresAt.Equal(f.now.Add(365*24*time.Hour)) {
-		t.Errorf("released lead: %s, created %v, %q, expires %v", l.Status, l.CreatedAt, l.Name, l.ExpiresAt)
+	// Still received when the visitor sent it; released and kept from now.
+	if l.Status != lead.StatusNew || !l.CreatedAt.Equal(h.CreatedAt) || !l.ReleasedAt.Equal(f.now) || l.Name != h.Name || !l.ExpiresAt.Equal(f.now.Add(365*24*time.Hour)) {
+		t.Errorf("released lead: %s, created %v (held %v), released %v, %q, expires %v", l.Status, l.CreatedAt, h.CreatedAt, l.ReleasedAt, l.Name, l.ExpiresAt)
 	}
 	if _, err := f.store.GetHeld(context.Background(), h.ID, f.now); !errors.Is(err, lead.ErrNotFound) {
 		t.Errorf("still held after release: %v", err)

@@ -440,16 +440,18 @@ type Staff struct {
 	Retention time.Duration
 	// Policy is the call-back rhythm: CALLBACK_CADENCE ("2h,1d,2d" by
 	// default: how long after each try that kept a lead open the next
-	// call-back is due, the last repeating), MAX_ATTEMPTS (4 by default:
-	// tries without reaching the patient before the lead closes as
-	// unreachable), and TIME_ZONE.
+	// call-back is due, in opening time or opening days, the last
+	// repeating), MAX_ATTEMPTS (4 by default: tries since the patient was
+	// last reached before the lead closes as unreachable, or as not
+	// reached again), and Hours (call-backs fall in them).
 	Policy lead.Policy
 	// EventBus is LEAD_EVENTS_BUS, as notify reads it: attempts and closes
 	// go on it.
 	EventBus string
 	// Hours is OPENING_HOURS in TIME_ZONE: the time to first attempt and
-	// to first reach count only opening time; hours.Default when unset, as
-	// in every function ("always" counts every minute).
+	// to first reach count only opening time, and call-backs fall in it;
+	// hours.Default when unset, as in every function ("always" counts
+	// every minute).
 	Hours hours.Hours
 	// MetricNamespace is METRIC_NAMESPACE, as Mail reads it.
 	MetricNamespace string
@@ -476,9 +478,9 @@ func LoadStaff(getenv func(string) string) (Staff, error) {
 	if c.SessionTTL <= 0 {
 		e.fail("STAFF_SESSION_TTL", "must be positive")
 	}
-	c.Policy = lead.Policy{Cadence: e.cadence("CALLBACK_CADENCE"), MaxAttempts: e.positiveInt("MAX_ATTEMPTS", lead.DefaultMaxAttempts), Zone: c.TimeZone}
 	c.EventBus = e.text("LEAD_EVENTS_BUS", "")
 	c.Hours = e.openingHours(c.TimeZone, hours.Default)
+	c.Policy = lead.Policy{Cadence: e.cadence("CALLBACK_CADENCE"), MaxAttempts: e.positiveInt("MAX_ATTEMPTS", lead.DefaultMaxAttempts), Hours: c.Hours}
 	c.MetricNamespace = e.text("METRIC_NAMESPACE", "")
 	return c, e.err()
 }

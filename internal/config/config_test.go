@@ -249,7 +249,7 @@ func TestLoadStaff(t *testing.T) {
 		return m
 	}
 	got, err := LoadStaff(getenv(staffEnv("TIME_ZONE", "Asia/Tokyo")))
-	if err != nil || got.TimeZone.String() != "Asia/Tokyo" || got.Policy.Zone != got.TimeZone || got.LinkTTL != 72*time.Hour ||
+	if err != nil || got.TimeZone.String() != "Asia/Tokyo" || got.Policy.Hours.Location() != got.TimeZone || got.LinkTTL != 72*time.Hour ||
 		!slices.Equal(got.StaffEmails, []string{"frontdesk@example-clinic.com", "owner@example-clinic.com"}) ||
 		got.SessionTTL != 12*time.Hour || got.SignIn != SignInInbox || got.AuditRetention != 2190*24*time.Hour ||
 		got.Policy.MaxAttempts != 4 || !slices.Equal(got.Policy.Cadence, []time.Duration{2 * time.Hour, 24 * time.Hour, 48 * time.Hour}) {
@@ -261,6 +261,13 @@ func TestLoadStaff(t *testing.T) {
 		!slices.Equal(got.StaffEmails, []string{"desk@example-clinic.com"}) || got.SessionTTL != 8*time.Hour || got.SignIn != SignInAlways ||
 		got.AuditRetention != 30*24*time.Hour {
 		t.Errorf("got %+v, %v", got, err)
+	}
+	// Call-backs fall in OPENING_HOURS, in TIME_ZONE: open on Wednesdays
+	// only, the next open minute after a Thursday noon is Wednesday's opening.
+	got, err = LoadStaff(getenv(staffEnv("TIME_ZONE", "America/New_York", "OPENING_HOURS", "Wed 10:00-14:00")))
+	thursday := time.Date(2026, 12, 3, 17, 0, 0, 0, time.UTC)
+	if want := time.Date(2026, 12, 9, 15, 0, 0, 0, time.UTC); err != nil || !got.Policy.Hours.NextOpen(thursday).Equal(want) {
+		t.Errorf("policy hours: next open %v, %v; want %v", got.Policy.Hours.NextOpen(thursday), err, want)
 	}
 	_, err = LoadStaff(getenv(staffEnv("CALLBACK_CADENCE", "soon", "MAX_ATTEMPTS", "0", "STAFF_EMAILS", "Desk <desk@example-clinic.com>",
 		"STAFF_SESSION_TTL", "0s", "STAFF_SIGNIN", "sometimes", "AUDIT_RETENTION_DAYS", "-1")))

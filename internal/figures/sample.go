@@ -1,7 +1,6 @@
 package figures
 
 import (
-	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -23,7 +22,7 @@ func Sample(from, to, now time.Time, n int, seed uint64, h hours.Hours) []lead.L
 	pages := []string{"/", "/back-pain", "/blog/sciatica?utm_source=x", "/knee", "/<script>alert(1)</script>", "/very-long-" + fmt.Sprintf("%0100d", 7), ""}
 	sources := []string{"google", "facebook", "newsletter", "=HYPERLINK(\"http://x\")", ""}
 	campaigns := []string{"spring-back", "knee-2026", "<b>bold</b>", ""}
-	policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: lead.DefaultMaxAttempts, Zone: cmp.Or(h.Location(), time.UTC)}
+	policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: lead.DefaultMaxAttempts, Hours: h}
 	span := to.Sub(from)
 	out := make([]lead.Lead, 0, n)
 	for i := range n {

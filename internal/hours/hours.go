@@ -1,10 +1,12 @@
-// Package hours holds a clinic's opening hours and the one question the
-// response guard asks of them: when is a lead received at t due for a
-// response, counting only time the clinic is open.
+// Package hours holds a clinic's opening hours and the questions asked of
+// them: when is a lead received at t due for a response, counting only
+// time the clinic is open; how much opening time passed; and when the
+// clinic is next open, on a day or in a part of the day (call-backs).
 package hours
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -185,5 +187,112 @@ func (h Hours) Between(from, to time.Time) time.Duration {
 	}
 }
 
-// Location is the zone the hours are in.
+// Location is the zone the hours are in (nil for the zero Hours).
 func (h Hours) Location() *time.Location { return h.loc }
+
+// allDay is a day of hours that are always open.
+var allDay = []span{{0, 24 * 60}}
+
+// zone is the hours' zone; the zero Hours, never parsed, are in UTC.
+func (h Hours) zone() *time.Location {
+	if h.loc == nil {
+		return time.UTC
+	}
+	return h.loc
+}
+
+// spans are the windows of weekday wd; "always" and the zero Hours are
+// open all day.
+func (h Hours) spans(wd time.Weekday) []span {
+	if h.always || h.loc == nil {
+		return allDay
+	}
+	return h.days[wd]
+}
+
+// windows yields the opening windows [start, end) from t on, in order, the
+// first cut to start at t. It never ends: callers stop when they found
+// what they look for (Parse leaves no hours without a window).
+func (h Hours) windows(t time.Time) iter.Seq2[time.Time, time.Time] {
+	return func(yield func(start, end time.Time) bool) {
+		loc := h.zone()
+		y, m, d := t.In(loc).Date()
+		for i := 0; ; i++ {
+			day := time.Date(y, m, d+i, 12, 0, 0, 0, loc)
+			for _, w := range h.spans(day.Weekday()) {
+				start := time.Date(y, m, d+i, 0, w.open, 0, 0, loc)
+				end := time.Date(y, m, d+i, 0, w.close, 0, 0, loc)
+				if start.Before(t) {
+					start = t
+				}
+				if start.Before(end) && !yield(start, end) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// NextOpen is the first instant at or after t when the clinic is open: t
+// itself when it is open then (a window's closing minute is not open).
+func (h Hours) NextOpen(t time.Time) time.Time {
+	for start := range h.windows(t) {
+		return start
+	}
+	panic("unreachable: windows never ends")
+}
+
+// OpeningDay is the first opening of the days-th day after t's (in the
+// hours' zone) on which the clinic opens: with days 1, a weekday clinic's
+// Monday opening from a Friday or a Saturday. Hours open always (and the
+// zero Hours) have no first opening: it is t's time of day, days later.
+func (h Hours) OpeningDay(t time.Time, days int) time.Time {
+	local := t.In(h.zone())
+	y, m, d := local.Date()
+	if h.always || h.loc == nil {
+		return time.Date(y, m, d+days, local.Hour(), local.Minute(), local.Second(), local.Nanosecond(), h.zone())
+	}
+	for i := 1; ; i++ {
+		day := time.Date(y, m, d+i, 12, 0, 0, 0, h.loc)
+		ws := h.days[day.Weekday()]
+		if len(ws) == 0 {
+			continue
+		}
+		if days--; days <= 0 {
+			return time.Date(y, m, d+i, 0, ws[0].open, 0, 0, h.loc)
+		}
+	}
+}
+
+// NextOpenBetween is the first instant at or after t when the clinic is
+// open and the clock, in the hours' zone, reads from or later and before
+// to (times after midnight, such as 12h and 17h for the afternoon); ok is
+// false when no opening on any day overlaps that part of the day.
+func (h Hours) NextOpenBetween(t time.Time, from, to time.Duration) (time.Time, bool) {
+	lo, hi := int(from/time.Minute), int(to/time.Minute)
+	overlaps := false
+	for wd := range time.Weekday(7) {
+		for _, w := range h.spans(wd) {
+			overlaps = overlaps || (w.open < hi && w.close > lo)
+		}
+	}
+	if !overlaps {
+		return time.Time{}, false
+	}
+	loc := h.zone()
+	for start, end := range h.windows(t) {
+		y, m, d := start.In(loc).Date()
+		partStart := time.Date(y, m, d, 0, lo, 0, 0, loc)
+		partEnd := time.Date(y, m, d, 0, hi, 0, 0, loc)
+		if partStart.After(start) {
+			start = partStart
+		}
+		if partEnd.Before(end) {
+			end = partEnd
+		}
+		if start.Before(end) {
+			return start, true
+		}
+	}
+	panic("unreachable: windows never ends")
+}

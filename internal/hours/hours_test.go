@@ -185,3 +185,109 @@ func TestBetweenUndoesDue(t *testing.T) {
 		}
 	}
 }
+
+func TestNextOpen(t *testing.T) {
+	ny := mustLoad(t, "America/New_York")
+	at := func(s string) time.Time { t.Helper(); return localTime(t, s, ny) }
+	const week = "Mon-Fri 08:00-12:00,Mon-Fri 13:00-18:00"
+	// 2026-11-24 is a Tuesday; 2026-03-08 the Sunday clocks go forward.
+	tests := []struct {
+		name, hours string
+		at, want    time.Time
+	}{
+		{"open: that instant", week, at("2026-11-24 10:30"), at("2026-11-24 10:30")},
+		{"at opening", week, at("2026-11-24 08:00"), at("2026-11-24 08:00")},
+		{"before opening: the opening", week, at("2026-11-24 06:10"), at("2026-11-24 08:00")},
+		{"over lunch: the afternoon window", week, at("2026-11-24 12:00"), at("2026-11-24 13:00")},
+		{"the closing minute is closed", week, at("2026-11-24 18:00"), at("2026-11-25 08:00")},
+		{"saturday: monday", week, at("2026-11-28 17:59"), at("2026-11-30 08:00")},
+		{"one day a week", "Wed 10:00-14:00", at("2026-11-26 09:00"), at("2026-12-02 10:00")},
+		{"always", "always", at("2026-11-29 03:00"), at("2026-11-29 03:00")},
+		{"sunday before the change to summer time: monday in EDT", week, at("2026-03-08 01:30"), time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := Parse(tt.hours, ny)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := h.NextOpen(tt.at); !got.Equal(tt.want) {
+				t.Errorf("NextOpen(%s) = %s, want %s", tt.at, got.In(ny), tt.want.In(ny))
+			}
+		})
+	}
+	at0 := time.Date(2026, 11, 29, 3, 0, 0, 0, time.UTC)
+	if got := (Hours{}).NextOpen(at0); !got.Equal(at0) {
+		t.Errorf("zero Hours: NextOpen = %s, want the instant itself", got)
+	}
+}
+
+func TestOpeningDay(t *testing.T) {
+	ny := mustLoad(t, "America/New_York")
+	at := func(s string) time.Time { t.Helper(); return localTime(t, s, ny) }
+	const week = "Mon-Fri 08:00-18:00,Sat 09:00-12:00"
+	tests := []struct {
+		name, hours string
+		at          time.Time
+		days        int
+		want        time.Time
+	}{
+		{"tuesday, 1 day: wednesday's opening", week, at("2026-11-24 10:30"), 1, at("2026-11-25 08:00")},
+		{"late at night still counts from that day", week, at("2026-11-24 23:59"), 1, at("2026-11-25 08:00")},
+		{"friday, 1 day: saturday's opening", week, at("2026-11-27 10:00"), 1, at("2026-11-28 09:00")},
+		{"friday, 2 days: sunday is closed, monday", week, at("2026-11-27 10:00"), 2, at("2026-11-30 08:00")},
+		{"saturday, 1 day: monday", week, at("2026-11-28 17:59"), 1, at("2026-11-30 08:00")},
+		{"one day a week, 1 day: next week's", "Wed 10:00-14:00", at("2026-11-25 11:00"), 1, at("2026-12-02 10:00")},
+		{"the first of several windows", "Mon-Fri 13:00-18:00,Mon-Fri 08:00-12:00", at("2026-11-24 10:00"), 1, at("2026-11-25 08:00")},
+		{"across the change to summer time", week, at("2026-03-07 10:00"), 1, time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC)},
+		{"always: the same time of day", "always", at("2026-03-07 10:00"), 2, at("2026-03-09 10:00")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := Parse(tt.hours, ny)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := h.OpeningDay(tt.at, tt.days); !got.Equal(tt.want) {
+				t.Errorf("OpeningDay(%s, %d) = %s, want %s", tt.at, tt.days, got.In(ny), tt.want.In(ny))
+			}
+		})
+	}
+}
+
+func TestNextOpenBetween(t *testing.T) {
+	ny := mustLoad(t, "America/New_York")
+	at := func(s string) time.Time { t.Helper(); return localTime(t, s, ny) }
+	const week = "Mon-Fri 08:00-18:00"
+	morning, afternoon, evening := [2]time.Duration{0, 12 * time.Hour}, [2]time.Duration{12 * time.Hour, 17 * time.Hour}, [2]time.Duration{17 * time.Hour, 24 * time.Hour}
+	tests := []struct {
+		name, hours string
+		at          time.Time
+		part        [2]time.Duration
+		want        time.Time
+		ok          bool
+	}{
+		{"inside it: stays", week, at("2026-11-24 09:30"), morning, at("2026-11-24 09:30"), true},
+		{"before it, same day: its start", week, at("2026-11-24 09:30"), evening, at("2026-11-24 17:00"), true},
+		{"after it: the next day's", week, at("2026-11-24 12:00"), morning, at("2026-11-25 08:00"), true},
+		{"clipped to the opening", week, at("2026-11-24 06:00"), morning, at("2026-11-24 08:00"), true},
+		{"over a closed weekend", week, at("2026-11-27 17:30"), afternoon, at("2026-11-30 12:00"), true},
+		{"a window opening inside it", "Mon-Fri 13:00-20:00", at("2026-11-24 09:00"), afternoon, at("2026-11-24 13:00"), true},
+		{"open only some days in it", "Mon-Wed 08:00-12:00,Thu 08:00-19:00", at("2026-11-24 09:00"), evening, at("2026-11-26 17:00"), true},
+		{"never open then", "Mon-Fri 08:00-17:00", at("2026-11-24 09:00"), evening, time.Time{}, false},
+		{"always", "always", at("2026-11-24 22:00"), morning, at("2026-11-25 00:00"), true},
+		{"evening across the change to summer time", "Sat-Sun 10:00-20:00", at("2026-03-07 18:00"), afternoon, time.Date(2026, 3, 8, 16, 0, 0, 0, time.UTC), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := Parse(tt.hours, ny)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := h.NextOpenBetween(tt.at, tt.part[0], tt.part[1])
+			if ok != tt.ok || !got.Equal(tt.want) {
+				t.Errorf("NextOpenBetween(%s, %v) = %s, %v, want %s, %v", tt.at, tt.part, got.In(ny), ok, tt.want.In(ny), tt.ok)
+			}
+		})
+	}
+}

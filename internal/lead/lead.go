@@ -95,15 +95,19 @@ type Lead struct {
 	// latest MaxHistory of them, Dropped counting the older ones.
 	History []Event
 	Dropped int
-	// Tries counts the attempts whose outcome kept the lead open, since it
-	// was (re)opened.
+	// Tries counts the attempts whose outcome kept the lead open since the
+	// patient was last reached (or since the request, or the lead was
+	// reopened); a reaching try starts it afresh. Kept for readers: the
+	// call-back loop replays it from History (1.0.x counted reaching tries
+	// in it). Attempts is the count staff see.
 	Tries int
 	// Callback is when the next call-back is due; zero when none is.
 	Callback time.Time
 	// Closed says why a closed lead was closed, at ClosedAt.
 	Closed   Reason
 	ClosedAt time.Time
-	// Unreported: closed as unreachable, and no digest has said so yet.
+	// Unreported: closed as unreachable or not reached again, and no
+	// digest has said so yet.
 	Unreported bool
 	// FirstAttempt and FirstReach are the clinic's speed-to-lead figures:
 	// when staff first tried, and first spoke with the patient (zero: not yet).

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/openclinic/leadhandler/internal/hours"
 )
 
 // The call-back loop: a lead is new until staff first try to reach the
@@ -50,7 +52,7 @@ const (
 	ClosedBooked        = Reason(Booked)
 	ClosedNotInterested = Reason(NotInterested)
 	ClosedWrongNumber   = Reason(WrongNumber)
-	// ClosedUnreachable: MaxAttempts tries without reaching the patient.
+	// ClosedUnreachable: MaxAttempts tries, and the patient never reached.
 	ClosedUnreachable Reason = "unreachable"
 	// ClosedNotReachedAgain: the patient was reached once, then MaxAttempts
 	// further tries did not reach them again.
@@ -100,30 +102,49 @@ const MaxHistory = 50
 
 // Policy is the clinic's call-back rhythm.
 type Policy struct {
-	// Cadence is how long after the 1st, 2nd, ... open outcome the next
-	// call-back is due; the last step repeats. A step under a day lands
-	// within the clinic's day (else the next morning); a step of whole days
-	// lands that many days later, in the morning.
+	// Cadence is how long after the 1st, 2nd, ... try since the patient was
+	// last reached the next call-back is due; the last step repeats (a
+	// Reached try starts again from the first). When the call-back falls is
+	// the call-back rule (Policy.next).
 	Cadence []time.Duration
-	// MaxAttempts open outcomes without reaching the patient close the lead
-	// as unreachable.
+	// MaxAttempts tries since the patient was last reached (or since the
+	// request, or the last reopening) close the lead: as unreachable if the
+	// patient was never reached, else as not reached again.
 	MaxAttempts int
-	// Zone is the clinic's time zone: its day and its mornings.
-	Zone *time.Location
+	// Hours are the clinic's opening hours, in its time zone: call-backs
+	// fall in them. The zero Hours are always open, in UTC.
+	Hours hours.Hours
 }
 
-// The default policy: 2 hours later within the day, then the next
-// morning, then two days later; closed as unreachable after 4 tries.
+// The default policy: 2 hours of opening time later, then the next
+// opening day, then two opening days later; closed after 4 tries since the
+// patient was last reached.
 var (
 	DefaultCadence     = []time.Duration{2 * time.Hour, 24 * time.Hour, 48 * time.Hour}
 	DefaultMaxAttempts = 4
 )
 
-// The clinic's day, in its time zone: a call-back is never due outside it.
+// The parts of the day a patient may prefer (Request.PreferredTime), by
+// the clock in the clinic's time zone: the morning until 12:00, the
+// afternoon from 12:00 until 17:00, the evening from 17:00 until midnight.
 const (
-	MorningHour = 9
-	EveningHour = 18
+	AfternoonFrom = 12 * time.Hour
+	EveningFrom   = 17 * time.Hour
 )
+
+// Part is the part of the day t stands for, as times after midnight
+// [from, to); ok is false for "any" and for none given.
+func (t TimeSlot) Part() (from, to time.Duration, ok bool) {
+	switch t {
+	case Morning:
+		return 0, AfternoonFrom, true
+	case Afternoon:
+		return AfternoonFrom, EveningFrom, true
+	case Evening:
+		return EveningFrom, 24 * time.Hour, true
+	}
+	return 0, 0, false
+}
 
 // ParseCadence reads a cadence such as "2h,1d,2d" (Go durations, plus d for
 // days).
@@ -165,8 +186,8 @@ var (
 
 // Record adds an attempt e (its At, Outcome, Channel, Note, By and maybe a
 // picked Callback) and moves the lead on: closed by a closing outcome or by
-// the MaxAttempts-th try without reaching the patient, else open with the
-// next call-back due.
+// the MaxAttempts-th try since the patient was last reached, else open
+// with the next call-back due.
 func (l *Lead) Record(e Event, p Policy) error {
 	if l.Status == StatusClosed {
 		return ErrClosed
@@ -178,7 +199,8 @@ func (l *Lead) Record(e Event, p Policy) error {
 	if l.FirstAttempt.IsZero() {
 		l.FirstAttempt = e.At
 	}
-	l.settle(e.Outcome, e.At, e.At, e.Callback, p)
+	now, _ := l.tries()
+	l.settle(e.Outcome, triesAfter(now, e.Outcome), e.At, e.At, e.Callback, p)
 	l.push(e)
 	return nil
 }
@@ -196,13 +218,11 @@ func (l *Lead) Correct(e Event, p Policy) error {
 		return ErrNothingToCorrect
 	}
 	e.Kind, e.Channel = EventCorrection, ""
-	if !prev.Closes() {
-		l.Tries--
-	}
 	if prev.Reaches() && !e.Outcome.Reaches() && l.FirstReach.Equal(attemptAt) {
 		l.FirstReach = time.Time{}
 	}
-	l.settle(e.Outcome, attemptAt, e.At, e.Callback, p)
+	_, before := l.tries()
+	l.settle(e.Outcome, triesAfter(before, e.Outcome), attemptAt, e.At, e.Callback, p)
 	l.push(e)
 	return nil
 }
@@ -223,31 +243,88 @@ func (l *Lead) Reopen(e Event, p Policy) error {
 	return nil
 }
 
-// settle applies outcome o of an attempt made at attemptAt, decided at at.
-func (l *Lead) settle(o Outcome, attemptAt, at, picked time.Time, p Policy) {
+// settle applies outcome o of an attempt made at attemptAt, decided at at,
+// which leaves tries since the patient was last reached.
+func (l *Lead) settle(o Outcome, tries int, attemptAt, at, picked time.Time, p Policy) {
 	if o.Reaches() && l.FirstReach.IsZero() {
 		l.FirstReach = attemptAt
 	}
+	l.Tries = tries
 	if o.Closes() {
 		l.close(Reason(o), at)
 		return
 	}
-	l.Tries++
-	if l.Tries >= max(p.MaxAttempts, 1) && o != Reached {
-		l.close(ClosedUnreachable, at)
+	if !o.Reaches() && tries >= max(p.MaxAttempts, 1) {
+		if l.FirstReach.IsZero() {
+			l.close(ClosedUnreachable, at)
+		} else {
+			l.close(ClosedNotReachedAgain, at)
+		}
 		return
 	}
 	l.Status, l.Closed, l.ClosedAt, l.Unreported = StatusOpen, "", time.Time{}, false
 	l.Callback = picked
 	if picked.IsZero() {
-		l.Callback = p.next(at, l.Tries)
+		l.Callback = p.next(at, tries, l.PreferredTime)
 	}
 }
 
 func (l *Lead) close(r Reason, at time.Time) {
 	l.Status, l.Closed, l.ClosedAt, l.Callback = StatusClosed, r, at, time.Time{}
-	// The next digest reports a lead nobody could reach, once.
-	l.Unreported = r == ClosedUnreachable
+	// The next digest reports, once, a lead closed because nobody could
+	// reach the patient (lately).
+	l.Unreported = r == ClosedUnreachable || r == ClosedNotReachedAgain
+}
+
+// triesAfter is the count of tries since the patient was last reached
+// after an attempt with outcome o, from n: reaching them starts it afresh
+// (the try that reached them does not count), a closing outcome leaves it,
+// another open one adds one.
+func triesAfter(n int, o Outcome) int {
+	switch {
+	case o.Reaches():
+		return 0
+	case o.Closes():
+		return n
+	}
+	return n + 1
+}
+
+// tries replays the history for the tries since the patient was last
+// reached (or since the request, or the last reopening): now, and before
+// the latest attempt (what a correction of it starts from). The stored
+// Tries is not trusted: leads written by 1.0.x counted reaching tries too.
+// Only when the history was cut (Dropped) with no reach or reopening left
+// in it does the stored count say where the kept events start from.
+func (l Lead) tries() (now, before int) {
+	// A count is known when it started at a reach, a reopening or the
+	// request, else it counts from the oldest kept event.
+	type count struct {
+		n     int
+		known bool
+	}
+	cur := count{known: l.Dropped == 0}
+	prev := cur
+	for _, e := range l.History {
+		switch e.Kind {
+		case EventReopen:
+			cur, prev = count{known: true}, count{known: true}
+		case EventAttempt:
+			prev = cur
+			cur = count{triesAfter(cur.n, e.Outcome), cur.known || e.Outcome.Reaches()}
+		case EventCorrection:
+			cur = count{triesAfter(prev.n, e.Outcome), prev.known || e.Outcome.Reaches()}
+		}
+	}
+	offset := 0
+	if !cur.known {
+		offset = max(l.Tries-cur.n, 0)
+		cur.n += offset
+	}
+	if !prev.known {
+		prev.n += offset
+	}
+	return cur.n, prev.n
 }
 
 // latestOutcome is the outcome of the latest attempt, as corrected since,
@@ -301,32 +378,35 @@ func (l *Lead) push(e Event) {
 	}
 }
 
-// next is when the call-back after the tries-th open outcome, decided at
-// at, is due.
-func (p Policy) next(at time.Time, tries int) time.Time {
+// next is when the call-back after the tries-th try since the patient was
+// last reached, decided at at, is due, for a patient who prefers pref. The
+// call-back rule, "call-backs in opening hours, at the preferred time"
+// (docs/configuration.md, CALLBACK_CADENCE):
+//   - a cadence step under a day counts opening time from at, as a
+//     response time does (hours.Due), and lands on an open minute;
+//   - a step of a day or more lands that many opening days later (whole
+//     days, a part day dropped), at that day's first opening;
+//   - then, when the patient prefers a part of the day (TimeSlot.Part),
+//     the call-back moves to the start of the next open stretch of that
+//     part, or stays when it is in one already; when the clinic is never
+//     open in that part, it stays at the open time the step gave.
+func (p Policy) next(at time.Time, tries int, pref TimeSlot) time.Time {
 	cadence := p.Cadence
 	if len(cadence) == 0 {
 		cadence = DefaultCadence
 	}
-	zone := p.Zone
-	if zone == nil {
-		zone = time.UTC
+	step := cadence[min(max(tries, 1), len(cadence))-1]
+	const day = 24 * time.Hour
+	var due time.Time
+	if step >= day {
+		due = p.Hours.OpeningDay(at, int(step/day))
+	} else {
+		due = p.Hours.NextOpen(p.Hours.Due(at, step))
 	}
-	d := cadence[min(max(tries, 1), len(cadence))-1]
-	local := at.In(zone)
-	morning := func(days int) time.Time {
-		y, m, dd := local.Date()
-		return time.Date(y, m, dd+days, MorningHour, 0, 0, 0, zone)
-	}
-	if d >= 24*time.Hour {
-		return morning(int(d / (24 * time.Hour)))
-	}
-	due := local.Add(d)
-	switch {
-	case due.Before(morning(0)):
-		return morning(0)
-	case due.YearDay() != local.YearDay() || due.Hour() >= EveningHour:
-		return morning(1)
+	if from, to, ok := pref.Part(); ok {
+		if t, ok := p.Hours.NextOpenBetween(due, from, to); ok {
+			due = t
+		}
 	}
 	return due
 }

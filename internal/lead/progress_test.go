@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/openclinic/leadhandler/internal/hours"
 )
 
 var newYork = func() *time.Location {
@@ -21,7 +23,18 @@ func at(month time.Month, day, hour, min int) time.Time {
 	return time.Date(2026, month, day, hour, min, 0, 0, newYork)
 }
 
-var policy = Policy{Cadence: DefaultCadence, MaxAttempts: DefaultMaxAttempts, Zone: newYork}
+// opening parses opening hours in New York.
+func opening(s string) hours.Hours {
+	h, err := hours.Parse(s, newYork)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// The clinic of these tests opens Mon-Fri 08:00-18:00 (hours.Default);
+// 2026-11-24 is a Tuesday.
+var policy = Policy{Cadence: DefaultCadence, MaxAttempts: DefaultMaxAttempts, Hours: opening(hours.Default)}
 
 func fresh() Lead {
 	return New("l1", Request{Name: "Pat Smith", Phone: "+12025550143", PreferredContact: ByPhone}, at(11, 24, 8, 0), 365*24*time.Hour)
@@ -53,8 +66,8 @@ func TestTheDefaultCadence(t *testing.T) {
 		want state
 	}{
 		{"no answer at 10:00: again 2 hours later", try(NoAnswer, at(11, 24, 10, 0)), state{StatusOpen, "", 1, at(11, 24, 12, 0), false, 1}},
-		{"a message left at 12:10: the next morning", try(LeftMessage, at(11, 24, 12, 10)), state{StatusOpen, "", 2, at(11, 25, 9, 0), false, 2}},
-		{"no answer the next morning: two days later", try(NoAnswer, at(11, 25, 9, 5)), state{StatusOpen, "", 3, at(11, 27, 9, 0), false, 3}},
+		{"a message left at 12:10: the next day's opening", try(LeftMessage, at(11, 24, 12, 10)), state{StatusOpen, "", 2, at(11, 25, 8, 0), false, 2}},
+		{"no answer the next morning: two opening days later", try(NoAnswer, at(11, 25, 9, 5)), state{StatusOpen, "", 3, at(11, 27, 8, 0), false, 3}},
 		{"the fourth try without reaching them: closed as unreachable", try(NoAnswer, at(11, 27, 9, 30)), state{StatusClosed, ClosedUnreachable, 4, time.Time{}, true, 4}},
 	}
 	for _, s := range steps {
@@ -73,32 +86,74 @@ func TestTheDefaultCadence(t *testing.T) {
 	}
 }
 
-func TestCallbacksStayWithinTheClinicsDay(t *testing.T) {
+func TestCallbacksFallInOpeningHours(t *testing.T) {
+	weekdays := opening(hours.Default)
+	utc := func(month time.Month, day, hour, min int) time.Time {
+		return time.Date(2026, month, day, hour, min, 0, 0, time.UTC)
+	}
+	oneDay := []time.Duration{24 * time.Hour}
+	// 2026-12-05 is a Saturday; New York's clocks go forward on Sunday
+	// 2026-03-08 at 02:00 (EST, UTC-5, becomes EDT, UTC-4).
 	for _, tt := range []struct {
-		name     string
-		tried    time.Time
-		cadence  []time.Duration
-		tries    int
-		wantDue  time.Time
-		location *time.Location
+		name    string
+		hours   hours.Hours
+		tried   time.Time
+		cadence []time.Duration
+		tries   int
+		pref    TimeSlot
+		wantDue time.Time
 	}{
-		{"2 hours after 17:00 is past the day: the next morning", at(11, 24, 17, 0), DefaultCadence, 1, at(11, 25, 9, 0), newYork},
-		{"2 hours after 15:59 is within it", at(11, 24, 15, 59), DefaultCadence, 1, at(11, 24, 17, 59), newYork},
-		{"2 hours after 16:00 is its end: the next morning", at(11, 24, 16, 0), DefaultCadence, 1, at(11, 25, 9, 0), newYork},
-		{"2 hours after 06:00 is before it opens: that morning", at(11, 24, 6, 0), DefaultCadence, 1, at(11, 24, 9, 0), newYork},
-		{"2 hours after 23:30 is the next day: its morning", at(11, 24, 23, 30), DefaultCadence, 1, at(11, 25, 9, 0), newYork},
-		{"the last step repeats", at(11, 24, 10, 0), DefaultCadence, 7, at(11, 26, 9, 0), newYork},
-		{"the next morning across the change to summer time", time.Date(2026, 3, 7, 17, 30, 0, 0, newYork), DefaultCadence, 1, time.Date(2026, 3, 8, 9, 0, 0, 0, newYork), newYork},
-		{"whole days from late at night", at(11, 24, 23, 59), []time.Duration{24 * time.Hour}, 1, at(11, 25, 9, 0), newYork},
-		{"no zone: UTC", time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC), DefaultCadence, 1, time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC), nil},
-		{"no cadence: the default", at(11, 24, 10, 0), nil, 2, at(11, 25, 9, 0), newYork},
+		{"2 hours after 15:59 are within the day", weekdays, at(11, 24, 15, 59), DefaultCadence, 1, "", at(11, 24, 17, 59)},
+		{"2 hours after 17:00: one that day, one after the next opening", weekdays, at(11, 24, 17, 0), DefaultCadence, 1, "", at(11, 25, 9, 0)},
+		{"2 hours after 16:00 end at closing: the next opening", weekdays, at(11, 24, 16, 0), DefaultCadence, 1, "", at(11, 25, 8, 0)},
+		{"2 hours after 06:00 count from the opening", weekdays, at(11, 24, 6, 0), DefaultCadence, 1, "", at(11, 24, 10, 0)},
+		{"saturday 17:59, 2 hours: monday within hours, not sunday", weekdays, at(12, 5, 17, 59), DefaultCadence, 1, "", at(12, 7, 10, 0)},
+		{"saturday 17:59, 2 hours, in the evening: monday 17:00", weekdays, at(12, 5, 17, 59), DefaultCadence, 1, Evening, at(12, 7, 17, 0)},
+		{"in the morning, due in the afternoon: the next opening", weekdays, at(11, 24, 11, 0), DefaultCadence, 1, Morning, at(11, 25, 8, 0)},
+		{"in the afternoon, due in it: stays", weekdays, at(11, 24, 12, 30), DefaultCadence, 1, Afternoon, at(11, 24, 14, 30)},
+		{"in the afternoon, due in the morning: 12:00", weekdays, at(11, 24, 8, 0), DefaultCadence, 1, Afternoon, at(11, 24, 12, 0)},
+		{"any time: no preference", weekdays, at(11, 24, 17, 0), DefaultCadence, 1, AnyTime, at(11, 25, 9, 0)},
+		{"in the evening, never open then: the open time the step gave", opening("Mon-Fri 08:00-17:00"), at(11, 24, 10, 0), DefaultCadence, 1, Evening, at(11, 24, 12, 0)},
+		{"a day from friday: monday's opening", weekdays, at(11, 27, 10, 0), DefaultCadence, 2, "", at(11, 30, 8, 0)},
+		{"a day from friday, in the afternoon: monday 12:00", weekdays, at(11, 27, 10, 0), DefaultCadence, 2, Afternoon, at(11, 30, 12, 0)},
+		{"whole days from late at night", weekdays, at(11, 24, 23, 59), oneDay, 1, "", at(11, 25, 8, 0)},
+		{"the last step repeats", weekdays, at(11, 24, 10, 0), DefaultCadence, 7, "", at(11, 26, 8, 0)},
+		{"no cadence: the default", weekdays, at(11, 24, 10, 0), nil, 2, "", at(11, 25, 8, 0)},
+		{"open one day a week, 2 hours from thursday: wednesday within its hours", opening("Wed 10:00-14:00"), at(11, 26, 10, 0), DefaultCadence, 1, "", at(12, 2, 12, 0)},
+		{"open one day a week, a day from thursday: wednesday's opening", opening("Wed 10:00-14:00"), at(11, 26, 10, 0), oneDay, 1, "", at(12, 2, 10, 0)},
+		{"open one day a week, in the evening: within its hours", opening("Wed 10:00-14:00"), at(11, 26, 10, 0), DefaultCadence, 1, Evening, at(12, 2, 12, 0)},
+		{"across the change to summer time: friday's last half hour, then monday in EDT", weekdays, at(3, 6, 17, 30), DefaultCadence, 1, "", utc(3, 9, 13, 30)},
+		{"across the change to summer time: sunday's opening in EDT", opening("Mon-Sun 08:00-18:00"), at(3, 7, 10, 0), oneDay, 1, "", utc(3, 8, 12, 0)},
+		{"across the change to summer time, in the evening: sunday 17:00 EDT", opening("Mon-Sun 08:00-20:00"), at(3, 7, 19, 0), DefaultCadence, 1, Evening, utc(3, 8, 21, 0)},
+		{"zero hours: always open, in UTC", hours.Hours{}, utc(11, 24, 22, 0), DefaultCadence, 1, "", utc(11, 25, 0, 0)},
+		{"zero hours, in the evening: 17:00 UTC", hours.Hours{}, utc(11, 24, 22, 0), DefaultCadence, 1, Evening, utc(11, 25, 17, 0)},
+		{"zero hours, whole days: the same time of day", hours.Hours{}, utc(11, 24, 22, 0), oneDay, 1, "", utc(11, 25, 22, 0)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Policy{Cadence: tt.cadence, Zone: tt.location}.next(tt.tried, tt.tries)
+			got := Policy{Cadence: tt.cadence, Hours: tt.hours}.next(tt.tried, tt.tries, tt.pref)
 			if !got.Equal(tt.wantDue) {
-				t.Errorf("due %v, want %v", got, tt.wantDue)
+				t.Errorf("due %v, want %v", got.In(newYork), tt.wantDue.In(newYork))
 			}
 		})
+	}
+}
+
+func TestTheCallbackFollowsThePreferredTime(t *testing.T) {
+	l := New("l1", Request{Name: "Pat Smith", Phone: "+12025550143", PreferredContact: ByPhone, PreferredTime: Evening}, at(12, 5, 16, 0), 365*24*time.Hour)
+	if err := l.Record(try(NoAnswer, at(12, 5, 17, 59)), policy); err != nil {
+		t.Fatal(err)
+	}
+	if want := at(12, 7, 17, 0); !l.Callback.Equal(want) {
+		t.Errorf("no answer saturday 17:59 for a patient who asked for the evening: call-back %v, want %v", l.Callback, want)
+	}
+	picked := at(12, 6, 9, 0)
+	e := try(NoAnswer, at(12, 7, 17, 5))
+	e.Callback = picked
+	if err := l.Record(e, policy); err != nil {
+		t.Fatal(err)
+	}
+	if !l.Callback.Equal(picked) {
+		t.Errorf("a call-back staff picked (on a closed sunday morning): %v, want it as picked", l.Callback)
 	}
 }
 
@@ -124,7 +179,7 @@ func TestReachedIsNeverUnreachable(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if l.Status != StatusOpen || l.Tries != 6 || !l.FirstReach.Equal(at(11, 24, 10, 0)) {
+	if l.Status != StatusOpen || l.Tries != 0 || !l.FirstReach.Equal(at(11, 24, 10, 0)) {
 		t.Errorf("after 6 reached: %+v", stateOf(l))
 	}
 }
@@ -195,7 +250,7 @@ func TestCorrectTheLatestOutcome(t *testing.T) {
 		p.MaxAttempts = 1
 		l.Record(try(NoAnswer, at(11, 24, 10, 0)), p)
 		l.Correct(Event{At: at(11, 24, 10, 5), Outcome: Reached, By: ByLink}, p)
-		if l.Status != StatusOpen || l.Unreported || l.Tries != 1 {
+		if l.Status != StatusOpen || l.Unreported || l.Tries != 0 {
 			t.Errorf("%+v", stateOf(l))
 		}
 	})
@@ -292,5 +347,121 @@ func TestAttemptsCountEveryTry(t *testing.T) {
 	l.Dropped = 2
 	if got := l.Attempts(); got != 5 {
 		t.Errorf("2 events dropped: Attempts = %d, want 5", got)
+	}
+}
+
+func TestUnreachableMeansNeverReachedLately(t *testing.T) {
+	l := fresh()
+	day := func(i int) time.Time { return at(11, 24, 8, 0).AddDate(0, 0, i) } // Tue 24 to Thu 3 Dec, 08:00
+	steps := []struct {
+		o    Outcome
+		when time.Time
+		want state
+	}{
+		{NoAnswer, day(0), state{StatusOpen, "", 1, at(11, 24, 10, 0), false, 1}},
+		{LeftMessage, day(1), state{StatusOpen, "", 2, at(11, 26, 8, 0), false, 2}},
+		{Reached, day(2), state{StatusOpen, "", 0, at(11, 26, 10, 0), false, 3}},
+		// The acceptance case: with MaxAttempts 4, no answer after reaching
+		// them keeps the lead open with a call-back due.
+		{NoAnswer, day(3), state{StatusOpen, "", 1, at(11, 27, 10, 0), false, 4}},
+		{NoAnswer, day(6), state{StatusOpen, "", 2, at(12, 1, 8, 0), false, 5}},
+		{NoAnswer, day(7), state{StatusOpen, "", 3, at(12, 3, 8, 0), false, 6}},
+		{NoAnswer, day(9), state{StatusClosed, ClosedNotReachedAgain, 4, time.Time{}, true, 7}},
+	}
+	for i, s := range steps {
+		if err := l.Record(try(s.o, s.when), policy); err != nil {
+			t.Fatalf("try %d: %v", i+1, err)
+		}
+		if diff := cmp.Diff(stateOf(l), s.want); diff != "" {
+			t.Errorf("try %d, %s (-got +want):\n%s", i+1, s.o, diff)
+		}
+	}
+	if l.Attempts() != 7 {
+		t.Errorf("Attempts = %d, want every try (7)", l.Attempts())
+	}
+}
+
+func TestCorrectionsKeepTheCountSinceTheLastReach(t *testing.T) {
+	t.Run("the reach undone: the tries before it count, closed as unreachable", func(t *testing.T) {
+		l := fresh()
+		for i, o := range []Outcome{NoAnswer, NoAnswer, NoAnswer, Reached} {
+			l.Record(try(o, at(11, 24, 9+i, 0)), policy)
+		}
+		if err := l.Correct(Event{At: at(11, 24, 13, 0), Outcome: NoAnswer, By: ByLink}, policy); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(stateOf(l), state{StatusClosed, ClosedUnreachable, 4, time.Time{}, true, 5}); diff != "" {
+			t.Errorf("(-got +want):\n%s", diff)
+		}
+	})
+	t.Run("the try that closed it as not reached again, corrected to reached", func(t *testing.T) {
+		l := fresh()
+		for i, o := range []Outcome{Reached, NoAnswer, NoAnswer, NoAnswer, NoAnswer} {
+			l.Record(try(o, at(11, 24, 9+i, 0)), policy)
+		}
+		if l.Closed != ClosedNotReachedAgain || !l.Unreported {
+			t.Fatalf("after reached and 4 no answers: %+v", stateOf(l))
+		}
+		if err := l.Correct(Event{At: at(11, 24, 14, 0), Outcome: Reached, By: ByLink}, policy); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(stateOf(l), state{StatusOpen, "", 0, at(11, 24, 16, 0), false, 6}); diff != "" {
+			t.Errorf("(-got +want):\n%s", diff)
+		}
+	})
+	t.Run("corrected twice: from the count before the attempt", func(t *testing.T) {
+		l := fresh()
+		l.Record(try(NoAnswer, at(11, 24, 9, 0)), policy)
+		l.Record(try(LeftMessage, at(11, 24, 10, 0)), policy)
+		l.Correct(Event{At: at(11, 24, 10, 5), Outcome: Reached, By: ByLink}, policy)
+		l.Correct(Event{At: at(11, 24, 10, 10), Outcome: NoAnswer, By: ByLink}, policy)
+		if l.Tries != 2 || l.Status != StatusOpen {
+			t.Errorf("%+v, want 2 tries, open", stateOf(l))
+		}
+	})
+	t.Run("after a reopening, a patient reached before closes as not reached again", func(t *testing.T) {
+		l := fresh()
+		l.Record(try(Booked, at(11, 24, 9, 0)), policy)
+		l.Reopen(Event{At: at(11, 24, 10, 0), By: ByLink}, policy)
+		for i := range 4 {
+			l.Record(try(NoAnswer, at(11, 25+i, 9, 0)), policy)
+		}
+		if l.Closed != ClosedNotReachedAgain || l.Tries != 4 {
+			t.Errorf("%+v", stateOf(l))
+		}
+	})
+}
+
+// A lead written by 1.0.x counted a Reached try in Tries; its history
+// says what the count is under the new rule.
+func TestAnOldLeadFollowsTheNewCount(t *testing.T) {
+	l := fresh()
+	l.Status, l.Tries, l.FirstAttempt, l.FirstReach = StatusOpen, 3, at(11, 24, 9, 0), at(11, 24, 11, 0)
+	l.History = []Event{
+		{At: at(11, 24, 9, 0), Kind: EventAttempt, Outcome: NoAnswer, Channel: ChannelCall},
+		{At: at(11, 24, 10, 0), Kind: EventAttempt, Outcome: LeftMessage, Channel: ChannelCall},
+		{At: at(11, 24, 11, 0), Kind: EventAttempt, Outcome: Reached, Channel: ChannelCall},
+	}
+	if err := l.Record(try(NoAnswer, at(11, 24, 12, 0)), policy); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(stateOf(l), state{StatusOpen, "", 1, at(11, 24, 14, 0), false, 4}); diff != "" {
+		t.Errorf("1.0.x lead, its 4th try (-got +want):\n%s", diff)
+	}
+}
+
+// A history cut at MaxHistory with no reach left in it: the stored count
+// says where the kept events start from.
+func TestACutHistoryKeepsCounting(t *testing.T) {
+	l := fresh()
+	p := policy
+	p.MaxAttempts = 100
+	for i := range MaxHistory + 10 {
+		if err := l.Record(try(NoAnswer, at(11, 24, 8, 0).Add(time.Duration(i)*time.Minute)), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l.Dropped != 10 || l.Tries != MaxHistory+10 || l.Status != StatusOpen {
+		t.Errorf("%d dropped, %d tries, %s; want 10, %d, open", l.Dropped, l.Tries, l.Status, MaxHistory+10)
 	}
 }

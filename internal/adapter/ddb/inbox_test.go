@@ -24,7 +24,7 @@ func TestInboxOverMinidyn(t *testing.T) {
 	s.pageSize = 2
 	mem := storetest.NewMemStore()
 	now := time.Date(2026, 5, 8, 12, 0, 0, 0, time.UTC)
-	policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: lead.DefaultMaxAttempts, Zone: time.UTC}
+	policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: lead.DefaultMaxAttempts}
 	event := func(o lead.Outcome, at, callback time.Time) lead.Event {
 		return lead.Event{At: at, Outcome: o, Channel: lead.ChannelCall, By: lead.ByLink, Callback: callback}
 	}

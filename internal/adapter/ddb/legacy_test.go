@@ -63,7 +63,7 @@ func TestPreviousVersionsLeads(t *testing.T) {
 	}
 	contactedAt := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
 	now := time.Date(2026, 11, 21, 14, 0, 0, 0, time.UTC)
-	policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: lead.DefaultMaxAttempts, Zone: time.UTC}
+	policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: lead.DefaultMaxAttempts}
 	for name, open := range stores {
 		t.Run(name, func(t *testing.T) {
 			db, table := open(t)

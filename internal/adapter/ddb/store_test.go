@@ -97,7 +97,7 @@ func TestItemsOnTheWire(t *testing.T) {
 	t.Run("a closed lead is listed by when it closed, an open one is not", func(t *testing.T) {
 		l := storetest.Lead(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
 		closed := time.Date(2026, 5, 1, 10, 0, 0, 1000, time.UTC)
-		policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: lead.DefaultMaxAttempts, Zone: time.UTC}
+		policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: lead.DefaultMaxAttempts}
 		if err := l.Record(lead.Event{At: closed, Outcome: lead.Booked, Channel: lead.ChannelCall, By: lead.ByLink}, policy); err != nil {
 			t.Fatal(err)
 		}
@@ -224,7 +224,7 @@ func TestItemsOnTheWire(t *testing.T) {
 		s := New(db, table)
 		s.pageSize = 2
 		base := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-		policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: lead.DefaultMaxAttempts, Zone: time.UTC}
+		policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: lead.DefaultMaxAttempts}
 		var closed, entries []string
 		for i := range 7 {
 			l := storetest.Lead(base)

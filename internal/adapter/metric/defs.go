@@ -114,7 +114,7 @@ var (
 		Dimensions: []Dimension{{Key: "Outcome", Values: outcomes()}}}
 	// LeadsClosed counts leads closed, by why.
 	LeadsClosed = Def{Function: Staff, Name: "LeadsClosed", Unit: Count,
-		Dimensions: []Dimension{{Key: "Outcome", Values: []string{string(lead.ClosedBooked), string(lead.ClosedNotInterested), string(lead.ClosedWrongNumber), string(lead.ClosedUnreachable)}}}}
+		Dimensions: []Dimension{{Key: "Outcome", Values: []string{string(lead.ClosedBooked), string(lead.ClosedNotInterested), string(lead.ClosedWrongNumber), string(lead.ClosedUnreachable), string(lead.ClosedNotReachedAgain)}}}}
 
 	// DigestSize is the number of leads (and held requests) a sent daily
 	// digest lists; DigestOverdue those past ESCALATE_AFTER.

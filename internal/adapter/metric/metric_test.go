@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/openclinic/leadhandler/internal/lead"
 )
 
 // TestCountWritesOneEMFLine: the line is what CloudWatch's EMF
@@ -162,5 +164,16 @@ func BenchmarkPut(b *testing.B) {
 	w := New(io.Discard, "clinic/staff", time.Now)
 	for b.Loop() {
 		w.Put(nil, Value{TimeToFirstAttempt, 7800}, Value{TimeToFirstAttemptWallClock, 58200})
+	}
+}
+
+// TestEveryCloseIsCounted: each reason a lead closes for is an Outcome
+// LeadsClosed takes, so the staff function's Put is never refused.
+func TestEveryCloseIsCounted(t *testing.T) {
+	w := New(io.Discard, "clinic/staff", func() time.Time { return time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC) })
+	for _, r := range []lead.Reason{lead.ClosedBooked, lead.ClosedNotInterested, lead.ClosedWrongNumber, lead.ClosedUnreachable, lead.ClosedNotReachedAgain} {
+		if err := w.Put([]string{string(r)}, Value{LeadsClosed, 1}); err != nil {
+			t.Errorf("closed %s: %v", r, err)
+		}
 	}
 }

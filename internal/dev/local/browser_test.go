@@ -303,10 +303,11 @@ func TestFormInChromium(t *testing.T) {
 			t.Errorf("after a reload %d events stored, want 1", n)
 		}
 
-		// Tomorrow's digest lists her under the call-backs due; its fresh
-		// link opens her page, where "booked" closes her; the day after's
-		// digest has nobody left to list.
-		tomorrow := time.Now().Add(24 * time.Hour) // wall clock: the local server stamped her lead with the real clock
+		// The digest on her call-back's day (in opening hours: after a
+		// weekend, not tomorrow) lists her under the call-backs due; its
+		// fresh link opens her page, where "booked" closes her; the day
+		// after's digest has nobody left to list.
+		tomorrow := storedLead(t, srv, staff).Callback
 		if n := runFollowUp(t, base, tomorrow); n != 1 {
 			t.Fatalf("tomorrow's follow-up sent %d digests, want 1", n)
 		}

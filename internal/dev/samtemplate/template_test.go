@@ -375,7 +375,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			// Beside waiting (not tried yet): a lead with a call-back due, and
 			// one closed as unreachable that the digest reports, then clears.
 			tried := now.Add(-2 * time.Hour)
-			policy := lead.Policy{MaxAttempts: 2, Zone: time.UTC}
+			policy := lead.Policy{MaxAttempts: 2}
 			var unreachable lead.Lead
 			for i, tries := range []int{1, 2} {
 				l := lead.New(strconv.Itoa(6+i)+"e6e6e6e-2222-4222-8222-222222222222", lead.Request{

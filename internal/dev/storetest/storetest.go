@@ -210,7 +210,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		}
 	})
 
-	policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: lead.DefaultMaxAttempts, Zone: time.UTC}
+	// The zero Hours: call-backs at any time, in UTC.
+	policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: lead.DefaultMaxAttempts}
 	attempt := func(o lead.Outcome, at time.Time) lead.Event {
 		return lead.Event{At: at, Outcome: o, Channel: lead.ChannelCall, By: lead.ByLink, Note: "Tried at " + at.Format(time.Kitchen) + "\nno luck"}
 	}
@@ -413,7 +414,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 				t.Fatal(err)
 			}
 		}
-		once := lead.Policy{MaxAttempts: 1, Zone: time.UTC}
+		once := lead.Policy{MaxAttempts: 1}
 		closed := progress(t, s, l.ID, func(l *lead.Lead) error { return l.Record(attempt(lead.NoAnswer, t0), once) }, t0)
 		if closed.Closed != lead.ClosedUnreachable || !closed.Unreported {
 			t.Fatalf("after the last try: %+v", closed)
@@ -432,6 +433,26 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		}
 		if o, _ := s.Get(ctx, other.ID, t0); o.Version != 0 || o.Status != lead.StatusNew {
 			t.Errorf("the other lead changed: %+v", o)
+		}
+	})
+
+	t.Run("a lead closed as not reached again is reported once too", func(t *testing.T) {
+		s := open(t)
+		l := Lead(t0.Add(-time.Hour))
+		if err := s.Save(ctx, l, nil); err != nil {
+			t.Fatal(err)
+		}
+		once := lead.Policy{MaxAttempts: 1}
+		progress(t, s, l.ID, func(l *lead.Lead) error { return l.Record(attempt(lead.Reached, t0), once) }, t0)
+		closed := progress(t, s, l.ID, func(l *lead.Lead) error { return l.Record(attempt(lead.NoAnswer, t0.Add(time.Hour)), once) }, t0.Add(time.Hour))
+		if closed.Closed != lead.ClosedNotReachedAgain || !closed.Unreported {
+			t.Fatalf("reached, then the last try: %+v", closed)
+		}
+		if diff := cmp.Diff(ids(t, s.Unreported(ctx, t0.Add(time.Hour))), []string{l.ID}); diff != "" {
+			t.Errorf("unreported (-got +want):\n%s", diff)
+		}
+		if got, err := s.Get(ctx, l.ID, t0.Add(time.Hour)); err != nil || got.Closed != lead.ClosedNotReachedAgain || got.Tries != 1 {
+			t.Errorf("read back: %v, closed %q after %d tries", err, got.Closed, got.Tries)
 		}
 	})
 

@@ -30,6 +30,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/adapter/ddb"
 	"github.com/openclinic/leadhandler/internal/dev/samtemplate"
 	"github.com/openclinic/leadhandler/internal/dev/testenv"
+	"github.com/openclinic/leadhandler/internal/hours"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
@@ -49,7 +50,7 @@ var (
 	day     = time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC)
 	far     = time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC)
 	keep    = far.Sub(day)
-	policy  = lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 2, Zone: time.UTC}
+	policy  = lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 2, Hours: weekdays()}
 	request = lead.Request{
 		Name: "Margaret Hale", Phone: "+12025550143", PhoneDisplay: "(202) 555-0143", Email: "margaret@example.com",
 		PreferredContact: lead.ByPhone, PreferredTime: lead.Morning, Reason: "Knee pain after running", ConsentVersion: "2",
@@ -57,6 +58,13 @@ var (
 		Referrer: "https://www.google.com", LandingPath: "/knees",
 	}
 )
+
+// weekdays are the default opening hours (hours.Default), in UTC.
+func weekdays() hours.Hours {
+	h, err := hours.Parse(hours.Default, time.UTC)
+	check(err)
+	return h
+}
 
 func main() {
 	out := flag.String("out", "", "the fixture file to write (it must not exist)")

@@ -19,6 +19,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/dev/testenv"
 	"github.com/openclinic/leadhandler/internal/fn/submit"
+	"github.com/openclinic/leadhandler/internal/hours"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
@@ -73,7 +74,12 @@ func TestCallBackLoopAgainstEmulators(t *testing.T) {
 	cfg := testConfig()
 	cfg.Table = "leads"
 	fu := New(cfg, store, sender, signer, quiet, func() time.Time { return now })
-	policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 2, Zone: newYork}
+	// A clinic open every day, so the weekend's call-backs fall due.
+	every, err := hours.Parse("Mon-Sun 09:00-18:00", newYork)
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 2, Hours: every}
 
 	// digest runs the follow-up at at: the digest it sent, if any, and the
 	// lead id behind each first name it lists (from its signed links).

@@ -63,7 +63,7 @@ func TestGuardNotArmedOnceTriedOrNudged(t *testing.T) {
 	e := f.add(t, 2)
 	ctx := context.Background()
 	tried, _ := f.store.Get(ctx, f.leads[0].ID, now)
-	policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: lead.DefaultMaxAttempts, Zone: time.UTC}
+	policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: lead.DefaultMaxAttempts}
 	if err := tried.Record(lead.Event{At: now, Outcome: lead.LeftMessage, Channel: lead.ChannelCall, By: lead.ByLink}, policy); err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func (p *published) take() []bus.Event {
 }
 
 func TestStoredChangesArePublished(t *testing.T) {
-	f := newFixtureWith(t, lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 2, Zone: eastern}, nil)
+	f := newFixtureWith(t, lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 2, Hours: everyDay}, nil)
 	p := &published{}
 	f.h.WithEvents(p)
 	id := f.lead.ID

@@ -25,6 +25,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/dev/storetest"
 	"github.com/openclinic/leadhandler/internal/dev/testenv"
+	"github.com/openclinic/leadhandler/internal/hours"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
 )
@@ -33,8 +34,11 @@ var (
 	// start is Fri 27 Nov 2026, 10:00 AM in the clinic's zone.
 	start      = time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)
 	eastern, _ = time.LoadLocation("America/New_York")
-	secret     = []byte("0123456789abcdef0123456789abcdef")
-	signer, _  = link.NewSigner(secret)
+	// everyDay are the clinic's opening hours in these tests (call-backs
+	// fall in them): every day, 9:00 to 18:00.
+	everyDay, _ = hours.Parse("Mon-Sun 09:00-18:00", eastern)
+	secret      = []byte("0123456789abcdef0123456789abcdef")
+	signer, _   = link.NewSigner(secret)
 )
 
 // headers are the page's security headers, on every answer.
@@ -94,7 +98,7 @@ func testConfig(p lead.Policy) config.Staff {
 }
 
 func newFixture(t *testing.T) *fixture {
-	return newFixtureWith(t, lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 4, Zone: eastern}, nil)
+	return newFixtureWith(t, lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 4, Hours: everyDay}, nil)
 }
 
 // newFixtureWith serves a lead created 26 hours before start under policy
@@ -510,11 +514,12 @@ func TestAttemptAnswers303ThenThePageShowsIt(t *testing.T) {
 		}
 	}
 
+	// The patient asked for the morning: 2 hours later is past it.
 	page := f.getURL(t, "/leads/"+f.lead.ID+"?saved=attempt")
 	mustContain(t, page.Body,
-		`<p class="msg" role="status">Recorded: no answer. Next call-back Fri 27 Nov, 12:00 PM.</p>`,
-		`<p class="status">Open: call back Fri 27 Nov, 12:00 PM (attempt 2 of 4)</p>`,
-		"<dt>Next call-back</dt><dd>Fri 27 Nov, 12:00 PM</dd>",
+		`<p class="msg" role="status">Recorded: no answer. Next call-back Sat 28 Nov, 9:00 AM.</p>`,
+		`<p class="status">Open: call back Sat 28 Nov, 9:00 AM (attempt 2 of 4)</p>`,
+		"<dt>Next call-back</dt><dd>Sat 28 Nov, 9:00 AM</dd>",
 		`<li><span class="when">Fri 27 Nov, 10:00 AM</span>No answer (text)<div class="text">Booked Tue? no: voicemail full</div></li>`,
 		`name="v" value="1"`, "First attempt: 1 day 2 hours after the request", "First reached: not yet",
 		"<summary>Correct the latest outcome (No answer)</summary>",
@@ -566,7 +571,7 @@ func (s *racingStore) Progress(ctx context.Context, l lead.Lead, now time.Time) 
 
 func TestAnAttemptRecordedMeanwhileWins(t *testing.T) {
 	race := &racingStore{MemStore: storetest.NewMemStore()}
-	f := newFixtureWith(t, lead.Policy{MaxAttempts: 4, Zone: eastern}, race)
+	f := newFixtureWith(t, lead.Policy{MaxAttempts: 4, Hours: everyDay}, race)
 	race.meanwhile = func() { // another desk records booked
 		l := f.stored(t)
 		if err := l.Record(lead.Event{At: f.now, Outcome: lead.Booked, Channel: lead.ChannelCall, By: lead.ByLink}, lead.Policy{}); err != nil {
@@ -592,7 +597,7 @@ func TestCallbacksFollowTheCadenceInTheClinicsZone(t *testing.T) {
 		at   time.Time // when staff record no-answer
 		want string    // the call-back then due, in New York
 	}{
-		{start, "2026-11-27 12:00"},                         // 2 hours later, within the day
+		{start, "2026-11-28 09:00"},                         // 2 hours later is past the morning the patient asked for: the next morning
 		{start.Add(7 * time.Hour), "2026-11-28 09:00"},      // 5 PM: the next morning
 		{start.Add(24 * time.Hour), "2026-11-30 09:00"},     // then two days later
 		{start.Add(24*time.Hour + time.Minute), "(closed)"}, // the 4th try
@@ -612,7 +617,7 @@ func TestCallbacksFollowTheCadenceInTheClinicsZone(t *testing.T) {
 }
 
 func TestMaxAttemptsCloseAsUnreachable(t *testing.T) {
-	f := newFixtureWith(t, lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 2, Zone: eastern}, nil)
+	f := newFixtureWith(t, lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 2, Hours: everyDay}, nil)
 	f.record(t, lead.NoAnswer)
 	if got := f.get(t, f.lead.ID, f.token).Body; !strings.Contains(got, "(attempt 2 of 2)") {
 		t.Errorf("after one try the page does not count 2 of 2:\n%s", got)
@@ -798,7 +803,7 @@ func TestSpeedToLead(t *testing.T) {
 		got[k] = line[k]
 	}
 	want := map[string]any{"msg": "attempt recorded", "leadId": l.ID, "action": "attempt", "outcome": "reached", "channel": "call",
-		"status": "open", "tries": 2.0, "firstAttemptAfter": "25m0s", "firstReachAfter": "2h0m0s"}
+		"status": "open", "tries": 0.0, "firstAttemptAfter": "25m0s", "firstReachAfter": "2h0m0s"}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("the last attempt's log line (-got +want):\n%s", diff)
 	}

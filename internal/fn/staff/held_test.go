@@ -176,7 +176,7 @@ func TestHeldReviewIsGuarded(t *testing.T) {
 		})
 	}
 	t.Run("STAFF_SIGNIN=always: the link leads to sign-in", func(t *testing.T) {
-		cfg := testConfig(lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 4, Zone: eastern})
+		cfg := testConfig(lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 4, Hours: everyDay})
 		cfg.SignIn = config.SignInAlways
 		f := newFixtureConfig(t, cfg, nil)
 		f.hold(t)

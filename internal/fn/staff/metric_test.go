@@ -25,7 +25,7 @@ func TestSpeedToLeadMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig(lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 4, Zone: eastern})
+	cfg := testConfig(lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 4, Hours: everyDay})
 	cfg.Hours = h
 	f := newFixtureConfig(t, cfg, nil)
 	var out bytes.Buffer

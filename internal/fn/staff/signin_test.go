@@ -399,7 +399,7 @@ func TestTheEmailedLinkOpensItsLeadOnly(t *testing.T) {
 }
 
 func TestStaffSignInAlways(t *testing.T) {
-	cfg := testConfig(lead.Policy{MaxAttempts: 4, Zone: eastern})
+	cfg := testConfig(lead.Policy{MaxAttempts: 4, Hours: everyDay})
 	cfg.SignIn = config.SignInAlways
 	f := newFixtureConfig(t, cfg, nil)
 	res := f.getURL(t, "/leads/"+f.lead.ID+"?t="+f.token)

@@ -320,8 +320,10 @@ func TestPageShowsTheLeadAndChangesNothing(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther || res.Headers["Location"] != "./"+f.lead.ID || len(res.Cookies) != 1 {
 		t.Fatalf("the link: status %d, Location %q, cookies %q", res.StatusCode, res.Headers["Location"], res.Cookies)
 	}
+	// The link's session lasts as a signed-in one would, never past the
+	// link: so does its cookie, across browser restarts.
 	if c := res.Cookies[0]; !strings.HasPrefix(c, access.CookieName+"=") ||
-		!strings.Contains(c, "; Path=/; HttpOnly; Secure; SameSite=Lax") || strings.Contains(c, "Domain") || strings.Contains(c, f.token) {
+		!strings.Contains(c, "; Path=/; Max-Age=43200; HttpOnly; Secure; SameSite=Lax") || strings.Contains(c, "Domain") || strings.Contains(c, f.token) {
 		t.Errorf("session cookie %q", c)
 	}
 	for _, method := range []string{http.MethodGet, http.MethodGet, http.MethodHead} { // mail scanners open every link, some more than once

@@ -238,8 +238,6 @@ func (h *Handler) openHeldLink(r *request, token string) events.APIGatewayV2HTTP
 		return h.storeProblem(r.log, err)
 	}
 	res := h.seeOther("held")
-	if cookie != "" {
-		res.Cookies = []string{cookie}
-	}
+	res.Cookies = []string{cookie}
 	return res
 }

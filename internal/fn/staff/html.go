@@ -3,6 +3,7 @@ package staff
 import (
 	"strconv"
 
+	"github.com/openclinic/leadhandler/internal/access"
 	"github.com/openclinic/leadhandler/internal/render/markup"
 )
 
@@ -138,6 +139,21 @@ func pageHTML(v view) string {
 }
 
 func signInPart(b *markup.Builder, s *signInView) {
+	if s.Limited {
+		b.Add("\n<p>No code was sent just now: codes are limited to ", strconv.Itoa(access.CodesPerHour),
+			" an hour for one address from one network (a clinic often shares one), and ", strconv.Itoa(access.CodesPerAddressHour),
+			" an hour for one address in all.</p>\n",
+			`<p><strong>Ask for a new code after `, esc(s.TryAgain), ".</strong></p>\n",
+			"<p>A code that came in the last 10 minutes still works: enter it with your email address.</p>\n",
+			`<form method="post" action="signin">`, "\n",
+			`<input type="hidden" name="next" value="`, esc(s.Next), `">`, "\n",
+			`<label class="block" for="email">Email</label>`, "\n",
+			`<input type="email" id="email" name="email" autocomplete="email" required>`, "\n",
+			`<label class="block" for="code">Code</label>`, "\n",
+			`<input class="code" type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 -]*" maxlength="9" required>`, "\n",
+			`<button type="submit">Sign in</button>`, "\n</form>")
+		return
+	}
 	if s.CodeStep {
 		b.Add("\n<p>If ", esc(s.Email), " may sign in, a 6-digit code is on its way to it. It works once, for 10 minutes.</p>\n",
 			`<form method="post" action="signin">`, "\n",

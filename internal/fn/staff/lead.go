@@ -94,9 +94,7 @@ func (h *Handler) openLeadLink(r *request, id, token string) events.APIGatewayV2
 		return h.storeProblem(r.log, err)
 	}
 	res := h.seeOther(page)
-	if cookie != "" {
-		res.Cookies = []string{cookie}
-	}
+	res.Cookies = []string{cookie}
 	return res
 }
 

@@ -37,11 +37,15 @@ type navView struct {
 	Token      string // the sign-out form's token
 }
 
-// signInView is the sign-in page: the email step, or the code step.
+// signInView is the sign-in page: the email step, the code step, or the
+// word that codes are limited (Limited: no code was sent; ask again at
+// TryAgain).
 type signInView struct {
 	Email, Next string
 	CodeStep    bool
 	Error       string
+	Limited     bool
+	TryAgain    string
 }
 
 // inboxView is one page of the inbox.

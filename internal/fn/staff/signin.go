@@ -176,8 +176,6 @@ func (h *Handler) codesLimited(r *request, next string, c ratelimit.Charge) even
 	return res
 }
 
-
-
 func (h *Handler) sendCodeMail(ctx context.Context, to, code string) error {
 	text := code + " is your code to sign in to " + h.cfg.ClinicName + "'s requests.\n\n" +
 		"It works once, for the next 10 minutes. If you did not ask for it, ignore this email: nobody can sign in without the code.\n"

@@ -191,7 +191,7 @@ func inboxPart(b *markup.Builder, in *inboxView) {
 	}
 	b.Add("\n</div>\n", `<form class="search" method="get" action="staff" role="search">`, "\n",
 		`<input type="hidden" name="show" value="`, esc(in.Show), `">`, "\n",
-		`<input type="search" name="q" value="`, esc(in.Search), `" aria-label="Search by name or phone digits" placeholder="Name or phone digits">`, "\n",
+		`<input type="search" name="q" value="`, esc(in.Search), `" aria-label="Search by name, email, phone digits or request number" placeholder="Name, email, phone or request number">`, "\n",
 		`<button type="submit">Search</button>`, "\n</form>")
 	for _, s := range in.Sections {
 		b.Add("\n<h2>", esc(s.Title), "</h2>\n", `<ul class="rows">`)

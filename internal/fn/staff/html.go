@@ -76,8 +76,9 @@ input.code{font-size:1.4rem;letter-spacing:.3em}
 .search{display:flex;gap:6px;margin:0 0 8px}
 .search button{width:auto;margin:0}
 .rows{list-style:none;margin:0;padding:0}
-.rows li{border-bottom:1px solid #eee}
-.rows a{display:block;padding:8px 0;text-decoration:none;color:inherit}
+.rows li{border-bottom:1px solid #eee;padding-bottom:8px}
+.rows a.lead{display:block;padding:8px 0 2px;text-decoration:none;color:inherit}
+.held{margin:0 0 10px}
 .rows .name{color:#0b57d0;font-weight:600;overflow-wrap:anywhere}
 .rows .meta{display:block;font-size:.85rem;color:#555}
 .overdue{color:#b3261e;font-weight:600}
@@ -185,6 +186,9 @@ func signInPart(b *markup.Builder, s *signInView) {
 }
 
 func inboxPart(b *markup.Builder, in *inboxView) {
+	if in.Held != "" {
+		b.Add("\n", `<p class="held"><a href="staff/held">Held as likely spam: `, esc(in.Held), "</a> (nobody was alerted; release any real patient's)</p>")
+	}
 	b.Add("\n", `<div class="filters">`)
 	for _, f := range in.Filters {
 		b.Add("\n", `<a href="`, href(f.Href), `"`, when(f.Current, ` aria-current="page"`), ">", esc(f.Label), "</a>")
@@ -196,13 +200,20 @@ func inboxPart(b *markup.Builder, in *inboxView) {
 	for _, s := range in.Sections {
 		b.Add("\n<h2>", esc(s.Title), "</h2>\n", `<ul class="rows">`)
 		for _, r := range s.Rows {
-			b.Add("\n", `<li><a href="`, href(r.Href), `"><span class="name">`, esc(r.Name), "</span>\n",
-				`<span class="meta">Prefers `, esc(r.Prefers), " · ", esc(r.Tries), " · next: <span", when(r.Overdue, ` class="overdue"`), ">", esc(r.Due), "</span></span>\n",
+			b.Add("\n", `<li><a href="`, href(r.Href), `" class="lead"><span class="name">`, esc(r.Name), "</span></a>\n", `<span class="meta">`)
+			switch {
+			case r.Call != "":
+				b.Add(`<a href="`, r.Call.Href(), `">`, esc(r.Phone), "</a> · ")
+			case r.Phone != "":
+				b.Add(esc(r.Phone), " · ")
+			}
+			b.Add("Prefers ", esc(r.Prefers), "</span>\n",
+				`<span class="meta">`, esc(r.Tries), " · next: <span", when(r.Overdue, ` class="overdue"`), ">", esc(r.Due), "</span></span>\n",
 				`<span class="meta">Received `, esc(r.Received))
 			if r.Alert != "" {
-				b.Add(" · <span", when(r.AlertFailed, ` class="overdue"`), ">", esc(r.Alert), "</span>")
+				b.Add(` · <span class="overdue">`, esc(r.Alert), "</span>")
 			}
-			b.Add("</span></a></li>")
+			b.Add("</span></li>")
 		}
 		b.Add("\n</ul>")
 	}
@@ -330,6 +341,7 @@ func leadPart(b *markup.Builder, l *leadView) {
 		reason = esc(l.Reason)
 	}
 	b.Add("\n<dt>Prefers</dt><dd>", esc(l.Prefers), "</dd>\n<dt>Received</dt><dd>", esc(l.Received), "</dd>\n",
+		"<dt>Request number</dt><dd>", esc(l.Number), "</dd>\n",
 		`<dt>Reason for the visit</dt><dd class="text">`, reason, "</dd>\n<dt>Alert email</dt><dd>", esc(l.Alert), "</dd>")
 	if l.CameFrom != "" {
 		b.Add("\n", `<dt>Came from</dt><dd class="text">`, esc(l.CameFrom), "</dd>")
@@ -339,7 +351,11 @@ func leadPart(b *markup.Builder, l *leadView) {
 	if len(l.History) > 0 {
 		b.Add("\n", `<ol class="history">`)
 		for _, e := range l.History {
-			b.Add("\n", `<li><span class="when">`, esc(e.When), "</span>", esc(e.What))
+			b.Add("\n", `<li><span class="when">`, esc(e.When))
+			if e.By != "" {
+				b.Add(", by ", esc(e.By))
+			}
+			b.Add("</span>", esc(e.What))
 			if e.Channel != "" {
 				b.Add(" (", esc(e.Channel), ")")
 			}

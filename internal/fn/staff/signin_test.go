@@ -111,7 +111,7 @@ func TestSignInWithAnEmailedCode(t *testing.T) {
 	if inbox.StatusCode != http.StatusOK {
 		t.Fatalf("inbox: %d %s", inbox.StatusCode, inbox.Body)
 	}
-	mustContain(t, inbox.Body, "Signed in as "+staffEmail, `<a href="leads/`+f.lead.ID+`">`, "&lt;script&gt;Pat&lt;/script&gt; O&#39;Brien",
+	mustContain(t, inbox.Body, "Signed in as "+staffEmail, `<a href="leads/`+f.lead.ID+`" class="lead">`, "&lt;script&gt;Pat&lt;/script&gt; O&#39;Brien",
 		`<form method="post" action="staff/signout">`)
 	if got := f.trail(""); !slices.Equal(got, []string{staffEmail + " sign-in"}) {
 		t.Errorf("audit trail %q", got)

@@ -79,6 +79,8 @@ input.code{font-size:1.4rem;letter-spacing:.3em}
 .rows li{border-bottom:1px solid #eee;padding-bottom:8px}
 .rows a.lead{display:block;padding:8px 0 2px;text-decoration:none;color:inherit}
 .held{margin:0 0 10px}
+form.delete{margin-top:10px}
+form.delete button{margin-top:6px}
 .rows .name{color:#0b57d0;font-weight:600;overflow-wrap:anywhere}
 .rows .meta{display:block;font-size:.85rem;color:#555}
 .overdue{color:#b3261e;font-weight:600}
@@ -268,10 +270,12 @@ func heldPart(b *markup.Builder, v *heldView) {
 			if r.Page != "" {
 				b.Add(`<dt>Sent from</dt><dd class="text">`, esc(r.Page), "</dd>")
 			}
-			b.Add("\n</dl>\n", `<div class="row">`, "\n",
+			confirm := esc("confirm-" + r.ID)
+			b.Add("\n</dl>\n",
 				`<form method="post" action="`, href(r.URL), `"><input type="hidden" name="t" value="`, esc(v.Token), `"><input type="hidden" name="action" value="release"><button type="submit">Release as a request</button></form>`, "\n",
-				`<form method="post" action="`, href(r.URL), `"><input type="hidden" name="t" value="`, esc(v.Token), `"><input type="hidden" name="action" value="delete"><button class="alt" type="submit">Delete</button></form>`, "\n",
-				"</div>\n</li>")
+				`<form method="post" action="`, href(r.URL), `" class="delete"><input type="hidden" name="t" value="`, esc(v.Token), `"><input type="hidden" name="action" value="delete">`, "\n",
+				`<label class="opt" for="`, confirm, `"><input type="checkbox" id="`, confirm, `" name="confirm" value="yes" required> Not a real patient: delete it for good</label>`, "\n",
+				`<button class="alt" type="submit">Delete</button></form>`, "\n</li>")
 		}
 		b.Add("\n</ul>")
 	} else {

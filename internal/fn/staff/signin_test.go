@@ -359,7 +359,8 @@ func TestSignedInStaffWorkFromTheInbox(t *testing.T) {
 	if l := f.stored(t); len(l.History) != 1 || l.History[0].By != staffEmail {
 		t.Errorf("history %+v, want the attempt by %s", l.History, staffEmail)
 	}
-	want := []string{staffEmail + " view", staffEmail + " view", staffEmail + " attempt"}
+	mustContain(t, f.getURL(t, "/leads/"+f.lead.ID).Body, `<li><span class="when">Fri 27 Nov, 10:00 AM, by `+staffEmail+`</span>Left a message (call)</li>`)
+	want := []string{staffEmail + " view", staffEmail + " view", staffEmail + " attempt", staffEmail + " view"}
 	if got := f.trail(f.lead.ID); !slices.Equal(got, want) {
 		t.Errorf("audit trail %q, want %q", got, want)
 	}

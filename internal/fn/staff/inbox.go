@@ -121,7 +121,7 @@ func (h *Handler) rowView(l lead.Lead, r *request) rowView {
 		Prefers:  prefers(l),
 		Received: h.short(l.CreatedAt, r.now) + " (" + present.Age(r.now.Sub(l.CreatedAt)) + " ago)",
 		Tries:    present.Plural(l.Attempts(), "try", "tries"),
-		Alert:    alertFailed(l.Alert),
+		Alert:    alertFailed(l.Alert, r.now.Sub(l.CreatedAt)),
 	}
 	if v.Name == "" {
 		v.Name = "(no name)"
@@ -142,12 +142,19 @@ func (h *Handler) rowView(l lead.Lead, r *request) rowView {
 	return v
 }
 
-// alertFailed is a row's word on the lead's alert when the clinic never
-// got it (the lead's page says it in full, present.AlertStatus): bounced,
-// rejected, marked as spam, or not sent at all; "" for an alert that went
-// out (delivered, delayed or sent).
-func alertFailed(a *lead.Delivery) string {
+// alertGrace is how long a request may wait for its alert before its row
+// says none was sent: the stream sends it within seconds.
+const alertGrace = 5 * time.Minute
+
+// alertFailed is a row's word on the alert of a lead age old when the
+// clinic never got it (the lead's page says it in full,
+// present.AlertStatus): bounced, rejected, marked as spam, or not sent
+// after alertGrace; "" for an alert that went out (delivered, delayed or
+// sent) or may still.
+func alertFailed(a *lead.Delivery, age time.Duration) string {
 	switch {
+	case a == nil && age < alertGrace:
+		return ""
 	case a == nil:
 		return "no alert sent"
 	case a.Problem == lead.MailBounced:

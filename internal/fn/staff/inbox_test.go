@@ -42,6 +42,10 @@ func TestTheInboxListsWhatToCallFirst(t *testing.T) {
 	reopened.History = append(reopened.History, lead.Event{At: start.Add(-time.Hour), Kind: lead.EventReopen, By: lead.ByLink})
 	reopened.Alert = &lead.Delivery{At: reopened.CreatedAt, MessageID: "m-reopened", Problem: lead.MailDelayed}
 	f.save(t, reopened)
+	// Just in: its alert is on its way, not failed.
+	fresh := storetest.Lead(start.Add(-time.Minute))
+	fresh.Name = "Fay Fresh"
+	f.save(t, fresh)
 	done := storetest.Lead(start.Add(-50 * time.Hour))
 	done.Name, done.Status, done.Closed, done.ClosedAt, done.Tries = "Cory Closed", lead.StatusClosed, lead.ClosedBooked, start.Add(-2*time.Hour), 1
 	tried(&done, 1, start.Add(-2*time.Hour))
@@ -73,6 +77,7 @@ func TestTheInboxListsWhatToCallFirst(t *testing.T) {
 		`Received Thu 26 Nov, 8:00 AM (1 day 2 hours ago) · <span class="overdue">no alert sent</span>`,
 		`Received Wed 25 Nov, 8:00 AM (2 days 2 hours ago) · <span class="overdue">alert bounced</span>`,
 		`· <span class="overdue">alert marked as spam</span>`)
+	mustContain(t, body, `<span class="meta">Received Fri 27 Nov, 9:59 AM (less than an hour ago)</span></li>`)
 	if n := strings.Count(body, "alert"); n != 3 {
 		t.Errorf("the inbox says %q %d times, want 3 (the failed and the unsent)", "alert", n)
 	}

@@ -1,6 +1,6 @@
 // Package inbox orders the requests a front desk works through: call-backs
 // due and new requests first (soonest due first), then the other open ones
-// (by when they are due), then those closed in the last week (latest
+// (by when they are due), then those closed in the last 7 days (latest
 // first). It reads them page by page from the store's sparse indexes,
 // never the whole table, and holds no storage of its own.
 package inbox

@@ -68,7 +68,7 @@ func TestTheOrderAFrontDeskCallsIn(t *testing.T) {
 		{inbox.ShowAll, []string{
 			"0 new 1d ago", "0 due 3h ago", "0 new 2h ago", "0 due 1h ago", // due now, the longest waiting first
 			"1 later in 2h", "1 later tomorrow",
-			"2 closed 1d ago", "2 closed 5d ago", // the last week's, latest first
+			"2 closed 1d ago", "2 closed 5d ago", // the last 7 days', latest first
 		}},
 		{inbox.ShowOpen, []string{"0 new 1d ago", "0 due 3h ago", "0 new 2h ago", "0 due 1h ago", "1 later in 2h", "1 later tomorrow"}},
 		{inbox.ShowClosed, []string{"2 closed 1d ago", "2 closed 5d ago"}},

@@ -485,7 +485,9 @@ func TestFrontDeskInChromium(t *testing.T) {
 			chromedp.WaitVisible(css(`input[name="q"]`)),
 			chromedp.SendKeys(css(`input[name="q"]`), q),
 			chromedp.Click(chromedp.Search(`//button[.="Search"]`)),
-			chromedp.WaitVisible(chromedp.Search(`//h1[.="Requests"]`)),
+			// The results' page: its field holds the search as sent (the
+			// page searched from had it typed, not in its HTML).
+			chromedp.WaitVisible(css(`input[name="q"][value="`+q+`"]`)),
 		)
 		if page := get(t, ctx, chromedp.Text(css("main"))); !strings.Contains(page, "Mateo Fernández") || strings.Contains(page, "No request matches") {
 			t.Errorf("search %q does not find the request:\n%s", q, page)

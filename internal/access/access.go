@@ -160,9 +160,14 @@ func IDHash(id string) string {
 // secure, so make dev uses the same cookie over plain HTTP.
 const CookieName = "__Host-staff-session"
 
-// Cookie is the Set-Cookie value starting a session with id.
-func Cookie(id string) string {
-	c := http.Cookie{Name: CookieName, Value: id, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+// Cookie is the Set-Cookie value handing the browser session id for the
+// time the session has left in the store: a persistent cookie (Max-Age, in
+// whole seconds, at least 1), so a shared desk's browser keeps it across
+// restarts for as long as the session lasts, and no longer. Sent again
+// whenever the session's end moves on.
+func Cookie(id string, left time.Duration) string {
+	secs := int((left + time.Second - 1) / time.Second)
+	c := http.Cookie{Name: CookieName, Value: id, Path: "/", MaxAge: max(secs, 1), Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	return c.String()
 }
 

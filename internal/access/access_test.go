@@ -94,13 +94,15 @@ func TestSessions(t *testing.T) {
 }
 
 func TestCookies(t *testing.T) {
-	c, err := http.ParseSetCookie(Cookie("abc"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Name != "__Host-staff-session" || c.Value != "abc" || c.Path != "/" || c.Domain != "" || !c.Secure || !c.HttpOnly ||
-		c.SameSite != http.SameSiteLaxMode || c.MaxAge != 0 || !c.Expires.IsZero() {
-		t.Errorf("session cookie %+v: want __Host-, Path=/, no Domain, Secure, HttpOnly, SameSite=Lax, for the browser's session", c)
+	for left, maxAge := range map[time.Duration]int{12 * time.Hour: 43200, 1500 * time.Millisecond: 2, time.Millisecond: 1, -time.Second: 1} {
+		c, err := http.ParseSetCookie(Cookie("abc", left))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Name != "__Host-staff-session" || c.Value != "abc" || c.Path != "/" || c.Domain != "" || !c.Secure || !c.HttpOnly ||
+			c.SameSite != http.SameSiteLaxMode || c.MaxAge != maxAge {
+			t.Errorf("session cookie for %s %+v: want __Host-, Path=/, no Domain, Secure, HttpOnly, SameSite=Lax, Max-Age=%d: kept across browser restarts for the session's time", left, c, maxAge)
+		}
 	}
 	gone, _ := http.ParseSetCookie(ClearCookie())
 	if gone.Name != CookieName || gone.Value != "" || gone.MaxAge >= 0 || !gone.Secure || gone.Path != "/" {

@@ -1,6 +1,6 @@
 // Package inbox orders the requests a front desk works through: call-backs
 // due and new requests first (soonest due first), then the other open ones
-// (by when they are due), then those closed in the last week (latest
+// (by when they are due), then those closed in the last 7 days (latest
 // first). It reads them page by page from the store's sparse indexes,
 // never the whole table, and holds no storage of its own.
 package inbox
@@ -122,7 +122,7 @@ func ParseCursor(s string) (Cursor, error) {
 // Query is what one page asks for.
 type Query struct {
 	Show   Show
-	Search string // a name, or phone digits; "" lists every row
+	Search string // name words, an email address, phone digits or a request number (matcher); "" lists every row
 	After  Cursor
 	// Started reports whether After is set (the zero cursor also starts).
 	Started bool
@@ -292,21 +292,40 @@ func merge(a, b iter.Seq2[lead.Lead, error], at func(lead.Lead) time.Time) iter.
 	}
 }
 
-// matcher is the search: a name's part (any case), or a run of the phone
-// number's digits (three at least, so a typed "1" does not match all).
+// matcher is the search. A lead matches by its request number
+// (lead.RequestNumber, with or without a leading #) or its whole id, any
+// case; by a run of the phone number's digits when the search is digits
+// and punctuation only (three digits at least, so a typed "1" does not
+// match all); else by its email address holding the search (one word, any
+// case: the whole address or a part), or by its name holding every word
+// of the search, in any order ("Hill Margaret" finds "Margaret Hill").
 func matcher(search string) func(lead.Lead) bool {
 	search = strings.TrimSpace(search)
 	if search == "" {
 		return func(lead.Lead) bool { return true }
 	}
-	name := strings.ToLower(search)
+	lower := strings.ToLower(search)
+	words := strings.Fields(lower)
+	number := strings.TrimPrefix(lower, "#")
 	digits := onlyDigits(search)
 	byPhone := len(digits) >= 3 && strings.IndexFunc(search, unicode.IsLetter) < 0
+	byEmail := len(words) == 1
 	return func(l lead.Lead) bool {
-		if byPhone {
+		switch {
+		case strings.EqualFold(l.Number(), number) || strings.EqualFold(l.ID, number):
+			return true
+		case byPhone:
 			return strings.Contains(onlyDigits(l.Phone), digits) || strings.Contains(onlyDigits(l.PhoneDisplay), digits)
+		case byEmail && strings.Contains(strings.ToLower(l.Email), lower):
+			return true
 		}
-		return strings.Contains(strings.ToLower(l.Name), name)
+		name := strings.ToLower(l.Name)
+		for _, w := range words {
+			if !strings.Contains(name, w) {
+				return false
+			}
+		}
+		return true
 	}
 }
 

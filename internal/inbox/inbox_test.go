@@ -68,7 +68,7 @@ func TestTheOrderAFrontDeskCallsIn(t *testing.T) {
 		{inbox.ShowAll, []string{
 			"0 new 1d ago", "0 due 3h ago", "0 new 2h ago", "0 due 1h ago", // due now, the longest waiting first
 			"1 later in 2h", "1 later tomorrow",
-			"2 closed 1d ago", "2 closed 5d ago", // the last week's, latest first
+			"2 closed 1d ago", "2 closed 5d ago", // the last 7 days', latest first
 		}},
 		{inbox.ShowOpen, []string{"0 new 1d ago", "0 due 3h ago", "0 new 2h ago", "0 due 1h ago", "1 later in 2h", "1 later tomorrow"}},
 		{inbox.ShowClosed, []string{"2 closed 1d ago", "2 closed 5d ago"}},
@@ -140,33 +140,59 @@ func TestEqualTimesPageByID(t *testing.T) {
 	}
 }
 
-func TestSearchByNameOrPhoneDigits(t *testing.T) {
+func TestSearchByNameEmailPhoneOrRequestNumber(t *testing.T) {
 	s := clinic(t)
 	other := storetest.Lead(now.Add(-time.Hour))
-	other.Name, other.Phone, other.PhoneDisplay = "Zoë Ångström", "+13105550199", "(310) 555-0199"
-	if err := s.Save(context.Background(), other, nil); err != nil {
-		t.Fatal(err)
+	other.ID = "0190a1b2-c3d4-7e5f-8a6b-1c2d3e4f5a6b" // a UUIDv7: its first 8 shared with its minute's
+	other.Name, other.Phone, other.PhoneDisplay, other.Email = "Zoë Ångström", "+13105550199", "(310) 555-0199", "Zoe.Angstrom@Example.org"
+	numbered := storetest.Lead(now.Add(-90 * time.Minute))
+	numbered.ID = "0190a1b2-c3d4-7e5f-8a6b-1c2d12345678" // a request number of digits only
+	numbered.Name = "Margaret Hill"
+	for _, l := range []lead.Lead{other, numbered} {
+		if err := s.Save(context.Background(), l, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
-	for search, want := range map[string][]string{
-		"zoë":            {"0 Zoë Ångström"},
-		"ÅNGSTRÖM":       {"0 Zoë Ångström"},
-		"(310) 555-0199": {"0 Zoë Ångström"},
-		"0199":           {"0 Zoë Ångström"},
-		"closed 5":       {"2 closed 5d ago"},
-		"8d":             nil, // closed too long ago: not listed, not found
-		"expired":        nil,
-		"12":             nil, // too few digits to search by
-		"555":            {"0 new 1d ago", "0 due 3h ago", "0 new 2h ago", "0 Zoë Ångström", "0 due 1h ago", "1 later in 2h", "1 later tomorrow", "2 closed 1d ago", "2 closed 5d ago"},
-		"Zoë 0199":       nil, // words: a name search
-		"3015550":        nil, // every digit counts, zeros too
-		"310-555-0199":   {"0 Zoë Ångström"},
+	for _, tt := range []struct {
+		search string
+		want   []string
+	}{
+		// Name: any part, any case, every word in any order.
+		{"zoë", []string{"0 Zoë Ångström"}},
+		{"ÅNGSTRÖM", []string{"0 Zoë Ångström"}},
+		{"Hill Margaret", []string{"0 Margaret Hill"}},
+		{"  hill   marg ", []string{"0 Margaret Hill"}},
+		{"Margaret Smith", nil}, // every word must match
+		{"closed 5", []string{"2 closed 5d ago"}},
+		{"8d", nil}, // closed too long ago: not listed, not found
+		{"expired", nil},
+		// Email: the whole address or a part, any case.
+		{"zoe.angstrom@example.org", []string{"0 Zoë Ångström"}},
+		{"ZOE.ANGSTROM@", []string{"0 Zoë Ångström"}},
+		{"example.org", []string{"0 Zoë Ångström"}},
+		// Phone digits, as typed.
+		{"(310) 555-0199", []string{"0 Zoë Ångström"}},
+		{"310-555-0199", []string{"0 Zoë Ångström"}},
+		{"0199", []string{"0 Zoë Ångström"}},
+		{"12", nil}, // too few digits to search by
+		{"555", []string{"0 new 1d ago", "0 due 3h ago", "0 new 2h ago", "0 Margaret Hill", "0 Zoë Ångström", "0 due 1h ago",
+			"1 later in 2h", "1 later tomorrow", "2 closed 1d ago", "2 closed 5d ago"}},
+		{"Zoë 0199", nil}, // words: a name search
+		{"3015550", nil},  // every digit counts, zeros too
+		// The request number (the id's last 8), any case, with or without
+		// #; or the whole id. Not the id's first 8, which a minute shares.
+		{"3e4f5a6b", []string{"0 Zoë Ångström"}},
+		{"#3E4F5A6B", []string{"0 Zoë Ångström"}},
+		{"0190A1B2-C3D4-7E5F-8A6B-1C2D3E4F5A6B", []string{"0 Zoë Ångström"}},
+		{"12345678", []string{"0 Margaret Hill"}}, // digits: the number, not a phone's
+		{"0190a1b2", nil},
 	} {
-		p, err := inbox.Read(context.Background(), s, inbox.Query{Show: inbox.ShowAll, Search: search}, now)
+		p, err := inbox.Read(context.Background(), s, inbox.Query{Show: inbox.ShowAll, Search: tt.search}, now)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := names(p); !slices.Equal(got, want) {
-			t.Errorf("search %q: got %q, want %q", search, got, want)
+		if got := names(p); !slices.Equal(got, tt.want) {
+			t.Errorf("search %q: got %q, want %q", tt.search, got, tt.want)
 		}
 	}
 }

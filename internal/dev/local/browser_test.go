@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/openclinic/leadhandler/internal/adapter/ddb"
@@ -426,6 +427,27 @@ func TestFrontDeskInChromium(t *testing.T) {
 		chromedp.Click(chromedp.Search(`//button[.="Sign in"]`)),
 		chromedp.WaitVisible(chromedp.Search(`//h1[.="Requests"]`)),
 	)
+	// The session's cookie outlasts the browser: a persistent cookie, not
+	// a browser-session one, still __Host-, HttpOnly, Secure, Lax.
+	var cookies []*network.Cookie
+	do(t, ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		res, err := cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{})
+		cookies = res.Cookies
+		return err
+	}))
+	found := false
+	for _, c := range cookies {
+		if c.Name != "__Host-staff-session" {
+			continue
+		}
+		found = true
+		if c.Session || c.Expires <= 0 || !c.HTTPOnly || !c.Secure || c.SameSite != network.CookieSameSiteLax || c.Path != "/" {
+			t.Errorf("session cookie %+v: want a persistent one (Max-Age), HttpOnly, Secure, SameSite=Lax, Path=/", c)
+		}
+	}
+	if !found {
+		t.Errorf("no session cookie among %d", len(cookies))
+	}
 	inbox := get(t, ctx, chromedp.Text(css("main")))
 	for _, want := range []string{"Signed in as frontdesk@example.com", "Call now", "Mateo Fernández", "now (not tried yet)"} {
 		if !strings.Contains(inbox, want) {
@@ -454,6 +476,23 @@ func TestFrontDeskInChromium(t *testing.T) {
 	l := storedLead(t, srv, at)
 	if len(l.History) != 1 || l.History[0].By != "frontdesk@example.com" || l.Status != lead.StatusOpen {
 		t.Errorf("stored %s with %+v", l.Status, l.History)
+	}
+
+	// The inbox's search finds the request by its email address and by its
+	// request number (the id's last 8), as typed into the search field.
+	for _, q := range []string{"MATEO@example.com", lead.RequestNumber(l.ID)} {
+		do(t, ctx,
+			chromedp.Navigate(base+"/staff"),
+			chromedp.WaitVisible(css(`input[name="q"]`)),
+			chromedp.SendKeys(css(`input[name="q"]`), q),
+			chromedp.Click(chromedp.Search(`//button[.="Search"]`)),
+			// The results' page: its field holds the search as sent (the
+			// page searched from had it typed, not in its HTML).
+			chromedp.WaitVisible(css(`input[name="q"][value="`+q+`"]`)),
+		)
+		if page := get(t, ctx, chromedp.Text(css("main"))); !strings.Contains(page, "Mateo Fernández") || strings.Contains(page, "No request matches") {
+			t.Errorf("search %q does not find the request:\n%s", q, page)
+		}
 	}
 
 	// Signing out ends the session: the inbox asks to sign in again.

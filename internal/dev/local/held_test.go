@@ -42,11 +42,15 @@ func heldAction(t *testing.T, c *http.Client, base, who, action string) *http.Re
 	if i < 0 {
 		t.Fatalf("%s not on the review page:\n%s", who, page)
 	}
-	m := regexp.MustCompile(`<form method="post" action="(held/[^"]+)"><input type="hidden" name="t" value="([^"]+)"><input type="hidden" name="action" value="` + action + `">`).FindStringSubmatch(string(page[i:]))
+	m := regexp.MustCompile(`<form method="post" action="(held/[^"]+)"[^>]*><input type="hidden" name="t" value="([^"]+)"><input type="hidden" name="action" value="` + action + `">`).FindStringSubmatch(string(page[i:]))
 	if m == nil {
 		t.Fatalf("no %s form after %s", action, who)
 	}
-	res, err = c.PostForm(base+"/staff/"+m[1], url.Values{"t": {m[2]}, "action": {action}})
+	form := url.Values{"t": {m[2]}, "action": {action}}
+	if action == "delete" {
+		form.Set("confirm", "yes") // the box a person ticks to confirm
+	}
+	res, err = c.PostForm(base+"/staff/"+m[1], form)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -221,7 +221,7 @@ func readsFixture(t *testing.T, file string) {
 			t.Helper()
 			req := testenv.HTTPRequest(t, method, route, path, form.Encode())
 			if cookie != "" {
-				req.Cookies = []string{strings.SplitN(access.Cookie(cookie), ";", 2)[0]}
+				req.Cookies = []string{access.CookieName + "=" + cookie}
 			}
 			res, err := h.Handle(ctx, req)
 			if err != nil {

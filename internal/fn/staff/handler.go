@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -160,13 +161,33 @@ type request struct {
 	now time.Time
 	id  string // the request id, for the audit trail
 	up  toRoot // from the page's URL to the API's root: routed.up
+	// renew is the session cookie again, with the session's new time left,
+	// once its end moved on (session.go): the answer carries it unless it
+	// sets the session cookie itself (a new session, or signing out).
+	renew string
 }
 
-// Handle answers one request, always with an HTML page (or a 303 to one):
-// each route's path reads in order in its own function.
+// Handle answers one request, always with an HTML page (or a 303 to one),
+// and the session cookie again when the session's end moved on.
 func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	rid := logging.RequestID(ctx, ev.RequestContext.RequestID)
 	r := &request{APIGatewayV2HTTPRequest: ev, ctx: ctx, log: h.log.With("requestId", rid), now: h.now(), id: rid}
+	res := h.answer(r)
+	if r.renew != "" && !slices.ContainsFunc(res.Cookies, setsSession) {
+		res.Cookies = append(res.Cookies, r.renew)
+	}
+	return res, nil
+}
+
+// setsSession reports whether a Set-Cookie value sets the session cookie.
+func setsSession(setCookie string) bool {
+	c, err := http.ParseSetCookie(setCookie)
+	return err == nil && c.Name == access.CookieName
+}
+
+// answer answers r: each route's path reads in order in its own function.
+func (h *Handler) answer(r *request) events.APIGatewayV2HTTPResponse {
+	ctx, ev := r.ctx, r.APIGatewayV2HTTPRequest
 	if err := h.signer.Refresh(ctx); err != nil {
 		r.log.Warn("link secret not read again; the versions read before stay in use", "err", err)
 	}
@@ -177,29 +198,29 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	}
 	switch m := methods[ev.RequestContext.HTTP.Method]; {
 	case rt.page == pageInbox && m == reading:
-		return h.getInbox(r), nil // inbox.go
+		return h.getInbox(r) // inbox.go
 	case rt.page == pageSignIn && m == reading:
-		return h.getSignIn(r), nil // signin.go
+		return h.getSignIn(r) // signin.go
 	case rt.page == pageSignIn && m == posting:
-		return h.postSignIn(r), nil // signin.go
+		return h.postSignIn(r) // signin.go
 	case rt.page == pageSignOut && m == posting:
-		return h.postSignOut(r), nil // signin.go
+		return h.postSignOut(r) // signin.go
 	case rt.page == pageLead && m == reading:
-		return h.getLead(r, rt.lead), nil // lead.go
+		return h.getLead(r, rt.lead) // lead.go
 	case rt.page == pageRecord && m == posting:
-		return h.postContacted(r, rt.lead), nil // lead.go
+		return h.postContacted(r, rt.lead) // lead.go
 	case rt.page == pageHeld && m == reading:
-		return h.getHeld(r), nil // held.go
+		return h.getHeld(r) // held.go
 	case rt.page == pageHeldAct && m == posting:
-		return h.postHeld(r, rt.lead), nil // held.go
+		return h.postHeld(r, rt.lead) // held.go
 	case rt.page == pageNone:
-		return h.problem(http.StatusNotFound, "Not found", "There is no such page."), nil
+		return h.problem(http.StatusNotFound, "Not found", "There is no such page.")
 	}
 	res := h.problem(http.StatusMethodNotAllowed, "Not allowed", "Open the inbox or the link from the email instead.")
 	res.Headers["Allow"] = map[page]string{pageInbox: "GET, HEAD", pageSignIn: "GET, HEAD, POST",
 		pageSignOut: http.MethodPost, pageLead: "GET, HEAD", pageRecord: http.MethodPost,
 		pageHeld: "GET, HEAD", pageHeldAct: http.MethodPost}[rt.page]
-	return res, nil
+	return res
 }
 
 // method is what a request's HTTP method asks of a route.

@@ -274,7 +274,7 @@ func pageURL(id string) *url.URL {
 }
 
 var (
-	formRE   = regexp.MustCompile(`(?s)<form method="post" action="([^"]+)">(.*?)</form>`)
+	formRE   = regexp.MustCompile(`(?s)<form method="post" action="([^"]+)"[^>]*>(.*?)</form>`)
 	hiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
 )
 
@@ -324,8 +324,10 @@ func TestPageShowsTheLeadAndChangesNothing(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther || res.Headers["Location"] != "./"+f.lead.ID || len(res.Cookies) != 1 {
 		t.Fatalf("the link: status %d, Location %q, cookies %q", res.StatusCode, res.Headers["Location"], res.Cookies)
 	}
+	// The link's session lasts as a signed-in one would, never past the
+	// link: so does its cookie, across browser restarts.
 	if c := res.Cookies[0]; !strings.HasPrefix(c, access.CookieName+"=") ||
-		!strings.Contains(c, "; Path=/; HttpOnly; Secure; SameSite=Lax") || strings.Contains(c, "Domain") || strings.Contains(c, f.token) {
+		!strings.Contains(c, "; Path=/; Max-Age=43200; HttpOnly; Secure; SameSite=Lax") || strings.Contains(c, "Domain") || strings.Contains(c, f.token) {
 		t.Errorf("session cookie %q", c)
 	}
 	for _, method := range []string{http.MethodGet, http.MethodGet, http.MethodHead} { // mail scanners open every link, some more than once
@@ -518,9 +520,9 @@ func TestAttemptAnswers303ThenThePageShowsIt(t *testing.T) {
 	page := f.getURL(t, "/leads/"+f.lead.ID+"?saved=attempt")
 	mustContain(t, page.Body,
 		`<p class="msg" role="status">Recorded: no answer. Next call-back Sat 28 Nov, 9:00 AM.</p>`,
-		`<p class="status">Open: call back Sat 28 Nov, 9:00 AM (attempt 2 of 4)</p>`,
+		`<p class="status">Open: call back Sat 28 Nov, 9:00 AM (1 try; 1 of 4 since the request)</p>`,
 		"<dt>Next call-back</dt><dd>Sat 28 Nov, 9:00 AM</dd>",
-		`<li><span class="when">Fri 27 Nov, 10:00 AM</span>No answer (text)<div class="text">Booked Tue? no: voicemail full</div></li>`,
+		`<li><span class="when">Fri 27 Nov, 10:00 AM, by emailed link</span>No answer (text)<div class="text">Booked Tue? no: voicemail full</div></li>`,
 		`name="v" value="1"`, "First attempt: 1 day 2 hours after the request", "First reached: not yet",
 		"<summary>Correct the latest outcome (No answer)</summary>",
 	)
@@ -619,8 +621,8 @@ func TestCallbacksFollowTheCadenceInTheClinicsZone(t *testing.T) {
 func TestMaxAttemptsCloseAsUnreachable(t *testing.T) {
 	f := newFixtureWith(t, lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 2, Hours: everyDay}, nil)
 	f.record(t, lead.NoAnswer)
-	if got := f.get(t, f.lead.ID, f.token).Body; !strings.Contains(got, "(attempt 2 of 2)") {
-		t.Errorf("after one try the page does not count 2 of 2:\n%s", got)
+	if got := f.get(t, f.lead.ID, f.token).Body; !strings.Contains(got, "(1 try; 1 of 2 since the request)") {
+		t.Errorf("after one try the page does not count 1 of 2:\n%s", got)
 	}
 	f.record(t, lead.LeftMessage)
 	l := f.stored(t)
@@ -651,8 +653,8 @@ func TestCorrectThenReopen(t *testing.T) {
 	page := f.getURL(t, "/leads/"+f.lead.ID+"?saved=correct").Body
 	mustContain(t, page, "Corrected: the latest outcome is now booked. The request is closed.",
 		"Closed: booked on Fri 27 Nov, 1:00 PM", "First reached: 1 day 2 hours after the request",
-		`<span class="when">Fri 27 Nov, 1:00 PM</span>Corrected to booked<div class="text">Called back, booked Tue 10:00</div>`,
-		`<span class="when">Fri 27 Nov, 10:00 AM</span>Left a message (call)</li>`)
+		`<span class="when">Fri 27 Nov, 1:00 PM, by emailed link</span>Corrected to booked<div class="text">Called back, booked Tue 10:00</div>`,
+		`<span class="when">Fri 27 Nov, 10:00 AM, by emailed link</span>Left a message (call)</li>`)
 
 	// The booking falls through: reopen, with a call-back picked.
 	f.now = start.Add(24 * time.Hour)
@@ -661,7 +663,7 @@ func TestCorrectThenReopen(t *testing.T) {
 		t.Fatalf("reopen: status %d, Location %q: %s", res.StatusCode, res.Headers["Location"], res.Body)
 	}
 	page = f.getURL(t, "/leads/"+f.lead.ID+"?saved=reopen").Body
-	mustContain(t, page, "Reopened. Next call-back Mon 30 Nov, 11:30 AM.", "Open: call back Mon 30 Nov, 11:30 AM (attempt 1 of 4)",
+	mustContain(t, page, "Reopened. Next call-back Mon 30 Nov, 11:30 AM.", "Open: call back Mon 30 Nov, 11:30 AM (1 try; 0 of 4 since it was reopened)",
 		"Reopened; call back Mon 30 Nov, 11:30 AM", "Corrected to booked", "Left a message (call)")
 	if !hasForm(page, actAttempt) || hasForm(page, actCorrect) || hasForm(page, actReopen) {
 		t.Error("a reopened lead offers the attempt form only (nothing to correct since)")
@@ -825,8 +827,8 @@ func TestALeadThePreviousVersionMarked(t *testing.T) {
 	if page.StatusCode != http.StatusOK {
 		t.Fatalf("status %d: %s", page.StatusCode, page.Body)
 	}
-	mustContain(t, page.Body, `<p class="status">Open: call back now (attempt 2 of 4)</p>`,
-		`<span class="when">Thu 26 Nov, 2:00 PM</span>Left a message (call)<div class="text">Left a voicemail</div>`,
+	mustContain(t, page.Body, `<p class="status">Open: call back now (1 try; 1 of 4 since the request)</p>`,
+		`<span class="when">Thu 26 Nov, 2:00 PM, by emailed link</span>Left a message (call)<div class="text">Left a voicemail</div>`,
 		"First attempt: 6 hours after the request", "<summary>Correct the latest outcome (Left a message)</summary>")
 	f.record(t, lead.Booked)
 	got := f.stored(t)
@@ -843,6 +845,10 @@ func TestExpiredLinks(t *testing.T) {
 	f.save(t, closed)
 	unreachable := storetest.Lead(start.Add(-50 * time.Hour))
 	unreachable.Status, unreachable.Closed, unreachable.ClosedAt, unreachable.Tries = lead.StatusClosed, lead.ClosedUnreachable, start.Add(-26*time.Hour), 4
+	for i := range 4 {
+		unreachable.History = append(unreachable.History, lead.Event{At: start.Add(time.Duration(i-30) * time.Hour), Kind: lead.EventAttempt,
+			Outcome: lead.NoAnswer, Channel: lead.ChannelCall, By: lead.ByLink})
+	}
 	f.save(t, unreachable)
 	open := storetest.Lead(start.Add(-50 * time.Hour))
 	open.Status, open.Callback = lead.StatusOpen, start

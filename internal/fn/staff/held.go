@@ -160,7 +160,12 @@ func (h *Handler) postHeld(r *request, id string) events.APIGatewayV2HTTPRespons
 	log = log.With("action", action)
 	back := func(done heldDone) events.APIGatewayV2HTTPResponse { return h.seeOther("../held?done=" + string(done)) }
 
-	// Apply, audit and answer: a delete.
+	// Apply, audit and answer: a delete, once confirmed on the page.
+	if action == actDelete && form.Get("confirm") != "yes" {
+		log.Info("held form refused", "reason", "not confirmed")
+		return h.problem(http.StatusBadRequest, "Not deleted: confirm first",
+			"Nothing was deleted. Go back to the held requests, tick \"Not a real patient: delete it for good\" beside Delete, and press Delete again.")
+	}
 	if action == actDelete {
 		switch err := h.store.DeleteHeld(r.ctx, id); {
 		case errors.Is(err, lead.ErrNotFound):
@@ -238,8 +243,6 @@ func (h *Handler) openHeldLink(r *request, token string) events.APIGatewayV2HTTP
 		return h.storeProblem(r.log, err)
 	}
 	res := h.seeOther("held")
-	if cookie != "" {
-		res.Cookies = []string{cookie}
-	}
+	res.Cookies = []string{cookie}
 	return res
 }

@@ -117,7 +117,21 @@ func TestHeldDeletedWhenSignedIn(t *testing.T) {
 	if page.StatusCode != http.StatusOK || !strings.Contains(page.Body, "Heldina") {
 		t.Fatalf("review page signed in: %d %s", page.StatusCode, page.Body)
 	}
-	if status, loc := f.act(t, page.Body, "delete", nil); status != http.StatusSeeOther || loc != "../held?done=deleted" {
+	// Delete asks to confirm, without JavaScript: a required box to tick.
+	mustContain(t, page.Body, `<label class="opt" for="confirm-`+h.ID+`"><input type="checkbox" id="confirm-`+h.ID+`" name="confirm" value="yes" required> Not a real patient: delete it for good</label>`)
+	for _, confirm := range []string{"", "no"} {
+		status, _ := f.act(t, page.Body, "delete", func(v url.Values) { v.Set("confirm", confirm) })
+		if status != http.StatusBadRequest {
+			t.Errorf("delete with confirm=%q: status %d, want 400", confirm, status)
+		}
+		if _, err := f.store.GetHeld(context.Background(), h.ID, f.now); err != nil {
+			t.Fatalf("deleted without confirming: %v", err)
+		}
+	}
+	if got := f.trail(h.ID); len(got) != 0 {
+		t.Errorf("audit trail of %s after unconfirmed deletes: %v", h.ID, got)
+	}
+	if status, loc := f.act(t, page.Body, "delete", func(v url.Values) { v.Set("confirm", "yes") }); status != http.StatusSeeOther || loc != "../held?done=deleted" {
 		t.Fatalf("delete: %d to %q", status, loc)
 	}
 	if _, err := f.store.GetHeld(context.Background(), h.ID, f.now); !errors.Is(err, lead.ErrNotFound) {

@@ -3,6 +3,7 @@ package staff
 import (
 	"strconv"
 
+	"github.com/openclinic/leadhandler/internal/access"
 	"github.com/openclinic/leadhandler/internal/render/markup"
 )
 
@@ -75,8 +76,11 @@ input.code{font-size:1.4rem;letter-spacing:.3em}
 .search{display:flex;gap:6px;margin:0 0 8px}
 .search button{width:auto;margin:0}
 .rows{list-style:none;margin:0;padding:0}
-.rows li{border-bottom:1px solid #eee}
-.rows a{display:block;padding:8px 0;text-decoration:none;color:inherit}
+.rows li{border-bottom:1px solid #eee;padding-bottom:8px}
+.rows a.lead{display:block;padding:8px 0 2px;text-decoration:none;color:inherit}
+.held{margin:0 0 10px}
+form.delete{margin-top:10px}
+form.delete button{margin-top:6px}
 .rows .name{color:#0b57d0;font-weight:600;overflow-wrap:anywhere}
 .rows .meta{display:block;font-size:.85rem;color:#555}
 .overdue{color:#b3261e;font-weight:600}
@@ -138,6 +142,21 @@ func pageHTML(v view) string {
 }
 
 func signInPart(b *markup.Builder, s *signInView) {
+	if s.Limited {
+		b.Add("\n<p>No code was sent just now: codes are limited to ", strconv.Itoa(access.CodesPerHour),
+			" an hour for one address from one network (a clinic often shares one), and ", strconv.Itoa(access.CodesPerAddressHour),
+			" an hour for one address in all.</p>\n",
+			`<p><strong>Ask for a new code after `, esc(s.TryAgain), ".</strong></p>\n",
+			"<p>A code that came in the last 10 minutes still works: enter it with your email address.</p>\n",
+			`<form method="post" action="signin">`, "\n",
+			`<input type="hidden" name="next" value="`, esc(s.Next), `">`, "\n",
+			`<label class="block" for="email">Email</label>`, "\n",
+			`<input type="email" id="email" name="email" autocomplete="email" required>`, "\n",
+			`<label class="block" for="code">Code</label>`, "\n",
+			`<input class="code" type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 -]*" maxlength="9" required>`, "\n",
+			`<button type="submit">Sign in</button>`, "\n</form>")
+		return
+	}
 	if s.CodeStep {
 		b.Add("\n<p>If ", esc(s.Email), " may sign in, a 6-digit code is on its way to it. It works once, for 10 minutes.</p>\n",
 			`<form method="post" action="signin">`, "\n",
@@ -169,24 +188,34 @@ func signInPart(b *markup.Builder, s *signInView) {
 }
 
 func inboxPart(b *markup.Builder, in *inboxView) {
+	if in.Held != "" {
+		b.Add("\n", `<p class="held"><a href="staff/held">Held as likely spam: `, esc(in.Held), "</a> (nobody was alerted; release any real patient's)</p>")
+	}
 	b.Add("\n", `<div class="filters">`)
 	for _, f := range in.Filters {
 		b.Add("\n", `<a href="`, href(f.Href), `"`, when(f.Current, ` aria-current="page"`), ">", esc(f.Label), "</a>")
 	}
 	b.Add("\n</div>\n", `<form class="search" method="get" action="staff" role="search">`, "\n",
 		`<input type="hidden" name="show" value="`, esc(in.Show), `">`, "\n",
-		`<input type="search" name="q" value="`, esc(in.Search), `" aria-label="Search by name or phone digits" placeholder="Name or phone digits">`, "\n",
+		`<input type="search" name="q" value="`, esc(in.Search), `" aria-label="Search by name, email, phone digits or request number" placeholder="Name, email, phone or request number">`, "\n",
 		`<button type="submit">Search</button>`, "\n</form>")
 	for _, s := range in.Sections {
 		b.Add("\n<h2>", esc(s.Title), "</h2>\n", `<ul class="rows">`)
 		for _, r := range s.Rows {
-			b.Add("\n", `<li><a href="`, href(r.Href), `"><span class="name">`, esc(r.Name), "</span>\n",
-				`<span class="meta">Prefers `, esc(r.Prefers), " · ", esc(r.Tries), " · next: <span", when(r.Overdue, ` class="overdue"`), ">", esc(r.Due), "</span></span>\n",
+			b.Add("\n", `<li><a href="`, href(r.Href), `" class="lead"><span class="name">`, esc(r.Name), "</span></a>\n", `<span class="meta">`)
+			switch {
+			case r.Call != "":
+				b.Add(`<a href="`, r.Call.Href(), `">`, esc(r.Phone), "</a> · ")
+			case r.Phone != "":
+				b.Add(esc(r.Phone), " · ")
+			}
+			b.Add("Prefers ", esc(r.Prefers), "</span>\n",
+				`<span class="meta">`, esc(r.Tries), " · next: <span", when(r.Overdue, ` class="overdue"`), ">", esc(r.Due), "</span></span>\n",
 				`<span class="meta">Received `, esc(r.Received))
 			if r.Alert != "" {
-				b.Add(" · <span", when(r.AlertFailed, ` class="overdue"`), ">", esc(r.Alert), "</span>")
+				b.Add(` · <span class="overdue">`, esc(r.Alert), "</span>")
 			}
-			b.Add("</span></a></li>")
+			b.Add("</span></li>")
 		}
 		b.Add("\n</ul>")
 	}
@@ -241,10 +270,12 @@ func heldPart(b *markup.Builder, v *heldView) {
 			if r.Page != "" {
 				b.Add(`<dt>Sent from</dt><dd class="text">`, esc(r.Page), "</dd>")
 			}
-			b.Add("\n</dl>\n", `<div class="row">`, "\n",
+			confirm := esc("confirm-" + r.ID)
+			b.Add("\n</dl>\n",
 				`<form method="post" action="`, href(r.URL), `"><input type="hidden" name="t" value="`, esc(v.Token), `"><input type="hidden" name="action" value="release"><button type="submit">Release as a request</button></form>`, "\n",
-				`<form method="post" action="`, href(r.URL), `"><input type="hidden" name="t" value="`, esc(v.Token), `"><input type="hidden" name="action" value="delete"><button class="alt" type="submit">Delete</button></form>`, "\n",
-				"</div>\n</li>")
+				`<form method="post" action="`, href(r.URL), `" class="delete"><input type="hidden" name="t" value="`, esc(v.Token), `"><input type="hidden" name="action" value="delete">`, "\n",
+				`<label class="opt" for="`, confirm, `"><input type="checkbox" id="`, confirm, `" name="confirm" value="yes" required> Not a real patient: delete it for good</label>`, "\n",
+				`<button class="alt" type="submit">Delete</button></form>`, "\n</li>")
 		}
 		b.Add("\n</ul>")
 	} else {
@@ -314,6 +345,7 @@ func leadPart(b *markup.Builder, l *leadView) {
 		reason = esc(l.Reason)
 	}
 	b.Add("\n<dt>Prefers</dt><dd>", esc(l.Prefers), "</dd>\n<dt>Received</dt><dd>", esc(l.Received), "</dd>\n",
+		"<dt>Request number</dt><dd>", esc(l.Number), "</dd>\n",
 		`<dt>Reason for the visit</dt><dd class="text">`, reason, "</dd>\n<dt>Alert email</dt><dd>", esc(l.Alert), "</dd>")
 	if l.CameFrom != "" {
 		b.Add("\n", `<dt>Came from</dt><dd class="text">`, esc(l.CameFrom), "</dd>")
@@ -323,7 +355,11 @@ func leadPart(b *markup.Builder, l *leadView) {
 	if len(l.History) > 0 {
 		b.Add("\n", `<ol class="history">`)
 		for _, e := range l.History {
-			b.Add("\n", `<li><span class="when">`, esc(e.When), "</span>", esc(e.What))
+			b.Add("\n", `<li><span class="when">`, esc(e.When))
+			if e.By != "" {
+				b.Add(", by ", esc(e.By))
+			}
+			b.Add("</span>", esc(e.What))
 			if e.Channel != "" {
 				b.Add(" (", esc(e.Channel), ")")
 			}

@@ -1,14 +1,14 @@
 package staff
 
 import (
-	"time"
-
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/openclinic/leadhandler/internal/access"
 	"github.com/openclinic/leadhandler/internal/inbox"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/render/present"
@@ -67,10 +67,11 @@ func (h *Handler) getInbox(r *request) events.APIGatewayV2HTTPResponse {
 	if query.Started {
 		v.First = inboxURL(show, query.Search, nil)
 	}
+	v.Held = h.heldCount(r, s.Session)
 	return h.render(http.StatusOK, view{Title: "Requests", Nav: h.nav(r, s.Session), Inbox: v})
 }
 
-var filterLabels = map[inbox.Show]string{inbox.ShowOpen: "Open", inbox.ShowClosed: "Closed this week", inbox.ShowAll: "All"}
+var filterLabels = map[inbox.Show]string{inbox.ShowOpen: "Open", inbox.ShowClosed: "Closed in the last " + strconv.Itoa(inbox.RecentDays) + " days", inbox.ShowAll: "All"}
 
 var sectionTitles = map[inbox.Section]string{
 	inbox.Due:    "Call now: call-backs due and new requests",
@@ -90,18 +91,41 @@ func inboxURL(show inbox.Show, search string, after *inbox.Cursor) string {
 	return "staff?" + q.Encode()
 }
 
+// heldCount is the inbox's word on the requests held for review, for a
+// session that may review them: how many are held now (lead.CountHeld: at
+// most lead.HeldShown read), "" when none is. The inbox is shown without
+// it when they cannot be counted.
+func (h *Handler) heldCount(r *request, s access.Session) string {
+	if !s.May(access.HeldScope) {
+		return ""
+	}
+	n, more, err := lead.CountHeld(h.store.HeldList(r.ctx, time.Time{}, "", r.now))
+	switch {
+	case err != nil:
+		r.log.Warn("held requests not counted", "err", err)
+		return ""
+	case more:
+		return strconv.Itoa(n) + " or more requests"
+	case n > 0:
+		return present.Plural(n, "request", "requests")
+	}
+	return ""
+}
+
 func (h *Handler) rowView(l lead.Lead, r *request) rowView {
 	v := rowView{
 		Name:     l.Name,
 		Href:     "leads/" + url.PathEscape(l.ID),
+		Phone:    present.Phone(l),
+		Call:     present.Tel(l.Phone),
 		Prefers:  prefers(l),
 		Received: h.short(l.CreatedAt, r.now) + " (" + present.Age(r.now.Sub(l.CreatedAt)) + " ago)",
-		Tries:    present.Plural(l.Tries, "try", "tries"),
+		Tries:    present.Plural(l.Attempts(), "try", "tries"),
+		Alert:    alertFailed(l.Alert, r.now.Sub(l.CreatedAt)),
 	}
 	if v.Name == "" {
 		v.Name = "(no name)"
 	}
-	v.Alert, v.AlertFailed = h.alertNote(l.Alert, r.now)
 	switch {
 	case l.Status == lead.StatusNew:
 		v.Due = "now (not tried yet)"
@@ -118,24 +142,27 @@ func (h *Handler) rowView(l lead.Lead, r *request) rowView {
 	return v
 }
 
-// alertNote is a row's word on the lead's alert (the lead's page says it in
-// full, present.AlertStatus): a failure first, as on the page, and whether
-// the clinic never got it. Nothing before the alert went out: the digest
-// lists those.
-func (h *Handler) alertNote(a *lead.Delivery, now time.Time) (string, bool) {
+// alertGrace is how long a request may wait for its alert before its row
+// says none was sent: the stream sends it within seconds.
+const alertGrace = 5 * time.Minute
+
+// alertFailed is a row's word on the alert of a lead age old when the
+// clinic never got it (the lead's page says it in full,
+// present.AlertStatus): bounced, rejected, marked as spam, or not sent
+// after alertGrace; "" for an alert that went out (delivered, delayed or
+// sent) or may still.
+func alertFailed(a *lead.Delivery, age time.Duration) string {
 	switch {
+	case a == nil && age < alertGrace:
+		return ""
 	case a == nil:
-		return "", false
+		return "no alert sent"
 	case a.Problem == lead.MailBounced:
-		return "alert bounced", true
+		return "alert bounced"
 	case a.Problem == lead.MailRejected:
-		return "alert rejected by SES", true
+		return "alert rejected by SES"
 	case a.Problem == lead.MailComplained:
-		return "alert marked as spam", true
-	case !a.DeliveredAt.IsZero():
-		return "alert delivered " + h.short(a.DeliveredAt, now), false
-	case a.Problem == lead.MailDelayed:
-		return "alert delayed", false
+		return "alert marked as spam"
 	}
-	return "alert sent " + h.short(a.At, now), false
+	return ""
 }

@@ -8,30 +8,55 @@ import (
 	"time"
 
 	"github.com/openclinic/leadhandler/internal/dev/storetest"
+	"github.com/openclinic/leadhandler/internal/dev/testenv"
 	"github.com/openclinic/leadhandler/internal/inbox"
 	"github.com/openclinic/leadhandler/internal/lead"
 )
 
+// tried gives l n attempts with no answer, an hour apart, before at.
+func tried(l *lead.Lead, n int, at time.Time) {
+	for i := range n {
+		l.History = append(l.History, lead.Event{At: at.Add(time.Duration(i-n) * time.Hour), Kind: lead.EventAttempt,
+			Outcome: lead.NoAnswer, Channel: lead.ChannelCall, By: staffEmail})
+	}
+}
+
 func TestTheInboxListsWhatToCallFirst(t *testing.T) {
-	f := newFixture(t) // f.lead: new, 26 hours old
+	f := newFixture(t) // f.lead: new, 26 hours old, its alert not sent
 	due := storetest.Lead(start.Add(-50 * time.Hour))
 	due.Name, due.Status, due.Tries, due.Callback = "Dana Due", lead.StatusOpen, 2, start.Add(-time.Hour)
+	tried(&due, 2, start.Add(-time.Hour))
 	due.Alert = &lead.Delivery{At: due.CreatedAt, MessageID: "m-due", DeliveredAt: due.CreatedAt.Add(time.Second),
 		Problem: lead.MailBounced, ProblemAt: due.CreatedAt.Add(time.Minute), BounceType: "Permanent"}
 	f.save(t, due)
 	later := storetest.Lead(start.Add(-50 * time.Hour))
 	later.Name, later.Status, later.Tries, later.Callback = "Lee Later", lead.StatusOpen, 1, start.Add(3*time.Hour)
+	later.Phone, later.PhoneDisplay, later.PreferredContact, later.PreferredTime = "+13105550199", "", lead.ByText, lead.Evening
+	tried(&later, 1, start)
 	later.Alert = &lead.Delivery{At: later.CreatedAt, MessageID: "m-later", DeliveredAt: later.CreatedAt.Add(20 * time.Second)}
 	f.save(t, later)
+	// Reopened after three tries: three tries, not the none since.
+	reopened := storetest.Lead(start.Add(-50 * time.Hour))
+	reopened.Name, reopened.Status, reopened.Tries, reopened.Callback = "Rey Reopened", lead.StatusOpen, 0, start.Add(5*time.Hour)
+	tried(&reopened, 3, start.Add(-2*time.Hour))
+	reopened.History = append(reopened.History, lead.Event{At: start.Add(-time.Hour), Kind: lead.EventReopen, By: lead.ByLink})
+	reopened.Alert = &lead.Delivery{At: reopened.CreatedAt, MessageID: "m-reopened", Problem: lead.MailDelayed}
+	f.save(t, reopened)
+	// Just in: its alert is on its way, not failed.
+	fresh := storetest.Lead(start.Add(-time.Minute))
+	fresh.Name = "Fay Fresh"
+	f.save(t, fresh)
 	done := storetest.Lead(start.Add(-50 * time.Hour))
 	done.Name, done.Status, done.Closed, done.ClosedAt, done.Tries = "Cory Closed", lead.StatusClosed, lead.ClosedBooked, start.Add(-2*time.Hour), 1
+	tried(&done, 1, start.Add(-2*time.Hour))
+	done.Alert = &lead.Delivery{At: done.CreatedAt, MessageID: "m-done", Problem: lead.MailComplained}
 	f.save(t, done)
 	f.signIn(t)
 
 	body := f.getURL(t, "/staff").Body
-	order := []string{sectionTitles[inbox.Due], "&lt;script&gt;Pat", "now (not tried yet)", "Dana Due", "2 tries · next: <span class=\"overdue\">now (due Fri 27 Nov, 9:00 AM)</span>",
-		sectionTitles[inbox.Later], "Lee Later", "1 try · next: <span>Fri 27 Nov, 1:00 PM</span>",
-		sectionTitles[inbox.Recent], "Cory Closed", "closed: booked"}
+	order := []string{"<h2>" + sectionTitles[inbox.Due], "&lt;script&gt;Pat", "now (not tried yet)", "Dana Due", "2 tries · next: <span class=\"overdue\">now (due Fri 27 Nov, 9:00 AM)</span>",
+		"<h2>" + sectionTitles[inbox.Later], "Lee Later", "1 try · next: <span>Fri 27 Nov, 1:00 PM</span>", "Rey Reopened", "3 tries · next: <span>Fri 27 Nov, 3:00 PM</span>",
+		"<h2>" + sectionTitles[inbox.Recent], "Cory Closed", "1 try · next: <span>closed: booked</span>"}
 	last := -1
 	for _, s := range order {
 		i := strings.Index(body, s)
@@ -41,12 +66,24 @@ func TestTheInboxListsWhatToCallFirst(t *testing.T) {
 		last = i
 	}
 	mustContain(t, body, `<meta name="viewport" content="width=device-width, initial-scale=1">`,
-		`<a href="leads/`+due.ID+`">`, "Prefers a phone call, in the morning", "Received Thu 26 Nov, 8:00 AM (1 day 2 hours ago)",
-		`<a href="staff?show=open">Open</a>`, `<a href="staff?show=closed">Closed this week</a>`, `<a href="staff?show=all" aria-current="page">All</a>`,
+		`<a href="leads/`+due.ID+`" class="lead"><span class="name">Dana Due</span></a>`,
+		// The phone, to call from the row, and how and when they prefer.
+		`<span class="meta"><a href="tel:&#43;12025550143">(202) 555-0143</a> · Prefers a phone call, in the morning</span>`,
+		`<span class="meta"><a href="tel:&#43;13105550199">&#43;13105550199</a> · Prefers a text message, in the evening</span>`,
+		"Received Thu 26 Nov, 8:00 AM (1 day 2 hours ago)",
+		`<a href="staff?show=open">Open</a>`, `<a href="staff?show=closed">Closed in the last 7 days</a>`, `<a href="staff?show=all" aria-current="page">All</a>`,
 		`<form class="search" method="get" action="staff" role="search">`,
-		// What SES reported of each alert: a bounce stands out.
+		// The alert only when the clinic never got it.
+		`Received Thu 26 Nov, 8:00 AM (1 day 2 hours ago) · <span class="overdue">no alert sent</span>`,
 		`Received Wed 25 Nov, 8:00 AM (2 days 2 hours ago) · <span class="overdue">alert bounced</span>`,
-		`· <span>alert delivered Wed 25 Nov, 8:00 AM</span>`)
+		`· <span class="overdue">alert marked as spam</span>`)
+	mustContain(t, body, `<span class="meta">Received Fri 27 Nov, 9:59 AM (less than an hour ago)</span></li>`)
+	if n := strings.Count(body, "alert"); n != 3 {
+		t.Errorf("the inbox says %q %d times, want 3 (the failed and the unsent)", "alert", n)
+	}
+	if strings.Contains(body, "Held as likely spam") || strings.Contains(body, "this week") {
+		t.Error("the inbox mentions held requests when none is held, or says \"this week\"")
+	}
 
 	open := f.getURL(t, "/staff?show=open").Body
 	if strings.Contains(open, "Cory Closed") || !strings.Contains(open, "Lee Later") {
@@ -92,4 +129,32 @@ func TestTheInboxPages(t *testing.T) {
 	if strings.Contains(second, "Next page") || !strings.Contains(second, "First page") {
 		t.Error("the last page offers a next page, or no way back")
 	}
+}
+
+func TestTheInboxLeadsToTheHeldRequests(t *testing.T) {
+	f := newFixture(t)
+	f.signIn(t)
+	f.hold(t)
+	f.hold(t)
+	body := f.getURL(t, "/staff").Body
+	mustContain(t, body, `<p class="held"><a href="staff/held">Held as likely spam: 2 requests</a> (nobody was alerted; release any real patient's)</p>`)
+	// The link leads to the review page from the inbox's URL.
+	if res := f.getURL(t, "/staff/held"); res.StatusCode != http.StatusOK || !strings.Contains(res.Body, "Heldina Quarantino") {
+		t.Errorf("the held page: %d", res.StatusCode)
+	}
+	// Today's state: one deleted, one said.
+	page := f.getURL(t, "/staff/held").Body
+	target, form := formOf(t, page, actDelete)
+	form.Set("confirm", "yes")
+	next := (&url.URL{Scheme: "https", Host: "api.example-clinic.com", Path: "/staff/held"}).ResolveReference(target)
+	if res := f.do(t, testenv.HTTPRequest(t, http.MethodPost, "POST /staff/held/{id}", next.Path, form.Encode())); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d %s", res.StatusCode, res.Body)
+	}
+	mustContain(t, f.getURL(t, "/staff").Body, `<a href="staff/held">Held as likely spam: 1 request</a>`)
+
+	// A flood: the count stops at lead.HeldShown.
+	for range lead.HeldShown + 5 {
+		f.hold(t)
+	}
+	mustContain(t, f.getURL(t, "/staff").Body, `<a href="staff/held">Held as likely spam: 100 or more requests</a>`)
 }

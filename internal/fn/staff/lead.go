@@ -94,9 +94,7 @@ func (h *Handler) openLeadLink(r *request, id, token string) events.APIGatewayV2
 		return h.storeProblem(r.log, err)
 	}
 	res := h.seeOther(page)
-	if cookie != "" {
-		res.Cookies = []string{cookie}
-	}
+	res.Cookies = []string{cookie}
 	return res
 }
 
@@ -316,11 +314,11 @@ func (h *Handler) publish(r *request, action string, before, saved lead.Lead) {
 	}
 	if action == actAttempt {
 		h.events.Publish(r.ctx, bus.Event{Type: bus.AttemptRecorded, LeadID: saved.ID, At: r.now, Status: string(saved.Status),
-			Outcome: string(saved.LatestOutcome()), Attempts: attempts(saved)})
+			Outcome: string(saved.LatestOutcome()), Attempts: saved.Attempts()})
 	}
 	if saved.Status == lead.StatusClosed && (before.Status != lead.StatusClosed || before.Closed != saved.Closed) {
 		h.events.Publish(r.ctx, bus.Event{Type: bus.Closed, LeadID: saved.ID, At: saved.ClosedAt, Status: string(saved.Status),
-			Outcome: string(saved.Closed), Attempts: attempts(saved)})
+			Outcome: string(saved.Closed), Attempts: saved.Attempts()})
 	}
 }
 
@@ -350,18 +348,6 @@ func (h *Handler) count(log *slog.Logger, action string, e lead.Event, before, s
 	if before.FirstReach.IsZero() && !saved.FirstReach.IsZero() {
 		since(saved.FirstReach, metric.TimeToFirstReach, metric.TimeToFirstReachWallClock)
 	}
-}
-
-// attempts counts the attempts in l's history (a history past
-// lead.MaxHistory has dropped its oldest).
-func attempts(l lead.Lead) int {
-	n := 0
-	for _, e := range l.History {
-		if e.Kind == lead.EventAttempt {
-			n++
-		}
-	}
-	return n
 }
 
 // linkProblem answers a forged, tampered, other-lead or expired link token

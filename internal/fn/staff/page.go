@@ -37,11 +37,15 @@ type navView struct {
 	Token      string // the sign-out form's token
 }
 
-// signInView is the sign-in page: the email step, or the code step.
+// signInView is the sign-in page: the email step, the code step, or the
+// word that codes are limited (Limited: no code was sent; ask again at
+// TryAgain).
 type signInView struct {
 	Email, Next string
 	CodeStep    bool
 	Error       string
+	Limited     bool
+	TryAgain    string
 }
 
 // inboxView is one page of the inbox.
@@ -51,6 +55,9 @@ type inboxView struct {
 	Sections     []sectionView
 	Next, First  string // URLs of the next and the first page; "" when none
 	Cut          bool   // a search stopped reading: Next goes on
+	// Held is how many requests are held for review ("3 requests"), with a
+	// link to them; "" when none is, or the session may not review them.
+	Held string
 }
 
 type filterView struct {
@@ -66,10 +73,13 @@ type sectionView struct {
 type rowView struct {
 	Name, Href, Prefers, Received, Tries, Due string
 	Overdue                                   bool
-	// Alert is what SES reported of the lead's alert, in a few words;
-	// AlertFailed marks one the clinic never got.
-	Alert       string
-	AlertFailed bool
+	// Phone is the number as people read it, Call its tel: link ("" when
+	// it cannot be linked).
+	Phone string
+	Call  markup.URL
+	// Alert says the clinic never got the lead's alert, in a few words; ""
+	// when it did.
+	Alert string
 }
 
 // accessView is one entry of a lead's access history.
@@ -94,6 +104,7 @@ type leadView struct {
 	Attempt, Reopen, Correct *form
 	Latest                   string // the outcome Correct changes
 
+	Number                           string // the request number (lead.Number)
 	Prefers, Received, Reason, Alert string
 	CameFrom                         string // "" when nothing is known
 	FirstAttempt, FirstReach         string
@@ -128,6 +139,7 @@ type choice struct {
 
 type eventView struct {
 	When, What, Channel, Callback, Note string
+	By                                  string // who recorded it (byWords)
 }
 
 // entry is what staff sent in one of the page's forms, kept as sent so a
@@ -162,6 +174,7 @@ func (h *Handler) leadPage(r *request, s access.Session, l lead.Lead, target str
 		Mail:         present.Mailto(l.Email),
 		Email:        l.Email,
 		Status:       h.status(l, now),
+		Number:       l.Number(),
 		Prefers:      prefers(l),
 		Received:     h.short(l.CreatedAt, now),
 		Reason:       l.Reason,
@@ -333,11 +346,49 @@ func (h *Handler) status(l lead.Lead, now time.Time) string {
 	default:
 		when = "now (due " + h.short(l.Callback, now) + ")"
 	}
-	attempt := "attempt " + strconv.Itoa(l.Tries+1)
-	if l.Tries < h.cfg.Policy.MaxAttempts {
-		attempt += " of " + strconv.Itoa(h.cfg.Policy.MaxAttempts)
+	return "Open: call back " + when + " (" + h.triesWords(l) + ")"
+}
+
+// triesWords counts an open lead's tries: in all (Lead.Attempts), and,
+// against MAX_ATTEMPTS, those since it was last reached, reopened or
+// requested (Lead.Tries), which close it when they run out:
+// "3 tries; 1 of 4 since they were last reached".
+func (h *Handler) triesWords(l lead.Lead) string {
+	s := present.Plural(l.Attempts(), "try", "tries")
+	if l.Attempts() == 0 {
+		s = "no tries yet"
 	}
-	return "Open: call back " + when + " (" + attempt + ")"
+	return s + "; " + strconv.Itoa(l.Tries) + " of " + strconv.Itoa(h.cfg.Policy.MaxAttempts) + " since " + sinceWhat(l)
+}
+
+// sinceWhat says what a lead's Tries count from: the latest attempt that
+// reached the patient (as corrected since), the latest reopening, or the
+// request.
+func sinceWhat(l lead.Lead) string {
+	var corrected lead.Outcome // the latest attempt's outcome, if a correction changed it
+	for i := len(l.History) - 1; i >= 0; i-- {
+		switch e := l.History[i]; e.Kind {
+		case lead.EventReopen:
+			return "it was reopened"
+		case lead.EventCorrection:
+			if corrected == "" {
+				corrected = e.Outcome
+			}
+		case lead.EventAttempt:
+			o := e.Outcome
+			if corrected != "" {
+				o = corrected
+			}
+			if o.Reaches() {
+				return "they were last reached"
+			}
+			corrected = ""
+		}
+	}
+	if l.Dropped > 0 && !l.FirstReach.IsZero() {
+		return "they were last reached"
+	}
+	return "the request"
 }
 
 // saved confirms what the POST that sent staff back here recorded, when it
@@ -361,8 +412,8 @@ func (h *Handler) saved(l lead.Lead, action string, now time.Time) string {
 	switch {
 	case l.Status == lead.StatusOpen && !l.Callback.IsZero():
 		return s + " Next call-back " + h.short(l.Callback, now) + "."
-	case l.Closed == lead.ClosedUnreachable:
-		return s + " Closed: unreachable after " + present.Plural(l.Tries, "try", "tries") + "."
+	case l.Closed == lead.ClosedUnreachable, l.Closed == lead.ClosedNotReachedAgain:
+		return s + " Closed: " + reasonWords(l) + "."
 	case l.Status == lead.StatusClosed:
 		return s + " The request is closed."
 	}
@@ -370,7 +421,7 @@ func (h *Handler) saved(l lead.Lead, action string, now time.Time) string {
 }
 
 func (h *Handler) eventView(e lead.Event, now time.Time) eventView {
-	v := eventView{When: h.short(e.At, now), Note: e.Note}
+	v := eventView{When: h.short(e.At, now), By: byWords(e.By), Note: e.Note}
 	switch e.Kind {
 	case lead.EventAttempt:
 		v.What, v.Channel = outcomeLabels[e.Outcome], strings.ToLower(channelLabels[e.Channel])
@@ -385,12 +436,25 @@ func (h *Handler) eventView(e lead.Event, now time.Time) eventView {
 	return v
 }
 
+// byWords says who recorded an event: the staff member's address, or
+// "emailed link" for a page an emailed link opened; "" when the event does
+// not say.
+func byWords(by string) string {
+	if by == lead.ByLink {
+		return "emailed link"
+	}
+	return by
+}
+
 // reasonWords says why a closed lead was closed: "booked", "unreachable
-// after 4 tries".
+// after 4 tries" (every try, Lead.Attempts), "not reached again after 4
+// tries since they were last reached" (Lead.Tries).
 func reasonWords(l lead.Lead) string {
 	switch l.Closed {
 	case lead.ClosedUnreachable:
-		return "unreachable after " + present.Plural(l.Tries, "try", "tries")
+		return "unreachable after " + present.Plural(l.Attempts(), "try", "tries")
+	case lead.ClosedNotReachedAgain:
+		return "not reached again after " + present.Plural(l.Tries, "try", "tries") + " since they were last reached"
 	case lead.ClosedBooked, lead.ClosedNotInterested, lead.ClosedWrongNumber:
 		return strings.ToLower(outcomeLabels[lead.Outcome(l.Closed)])
 	}

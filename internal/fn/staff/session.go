@@ -43,8 +43,9 @@ type scope string
 
 const heldScope scope = access.HeldScope
 
-// session loads the request's session, sliding its end when due. A store
-// failure is err.
+// session loads the request's session, sliding its end when due (and
+// then handing the browser its cookie again, for the time the session now
+// has left: r.renew). A store failure is err.
 func (h *Handler) session(r *request) (session, error) {
 	id := access.SessionID(r.Cookies)
 	if id == "" {
@@ -66,6 +67,7 @@ func (h *Handler) session(r *request) (session, error) {
 			r.log.Warn("session not extended", "err", err)
 		default:
 			s.Expires = next
+			r.renew = access.Cookie(id, next.Sub(r.now))
 		}
 	}
 	if s.SignedIn() {
@@ -109,14 +111,15 @@ func (h *Handler) startSession(r *request, email string, scopes []string, expire
 	if err := h.store.CreateSession(r.ctx, s); err != nil {
 		return "", fmt.Errorf("start session: %w", err)
 	}
-	return access.Cookie(id), nil
+	return access.Cookie(id, expires.Sub(r.now)), nil
 }
 
 // takeLink gives a verified link's scope a session (STAFF_SIGNIN=inbox):
 // the browser's session from other links when it has one, else a new one.
 // The session lasts as a signed-in one would, never past the link, nor
-// less than it had. cookie is the new session's Set-Cookie value; "" when
-// the browser's own session took the link.
+// less than it had. cookie is the Set-Cookie value handing the browser the
+// session for that time: a new one's, or its own session's again, as the
+// link's session ends with its links.
 func (h *Handler) takeLink(r *request, s session, sc scope, linkExpires time.Time) (cookie string, err error) {
 	end := r.now.Add(h.cfg.SessionTTL)
 	if linkExpires.Before(end) {
@@ -129,7 +132,7 @@ func (h *Handler) takeLink(r *request, s session, sc scope, linkExpires time.Tim
 		switch err := h.store.TouchSession(r.ctx, s.Hash, end, string(sc)); {
 		case err == nil:
 			r.log.Info("link taken into its session")
-			return "", nil
+			return access.Cookie(access.SessionID(r.Cookies), end.Sub(r.now)), nil
 		case !errors.Is(err, access.ErrNoSession):
 			return "", fmt.Errorf("add a link to its session: %w", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/mail"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -73,8 +74,12 @@ func (h *Handler) postSignIn(r *request) events.APIGatewayV2HTTPResponse {
 		// page, so the page never tells who is on the list (the time it
 		// takes may: only a listed address waits for the code's write and
 		// SES).
-		if err := h.sendCode(r, email); err != nil {
+		limited, err := h.sendCode(r, email)
+		if err != nil {
 			return h.storeProblem(r.log, err)
+		}
+		if limited != nil {
+			return h.codesLimited(r, in.Next, *limited)
 		}
 		return h.render(http.StatusOK, view{Title: "Enter your code", SignIn: in})
 	}
@@ -118,9 +123,11 @@ func (h *Handler) postSignIn(r *request) events.APIGatewayV2HTTPResponse {
 // sendCode emails a code to email if it is on the allow-list. Every
 // address is counted, listed or not (the counters' keys are keyed hashes,
 // never the address or the client): from this client, then from all of
-// them. Only a store failure is an error; a limit reached, an address not
-// listed or a send that failed is logged, and the page the same.
-func (h *Handler) sendCode(r *request, email string) error {
+// them. limited is the charge over its limit when one is, whether the
+// address is listed or not; nil when a code was sent, or would have been.
+// Only a store failure is an error; an address not listed or a send that
+// failed is logged, and the page the same.
+func (h *Handler) sendCode(r *request, email string) (limited *ratelimit.Charge, err error) {
 	key := h.signer.Key(purposeCode)
 	client := ratelimit.Client(r.RequestContext.HTTP.SourceIP)
 	for _, c := range []ratelimit.Charge{
@@ -131,31 +138,42 @@ func (h *Handler) sendCode(r *request, email string) error {
 		switch err := h.store.Charge(r.ctx, c); {
 		case errors.Is(err, ratelimit.ErrLimited):
 			r.log.Warn("sign-in code not sent", "reason", "too many codes this hour")
-			return nil
+			return &c, nil
 		case err != nil:
-			return fmt.Errorf("count sign-in code: %w", err)
+			return nil, fmt.Errorf("count sign-in code: %w", err)
 		}
 	}
 	to, listed := access.Listed(h.cfg.StaffEmails, email)
 	if !listed {
 		r.log.Info("sign-in code not sent", "reason", "not on the list")
-		return nil
+		return nil, nil
 	}
 	code, err := access.NewCode()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c := access.Code{Email: email, Digest: access.CodeDigest(h.signer.Key(purposeCode), email, code), Expires: r.now.Add(access.CodeTTL)}
 	if err := h.store.PutCode(r.ctx, c); err != nil {
-		return fmt.Errorf("store sign-in code: %w", err)
+		return nil, fmt.Errorf("store sign-in code: %w", err)
 	}
 	if err := h.sendCodeMail(r.ctx, to, code); err != nil {
 		// The same page still: an error here would tell who is listed.
 		r.log.Error("sign-in code not sent", "reason", "send failed", "err", err)
-		return nil
+		return nil, nil
 	}
 	r.log.Info("sign-in code sent")
-	return nil
+	return nil, nil
+}
+
+// codesLimited answers a code not sent because a limit was reached: 429,
+// with when to ask again (the window's end, in the clinic's time zone, and
+// as Retry-After), and the code field for a code sent before. The page
+// never names the address, so it is the same for every one, listed or not.
+func (h *Handler) codesLimited(r *request, next string, c ratelimit.Charge) events.APIGatewayV2HTTPResponse {
+	res := h.render(http.StatusTooManyRequests, view{Title: "Codes are limited",
+		SignIn: &signInView{Next: next, Limited: true, TryAgain: h.short(c.Until, r.now)}})
+	res.Headers["Retry-After"] = strconv.Itoa(c.RetryAfter(r.now))
+	return res
 }
 
 func (h *Handler) sendCodeMail(ctx context.Context, to, code string) error {

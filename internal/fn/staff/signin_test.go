@@ -13,12 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/openclinic/leadhandler/internal/access"
 	"github.com/openclinic/leadhandler/internal/adapter/sesmail"
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/dev/storetest"
 	"github.com/openclinic/leadhandler/internal/dev/testenv"
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/link"
 )
 
 var codeRE = regexp.MustCompile(`\b[0-9]{6}\b`)
@@ -108,7 +111,7 @@ func TestSignInWithAnEmailedCode(t *testing.T) {
 	if inbox.StatusCode != http.StatusOK {
 		t.Fatalf("inbox: %d %s", inbox.StatusCode, inbox.Body)
 	}
-	mustContain(t, inbox.Body, "Signed in as "+staffEmail, `<a href="leads/`+f.lead.ID+`">`, "&lt;script&gt;Pat&lt;/script&gt; O&#39;Brien",
+	mustContain(t, inbox.Body, "Signed in as "+staffEmail, `<a href="leads/`+f.lead.ID+`" class="lead">`, "&lt;script&gt;Pat&lt;/script&gt; O&#39;Brien",
 		`<form method="post" action="staff/signout">`)
 	if got := f.trail(""); !slices.Equal(got, []string{staffEmail + " sign-in"}) {
 		t.Errorf("audit trail %q", got)
@@ -206,22 +209,35 @@ func TestACodeWorksOnceAndForTenMinutes(t *testing.T) {
 
 func TestAFewCodesAnHour(t *testing.T) {
 	f := newFixture(t)
-	for range access.CodesPerHour + 2 {
+	for range access.CodesPerHour {
 		f.askCode(t, staffEmail)
+	}
+	for range 2 {
+		if res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}}); res.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("a code over the limit: status %d, want 429", res.StatusCode)
+		}
 	}
 	if n := len(f.mail.messages()); n != access.CodesPerHour {
 		t.Errorf("sent %d codes in an hour, want %d", n, access.CodesPerHour)
 	}
 	// From other places (a stranger who knows the address): CodesPerHour
 	// each, CodesPerAddressHour from all, and still the owner's next hour.
+	limited := 0
 	for i := range 10 {
 		for range access.CodesPerHour + 1 {
 			req := testenv.HTTPRequest(t, http.MethodPost, "POST /staff/signin", "/staff/signin", url.Values{"email": {staffEmail}}.Encode())
 			req.RequestContext.HTTP.SourceIP = "2001:db8:" + strconv.Itoa(i) + "::1"
-			if res := f.do(t, req); res.StatusCode != http.StatusOK {
+			switch res := f.do(t, req); res.StatusCode {
+			case http.StatusOK:
+			case http.StatusTooManyRequests:
+				limited++
+			default:
 				t.Fatalf("status %d", res.StatusCode)
 			}
 		}
+	}
+	if want := 10*(access.CodesPerHour+1) - (access.CodesPerAddressHour - access.CodesPerHour); limited != want {
+		t.Errorf("%d asks told codes are limited, want %d (every one not sent)", limited, want)
 	}
 	if n := len(f.mail.messages()); n != access.CodesPerAddressHour {
 		t.Errorf("sent %d codes to one address in an hour from 11 places, want %d", n, access.CodesPerAddressHour)
@@ -343,7 +359,8 @@ func TestSignedInStaffWorkFromTheInbox(t *testing.T) {
 	if l := f.stored(t); len(l.History) != 1 || l.History[0].By != staffEmail {
 		t.Errorf("history %+v, want the attempt by %s", l.History, staffEmail)
 	}
-	want := []string{staffEmail + " view", staffEmail + " view", staffEmail + " attempt"}
+	mustContain(t, f.getURL(t, "/leads/"+f.lead.ID).Body, `<li><span class="when">Fri 27 Nov, 10:00 AM, by `+staffEmail+`</span>Left a message (call)</li>`)
+	want := []string{staffEmail + " view", staffEmail + " view", staffEmail + " attempt", staffEmail + " view"}
 	if got := f.trail(f.lead.ID); !slices.Equal(got, want) {
 		t.Errorf("audit trail %q, want %q", got, want)
 	}
@@ -455,5 +472,121 @@ func TestAlwaysEndsLinkSessions(t *testing.T) {
 	}
 	if l := f.stored(t); len(l.History) != 0 {
 		t.Errorf("recorded %+v", l.History)
+	}
+}
+
+// setCookie is the session cookie an answer sets, parsed; nil for none.
+func setCookie(t *testing.T, res events.APIGatewayV2HTTPResponse) *http.Cookie {
+	t.Helper()
+	var found *http.Cookie
+	for _, line := range res.Cookies {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatalf("Set-Cookie %q: %v", line, err)
+		}
+		if c.Name == access.CookieName {
+			if found != nil {
+				t.Errorf("the session cookie set twice: %q", res.Cookies)
+			}
+			found = c
+		}
+	}
+	return found
+}
+
+// wantSessionCookie checks c is the session cookie, kept across browser
+// restarts for maxAge.
+func wantSessionCookie(t *testing.T, c *http.Cookie, maxAge time.Duration) {
+	t.Helper()
+	if c == nil || c.Value == "" || c.Path != "/" || c.Domain != "" || !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode ||
+		c.MaxAge != int(maxAge/time.Second) {
+		t.Errorf("session cookie %+v: want __Host-, Path=/, Secure, HttpOnly, SameSite=Lax and Max-Age=%d", c, int(maxAge/time.Second))
+	}
+}
+
+func TestTheSessionCookieOutlastsTheBrowser(t *testing.T) {
+	f := newFixture(t)
+	f.askCode(t, staffEmail)
+	res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {f.lastCode(t)}, "next": {"staff"}})
+	wantSessionCookie(t, setCookie(t, res), config.DefaultSessionTTL)
+	id := f.cookies[access.CookieName]
+
+	// Used again within a few minutes: the session's end stays, and so
+	// does the cookie's.
+	f.now = f.now.Add(slideAfter - time.Second)
+	if res := f.getURL(t, "/staff"); res.StatusCode != http.StatusOK || setCookie(t, res) != nil {
+		t.Errorf("used again at once: status %d, cookies %q; want the page and no cookie", res.StatusCode, res.Cookies)
+	}
+	// Used later: the session slides, and its cookie is sent again for
+	// the session's whole time, on any page.
+	for _, path := range []string{"/staff", "/leads/" + f.lead.ID, "/staff/held", "/staff/signin"} {
+		f.now = f.now.Add(slideAfter + time.Second)
+		res := f.getURL(t, path)
+		c := setCookie(t, res)
+		wantSessionCookie(t, c, config.DefaultSessionTTL)
+		if c != nil && c.Value != id {
+			t.Errorf("%s: the cookie changed its session", path)
+		}
+	}
+	s, err := f.store.Session(context.Background(), access.IDHash(id), f.now)
+	if err != nil || !s.Expires.Equal(f.now.Add(config.DefaultSessionTTL)) {
+		t.Errorf("stored session ends %v (%v), want %v: as its cookie", s.Expires, err, f.now.Add(config.DefaultSessionTTL))
+	}
+	// Signing out clears the cookie, even when the session was due to slide.
+	f.now = f.now.Add(slideAfter + time.Second)
+	page := f.getURL(t, "/staff")
+	_, form := formOf(t, page.Body, "")
+	f.now = f.now.Add(slideAfter + time.Second)
+	res = f.postTo(t, "/staff/signout", form)
+	if c := setCookie(t, res); c == nil || c.MaxAge >= 0 || len(res.Cookies) != 1 {
+		t.Errorf("sign out sets %q, want the cookie cleared only", res.Cookies)
+	}
+}
+
+func TestALinkSessionsCookieEndsWithIt(t *testing.T) {
+	cfg := testConfig(lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 4, Hours: everyDay})
+	cfg.LinkTTL = 2 * time.Hour
+	f := newFixtureConfig(t, cfg, nil)
+	res := f.getURL(t, "/leads/"+f.lead.ID+"?t="+url.QueryEscape(signer.Sign(link.PurposeStaff, f.lead.ID, f.now.Add(2*time.Hour))))
+	wantSessionCookie(t, setCookie(t, res), 2*time.Hour)
+	// A later link takes the same session to its own end, and the cookie
+	// with it; link sessions never slide.
+	f.now = f.now.Add(time.Hour)
+	other := storetest.Lead(f.now.Add(-time.Hour))
+	f.save(t, other)
+	res = f.getURL(t, "/leads/"+other.ID+"?t="+url.QueryEscape(signer.Sign(link.PurposeStaff, other.ID, f.now.Add(2*time.Hour))))
+	wantSessionCookie(t, setCookie(t, res), 2*time.Hour)
+	f.now = f.now.Add(slideAfter + time.Minute)
+	if res := f.getURL(t, "/leads/"+other.ID); res.StatusCode != http.StatusOK || setCookie(t, res) != nil {
+		t.Errorf("a link session used again: status %d, cookies %q", res.StatusCode, res.Cookies)
+	}
+}
+
+func TestCodesLimitedSaysWhenToAskAgain(t *testing.T) {
+	f := newFixture(t)
+	f.now = start.Add(10 * time.Minute) // Fri 27 Nov, 10:10 AM in the clinic's zone
+	pages := map[string]events.APIGatewayV2HTTPResponse{}
+	for _, email := range []string{staffEmail, "patient@example.com"} {
+		for range access.CodesPerHour {
+			f.askCode(t, email)
+		}
+		pages[email] = f.postTo(t, "/staff/signin", url.Values{"email": {email}, "next": {"staff"}})
+	}
+	listed, other := pages[staffEmail], pages["patient@example.com"]
+	if listed.StatusCode != http.StatusTooManyRequests || listed.Headers["Retry-After"] != "3000" {
+		t.Errorf("status %d, Retry-After %q; want 429 and 3000 (seconds to 11:00 AM)", listed.StatusCode, listed.Headers["Retry-After"])
+	}
+	mustContain(t, listed.Body, "<h1>Codes are limited</h1>", "No code was sent just now: codes are limited to 5 an hour for one address from one network",
+		"20 an hour for one address in all", "Ask for a new code after Fri 27 Nov, 11:00 AM.", `name="code"`, `name="email"`)
+	if strings.Contains(listed.Body, "on its way") {
+		t.Error("the page says a code is on its way")
+	}
+	if other.StatusCode != listed.StatusCode || other.Headers["Retry-After"] != listed.Headers["Retry-After"] || other.Body != listed.Body {
+		t.Errorf("listed and unlisted addresses get different answers:\n%d %s\n---\n%d %s", listed.StatusCode, listed.Body, other.StatusCode, other.Body)
+	}
+	// A code that came before still signs in from the page's form.
+	res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {f.lastCode(t)}, "next": {"staff"}})
+	if res.StatusCode != http.StatusSeeOther || f.cookies[access.CookieName] == "" {
+		t.Errorf("an earlier code: status %d", res.StatusCode)
 	}
 }

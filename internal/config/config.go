@@ -363,6 +363,9 @@ type FollowUp struct {
 	// StaffSMS is STAFF_SMS: E.164 numbers the response guard's nudge also
 	// goes to as a text; empty: no texts.
 	StaffSMS []string
+	// SLA is RESPONSE_SLA, as notify reads it: a nudge takes in every lead
+	// nobody tried that has waited this much opening time (Report.Hours).
+	SLA time.Duration
 	// Report is the owner's figures: the digest's headline and the weekly
 	// report.
 	Report Report
@@ -396,8 +399,12 @@ func LoadFollowUp(getenv func(string) string) (FollowUp, error) {
 		EscalateAfter:    e.duration("ESCALATE_AFTER", 72*time.Hour),
 		EscalationEmails: e.addresses("ESCALATION_EMAIL", false),
 		StaffSMS:         e.staffSMS(),
+		SLA:              e.duration("RESPONSE_SLA", 15*time.Minute),
 	}
 	c.Report = e.report(c.Mail)
+	if c.SLA <= 0 {
+		e.fail("RESPONSE_SLA", "must be positive")
+	}
 	if c.After <= 0 {
 		e.fail("FOLLOW_UP_AFTER", "must be positive")
 	}

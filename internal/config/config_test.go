@@ -197,8 +197,8 @@ func TestLoadFollowUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.After != 24*time.Hour || got.EscalateAfter != 72*time.Hour || got.EscalationEmails != nil {
-		t.Errorf("defaults: after %v, escalate %v, escalation %v", got.After, got.EscalateAfter, got.EscalationEmails)
+	if got.After != 24*time.Hour || got.EscalateAfter != 72*time.Hour || got.EscalationEmails != nil || got.SLA != 15*time.Minute {
+		t.Errorf("defaults: after %v, escalate %v, escalation %v, sla %v", got.After, got.EscalateAfter, got.EscalationEmails, got.SLA)
 	}
 	// The report goes to the clinic, and counts the default opening hours
 	// (hours.Default, as every function does), unless told.
@@ -218,17 +218,17 @@ func TestLoadFollowUp(t *testing.T) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}
 	}
-	base["FOLLOW_UP_AFTER"], base["ESCALATE_AFTER"], base["ESCALATION_EMAIL"] = "12h", "48h", "owner@example-clinic.com"
+	base["FOLLOW_UP_AFTER"], base["ESCALATE_AFTER"], base["ESCALATION_EMAIL"], base["RESPONSE_SLA"] = "12h", "48h", "owner@example-clinic.com", "30m"
 	got, err = LoadFollowUp(getenv(base))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.After != 12*time.Hour || got.EscalateAfter != 48*time.Hour || len(got.EscalationEmails) != 1 {
-		t.Errorf("settings: after %v, escalate %v, escalation %v", got.After, got.EscalateAfter, got.EscalationEmails)
+	if got.After != 12*time.Hour || got.EscalateAfter != 48*time.Hour || len(got.EscalationEmails) != 1 || got.SLA != 30*time.Minute {
+		t.Errorf("settings: after %v, escalate %v, escalation %v, sla %v", got.After, got.EscalateAfter, got.EscalationEmails, got.SLA)
 	}
-	base["ESCALATE_AFTER"], base["ESCALATION_EMAIL"] = "6h", "Owner <o@example.com>"
+	base["ESCALATE_AFTER"], base["ESCALATION_EMAIL"], base["RESPONSE_SLA"] = "6h", "Owner <o@example.com>", "0s"
 	_, err = LoadFollowUp(getenv(base))
-	for _, name := range []string{"ESCALATE_AFTER", "ESCALATION_EMAIL"} {
+	for _, name := range []string{"ESCALATE_AFTER", "ESCALATION_EMAIL", "RESPONSE_SLA"} {
 		if err == nil || !strings.Contains(err.Error(), name+":") {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

@@ -352,6 +352,23 @@ func (s *Store) ReleaseRun(ctx context.Context, key string) error {
 	return nil
 }
 
+// RunDone is whether the run key was finished (FinishRun): false while it
+// is claimed, after a release, or if it was never claimed.
+func (s *Store) RunDone(ctx context.Context, key string) (bool, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      pk(runKey(key)),
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     aws.String("#state"),
+		ExpressionAttributeNames: map[string]string{"#state": "state"},
+	})
+	if err != nil {
+		return false, fmt.Errorf("read run %s: %w", key, err)
+	}
+	state, _ := out.Item["state"].(*types.AttributeValueMemberS)
+	return state != nil && state.Value == "done", nil
+}
+
 // Get returns the lead with id, or lead.ErrNotFound if there is none or its
 // retention has ended (TTL deletion can lag by days).
 func (s *Store) Get(ctx context.Context, id string, now time.Time) (lead.Lead, error) {

@@ -120,7 +120,8 @@ var (
 	// digest lists; DigestOverdue those past ESCALATE_AFTER.
 	DigestSize    = Def{Function: FollowUp, Name: "DigestSize", Unit: Count}
 	DigestOverdue = Def{Function: FollowUp, Name: "DigestOverdue", Unit: Count}
-	// NudgesSent counts the response guard's nudges sent.
+	// NudgesSent counts the requests the response guard's nudges are about
+	// (a nudge names every request due at its time).
 	NudgesSent = Def{Function: FollowUp, Name: "NudgesSent", Unit: Count}
 
 	// AlertDelivery counts what SES reported of the clinic alerts.

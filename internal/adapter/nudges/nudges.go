@@ -1,9 +1,10 @@
 // Package nudges is the response guard's schedule: when a lead is stored, a
 // one-time EventBridge Scheduler schedule is set for when the lead is due
-// (RESPONSE_SLA of opening hours later); it invokes the follow-up function
-// with a Nudge, which nudges the clinic if nobody has tried the lead yet. A
-// lead's first attempt deletes its schedule. The schedule only saves the
-// lead time: a lead whose schedule failed is still in the daily digest.
+// (RESPONSE_SLA of opening hours later, rounded up to a Batch boundary); it
+// invokes the follow-up function with a Nudge, which nudges the clinic about
+// every request nobody has tried that is due by then. A lead's first attempt
+// deletes its schedule. The schedule only saves the lead time: a lead whose
+// schedule failed is still in the next nudge and the daily digest.
 package nudges
 
 import (
@@ -29,8 +30,9 @@ type API interface {
 }
 
 // Nudge is the schedule's input: the lead, and when it was due (the
-// schedule's time, the same on every retry, so "N minutes ago" is said as
-// of then and not as of a late delivery).
+// schedule's time, the same on every retry, so waits are said as of then
+// and not as of a late delivery). Leads whose schedules share Due are
+// nudged together. Schedules armed before batching hold Due to the second.
 type Nudge struct {
 	LeadID string    `json:"leadId"`
 	Due    time.Time `json:"due"`
@@ -89,23 +91,26 @@ func plainID(id string) bool {
 	return true
 }
 
+// Batch is how finely schedules are timed: a lead's schedule is rounded up
+// to the next multiple of Batch (on the UTC clock), so leads due within the
+// same Batch share one time and one nudge, and the leads due at an opening
+// plus RESPONSE_SLA (received while the clinic was closed) share exactly
+// that time.
+const Batch = 5 * time.Minute
+
 // atLayout is the scheduler's at() expression, in UTC (the schedule's
 // default time zone).
 const atLayout = "2006-01-02T15:04:05"
 
 // Arm creates lead id's schedule, due RESPONSE_SLA of opening hours after
-// created (a minute from now at the earliest). An existing schedule is
-// success. It returns when the nudge is due.
+// created (a minute from now at the earliest), rounded up to a multiple of
+// Batch. An existing schedule is success. It returns when the nudge is due.
 func (g *Scheduler) Arm(ctx context.Context, id string, created, now time.Time) (time.Time, error) {
-	due := g.set.Hours.Due(created, g.set.SLA)
-	at := due
+	at := g.set.Hours.Due(created, g.set.SLA)
 	if soon := now.Add(time.Minute); at.Before(soon) {
 		at = soon
 	}
-	at = at.UTC().Truncate(time.Second)
-	if at.Before(due) { // never before the lead is due
-		at = at.Add(time.Second)
-	}
+	at = RoundUp(at)
 	input, err := json.Marshal(Event{Nudge: &Nudge{LeadID: id, Due: at}})
 	if err != nil {
 		return time.Time{}, err
@@ -126,6 +131,17 @@ func (g *Scheduler) Arm(ctx context.Context, id string, created, now time.Time) 
 		return time.Time{}, fmt.Errorf("create schedule for lead %s: %w", id, err)
 	}
 	return at, nil
+}
+
+// RoundUp is t rounded up to a multiple of Batch, in UTC: never before t.
+// Multiples of Batch since Go's zero time fall on the UTC clock's 5
+// minutes, and on every zone's too (offsets are whole quarter hours).
+func RoundUp(t time.Time) time.Time {
+	r := t.UTC().Truncate(Batch)
+	if r.Before(t) {
+		r = r.Add(Batch)
+	}
+	return r
 }
 
 // Disarm deletes lead id's schedule; one already gone (fired, or never

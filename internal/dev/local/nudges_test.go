@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/openclinic/leadhandler/internal/dev/nudgestest"
+	"github.com/openclinic/leadhandler/internal/dev/outbox"
 )
 
 var _ nudgestest.API = (*schedules)(nil)
@@ -35,14 +37,28 @@ func advance(t *testing.T, base string, d time.Duration) clockState {
 	return st
 }
 
-// nudges are the nudges in the outbox, by the lead id their link names.
+// nudgeSubject is a nudge's subject: "3 requests waiting since the clinic
+// opened", "1 request waiting over 15 minutes".
+var nudgeSubject = regexp.MustCompile(`^[0-9]+ requests? waiting (since the clinic opened|over .+)$`)
+
+// nudgeEmails are the nudges in the outbox.
+func nudgeEmails(srv *Server) []outbox.Sent {
+	var out []outbox.Sent
+	for _, m := range srv.Outbox.Sent() {
+		if nudgeSubject.MatchString(m.Subject) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// nudgesSent are the lead ids the nudges in the outbox link to, a nudge
+// after another.
 func nudgesSent(srv *Server) []string {
 	var ids []string
-	for _, m := range srv.Outbox.Sent() {
-		if strings.HasPrefix(m.Subject, "Not answered yet") {
-			_, rest, _ := strings.Cut(m.Text, "/leads/")
-			id, _, _ := strings.Cut(rest, "?")
-			ids = append(ids, id)
+	for _, m := range nudgeEmails(srv) {
+		for _, u := range regexp.MustCompile(`/leads/([^?\s]+)\?`).FindAllStringSubmatch(m.Text, -1) {
+			ids = append(ids, u[1])
 		}
 	}
 	return ids
@@ -135,9 +151,69 @@ func TestResponseGuardWaitsForOpening(t *testing.T) {
 	if got := nudgesSent(srv); st.Fired != 1 || len(got) != 1 || got[0] != nadia {
 		t.Fatalf("after opening + 15m (%s): fired %d, nudges %v", st.Now, st.Fired, got)
 	}
-	for _, m := range srv.Outbox.Sent() {
-		if strings.HasPrefix(m.Subject, "Not answered yet") && strings.Contains(m.Text+m.Subject, "Nadia") {
-			t.Errorf("patient's name in the nudge:\n%s", m.Text)
+	// By first name; never the whole name or the phone.
+	for _, m := range nudgeEmails(srv) {
+		if !strings.Contains(m.Text, "Nadia, request ") || strings.Contains(m.Subject+m.Text+m.HTML, "Night") || strings.Contains(m.Text+m.HTML, "555-0143") {
+			t.Errorf("nudge %q:\n%s", m.Subject, m.Text)
 		}
+	}
+}
+
+// TestNudgeBatchesWhileClosed is the acceptance of issue 26's nudges that
+// batch: with OPENING_HOURS one day of the week, three requests made while
+// the clinic is closed are nudged in one email naming all three, once the
+// clock is moved past the opening plus RESPONSE_SLA.
+func TestNudgeBatchesWhileClosed(t *testing.T) {
+	// Open one day, two days from now: closed now and all of tomorrow.
+	day := time.Now().UTC().AddDate(0, 0, 2) // wall clock: the local server arms the guard on the real clock
+	open := time.Date(day.Year(), day.Month(), day.Day(), 9, 0, 0, 0, time.UTC)
+	srv, base := serve(t, map[string]string{"OPENING_HOURS": open.Weekday().String()[:3] + " 09:00-17:00", "TIME_ZONE": "UTC", "RESPONSE_SLA": "15m"})
+	names := []string{"Ada Lovelace", "Grace Hopper", "Katherine Johnson"}
+	for _, n := range names {
+		submitLead(t, base, n)
+	}
+	var ids []string
+	for _, n := range names {
+		ids = append(ids, leadID(t, srv, strings.Fields(n)[0]))
+	}
+	st := advance(t, base, 0)
+	if len(st.Pending) != 3 {
+		t.Fatalf("pending %+v, want a schedule per request", st.Pending)
+	}
+	for _, p := range st.Pending {
+		if !p.At.Equal(open.Add(15 * time.Minute)) {
+			t.Errorf("schedule %s at %s, want the opening plus RESPONSE_SLA, %s", p.Name, p.At, open.Add(15*time.Minute))
+		}
+	}
+	// Up to the opening, and a minute into it: nothing.
+	if st = advance(t, base, open.Add(time.Minute).Sub(st.Now)); st.Fired != 0 || len(nudgeEmails(srv)) != 0 {
+		t.Fatalf("at the opening (%s): fired %d", st.Now, st.Fired)
+	}
+	// Past the opening plus RESPONSE_SLA: one email about all three.
+	st = advance(t, base, 16*time.Minute)
+	sent := nudgeEmails(srv)
+	if st.Fired != 3 || len(sent) != 1 {
+		t.Fatalf("after the opening + 15m (%s): fired %d, %d nudges, want 3 schedules and one email", st.Now, st.Fired, len(sent))
+	}
+	m := sent[0]
+	if m.Subject != "3 requests waiting since the clinic opened" {
+		t.Errorf("subject %q", m.Subject)
+	}
+	for i, n := range names {
+		if first := strings.Fields(n)[0]; !strings.Contains(m.Text, first+", request ") || !strings.Contains(m.HTML, first+", request ") {
+			t.Errorf("%s not named:\n%s", first, m.Text)
+		}
+		if !strings.Contains(m.Text, base+"/leads/"+ids[i]+"?t=") {
+			t.Errorf("no link to %s:\n%s", n, m.Text)
+		}
+	}
+	if !strings.Contains(m.Text, "Waiting 15 minutes of opening time") || !strings.Contains(m.Text, base+"/staff\n") {
+		t.Errorf("no wait in opening time, or no inbox link:\n%s", m.Text)
+	}
+	// The links open each request; a day on, nothing more is sent.
+	staffForm(t, staffClient(t), regexp.MustCompile(`https?://\S+/leads/\S+`).FindString(m.Text))
+	advance(t, base, 24*time.Hour)
+	if n := len(nudgeEmails(srv)); n != 1 {
+		t.Errorf("a day later: %d nudges, want still one", n)
 	}
 }

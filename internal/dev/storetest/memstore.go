@@ -105,6 +105,16 @@ func (s *MemStore) ReleaseRun(_ context.Context, key string) error {
 	return nil
 }
 
+// RunDone is whether run key was finished.
+func (s *MemStore) RunDone(_ context.Context, key string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return false, s.Err
+	}
+	return s.runs[key].done, nil
+}
+
 // Save stores l unless its id is taken, charging c first when given.
 func (s *MemStore) Save(_ context.Context, l lead.Lead, c *ratelimit.Charge) error {
 	s.mu.Lock()

@@ -35,6 +35,7 @@ type Store interface {
 	ClaimRun(ctx context.Context, key string, now time.Time, lease, keep time.Duration) error
 	FinishRun(ctx context.Context, key string) error
 	ReleaseRun(ctx context.Context, key string) error
+	RunDone(ctx context.Context, key string) (bool, error)
 
 	List(ctx context.Context, list inbox.List, span inbox.Span, now time.Time) iter.Seq2[lead.Lead, error]
 	CreateSession(ctx context.Context, s access.Session) error
@@ -456,12 +457,20 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		}
 	})
 
-	t.Run("a run is claimed once, retried after a release or a stale claim", func(t *testing.T) {
+	t.Run("a run is claimed once, retried after a release or a stale claim, done once finished", func(t *testing.T) {
 		s := open(t)
 		key, lease, keep := "digest#"+uuid.NewString()[:8], 10*time.Minute, 48*time.Hour
+		done := func(want bool) {
+			t.Helper()
+			if got, err := s.RunDone(ctx, key); err != nil || got != want {
+				t.Errorf("RunDone: %v, %v; want %v", got, err, want)
+			}
+		}
+		done(false)
 		if err := s.ClaimRun(ctx, key, t0, lease, keep); err != nil {
 			t.Fatal(err)
 		}
+		done(false)
 		if err := s.ClaimRun(ctx, key, t0.Add(time.Minute), lease, keep); !errors.Is(err, lead.ErrRunTaken) {
 			t.Errorf("double fire: got %v, want lead.ErrRunTaken", err)
 		}
@@ -480,6 +489,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		if err := s.ReleaseRun(ctx, key); err != nil {
 			t.Fatal(err)
 		}
+		done(true)
 		if err := s.ClaimRun(ctx, key, t0.Add(24*time.Hour), lease, keep); !errors.Is(err, lead.ErrRunTaken) {
 			t.Errorf("after it is done: got %v, want lead.ErrRunTaken", err)
 		}

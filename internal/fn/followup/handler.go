@@ -50,6 +50,7 @@ type Store interface {
 	HeldCount(ctx context.Context, day string) (int, error)
 	// MarkNudged records the response guard's nudge, once.
 	MarkNudged(ctx context.Context, id string, d lead.Delivery) error
+	RunDone(ctx context.Context, key string) (bool, error) // the run was finished (a nudge batch's, nudge.go)
 }
 
 // Sender sends one email and returns its message id.

@@ -3,7 +3,6 @@ package emails
 import (
 	"strconv"
 
-	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/render/markup"
 )
 
@@ -130,24 +129,44 @@ func (v ackView) html() string {
 
 func (v nudgeView) text() string {
 	var b markup.Builder
-	b.Add("A request from ", v.Waited, " ago has not been answered.\n\n",
-		"It came in ", v.Received, " and nobody has recorded an attempt yet. Open it,\n",
-		"call or write back, and record the try:\n", v.Link.URL, "\n\n",
-		"(The link works until ", v.LinkUntil, ". Request ", lead.RequestNumber(v.ID), ". ", v.Clinic.Name, "'s\n",
-		"response guard sends one reminder per request.)\n")
+	b.Add(v.Clinic.Name, ": ", v.Headline, "\n\n",
+		"Nobody has recorded an attempt for these yet. Call or write back, and\n",
+		"record each try on the request's page:\n")
+	for _, it := range v.Items {
+		b.Add("\n", it.Who, "\n",
+			"  Prefers ", it.Prefers, "\n",
+			"  Waiting ", it.Waited, " of opening time (received ", it.Received, ")\n",
+			"  Open: ", it.Link, "\n")
+	}
+	if v.More != "" {
+		b.Add("\n...", v.More, "\n")
+	}
+	b.Add("\nThe inbox lists every open request in the order to call them:\n", v.Inbox, "\n\n",
+		"(The links to requests work until ", v.LinkUntil, ".\n",
+		"The response guard nudges once per request; the daily digest keeps each\n",
+		"request until it is tried.)\n")
 	return b.String()
 }
 
 func (v nudgeView) html() string {
 	var b markup.Builder
-	b.Add(`<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Not answered yet</title></head>
-<body style="font-family: Arial, Helvetica, sans-serif; color: #1a1a1a; line-height: 1.5">
-<p style="font-size: 18px"><strong>A request from `, esc(v.Waited), " ago has not been answered.</strong></p>\n",
-		"<p>It came in ", esc(v.Received), " and nobody has recorded an attempt yet.</p>\n",
-		`<p><a href="`, markup.Href(v.Link.URL), `" style="display: inline-block; padding: 10px 16px; background: #1d4ed8; color: #ffffff; text-decoration: none; border-radius: 4px">Open the request</a></p>`, "\n",
-		`<p style="color: #555555; font-size: 13px">The link works until `, esc(v.LinkUntil), ". Request ", esc(lead.RequestNumber(v.ID)), ". ", esc(v.Clinic.Name), "'s response guard sends one reminder per request.</p>\n", tail)
+	b.Add(head("Not answered yet"),
+		`<p style="margin:0 0 4px;font-size:14px;color:#555555">`, esc(v.Clinic.Name), "</p>\n",
+		`<h1 style="margin:0 0 8px;font-size:22px">`, esc(v.Headline), "</h1>\n",
+		`<p style="margin:0 0 16px">Nobody has recorded an attempt for these yet. Call or write back, and record each try on the request's page.</p>`)
+	for _, it := range v.Items {
+		b.Add("\n", `<div style="margin:0 0 12px;padding:12px;border:1px solid #d0d0d0;border-radius:6px">`, "\n",
+			`<p style="margin:0 0 4px;font-weight:600">`, esc(it.Who), "</p>\n",
+			`<p style="margin:0">Prefers `, esc(it.Prefers), "</p>\n",
+			`<p style="margin:0 0 8px;color:#555555">Waiting `, esc(it.Waited), " of opening time (received ", esc(it.Received), ")</p>\n",
+			`<a href="`, markup.Href(it.Link), `" style="color:#0b57d0;font-weight:600">Open the request</a>`, "\n</div>")
+	}
+	if v.More != "" {
+		b.Add("\n", `<p style="margin:0 0 16px">&hellip;`, esc(v.More), "</p>")
+	}
+	b.Add("\n", `<p style="margin:16px 0"><a href="`, markup.Href(v.Inbox), `" style="display:inline-block;padding:10px 18px;border:1px solid #0b57d0;color:#0b57d0;text-decoration:none;border-radius:6px;font-weight:600">Open the inbox</a></p>`, "\n",
+		`<p style="margin:0;font-size:13px;color:#555555">The inbox lists every open request in the order to call them. The links to requests work until `, esc(v.LinkUntil),
+		". The response guard nudges once per request; the daily digest keeps each request until it is tried.</p>\n", tail)
 	return b.String()
 }
 

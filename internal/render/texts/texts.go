@@ -1,12 +1,11 @@
 // Package texts words the clinic's short texts, which internal/adapter/sms
 // sends to STAFF_SMS: the alert, the response guard's nudge, an alert that
-// bounced. A text names a lead by first name and request number and
-// carries the signed staff link: never the email, the phone or the reason.
+// bounced. A text names a lead by first name and request number (the nudge
+// only counts requests) and carries a signed staff link: never the email,
+// the phone or the reason.
 package texts
 
 import (
-	"time"
-
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/render/emails"
 )
@@ -16,9 +15,15 @@ func Alert(clinic, firstName, id, link string) string {
 	return clinic + ": new request " + lead.RequestNumber(id) + " from " + name(firstName) + ". " + link
 }
 
-// Nudge is the response guard's text: the lead waited this long unanswered.
-func Nudge(clinic, id string, waited time.Duration, link string) string {
-	return clinic + ": request " + lead.RequestNumber(id) + " from " + emails.Waited(waited) + " ago has not been answered. " + link
+// Nudge is the response guard's text: how many requests wait unanswered,
+// and one link: the request's signed page for one, else the inbox. No
+// names: a text shows on a locked phone.
+func Nudge(clinic string, n emails.Nudge) string {
+	link := n.Inbox
+	if n.Total == 1 && len(n.Listed) == 1 {
+		link = n.Listed[0].Link.URL
+	}
+	return clinic + ": " + n.Headline() + ", not answered yet. " + link
 }
 
 // Bounced is the text of an alert email that did not arrive.

@@ -185,5 +185,24 @@ func (h Hours) Between(from, to time.Time) time.Duration {
 	}
 }
 
+// Opens is when the clinic first opens on t's day in the hours' zone; ok is
+// false on a day it does not open. With "always" (and for the zero Hours,
+// in t's own zone) every day opens at midnight.
+func (h Hours) Opens(t time.Time) (opens time.Time, ok bool) {
+	loc := h.loc
+	if loc == nil {
+		loc = t.Location()
+	}
+	y, m, d := t.In(loc).Date()
+	if h.always || h.loc == nil {
+		return time.Date(y, m, d, 0, 0, 0, 0, loc), true
+	}
+	windows := h.days[time.Date(y, m, d, 12, 0, 0, 0, loc).Weekday()]
+	if len(windows) == 0 {
+		return time.Time{}, false
+	}
+	return time.Date(y, m, d, 0, windows[0].open, 0, 0, loc), true
+}
+
 // Location is the zone the hours are in.
 func (h Hours) Location() *time.Location { return h.loc }

@@ -23,7 +23,7 @@ import (
 // TestDemoFlowOverHTTP walks the README's quickstart with plain HTTP: a
 // request, its alert, its staff page, the digest.
 func TestDemoFlowOverHTTP(t *testing.T) {
-	// Monday, before the digest: "Run the daily follow-up" sends that day's.
+	// Monday, before the digest: "Run today's digest" sends that day's.
 	srv, base := serveFrom(t, map[string]string{"FOLLOW_UP_AFTER": "1ms"}, slog.New(slog.DiscardHandler), nil, mondayMorning(t))
 	post := func(path, contentType, body string) *http.Response {
 		t.Helper()

@@ -91,6 +91,10 @@ type Server struct {
 	bus        *leadBus   // the LeadEvents bus
 	cors       cors
 	getenv     func(string) string
+	// local is what make report LOCAL=1 reads of make dev, kept in
+	// localDir: rewritten when the clock moves. Nil: not kept.
+	local    *ops.LocalTable
+	localDir string
 	// runs counts follow-up runs from the page; lastRun is what the last said.
 	runsMu  sync.Mutex
 	runs    int
@@ -125,9 +129,13 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" && o.Dir != "" {
 		// make report LOCAL=1 and make export LOCAL=1 read the embedded
 		// table through this file, which lasts as long as the server.
-		rec := ops.LocalTable{Endpoint: aws.ToString(db.Options().BaseEndpoint), Table: s.table,
+		s.local = &ops.LocalTable{Endpoint: aws.ToString(db.Options().BaseEndpoint), Table: s.table,
 			TimeZone: getenv("TIME_ZONE"), OpeningHours: getenv("OPENING_HOURS")}
-		if err := ops.WriteLocal(o.Dir, rec); err != nil {
+		if !o.Start.IsZero() {
+			s.local.ClockOffset = time.Until(o.Start)
+		}
+		s.localDir = o.Dir
+		if err := ops.WriteLocal(o.Dir, *s.local); err != nil {
 			return nil, s.fail(fmt.Errorf("record the embedded table for make report: %w", err))
 		}
 		closeTable := closeDB
@@ -135,7 +143,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	secrets := secretsmanager.NewFromConfig(o.AWS)
 	s.sched = &schedules{log: o.Log.With("function", "scheduler")}
-	if !o.Start.IsZero() {
+	if s.local != nil {
+		s.sched.offset = s.local.ClockOffset
+	} else if !o.Start.IsZero() {
 		s.sched.offset = time.Until(o.Start)
 	}
 	s.bus = &leadBus{name: getenv("LEAD_EVENTS_BUS")}

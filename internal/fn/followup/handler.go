@@ -147,9 +147,6 @@ type Outcome struct {
 
 // Run is Handle, saying what the run did (make dev reports it).
 func (h *Handler) Run(ctx context.Context, e Event) (Outcome, error) {
-	if err := h.signer.Refresh(ctx); err != nil {
-		h.log.Warn("link secret not read again; the versions read before stay in use", "err", err)
-	}
 	at, err := h.runTime(e)
 	if err != nil {
 		return Outcome{}, err
@@ -158,8 +155,8 @@ func (h *Handler) Run(ctx context.Context, e Event) (Outcome, error) {
 	log := h.log.With("day", day)
 	out := Outcome{Day: day}
 	// The schedule fires every hour: all but the digest's run end here,
-	// before reading the table. A retry keeps its scheduled time, so it
-	// stays in the digest's hour.
+	// before reading the table or the link secret. A retry keeps its
+	// scheduled time, so it stays in the digest's hour.
 	digestAt, open := h.DigestAt(at)
 	out.DigestAt = digestAt
 	switch {
@@ -171,6 +168,9 @@ func (h *Handler) Run(ctx context.Context, e Event) (Outcome, error) {
 		out.Skipped = NotDigestHour
 		log.Debug("no digest: not the digest's hour", "digestAt", digestAt)
 		return out, nil
+	}
+	if err := h.signer.Refresh(ctx); err != nil {
+		h.log.Warn("link secret not read again; the versions read before stay in use", "err", err)
 	}
 
 	d, err := h.collect(ctx, at)
@@ -248,9 +248,10 @@ func (h *Handler) runTime(e Event) (time.Time, error) {
 // collect reads, at at, one query per section: the leads nobody tried that
 // are older than FOLLOW_UP_AFTER, the call-backs due by the end of the
 // clinic's day, the leads closed as unreachable or not reached again that
-// no digest has reported, and the requests held for review now. Those of the
-// first two requested longer than ESCALATE_AFTER ago are overdue instead. Each section keeps its first MaxListed and counts the
-// rest, so memory stays flat however many leads there are.
+// no digest has reported, and the requests held for review now. Those of
+// the first two requested longer than ESCALATE_AFTER ago are overdue
+// instead. Each section keeps its first MaxListed and counts the rest, so
+// memory stays flat however many leads there are.
 func (h *Handler) collect(ctx context.Context, at time.Time) (emails.Digest, error) {
 	d := emails.Digest{At: at, EscalateAfter: h.cfg.EscalateAfter}
 	// The leads to reach: each in its own section, or overdue.

@@ -62,3 +62,19 @@ func TestFromEnvSwitchesEachPart(t *testing.T) {
 func TestClientsFromBuildsEveryClient(t *testing.T) {
 	testenv.EveryClientBuilt(t, ClientsFrom(aws.Config{Region: "us-east-1"}))
 }
+
+// TestFromEnvNeedsAClock: the clock is a client like the others, always
+// used; a Clients without one is refused at cold start, not at the first
+// run.
+func TestFromEnvNeedsAClock(t *testing.T) {
+	env := map[string]string{
+		"LEADS_TABLE": "leads", "CLINIC_NAME": "Relief Physical Therapy", "CLINIC_EMAIL": "frontdesk@example-clinic.com",
+		"SENDER_EMAIL": "alerts@example-clinic.com", "TIME_ZONE": "America/New_York",
+		"PUBLIC_BASE_URL": "https://api.example-clinic.com", "LINK_SECRET": strings.Repeat("s", 40),
+	}
+	c := ClientsFrom(aws.Config{Region: "us-east-1"})
+	c.Now = nil
+	if _, err := FromEnv(context.Background(), func(k string) string { return env[k] }, c, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "clock") {
+		t.Errorf("FromEnv without a clock: %v, want an error saying so", err)
+	}
+}

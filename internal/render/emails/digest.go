@@ -208,18 +208,26 @@ func digestSubject(d Digest) string {
 		if s == "" {
 			return heldCount(d) + " held as likely spam"
 		}
-		s += "; " + strings.TrimSuffix(strings.TrimSuffix(heldCount(d), " requests"), " request") + " held as likely spam"
+		s += "; " + heldNumber(d) + " held as likely spam"
 	}
 	return s
 }
 
-// heldCount is "3 requests", or "100 or more requests" when the count
-// stopped at lead.HeldShown.
-func heldCount(d Digest) string {
+// heldNumber is "3", or "100 or more" when the count stopped at
+// lead.HeldShown.
+func heldNumber(d Digest) string {
 	if d.HeldMore {
-		return strconv.Itoa(d.Held) + " or more requests"
+		return strconv.Itoa(d.Held) + " or more"
 	}
-	return present.Plural(d.Held, "request", "requests")
+	return strconv.Itoa(d.Held)
+}
+
+// heldCount is "1 request", "3 requests" or "100 or more requests".
+func heldCount(d Digest) string {
+	if d.Held == 1 && !d.HeldMore {
+		return "1 request"
+	}
+	return heldNumber(d) + " requests"
 }
 
 // words says the counts as a list: "3 to call, 1 to text".

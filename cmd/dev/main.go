@@ -65,8 +65,8 @@ Appointment lead handler, running locally
   form (demo clinic page)  %[1]s/
   outbox (sent email)      %[1]s/_local/outbox   (and .local/outbox/*.eml)
   front desk's inbox       %[1]s/staff   (sign in as %[3]s: the code arrives in the outbox)
-  daily follow-up, now     curl -X POST %[1]s/_local/followup   (optional ?at=2026-11-28T08:00:00-05:00)
-  response guard, later    curl -X POST '%[1]s/_local/clock?advance=20m'   (nudges due by then go out)
+  today's digest          curl -X POST %[1]s/_local/followup   (optional ?at=2026-11-30T08:00:00-05:00)
+  move the clock on        curl -X POST '%[1]s/_local/clock?advance=20m'   (every function's; nudges due by then go out)
   the owner's figures      make report LOCAL=1   (or make export LOCAL=1, in another terminal)
   leads are stored in      %[2]s
 Press Ctrl+C to stop.

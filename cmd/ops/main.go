@@ -44,6 +44,7 @@ func main() {
 			os.Exit(ops.ExitUsage)
 		}
 		env.Open = func(context.Context) (ops.Store, error) { return st, nil }
+		env.Now = func() time.Time { return time.Now().Add(t.ClockOffset) } // make dev's clock
 		env.Settings = nil
 		env.Getenv = func(k string) string {
 			if v := os.Getenv(k); v != "" {

@@ -145,6 +145,20 @@ func (e *env) positiveInt(name string, def int) int {
 	return n
 }
 
+// hourOfDay reads an hour of the day, 0 to 23.
+func (e *env) hourOfDay(name string, def int) int {
+	v := e.text(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 23 {
+		e.fail(name, fmt.Sprintf("want an hour of the day from 0 to 23, got %q", v))
+		return def
+	}
+	return n
+}
+
 func (e *env) rate(name string, def float64) float64 {
 	v := e.text(name, "")
 	if v == "" {
@@ -357,6 +371,10 @@ type FollowUp struct {
 	// EscalateAfter is ESCALATE_AFTER: a lead waiting longer stands out, 72h
 	// by default.
 	EscalateAfter time.Duration
+	// Hour is FOLLOW_UP_HOUR (0-23, in TIME_ZONE, 8 by default): on a day the
+	// clinic opens (Report.Hours), the digest goes out at this hour, or at
+	// the day's first opening when that is later.
+	Hour int
 	// EscalationEmails is ESCALATION_EMAIL: who else gets the digest when a
 	// lead waits past EscalateAfter, comma-separated; optional.
 	EscalationEmails []string
@@ -377,7 +395,8 @@ type Report struct {
 	// CLINIC_EMAIL when unset.
 	Emails []string
 	// Hours is OPENING_HOURS in TIME_ZONE: times to first attempt count
-	// only opening time. hours.Default when unset, as everywhere.
+	// only opening time, and the digest goes out on opening days only.
+	// hours.Default when unset, as everywhere.
 	Hours hours.Hours
 }
 
@@ -397,6 +416,7 @@ func LoadFollowUp(getenv func(string) string) (FollowUp, error) {
 		Mail:             e.mail(),
 		After:            e.duration("FOLLOW_UP_AFTER", 24*time.Hour),
 		EscalateAfter:    e.duration("ESCALATE_AFTER", 72*time.Hour),
+		Hour:             e.hourOfDay("FOLLOW_UP_HOUR", 8),
 		EscalationEmails: e.addresses("ESCALATION_EMAIL", false),
 		StaffSMS:         e.staffSMS(),
 		SLA:              e.duration("RESPONSE_SLA", 15*time.Minute),

@@ -197,8 +197,22 @@ func TestLoadFollowUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.After != 24*time.Hour || got.EscalateAfter != 72*time.Hour || got.EscalationEmails != nil || got.SLA != 15*time.Minute {
-		t.Errorf("defaults: after %v, escalate %v, escalation %v, sla %v", got.After, got.EscalateAfter, got.EscalationEmails, got.SLA)
+	if got.After != 24*time.Hour || got.EscalateAfter != 72*time.Hour || got.EscalationEmails != nil || got.Hour != 8 || got.SLA != 15*time.Minute {
+		t.Errorf("defaults: after %v, escalate %v, escalation %v, hour %d, sla %v", got.After, got.EscalateAfter, got.EscalationEmails, got.Hour, got.SLA)
+	}
+	for v, want := range map[string]int{"0": 0, "23": 23, " 9 ": 9} {
+		hour := maps.Clone(base)
+		hour["FOLLOW_UP_HOUR"] = v
+		if got, err := LoadFollowUp(getenv(hour)); err != nil || got.Hour != want {
+			t.Errorf("FOLLOW_UP_HOUR=%q: %d %v, want %d", v, got.Hour, err, want)
+		}
+	}
+	for _, v := range []string{"24", "-1", "8am", "08:00"} {
+		hour := maps.Clone(base)
+		hour["FOLLOW_UP_HOUR"] = v
+		if _, err := LoadFollowUp(getenv(hour)); err == nil || !strings.Contains(err.Error(), "FOLLOW_UP_HOUR:") {
+			t.Errorf("FOLLOW_UP_HOUR=%q: %v, want an error naming it", v, err)
+		}
 	}
 	// The report goes to the clinic, and counts the default opening hours
 	// (hours.Default, as every function does), unless told.

@@ -187,6 +187,19 @@ func (h Hours) Between(from, to time.Time) time.Duration {
 	}
 }
 
+// Opens is when the clinic first opens on t's day in the hours' zone; ok is
+// false on a day it does not open. With "always" (and for the zero Hours,
+// in UTC) every day opens at midnight.
+func (h Hours) Opens(t time.Time) (opens time.Time, ok bool) {
+	loc := h.zone()
+	y, m, d := t.In(loc).Date()
+	windows := h.spans(time.Date(y, m, d, 12, 0, 0, 0, loc).Weekday())
+	if len(windows) == 0 {
+		return time.Time{}, false
+	}
+	return time.Date(y, m, d, 0, windows[0].open, 0, 0, loc), true
+}
+
 // Location is the zone the hours are in (nil for the zero Hours).
 func (h Hours) Location() *time.Location { return h.loc }
 

@@ -291,3 +291,45 @@ func TestNextOpenBetween(t *testing.T) {
 		})
 	}
 }
+
+// TestOpens: the first opening of a day, whatever window is listed first;
+// none on a closed day; midnight with "always".
+func TestOpens(t *testing.T) {
+	ny := mustLoad(t, "America/New_York")
+	h, err := Parse("Sat 09:30-12:00,Mon-Fri 13:00-18:00,Mon-Fri 08:00-12:00", ny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	always, err := Parse(Always, ny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		h    Hours
+		t    string
+		want string // "": closed
+	}{
+		{"a weekday, late in the day", h, "2026-12-07 17:00", "2026-12-07 08:00"},
+		{"a Saturday, before it opens", h, "2026-12-05 06:00", "2026-12-05 09:30"},
+		{"a Sunday", h, "2026-12-06 10:00", ""},
+		{"always", always, "2026-12-06 10:00", "2026-12-06 00:00"},
+		// 04:30 UTC on Saturday 5 December is still Friday in New York.
+		{"the clinic's day, not UTC's", h, "", "2026-12-04 08:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			at := time.Date(2026, 12, 5, 4, 30, 0, 0, time.UTC)
+			if tt.t != "" {
+				at = localTime(t, tt.t, ny)
+			}
+			got, ok := tt.h.Opens(at)
+			switch {
+			case tt.want == "" && ok:
+				t.Errorf("opens %v on a closed day", got)
+			case tt.want != "" && (!ok || !got.Equal(localTime(t, tt.want, ny))):
+				t.Errorf("opens %v (%v), want %s", got, ok, tt.want)
+			}
+		})
+	}
+}

@@ -552,11 +552,21 @@ func followupRows(b *testing.B) []Row {
 			"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ENDPOINT_URL_SESV2": slowSES(b, 0),
 			"LEADS_TABLE": "leads", "CLINIC_NAME": "Relief", "CLINIC_EMAIL": "fd@example.com", "SENDER_EMAIL": "a@example.com",
 			"TIME_ZONE": "America/New_York", "PUBLIC_BASE_URL": "https://api.example.com", "LINK_SECRET": strings.Repeat("s", 32),
-			"AWS_LAMBDA_FUNCTION_TIMEOUT": "120",
+			"OPENING_HOURS": "always", "AWS_LAMBDA_FUNCTION_TIMEOUT": "120",
 		})
+		// The hourly schedule's run that sends the digest: today's, at 8:00
+		// (FOLLOW_UP_HOUR) in the clinic's zone, when the leads have waited
+		// a day and more.
+		ny, err := time.LoadLocation("America/New_York")
+		if err != nil {
+			b.Fatal(err)
+		}
+		y, m, d := time.Now().In(ny).Date() // wall clock: the leads were stored on it
+		event := fmt.Sprintf(`{"source":"aws.scheduler","detail-type":"Scheduled Event","time":%q,"detail":{}}`,
+			time.Date(y, m, d, 8, 0, 0, 0, ny).UTC().Format(time.RFC3339))
 		before := served.Load()
 		start := time.Now() // wall clock: measures the bootstrap's wall time, cold start included
-		if got := fn.Invoke(b, []byte(`{"source":"aws.scheduler","detail-type":"Scheduled Event","detail":{}}`)); string(got) != "null" {
+		if got := fn.Invoke(b, []byte(event)); string(got) != "null" {
 			b.Fatalf("follow-up: %s\n%s", got, fn.Stop())
 		}
 		wall := float64(time.Since(start).Microseconds()) / 1000 // wall clock: the same measured duration

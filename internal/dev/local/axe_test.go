@@ -77,7 +77,7 @@ func TestAccessibilityInChromium(t *testing.T) {
 			visit("a lead's page", link, "main")
 			visit("the outbox", base+"/_local/outbox", "article")
 			do(t, ctx,
-				chromedp.Click(chromedp.Search(`//button[.="Run the daily follow-up now"]`)),
+				chromedp.Click(chromedp.Search(`//button[.="Run today's digest"]`)),
 				chromedp.WaitVisible(css(".ran")),
 			)
 			checkAxe(t, ctx, src, "the outbox after a follow-up run")

@@ -64,6 +64,30 @@ func serveLogged(t *testing.T, env map[string]string, log *slog.Logger) (*Server
 // serveMetered is serveLogged with the functions' EMF lines to metrics.
 func serveMetered(t *testing.T, env map[string]string, log *slog.Logger, metrics io.Writer) (*Server, string) {
 	t.Helper()
+	return serveFrom(t, env, log, metrics, time.Time{})
+}
+
+// mondayMorning is 7:00 on the next Monday in New York (make dev's
+// TIME_ZONE): an hour before a Mon-Fri clinic's digest. A runner clock
+// started there gives a test the same days and hours whenever it runs.
+func mondayMorning(t *testing.T) time.Time {
+	t.Helper()
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, m, d := time.Now().In(ny).Date() // wall clock: within a week of it, so what tests read back on it has not expired
+	day := time.Date(y, m, d+1, 7, 0, 0, 0, ny)
+	for day.Weekday() != time.Monday {
+		day = day.AddDate(0, 0, 1)
+	}
+	return day
+}
+
+// serveFrom is serveMetered with the runner's clock starting at start
+// (zero: the wall clock).
+func serveFrom(t *testing.T, env map[string]string, log *slog.Logger, metrics io.Writer, start time.Time) (*Server, string) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +99,7 @@ func serveMetered(t *testing.T, env map[string]string, log *slog.Logger, metrics
 	}
 	srv, err := New(context.Background(), Options{
 		BaseURL: base, Dir: t.TempDir(), Template: filepath.Join(testenv.Root(t), "template.yaml"),
-		Getenv: func(k string) string { return env[k] }, AWS: awsCfg, Log: log, Metrics: metrics,
+		Getenv: func(k string) string { return env[k] }, AWS: awsCfg, Log: log, Metrics: metrics, Start: start,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -304,11 +328,10 @@ func TestFormInChromium(t *testing.T) {
 			t.Errorf("after a reload %d events stored, want 1", n)
 		}
 
-		// The digest on her call-back's day (in opening hours: after a
-		// weekend, not tomorrow) lists her under the call-backs due; its
-		// fresh link opens her page, where "booked" closes her; the day
-		// after's digest has nobody left to list.
-		tomorrow := storedLead(t, srv, staff).Callback
+		// The next opening day's digest lists her under the call-backs due;
+		// its fresh link opens her page, where "booked" closes her; the
+		// digest after has nobody left to list.
+		tomorrow := srv.nextDigest(time.Now()) // wall clock: the local server stamped her lead with the real clock
 		if n := runFollowUp(t, base, tomorrow); n != 1 {
 			t.Fatalf("tomorrow's follow-up sent %d digests, want 1", n)
 		}
@@ -326,7 +349,7 @@ func TestFormInChromium(t *testing.T) {
 		if l := storedLead(t, srv, staff); len(l.History) != 2 || l.Closed != lead.ClosedBooked {
 			t.Errorf("stored %d events, closed %q", len(l.History), l.Closed)
 		}
-		if n := runFollowUp(t, base, tomorrow.Add(24*time.Hour)); n != 0 {
+		if n := runFollowUp(t, base, srv.nextDigest(tomorrow)); n != 0 {
 			t.Errorf("the day after, %d digests: she should be gone", n)
 		}
 	})

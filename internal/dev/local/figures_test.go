@@ -79,6 +79,12 @@ func TestFiguresOnTheEmbeddedTable(t *testing.T) {
 		t.Errorf("the export with PII=1 has no names:\n%s", pii)
 	}
 
+	// Moving make dev's clock moves the figures' (make report reads it).
+	advance(t, base, 48*time.Hour)
+	if moved, err := ops.ReadLocal(dir); err != nil || moved.ClockOffset < 48*time.Hour || moved.ClockOffset > 48*time.Hour+time.Minute {
+		t.Errorf("after moving the clock 48h, make report reads an offset of %v (%v)", moved.ClockOffset, err)
+	}
+
 	srv.Close()
 	if _, err := os.Stat(filepath.Join(dir, ops.LocalFile)); !os.IsNotExist(err) {
 		t.Errorf("%s left behind after make dev stopped: %v", ops.LocalFile, err)

@@ -3,7 +3,6 @@ package local
 import (
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -49,7 +48,7 @@ func (s *Server) mailEvent(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "message: no message with that id in the outbox", http.StatusNotFound)
 		return
 	}
-	now := time.Now().UTC()
+	now := s.sched.now().UTC() // SES stamps its events with the time: the runner's
 	sesTags := map[string][]string{"ses:configuration-set": {s.getenv("SES_CONFIGURATION_SET")}}
 	for k, v := range tags {
 		sesTags[k] = []string{v}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -69,31 +70,55 @@ func followUp(t *testing.T, base string, at time.Time) followUpRun {
 	return run
 }
 
-// TestFollowUpTriggerSaysWhatHappened: /_local/followup says whether a
-// digest went out and to whom, was already sent that day, or had nothing to
-// list, in its JSON answer and on the outbox page its form lands on.
-func TestFollowUpTriggerSaysWhatHappened(t *testing.T) {
-	_, base := serve(t, map[string]string{"FOLLOW_UP_AFTER": "1ms"})
-	ny, _ := time.LoadLocation("America/New_York")
-	now := time.Now() // wall clock: the local server stamps the leads sent below with the real clock
-	today := now.In(ny).Format(time.DateOnly)
+// postFollowUp posts to /_local/followup with no ?at=, as the page's
+// button does, as JSON.
+func postFollowUp(t *testing.T, base string) followUpRun {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/_local/followup", nil)
+	req.Header.Set("Accept", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var run followUpRun
+	if err := json.NewDecoder(res.Body).Decode(&run); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("follow-up: %d %v", res.StatusCode, err)
+	}
+	return run
+}
 
-	got := followUp(t, base, now)
-	if got.Outcome != "nothing waiting" || got.DigestsSent != 0 || !strings.Contains(got.Message, "nothing waiting") || got.Day != today {
+// TestFollowUpTriggerSaysWhatHappened: /_local/followup runs the digest of
+// the runner clock's day, at that day's digest time, and says whether it
+// went out and to whom, was already sent that day (and how to move the
+// clock to the next), had nothing to list, or fell on a closed day; ?at=
+// is the schedule's run at that time. The JSON answer and the outbox page
+// its form lands on say the same.
+func TestFollowUpTriggerSaysWhatHappened(t *testing.T) {
+	monday := mondayMorning(t) // 7:00; the digest goes out at 8:00
+	_, base := serveFrom(t, map[string]string{"FOLLOW_UP_AFTER": "1ms"}, slog.New(slog.DiscardHandler), nil, monday)
+	day := monday.Format(time.DateOnly)
+
+	got := postFollowUp(t, base)
+	if got.Outcome != "nothing waiting" || got.DigestsSent != 0 || !strings.Contains(got.Message, "nothing waiting at 8:00 AM") || got.Day != day {
 		t.Errorf("with no request: %+v", got)
 	}
 	sendLead(t, base, "Pat Smith", "pat@example.com")
-	// A minute after Pat's lead was stored (?at= has whole seconds).
-	later := time.Now().Add(time.Minute) // wall clock: the local server stamped her lead with the real clock
-	got = followUp(t, base, later)
-	want := followUpRun{Outcome: "sent", Day: later.In(ny).Format(time.DateOnly), To: []string{"frontdesk@example.com"}, DigestsSent: 1,
-		Message: "Digest sent to frontdesk@example.com about 1 request (" + today + ")."}
+	got = postFollowUp(t, base)
+	want := followUpRun{Outcome: "sent", Day: day, To: []string{"frontdesk@example.com"}, DigestsSent: 1,
+		Message: "Digest sent to frontdesk@example.com about 1 request (" + day + ")."}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("a request waiting (-got +want):\n%s", diff)
 	}
-	got = followUp(t, base, later)
-	if got.Outcome != "already sent" || got.DigestsSent != 0 || !strings.Contains(got.Message, "already sent today") {
+	got = postFollowUp(t, base)
+	tuesday := monday.AddDate(0, 0, 1).Add(time.Hour)
+	if got.Outcome != "already sent" || got.DigestsSent != 0 ||
+		!strings.Contains(got.Message, "already sent today") || !strings.Contains(got.Message, "The next goes out "+tuesday.Format("Mon 2 Jan at 3:04 PM")+"; move the clock there with POST /_local/clock?advance=25h") {
 		t.Errorf("a second run that day: %+v", got)
+	}
+	// ?at= outside the digest's hour is the schedule's run then: no digest.
+	if got := followUp(t, base, monday.Add(5*time.Hour)); got.Outcome != "not the digest's hour" || got.DigestsSent != 0 || !strings.Contains(got.Message, "8:00 AM") {
+		t.Errorf("?at= at noon: %+v", got)
 	}
 
 	// The page's button: 303 to the outbox, which says what the run did.
@@ -103,8 +128,7 @@ func TestFollowUpTriggerSaysWhatHappened(t *testing.T) {
 	}
 	page, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	// The button runs the follow-up with no ?at=.
-	if !strings.HasPrefix(res.Request.URL.Path, "/_local/outbox") || !strings.Contains(string(page), `<p class="ran" role="status">No digest: already sent today (`+time.Now().In(ny).Format(time.DateOnly)+`)`) { // wall clock: the local server runs that follow-up on the real clock
+	if !strings.HasPrefix(res.Request.URL.Path, "/_local/outbox") || !strings.Contains(string(page), `<p class="ran" role="status">No digest: already sent today (`+day+`)`) {
 		t.Errorf("after the button, at %s:\n%s", res.Request.URL, page)
 	}
 	// A stale or made-up ?ran= shows nothing.
@@ -118,6 +142,15 @@ func TestFollowUpTriggerSaysWhatHappened(t *testing.T) {
 		if strings.Contains(string(page), `class="ran"`) {
 			t.Errorf("?ran=%s shows a report", ran)
 		}
+	}
+
+	// Saturday: the clinic (Mon-Fri) is closed, and the run says so.
+	advance(t, base, 5*24*time.Hour)
+	got = postFollowUp(t, base)
+	nextMonday := monday.AddDate(0, 0, 7).Add(time.Hour)
+	if got.Outcome != "closed" || got.DigestsSent != 0 || got.Day != monday.AddDate(0, 0, 5).Format(time.DateOnly) ||
+		!strings.Contains(got.Message, "closed on") || !strings.Contains(got.Message, "The next goes out "+nextMonday.Format("Mon 2 Jan at 3:04 PM")+"; move the clock there with POST /_local/clock?advance=49h") {
+		t.Errorf("on Saturday: %+v", got)
 	}
 }
 

@@ -28,10 +28,11 @@ import (
 // a metric of metric.All, or holds anything beyond metrics and dimensions.
 func TestNoPersonalDataInLogs(t *testing.T) {
 	var logs, metrics bytes.Buffer
-	srv, base := serveMetered(t, map[string]string{
+	// From Monday 7:00, so the follow-up run below sends Monday's digest.
+	srv, base := serveFrom(t, map[string]string{
 		"ACK_EMAIL": "true", "RATE_LIMIT": "4/1h", "MIN_FILL_TIME": "1s", "FOLLOW_UP_AFTER": "1ms",
 		"STAFF_SMS": "+12025550188,+4915550123456", "OPENING_HOURS": "always", "RESPONSE_SLA": "15m",
-	}, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), &syncWriter{w: &metrics})
+	}, slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), &syncWriter{w: &metrics}, mondayMorning(t))
 	personal := []string{
 		"Siobhán", "O'Brien-Núñez", "siobhan.obrien@example.ie", "2025550143", "202) 555-0143", "555-0143",
 		"Tanaka", "Hiroshi", "hiroshi@example.jp", "8031234567", "3-1234-5678",

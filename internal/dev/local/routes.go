@@ -191,7 +191,9 @@ func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
 
 // followUpRun is what a follow-up run did, as /_local/followup reports it.
 type followUpRun struct {
-	// Outcome is "sent", "already sent" or "nothing waiting".
+	// Outcome is "sent", "already sent", "nothing waiting", "closed" (the
+	// clinic does not open that day) or "not the digest's hour" (a ?at=
+	// outside it).
 	Outcome     string   `json:"outcome"`
 	Message     string   `json:"message"`
 	Day         string   `json:"day"`
@@ -199,20 +201,63 @@ type followUpRun struct {
 	DigestsSent int      `json:"digestsSent"`
 }
 
-func report(o followup.Outcome, sent int) followUpRun {
+// report says what the run did in words; next is the next digest's time
+// after the run's day (zero: none within a week), now the runner's clock.
+func report(o followup.Outcome, sent int, next, now time.Time) followUpRun {
 	run := followUpRun{Day: o.Day, To: o.To, DigestsSent: sent}
+	// Where the runner's clock is to be moved on to for the next digest.
+	then := ""
+	if !next.IsZero() {
+		then = " The next goes out " + next.Format("Mon 2 Jan at 3:04 PM")
+		if d := next.Sub(now); d > 0 {
+			if d%time.Minute != 0 { // whole minutes, landing at the digest's time or just after
+				d = d.Truncate(time.Minute) + time.Minute
+			}
+			then += fmt.Sprintf("; move the clock there with POST /_local/clock?advance=%s, then run the follow-up again", durationWords(d))
+		}
+		then += "."
+	}
 	switch {
 	case o.MessageID != "":
 		run.Outcome = "sent"
 		run.Message = fmt.Sprintf("Digest sent to %s about %d %s (%s).", strings.Join(o.To, ", "), o.Total, plural(o.Total, "request", "requests"), o.Day)
+	case o.Skipped == followup.ClosedDay:
+		run.Outcome = "closed"
+		run.Message = fmt.Sprintf("No digest: the clinic is closed on %s (%s; OPENING_HOURS).", o.Day, weekday(o.Day)) + then
+	case o.Skipped == followup.NotDigestHour:
+		run.Outcome = "not the digest's hour"
+		run.Message = fmt.Sprintf("No digest: the digest of %s goes out in the hour from %s, not at the time asked.", o.Day, o.DigestAt.Format("3:04 PM"))
 	case o.AlreadySent:
 		run.Outcome = "already sent"
-		run.Message = fmt.Sprintf("No digest: already sent today (%s); the next run that sends one is tomorrow's.", o.Day)
+		run.Message = fmt.Sprintf("No digest: already sent today (%s).", o.Day) + then
 	default:
 		run.Outcome = "nothing waiting"
-		run.Message = fmt.Sprintf("No digest: nothing waiting (%s). Requests are listed once they are older than FOLLOW_UP_AFTER or a call-back is due.", o.Day)
+		run.Message = fmt.Sprintf("No digest: nothing waiting at %s (%s). Requests are listed once they are older than FOLLOW_UP_AFTER or a call-back is due.",
+			o.DigestAt.Format("3:04 PM"), o.Day) + then
 	}
 	return run
+}
+
+// weekday is the day of the week of day (YYYY-MM-DD), or "" if it is not one.
+func weekday(day string) string {
+	t, err := time.Parse(time.DateOnly, day)
+	if err != nil {
+		return ""
+	}
+	return t.Weekday().String()
+}
+
+// durationWords is d, whole minutes, as ?advance= takes it without its
+// zero parts: "59h", "14h30m", "45m".
+func durationWords(d time.Duration) string {
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case h == 0:
+		return fmt.Sprintf("%dm", m)
+	case m == 0:
+		return fmt.Sprintf("%dh", h)
+	}
+	return fmt.Sprintf("%dh%dm", h, m)
 }
 
 func plural(n int, one, many string) string {
@@ -242,19 +287,26 @@ func (s *Server) followUpReport(ran string) string {
 	return s.lastRun
 }
 
-// runFollowUp runs the daily follow-up now, or as of ?at=RFC3339.
+// runFollowUp runs the daily follow-up as the schedule runs it: without
+// ?at=, the run that sends the digest of the runner clock's day (at that
+// day's digest time; on a closed day, at the clock's time, which says so);
+// with ?at=RFC3339, the run scheduled then.
 func (s *Server) runFollowUp(w http.ResponseWriter, r *http.Request) {
 	s.stream.wait()
-	at := r.FormValue("at")
-	if at != "" {
-		if _, err := time.Parse(time.RFC3339, at); err != nil {
+	now := s.sched.now()
+	at := now
+	if v := r.FormValue("at"); v != "" {
+		var err error
+		if at, err = time.Parse(time.RFC3339, v); err != nil {
 			http.Error(w, "at: want an RFC 3339 time such as 2026-11-28T08:00:00-05:00", http.StatusBadRequest)
 			return
 		}
+	} else if digestAt, open := s.followup.DigestAt(now); open {
+		at = digestAt
 	}
 	before := len(s.Outbox.Sent())
-	outcome, err := s.followup.Run(r.Context(), followup.Event{Source: "aws.scheduler", DetailType: "Scheduled Event", Time: at})
-	run := report(outcome, len(s.Outbox.Sent())-before)
+	outcome, err := s.followup.Run(r.Context(), followup.Event{Source: "aws.scheduler", DetailType: "Scheduled Event", Time: at.UTC().Format(time.RFC3339)})
+	run := report(outcome, len(s.Outbox.Sent())-before, s.nextDigest(at), now)
 	if !wantsJSON(r) && err == nil {
 		n := s.keepFollowUpReport(run.Message)
 		http.Redirect(w, r, "/_local/outbox?ran="+strconv.Itoa(n), http.StatusSeeOther)
@@ -267,6 +319,18 @@ func (s *Server) runFollowUp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	json.NewEncoder(w).Encode(run)
+}
+
+// nextDigest is the time of the first digest on a day after at's (in the
+// clinic's zone), or zero if the clinic opens on none of the next 7 days.
+func (s *Server) nextDigest(at time.Time) time.Time {
+	y, m, d := at.In(s.clinicZone()).Date()
+	for i := 1; i <= 7; i++ {
+		if next, open := s.followup.DigestAt(time.Date(y, m, d+i, 12, 0, 0, 0, s.clinicZone())); open {
+			return next
+		}
+	}
+	return time.Time{}
 }
 
 func wantsJSON(r *http.Request) bool {

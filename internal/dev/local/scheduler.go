@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 
 	"github.com/openclinic/leadhandler/internal/adapter/nudges"
+	"github.com/openclinic/leadhandler/internal/dev/ops"
 	"github.com/openclinic/leadhandler/internal/fn/followup"
 )
 
@@ -193,6 +194,10 @@ func (s *Server) clock(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.sched.advance(d)
+		if err := s.recordClock(); err != nil {
+			http.Error(w, "record the clock for make report: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
 		st.Fired = s.sched.fire(r.Context())
 	}
 	st.Now = s.sched.now().UTC().Truncate(time.Second)
@@ -205,4 +210,16 @@ func (s *Server) clock(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(st)
+}
+
+// recordClock rewrites what make report LOCAL=1 reads of make dev with the
+// clock's offset now, so the figures read the functions' time.
+func (s *Server) recordClock() error {
+	if s.local == nil {
+		return nil
+	}
+	s.sched.mu.Lock()
+	defer s.sched.mu.Unlock()
+	s.local.ClockOffset = s.sched.offset
+	return ops.WriteLocal(s.localDir, *s.local)
 }

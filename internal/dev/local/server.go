@@ -4,7 +4,8 @@
 // parts AWS plays: API Gateway (requests to events, and the CORS of the
 // template's HTTP API), DynamoDB (minidyn in
 // process, or the endpoint AWS_ENDPOINT_URL_DYNAMODB names) with a stream
-// that feeds notify, EventBridge Scheduler (the follow-up on demand) and SES
+// that feeds notify, EventBridge Scheduler (the follow-up on demand, on the
+// runner's clock, which every function reads) and SES
 // (an outbox behind the SES v2 API, so mail goes through the functions' own
 // SES sender).
 package local
@@ -63,6 +64,9 @@ type Options struct {
 	// Metrics receives every function's EMF lines (on AWS, stdout, which
 	// CloudWatch Logs reads); nil: they are dropped.
 	Metrics io.Writer
+	// Start is where the runner's clock starts, the one every function
+	// reads (POST /_local/clock moves it on); zero: the wall clock.
+	Start time.Time
 }
 
 // Server is a running local stack.
@@ -87,6 +91,10 @@ type Server struct {
 	bus        *leadBus   // the LeadEvents bus
 	cors       cors
 	getenv     func(string) string
+	// local is what make report LOCAL=1 reads of make dev, kept in
+	// localDir: rewritten when the clock moves. Nil: not kept.
+	local    *ops.LocalTable
+	localDir string
 	// runs counts follow-up runs from the page; lastRun is what the last said.
 	runsMu  sync.Mutex
 	runs    int
@@ -121,9 +129,13 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" && o.Dir != "" {
 		// make report LOCAL=1 and make export LOCAL=1 read the embedded
 		// table through this file, which lasts as long as the server.
-		rec := ops.LocalTable{Endpoint: aws.ToString(db.Options().BaseEndpoint), Table: s.table,
+		s.local = &ops.LocalTable{Endpoint: aws.ToString(db.Options().BaseEndpoint), Table: s.table,
 			TimeZone: getenv("TIME_ZONE"), OpeningHours: getenv("OPENING_HOURS")}
-		if err := ops.WriteLocal(o.Dir, rec); err != nil {
+		if !o.Start.IsZero() {
+			s.local.ClockOffset = time.Until(o.Start)
+		}
+		s.localDir = o.Dir
+		if err := ops.WriteLocal(o.Dir, *s.local); err != nil {
 			return nil, s.fail(fmt.Errorf("record the embedded table for make report: %w", err))
 		}
 		closeTable := closeDB
@@ -131,30 +143,38 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	secrets := secretsmanager.NewFromConfig(o.AWS)
 	s.sched = &schedules{log: o.Log.With("function", "scheduler")}
+	if s.local != nil {
+		s.sched.offset = s.local.ClockOffset
+	} else if !o.Start.IsZero() {
+		s.sched.offset = time.Until(o.Start)
+	}
 	s.bus = &leadBus{name: getenv("LEAD_EVENTS_BUS")}
 
 	// Each function as its cold start builds it, with the runner's clients
-	// and, as the template gives each, a metric namespace of its own.
+	// and clock (so a page, the digest and the figures all see the time
+	// POST /_local/clock moved on to) and, as the template gives each, a
+	// metric namespace of its own.
+	clock := s.sched.now
 	metrics := o.Metrics
 	if metrics == nil {
 		metrics = io.Discard
 	}
-	note, err := notify.FromEnv(ctx, namespaced(getenv, "notify"), notify.Clients{DynamoDB: db, SES: s.Outbox, Secrets: secrets, Scheduler: s.sched, EventBridge: s.bus, SMS: s.Texts, Metrics: metrics}, o.Log.With("function", "notify"))
+	note, err := notify.FromEnv(ctx, namespaced(getenv, "notify"), notify.Clients{DynamoDB: db, SES: s.Outbox, Secrets: secrets, Scheduler: s.sched, EventBridge: s.bus, SMS: s.Texts, Metrics: metrics, Now: clock}, o.Log.With("function", "notify"))
 	if err != nil {
 		return nil, s.fail(err)
 	}
 	s.stream = &stream{deliver: note.Handle, log: o.Log.With("function", "stream")}
-	if s.submit, err = submit.FromEnv(ctx, namespaced(getenv, "submit"), submit.Clients{DynamoDB: streamingDB{API: db, stream: s.stream}, Metrics: metrics}, o.Log.With("function", "submit")); err != nil {
+	if s.submit, err = submit.FromEnv(ctx, namespaced(getenv, "submit"), submit.Clients{DynamoDB: streamingDB{API: db, stream: s.stream}, Metrics: metrics, Now: clock}, o.Log.With("function", "submit")); err != nil {
 		return nil, s.fail(err)
 	}
 	// Staff write leads too (a held request released): the stream sees them.
-	if s.staff, err = staff.FromEnv(ctx, namespaced(getenv, "staff"), staff.Clients{DynamoDB: streamingDB{API: db, stream: s.stream}, SES: s.Outbox, Secrets: secrets, Scheduler: s.sched, EventBridge: s.bus, Metrics: metrics}, o.Log.With("function", "staff")); err != nil {
+	if s.staff, err = staff.FromEnv(ctx, namespaced(getenv, "staff"), staff.Clients{DynamoDB: streamingDB{API: db, stream: s.stream}, SES: s.Outbox, Secrets: secrets, Scheduler: s.sched, EventBridge: s.bus, Metrics: metrics, Now: clock}, o.Log.With("function", "staff")); err != nil {
 		return nil, s.fail(err)
 	}
-	if s.followup, err = followup.FromEnv(ctx, namespaced(getenv, "followup"), followup.Clients{DynamoDB: db, SES: s.Outbox, Secrets: secrets, SMS: s.Texts, Metrics: metrics}, o.Log.With("function", "followup")); err != nil {
+	if s.followup, err = followup.FromEnv(ctx, namespaced(getenv, "followup"), followup.Clients{DynamoDB: db, SES: s.Outbox, Secrets: secrets, SMS: s.Texts, Metrics: metrics, Now: clock}, o.Log.With("function", "followup")); err != nil {
 		return nil, s.fail(err)
 	}
-	if s.mailevents, err = mailevents.FromEnv(ctx, namespaced(getenv, "mailevents"), mailevents.Clients{DynamoDB: db, EventBridge: s.bus, Secrets: secrets, SMS: s.Texts, Metrics: metrics}, o.Log.With("function", "mailevents")); err != nil {
+	if s.mailevents, err = mailevents.FromEnv(ctx, namespaced(getenv, "mailevents"), mailevents.Clients{DynamoDB: db, EventBridge: s.bus, Secrets: secrets, SMS: s.Texts, Metrics: metrics, Now: clock}, o.Log.With("function", "mailevents")); err != nil {
 		return nil, s.fail(err)
 	}
 	s.sched.deliver = s.followup.Handle // the schedules' target, NUDGE_TARGET_ARN

@@ -23,7 +23,8 @@ import (
 // TestDemoFlowOverHTTP walks the README's quickstart with plain HTTP: a
 // request, its alert, its staff page, the digest.
 func TestDemoFlowOverHTTP(t *testing.T) {
-	srv, base := serve(t, map[string]string{"FOLLOW_UP_AFTER": "1ms"})
+	// Monday, before the digest: "Run today's digest" sends that day's.
+	srv, base := serveFrom(t, map[string]string{"FOLLOW_UP_AFTER": "1ms"}, slog.New(slog.DiscardHandler), nil, mondayMorning(t))
 	post := func(path, contentType, body string) *http.Response {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(body))
@@ -69,6 +70,10 @@ func TestDemoFlowOverHTTP(t *testing.T) {
 		!strings.HasPrefix(mail[1].Subject, "1 appointment request to follow up") ||
 		mail[0].ReplyTo[0] != "pat@example.com" || mail[0].HTML == "" || mail[0].Text == "" {
 		t.Fatalf("outbox: %+v", mail)
+	}
+	// The digest leads to the inbox.
+	if !strings.Contains(mail[1].Text, "Every open request is in the inbox:\n"+base+"/staff\n") || !strings.Contains(mail[1].HTML, `href="`+base+`/staff"`) {
+		t.Errorf("the digest does not link to the inbox:\n%s", mail[1].Text)
 	}
 
 	link := staffLink(t, srv, "Pat")
@@ -187,8 +192,8 @@ func TestUnreachableOverHTTP(t *testing.T) {
 	if l := storedLead(t, srv, link); l.Closed != lead.ClosedUnreachable {
 		t.Fatalf("after two tries: %s %q", l.Status, l.Closed)
 	}
-	// Tomorrow is a day after Pat's lead and her attempts.
-	tomorrow := time.Now().Add(24 * time.Hour) // wall clock: the local server stamped them with the real clock
+	// The next opening day's digest, after Pat's lead and her attempts.
+	tomorrow := srv.nextDigest(time.Now()) // wall clock: the local server stamped them with the real clock
 	if n := runFollowUp(t, base, tomorrow); n != 1 {
 		t.Fatalf("tomorrow: %d digests, want 1", n)
 	}
@@ -196,7 +201,7 @@ func TestUnreachableOverHTTP(t *testing.T) {
 	if d := sent[len(sent)-1]; !strings.Contains(d.Text, "Closed as unreachable since the last digest (1)") || !strings.Contains(d.Text, "Pat") {
 		t.Errorf("tomorrow's digest:\n%s", d.Text)
 	}
-	if n := runFollowUp(t, base, tomorrow.Add(24*time.Hour)); n != 0 {
+	if n := runFollowUp(t, base, srv.nextDigest(tomorrow)); n != 0 {
 		t.Errorf("the day after: %d digests, want none (reported once)", n)
 	}
 }

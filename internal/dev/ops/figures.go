@@ -197,9 +197,13 @@ type LocalTable struct {
 	Table        string `json:"table"`
 	TimeZone     string `json:"timeZone"`
 	OpeningHours string `json:"openingHours"`
+	// ClockOffset is how far make dev's clock, the one its functions read,
+	// is ahead of the wall clock (POST /_local/clock): the figures read the
+	// same time.
+	ClockOffset time.Duration `json:"clockOffset"`
 }
 
-// WriteLocal records t in dir (make dev, on start).
+// WriteLocal records t in dir (make dev, on start and when its clock moves).
 func WriteLocal(dir string, t LocalTable) error {
 	b, err := json.Marshal(t)
 	if err != nil {

@@ -242,7 +242,7 @@ func sample(secretARN string) map[string]string {
 		"CLINIC_NAME": "Relief Physical Therapy", "CLINIC_EMAIL": "FrontDesk@Example-Clinic.com, owner@example-clinic.com",
 		"SENDER_EMAIL": "alerts@example-clinic.com", "CLINIC_PHONE": "", "TIME_ZONE": "America/New_York",
 		"PUBLIC_BASE_URL": "https://api.example-clinic.com", "LINK_SECRET_ARN": secretARN, "EMAIL_DETAIL": "full",
-		"ACK_EMAIL": "true", "SES_MAX_SEND_RATE": "14", "FOLLOW_UP_AFTER": "24h", "ESCALATE_AFTER": "72h", "ESCALATION_EMAIL": "director@example-clinic.com",
+		"ACK_EMAIL": "true", "SES_MAX_SEND_RATE": "14", "FOLLOW_UP_AFTER": "24h", "FOLLOW_UP_HOUR": "8", "ESCALATE_AFTER": "72h", "ESCALATION_EMAIL": "director@example-clinic.com",
 		"CALLBACK_CADENCE": "2h,1d,2d", "MAX_ATTEMPTS": "4",
 		"RESPONSE_SLA": "15m", "OPENING_HOURS": "Mon-Fri 08:00-18:00", "REPORT_EMAIL": "Owner@Example-Clinic.com, manager@example-clinic.com",
 		"NUDGE_TARGET_ARN": "arn:aws:lambda:us-east-1:123456789012:function:followup", "NUDGE_ROLE_ARN": "arn:aws:iam::123456789012:role/nudge-scheduler",
@@ -395,13 +395,24 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			if !unreachable.Unreported {
 				t.Fatal("test premise: the second lead is not closed as unreachable")
 			}
+			// The hourly schedule's run that sends the digest: tomorrow's (or
+			// the next opening day's), at its digest time.
+			digestRun := func(h *followup.Handler) followup.Event {
+				for i := 1; i <= 7; i++ {
+					if at, open := h.DigestAt(now.AddDate(0, 0, i)); open {
+						return followup.Event{Source: "aws.scheduler", DetailType: "Scheduled Event", Time: at.UTC().Format(time.RFC3339)}
+					}
+				}
+				t.Fatal("the template's clinic opens on none of the next 7 days")
+				return followup.Event{}
+			}
 			// A run whose send fails (it releases its claim), then one that works.
 			downCfg, downRec := load(t, "http://127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)))
 			down, err := followup.FromEnv(ctx, env, followup.ClientsFrom(downCfg), quiet)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := down.Handle(ctx, followup.Event{}); err == nil {
+			if err := down.Handle(ctx, digestRun(down)); err == nil {
 				t.Fatal("a run with SES down succeeded")
 			}
 			cfg, rec := load(t, ses)
@@ -409,7 +420,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := h.Handle(ctx, followup.Event{}); err != nil {
+			if err := h.Handle(ctx, digestRun(h)); err != nil {
 				t.Fatal(err)
 			}
 			// The owner's weekly report, to REPORT_EMAIL.

@@ -189,12 +189,16 @@ func readsFixture(t *testing.T, file string) {
 			t.Fatal(err)
 		}
 		// The fixture's day: its run marker says the digest went out.
-		out, err := h.Run(ctx, followup.Event{Source: "aws.scheduler", Time: "2026-11-20T15:00:00Z"})
+		out, err := h.Run(ctx, followup.Event{Source: "aws.scheduler", Time: "2026-11-20T08:00:00Z"}) // its digest's hour
 		if err != nil || !out.AlreadySent {
 			t.Errorf("the fixture's day ran again: %+v %v", out, err)
 		}
-		// Today: every lead waiting, due or unreachable is in the digest.
-		if out, err = h.Run(ctx, followup.Event{}); err != nil || out.MessageID == "" || out.Total < 6 {
+		// Today's digest run: every lead waiting, due or unreachable is in it.
+		today, open := h.DigestAt(time.Now()) // wall clock: the functions under test run on it
+		if !open {
+			t.Fatal("test premise: OPENING_HOURS=always opens every day")
+		}
+		if out, err = h.Run(ctx, followup.Event{Source: "aws.scheduler", Time: today.UTC().Format(time.RFC3339)}); err != nil || out.MessageID == "" || out.Total < 6 {
 			t.Fatalf("today's digest: %+v %v", out, err)
 		}
 		if get(closedUnreach).Unreported {

@@ -13,7 +13,9 @@
 // ("LEAD_EVENTS_BUS: no EventBridge client to put events with"); a part it
 // leaves off never uses its client, which may then be nil. Each Clients
 // field's comment ends with the variable that turns it on ("On with
-// STAFF_SMS."); a field without one is always used.
+// STAFF_SMS."); a field without one is always used. The clock is one of
+// them (Clients.Now: time.Now in the mains, make dev's moved clock in the
+// local runner), so every function reads the same time.
 package coldstart
 
 import (

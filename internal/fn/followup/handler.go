@@ -1,6 +1,8 @@
-// Package followup is the daily safety net: once per clinic-local day it
-// emails the clinic the leads that need it (not tried yet, call-backs due
-// that day, overdue, and those closed as unreachable since the last digest).
+// Package followup is the daily safety net: once on each day the clinic
+// opens, at its first opening or FOLLOW_UP_HOUR if later, it emails the
+// clinic the leads that need it (not tried yet, call-backs due that day,
+// overdue, and those closed as unreachable or not reached again since the
+// last digest) and how many requests are held for review.
 package followup
 
 import (
@@ -46,8 +48,9 @@ type Store interface {
 	ClaimRun(ctx context.Context, key string, now time.Time, lease, keep time.Duration) error
 	FinishRun(ctx context.Context, key string) error
 	ReleaseRun(ctx context.Context, key string) error
-	// HeldCount is how many requests the bot traps held on day.
-	HeldCount(ctx context.Context, day string) (int, error)
+	// HeldList yields the requests held for review now, newest first
+	// (lead.CountHeld counts them).
+	HeldList(ctx context.Context, before time.Time, beforeID string, now time.Time) iter.Seq2[lead.Held, error]
 	// MarkNudged records the response guard's nudge, once.
 	MarkNudged(ctx context.Context, id string, d lead.Delivery) error
 	RunDone(ctx context.Context, key string) (bool, error) // the run was finished (a nudge batch's, nudge.go)
@@ -111,11 +114,29 @@ func (h *Handler) Handle(ctx context.Context, e Event) error {
 	return err
 }
 
+// Skip says why a run left the table unread: the schedule fires every hour,
+// and one run a day is the digest's.
+type Skip int
+
+const (
+	// NotSkipped: the run was the day's digest run.
+	NotSkipped Skip = iota
+	// ClosedDay: the clinic does not open on the run's day (OPENING_HOURS).
+	ClosedDay
+	// NotDigestHour: the run is outside the hour from the day's digest time.
+	NotDigestHour
+)
+
 // Outcome is what one run did: sent the day's digest, found it already
-// sent, or found nothing waiting (Total 0).
+// sent, found nothing waiting (Total 0), or was not the digest's run
+// (Skipped).
 type Outcome struct {
 	// Day is the run's day in the clinic's zone (YYYY-MM-DD).
 	Day string
+	// Skipped says why the run did not look for a digest to send.
+	Skipped Skip
+	// DigestAt is the day's digest time (DigestAt); zero on a closed day.
+	DigestAt time.Time
 	// Total is how many leads (and held requests) the digest is about.
 	Total int
 	// AlreadySent: another run sent (or is sending) this day's digest.
@@ -127,9 +148,6 @@ type Outcome struct {
 
 // Run is Handle, saying what the run did (make dev reports it).
 func (h *Handler) Run(ctx context.Context, e Event) (Outcome, error) {
-	if err := h.signer.Refresh(ctx); err != nil {
-		h.log.Warn("link secret not read again; the versions read before stay in use", "err", err)
-	}
 	at, err := h.runTime(e)
 	if err != nil {
 		return Outcome{}, err
@@ -137,14 +155,33 @@ func (h *Handler) Run(ctx context.Context, e Event) (Outcome, error) {
 	day := at.In(h.cfg.TimeZone).Format(time.DateOnly)
 	log := h.log.With("day", day)
 	out := Outcome{Day: day}
+	// The schedule fires every hour: all but the digest's run end here,
+	// before reading the table or the link secret. A retry keeps its
+	// scheduled time, so it stays in the digest's hour.
+	digestAt, open := h.DigestAt(at)
+	out.DigestAt = digestAt
+	switch {
+	case !open:
+		out.Skipped = ClosedDay
+		log.Debug("no digest: the clinic is closed that day")
+		return out, nil
+	case at.Before(digestAt) || !at.Before(digestAt.Add(time.Hour)):
+		out.Skipped = NotDigestHour
+		log.Debug("no digest: not the digest's hour", "digestAt", digestAt)
+		return out, nil
+	}
+	if err := h.signer.Refresh(ctx); err != nil {
+		h.log.Warn("link secret not read again; the versions read before stay in use", "err", err)
+	}
 
 	d, err := h.collect(ctx, at)
 	if err != nil {
 		return out, err
 	}
-	total := d.FollowUps() + d.Unreachable.Total + d.Held
+	total := d.FollowUps() + d.Unreachable.Total + d.NotReachedAgain.Total + d.Held
 	out.Total = total
-	counts := []any{"total", total, "overdue", d.Overdue.Total, "notTried", d.NotTried.Total, "due", d.Due.Total, "unreachable", d.Unreachable.Total, "held", d.Held}
+	counts := []any{"total", total, "overdue", d.Overdue.Total, "notTried", d.NotTried.Total, "due", d.Due.Total,
+		"unreachable", d.Unreachable.Total, "notReachedAgain", d.NotReachedAgain.Total, "held", d.Held}
 	if total == 0 {
 		log.Info("nothing to follow up")
 		return out, nil
@@ -171,12 +208,30 @@ func (h *Handler) Run(ctx context.Context, e Event) (Outcome, error) {
 		// The digest went out: a retry would only repeat it.
 		log.Error("digest sent but its run not recorded", "messageId", id, "err", err)
 	}
-	cleared := h.clearReported(ctx, log, d.Unreachable.Listed, at)
+	cleared := h.clearReported(ctx, log, slices.Concat(d.Unreachable.Listed, d.NotReachedAgain.Listed), at)
 	log.Info("digest sent", append(counts, "cleared", cleared, "messageId", id)...)
 	if err := h.metrics.Put(nil, metric.Value{Def: metric.DigestSize, Value: float64(total)}, metric.Value{Def: metric.DigestOverdue, Value: float64(d.Overdue.Total)}); err != nil {
 		log.Warn("count digest", "err", err)
 	}
 	return out, nil
+}
+
+// DigestAt is when the digest goes out on t's day in the clinic's zone: at
+// FOLLOW_UP_HOUR, or at the day's first opening (OPENING_HOURS) when that
+// is later; open is false on a day the clinic does not open. The run whose
+// scheduled time lies in the hour from then sends it.
+func (h *Handler) DigestAt(t time.Time) (at time.Time, open bool) {
+	t = t.In(h.cfg.TimeZone)
+	opens, open := h.cfg.Report.Hours.Opens(t)
+	if !open {
+		return time.Time{}, false
+	}
+	y, m, d := t.Date()
+	at = time.Date(y, m, d, h.cfg.Hour, 0, 0, 0, h.cfg.TimeZone)
+	if opens.After(at) {
+		at = opens
+	}
+	return at, true
 }
 
 // runTime is the event's scheduled time, or now when it has none.
@@ -193,10 +248,11 @@ func (h *Handler) runTime(e Event) (time.Time, error) {
 
 // collect reads, at at, one query per section: the leads nobody tried that
 // are older than FOLLOW_UP_AFTER, the call-backs due by the end of the
-// clinic's day, and the leads closed as unreachable that no digest has
-// reported. Those of the first two requested longer than ESCALATE_AFTER ago
-// are overdue instead. Each section keeps its first MaxListed and counts the
-// rest, so memory stays flat however many leads there are.
+// clinic's day, the leads closed as unreachable or not reached again that
+// no digest has reported, and the requests held for review now. Those of
+// the first two requested longer than ESCALATE_AFTER ago are overdue
+// instead. Each section keeps its first MaxListed and counts the rest, so
+// memory stays flat however many leads there are.
 func (h *Handler) collect(ctx context.Context, at time.Time) (emails.Digest, error) {
 	d := emails.Digest{At: at, EscalateAfter: h.cfg.EscalateAfter}
 	// The leads to reach: each in its own section, or overdue.
@@ -225,17 +281,18 @@ func (h *Handler) collect(ctx context.Context, at time.Time) (emails.Digest, err
 		if err != nil {
 			return d, fmt.Errorf("list leads closed as unreachable: %w", err)
 		}
-		list(&d.Unreachable, l)
+		if l.Closed == lead.ClosedNotReachedAgain {
+			list(&d.NotReachedAgain, l)
+		} else {
+			list(&d.Unreachable, l)
+		}
 	}
-	// The requests held the clinic's day before: each digest counts one
-	// whole day, so each held request is counted once.
-	y, m, dd := at.In(h.cfg.TimeZone).Date()
-	d.HeldDay = time.Date(y, m, dd-1, 0, 0, 0, 0, h.cfg.TimeZone)
-	held, err := h.store.HeldCount(ctx, d.HeldDay.Format(time.DateOnly))
-	if err != nil {
+	// The requests held now, as the review page lists them: one released
+	// or deleted since is no longer counted.
+	var err error
+	if d.Held, d.HeldMore, err = lead.CountHeld(h.store.HeldList(ctx, time.Time{}, "", at)); err != nil {
 		return d, fmt.Errorf("count held requests: %w", err)
 	}
-	d.Held = held
 	// The headline is a figure for the owner; the digest is the clinic's
 	// safety net for leads nobody reached, so it goes out without one.
 	if d.Headline, err = h.headline(ctx, at); err != nil {
@@ -245,7 +302,8 @@ func (h *Handler) collect(ctx context.Context, at time.Time) (emails.Digest, err
 	// from the run's scheduled time, which a retry or make dev's ?at= may
 	// put in the past or the future.
 	expires := h.now().Add(h.cfg.LinkTTL)
-	for _, s := range []*emails.Section{&d.Overdue, &d.NotTried, &d.Due, &d.Unreachable} {
+	d.InboxURL = h.cfg.PublicBaseURL + "/staff"
+	for _, s := range []*emails.Section{&d.Overdue, &d.NotTried, &d.Due, &d.Unreachable, &d.NotReachedAgain} {
 		for i := range s.Listed {
 			s.Listed[i].Link = emails.StaffLink{URL: h.signer.StaffLink(h.cfg.PublicBaseURL, s.Listed[i].Lead.ID, expires), Expires: expires}
 		}
@@ -291,7 +349,7 @@ func endOfDay(at time.Time, zone *time.Location) time.Time {
 }
 
 // clearReported records that the digest reported each lead of reported,
-// closed as unreachable, so the next one does not again: a lead changed
+// closed as unreachable or not reached again, so the next one does not again: a lead changed
 // since (reopened, closed anew, gone) is left as it is. A failure is
 // logged, never returned: the digest already went out. It returns how many
 // it cleared.

@@ -23,6 +23,9 @@ import (
 
 var newYork, _ = time.LoadLocation("America/New_York")
 
+// testConfig runs the digest at 8:00 every day: its Report.Hours (the zero
+// Hours) counts every minute open. schedule_test.go gives the clinic its
+// days and hours.
 func testConfig() config.FollowUp {
 	return config.FollowUp{
 		Mail: config.Mail{
@@ -32,6 +35,7 @@ func testConfig() config.FollowUp {
 		},
 		After:         24 * time.Hour,
 		EscalateAfter: 72 * time.Hour,
+		Hour:          8,
 	}
 }
 
@@ -111,7 +115,7 @@ type seed struct {
 	callback time.Time // open: when the call-back is due
 	closed   time.Time // closed at
 	reason   lead.Reason
-	reported bool // closed as unreachable, and a digest said so
+	reported bool // closed as unreachable or not reached again, and a digest said so
 	prefers  lead.ContactMethod
 }
 
@@ -123,6 +127,11 @@ func due(age time.Duration, at time.Time) seed {
 
 func unreachable(age time.Duration, closed time.Time) seed {
 	return seed{age: age, status: lead.StatusClosed, closed: closed, reason: lead.ClosedUnreachable}
+}
+
+// notReachedAgain is a lead reached once, then closed after further tries.
+func notReachedAgain(age time.Duration, closed time.Time) seed {
+	return seed{age: age, status: lead.StatusClosed, closed: closed, reason: lead.ClosedNotReachedAgain}
 }
 
 // add stores s as of the run at run, named Patient<n> after the number of
@@ -142,7 +151,7 @@ func (f *fixture) add(t *testing.T, run time.Time, s seed) lead.Lead {
 		l.Tries, l.Callback, l.FirstAttempt = 1, s.callback, l.CreatedAt.Add(time.Hour)
 	case lead.StatusClosed:
 		l.Tries, l.Closed, l.ClosedAt = lead.DefaultMaxAttempts, s.reason, s.closed
-		l.Unreported = s.reason == lead.ClosedUnreachable && !s.reported
+		l.Unreported = (s.reason == lead.ClosedUnreachable || s.reason == lead.ClosedNotReachedAgain) && !s.reported
 	}
 	if err := f.store.Save(context.Background(), l, nil); err != nil {
 		t.Fatal(err)
@@ -161,6 +170,7 @@ const (
 	notTried  = "Not tried yet"
 	dueToday  = "Call-backs due today"
 	closedUnr = "Closed as unreachable since the last digest"
+	closedNRA = "Closed as not reached again since the last digest"
 )
 
 // sections reads a digest's text part: the first names each section lists,
@@ -229,6 +239,11 @@ func TestSections(t *testing.T) {
 			{age: 300 * time.Hour, status: lead.StatusClosed, closed: nyTime(24, 12, 0), reason: lead.ClosedUnreachable, reported: true},
 			{age: 50 * time.Hour, status: lead.StatusClosed, closed: nyTime(26, 12, 0), reason: lead.ClosedBooked},
 		}, map[string][]string{closedUnr: {"Patient1", "Patient0"}}},
+		{"reached once, then closed: a section of its own", []seed{
+			unreachable(200*time.Hour, nyTime(26, 17, 0)),
+			notReachedAgain(100*time.Hour, nyTime(26, 12, 0)),
+			{age: 300 * time.Hour, status: lead.StatusClosed, closed: nyTime(24, 12, 0), reason: lead.ClosedNotReachedAgain, reported: true},
+		}, map[string][]string{closedUnr: {"Patient0"}, closedNRA: {"Patient1"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -304,11 +319,12 @@ func TestOneDigestPerClinicDay(t *testing.T) {
 	if err := f.run(t, eight(27)); err != nil {
 		t.Fatal(err)
 	}
-	// A retry of the same run, and a second firing that day: nothing new.
+	// A retry of the same run, and another run in the digest's hour (make
+	// dev's ?at=): nothing new.
 	if err := f.run(t, eight(27)); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.run(t, eight(27).Add(9*time.Hour)); err != nil {
+	if err := f.run(t, eight(27).Add(30*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(f.out.Sent()); n != 1 {
@@ -347,13 +363,15 @@ func TestDaylightSavingChange(t *testing.T) {
 	if diff := cmp.Diff(got, []map[string][]string{{notTried: {"Patient0"}}, {notTried: {"Patient0", "Patient1"}}}); diff != "" {
 		t.Errorf("listed (-got +want):\n%s", diff)
 	}
-	// 23:30 on 31 October in New York is already 1 November in UTC: still the 31st's run.
-	f2 := newFixture(t, nil)
+	// At FOLLOW_UP_HOUR 23, 23:00 on 31 October in New York is already 1
+	// November in UTC: still the 31st's digest, and the 1st has its own.
+	f2 := newFixture(t, func(c *config.FollowUp) { c.Hour = 23 })
 	f2.add(t, before, untried(30*time.Hour))
-	f2.run(t, before)
-	f2.run(t, time.Date(2026, 10, 31, 23, 30, 0, 0, newYork))
-	if n := len(f2.out.Sent()); n != 1 {
-		t.Errorf("%d digests on the clinic's 31 October, want 1", n)
+	for i, want := range []string{"2026-10-31", "2026-11-01"} {
+		out, err := f2.h.Run(context.Background(), Event{Time: time.Date(2026, 10, 31+i, 23, 0, 0, 0, newYork).UTC().Format(time.RFC3339)})
+		if err != nil || out.Day != want || out.MessageID == "" {
+			t.Errorf("the run at 23:00 on %s: %+v %v", want, out, err)
+		}
 	}
 }
 
@@ -607,14 +625,15 @@ func TestTimeFromTheEventElseTheClock(t *testing.T) {
 	if err := f.h.Handle(context.Background(), Event{Time: "yesterday"}); err == nil {
 		t.Error("a malformed time was accepted")
 	}
-	// The event's time, not now, decides who is listed.
+	// The event's time, not now, decides who is listed: at 8:00:00 the
+	// lead is 2 seconds short of FOLLOW_UP_AFTER (by now, 3 past it).
 	f2 := newFixture(t, nil)
-	f2.add(t, f2.now, untried(25*time.Hour))
-	if err := f2.run(t, f2.now.Add(-2*time.Hour)); err != nil {
+	f2.add(t, f2.now, untried(24*time.Hour+3*time.Second))
+	if err := f2.run(t, eight(27)); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(f2.out.Sent()); n != 0 {
-		t.Errorf("%d digests; at the event's time the lead was 23 hours old", n)
+		t.Errorf("%d digests; at the event's time the lead was not 24 hours old", n)
 	}
 }
 

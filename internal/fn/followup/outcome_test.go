@@ -9,8 +9,9 @@ import (
 )
 
 // TestRunSaysWhatItDid: a run reports the digest it sent (to whom, about
-// how many), a second run that day that it was already sent, and a day
-// with nobody to follow up that nothing was waiting.
+// how many), a second run in the digest's hour that it was already sent, a
+// day with nobody to follow up that nothing was waiting, and a run in
+// another hour that it was not the digest's.
 func TestRunSaysWhatItDid(t *testing.T) {
 	f := newFixture(t, nil)
 	run := func(at time.Time) Outcome {
@@ -21,16 +22,19 @@ func TestRunSaysWhatItDid(t *testing.T) {
 		}
 		return out
 	}
-	if diff := cmp.Diff(run(eight(26)), Outcome{Day: "2026-11-26"}); diff != "" {
+	if diff := cmp.Diff(run(eight(26)), Outcome{Day: "2026-11-26", DigestAt: eight(26)}); diff != "" {
 		t.Errorf("nothing waiting (-got +want):\n%s", diff)
 	}
 	f.add(t, eight(27), untried(7*24*time.Hour))
 	f.add(t, eight(27), untried(30*time.Hour))
 	sent := run(eight(27))
-	if diff := cmp.Diff(sent, Outcome{Day: "2026-11-27", Total: 2, To: []string{"frontdesk@example-clinic.com"}, MessageID: f.out.Sent()[0].ID}); diff != "" {
+	if diff := cmp.Diff(sent, Outcome{Day: "2026-11-27", DigestAt: eight(27), Total: 2, To: []string{"frontdesk@example-clinic.com"}, MessageID: f.out.Sent()[0].ID}); diff != "" {
 		t.Errorf("digest sent (-got +want):\n%s", diff)
 	}
-	if diff := cmp.Diff(run(eight(27).Add(time.Hour)), Outcome{Day: "2026-11-27", Total: 2, AlreadySent: true}); diff != "" {
+	if diff := cmp.Diff(run(eight(27).Add(30*time.Minute)), Outcome{Day: "2026-11-27", DigestAt: eight(27), Total: 2, AlreadySent: true}); diff != "" {
 		t.Errorf("second run that day (-got +want):\n%s", diff)
+	}
+	if diff := cmp.Diff(run(eight(27).Add(time.Hour)), Outcome{Day: "2026-11-27", DigestAt: eight(27), Skipped: NotDigestHour}); diff != "" {
+		t.Errorf("the next hour's run (-got +want):\n%s", diff)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -29,7 +30,7 @@ func TestFromEnvSwitchesEachPart(t *testing.T) {
 			"PUBLIC_BASE_URL": "https://api.example-clinic.com", "LINK_SECRET": strings.Repeat("s", 40),
 		},
 		All:  all,
-		None: Clients{},
+		None: Clients{Now: time.Now},
 		Build: func(getenv func(string) string, c Clients) (*Handler, error) {
 			return FromEnv(context.Background(), getenv, c, slog.New(slog.DiscardHandler))
 		},
@@ -60,4 +61,20 @@ func TestFromEnvSwitchesEachPart(t *testing.T) {
 // the environment alone decides what is on.
 func TestClientsFromBuildsEveryClient(t *testing.T) {
 	testenv.EveryClientBuilt(t, ClientsFrom(aws.Config{Region: "us-east-1"}))
+}
+
+// TestFromEnvNeedsAClock: the clock is a client like the others, always
+// used; a Clients without one is refused at cold start, not at the first
+// run.
+func TestFromEnvNeedsAClock(t *testing.T) {
+	env := map[string]string{
+		"LEADS_TABLE": "leads", "CLINIC_NAME": "Relief Physical Therapy", "CLINIC_EMAIL": "frontdesk@example-clinic.com",
+		"SENDER_EMAIL": "alerts@example-clinic.com", "TIME_ZONE": "America/New_York",
+		"PUBLIC_BASE_URL": "https://api.example-clinic.com", "LINK_SECRET": strings.Repeat("s", 40),
+	}
+	c := ClientsFrom(aws.Config{Region: "us-east-1"})
+	c.Now = nil
+	if _, err := FromEnv(context.Background(), func(k string) string { return env[k] }, c, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "clock") {
+		t.Errorf("FromEnv without a clock: %v, want an error saying so", err)
+	}
 }

@@ -154,7 +154,7 @@ func TestCallBackLoopAgainstEmulators(t *testing.T) {
 	if !strings.Contains(m.Body.HTML, `href="sms:&#43;12025550141"`) {
 		t.Error("27 Nov: no sms: link for the patient who prefers texts")
 	}
-	if m, _ := digest(run.Add(3 * time.Hour)); m != nil {
+	if m, _ := digest(run.Add(30 * time.Minute)); m != nil {
 		t.Error("a second run the same day sent another digest")
 	}
 	// Nobody answers Amelia's phone; Bruno answers his texts but does not book yet.

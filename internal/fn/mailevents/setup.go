@@ -2,6 +2,7 @@ package mailevents
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,7 +23,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 )
 
-// Clients are the AWS clients the function uses; each optional one is
+// Clients are the AWS clients the function uses, and its clock; each optional one is
 // used only when the variable its comment names is set (the rule in
 // internal/fn/coldstart).
 type Clients struct {
@@ -40,18 +41,24 @@ type Clients struct {
 	// Metrics takes the EMF lines (internal/adapter/metric): on Lambda,
 	// stdout, which CloudWatch Logs reads. On with METRIC_NAMESPACE.
 	Metrics io.Writer
+	// Now is the clock the function reads: time.Now on Lambda; make dev
+	// passes its runner's, which POST /_local/clock moves.
+	Now func() time.Time
 }
 
 // ClientsFrom builds every client of the function from the SDK's
 // configuration, as its cold start does.
 func ClientsFrom(cfg aws.Config) Clients {
 	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg), EventBridge: eventbridge.NewFromConfig(cfg),
-		Secrets: secretsmanager.NewFromConfig(cfg), SMS: pinpointsmsvoicev2.NewFromConfig(cfg), Metrics: os.Stdout}
+		Secrets: secretsmanager.NewFromConfig(cfg), SMS: pinpointsmsvoicev2.NewFromConfig(cfg), Metrics: os.Stdout, Now: time.Now}
 }
 
 // FromEnv builds the handler from its environment and clients: the
 // function's composition root, shared by its cold start and make dev.
 func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *slog.Logger) (*Handler, error) {
+	if c.Now == nil {
+		return nil, errors.New("no clock: Clients.Now is nil")
+	}
 	cfg, err := config.LoadMailEvents(getenv)
 	if err != nil {
 		return nil, err
@@ -66,7 +73,7 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	}
 	store := ddb.New(c.DynamoDB, cfg.Table)
 	h := New(store, log)
-	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, time.Now) // without a namespace it writes nothing
+	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, c.Now) // without a namespace it writes nothing
 	if cfg.EventBus != "" {
 		h.WithEvents(bus.New(c.EventBridge, cfg.EventBus, log))
 	}
@@ -77,5 +84,5 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	if err != nil {
 		return nil, err
 	}
-	return h.WithSMS(cfg, sms.New(c.SMS, cfg.StaffSMS, log), store, signer, time.Now), nil
+	return h.WithSMS(cfg, sms.New(c.SMS, cfg.StaffSMS, log), store, signer, c.Now), nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -28,7 +29,7 @@ func TestFromEnvSwitchesEachPart(t *testing.T) {
 			"LINK_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:link-AbCdEf",
 		},
 		All:  all,
-		None: Clients{},
+		None: Clients{Now: time.Now},
 		Build: func(getenv func(string) string, c Clients) (*Handler, error) {
 			return FromEnv(context.Background(), getenv, c, slog.New(slog.DiscardHandler))
 		},

@@ -98,7 +98,8 @@ func TestSESThrottled(t *testing.T) {
 	}
 
 	out := &outbox.Outbox{}
-	cfg := config.FollowUp{Mail: testConfig().Mail, After: 24 * time.Hour, EscalateAfter: 72 * time.Hour}
+	// FOLLOW_UP_HOUR 9: the run at now (9:21 in New York) is the digest's.
+	cfg := config.FollowUp{Mail: testConfig().Mail, After: 24 * time.Hour, EscalateAfter: 72 * time.Hour, Hour: 9}
 	if err := followup.New(cfg, store, sesmail.New(out), signer, slog.New(slog.DiscardHandler), func() time.Time { return now }).Handle(context.Background(), followup.Event{}); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,7 +28,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 )
 
-// Clients are the AWS clients the function uses; each optional one is
+// Clients are the AWS clients the function uses, and its clock; each optional one is
 // used only when the variable its comment names is set (the rule in
 // internal/fn/coldstart).
 type Clients struct {
@@ -47,6 +48,9 @@ type Clients struct {
 	// Metrics takes the EMF lines (internal/adapter/metric): on Lambda,
 	// stdout, which CloudWatch Logs reads. On with METRIC_NAMESPACE.
 	Metrics io.Writer
+	// Now is the clock the function reads: time.Now on Lambda; make dev
+	// passes its runner's, which POST /_local/clock moves.
+	Now func() time.Time
 }
 
 // ClientsFrom builds every client of the function from the SDK's
@@ -54,12 +58,15 @@ type Clients struct {
 func ClientsFrom(cfg aws.Config) Clients {
 	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg), SES: sesv2.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg),
 		EventBridge: eventbridge.NewFromConfig(cfg), Scheduler: scheduler.NewFromConfig(cfg),
-		SMS: pinpointsmsvoicev2.NewFromConfig(cfg), Metrics: os.Stdout}
+		SMS: pinpointsmsvoicev2.NewFromConfig(cfg), Metrics: os.Stdout, Now: time.Now}
 }
 
 // FromEnv builds the handler from its environment and clients: the
 // function's composition root, shared by its cold start and make dev.
 func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *slog.Logger) (*Handler, error) {
+	if c.Now == nil {
+		return nil, errors.New("no clock: Clients.Now is nil")
+	}
 	cfg, err := config.LoadNotify(getenv)
 	if err != nil {
 		return nil, err
@@ -83,8 +90,8 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	if cfg.SendRate > 0 { // SES_MAX_SEND_RATE: on unless 0, with SES's own client
 		sender = sesmail.Paced{Sender: send, Rate: rate.NewLimiter(rate.Limit(cfg.SendRate), max(1, int(cfg.SendRate)))}
 	}
-	h := New(cfg, ddb.New(c.DynamoDB, cfg.Table), sender, signer, log, time.Now)
-	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, time.Now) // without a namespace it writes nothing
+	h := New(cfg, ddb.New(c.DynamoDB, cfg.Table), sender, signer, log, c.Now)
+	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, c.Now) // without a namespace it writes nothing
 	if cfg.EventBus != "" {
 		h.events = bus.New(c.EventBridge, cfg.EventBus, log)
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -29,7 +30,7 @@ func TestFromEnvSwitchesEachPart(t *testing.T) {
 			"PUBLIC_BASE_URL": "https://api.example-clinic.com", "LINK_SECRET": string(secret),
 		},
 		All:  all,
-		None: Clients{},
+		None: Clients{Now: time.Now},
 		Build: func(getenv func(string) string, c Clients) (*Handler, error) {
 			return FromEnv(context.Background(), getenv, c, slog.New(slog.DiscardHandler))
 		},

@@ -2,6 +2,7 @@ package staff
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,7 +25,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 )
 
-// Clients are the AWS clients the function uses; each optional one is
+// Clients are the AWS clients the function uses, and its clock; each optional one is
 // used only when the variable its comment names is set (the rule in
 // internal/fn/coldstart).
 type Clients struct {
@@ -43,13 +44,16 @@ type Clients struct {
 	// Metrics takes the EMF lines (internal/adapter/metric): on Lambda,
 	// stdout, which CloudWatch Logs reads. On with METRIC_NAMESPACE.
 	Metrics io.Writer
+	// Now is the clock the function reads: time.Now on Lambda; make dev
+	// passes its runner's, which POST /_local/clock moves.
+	Now func() time.Time
 }
 
 // ClientsFrom builds every client of the function from the SDK's
 // configuration, as its cold start does.
 func ClientsFrom(cfg aws.Config) Clients {
 	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg), SES: sesv2.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg), Scheduler: scheduler.NewFromConfig(cfg),
-		EventBridge: eventbridge.NewFromConfig(cfg), Metrics: os.Stdout}
+		EventBridge: eventbridge.NewFromConfig(cfg), Metrics: os.Stdout, Now: time.Now}
 }
 
 // FromEnv builds the handler from its environment and clients: the
@@ -62,6 +66,9 @@ func ClientsFrom(cfg aws.Config) Clients {
 // guard was turned off still wants deleting; and one never armed is
 // deleted as success.
 func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *slog.Logger) (*Handler, error) {
+	if c.Now == nil {
+		return nil, errors.New("no clock: Clients.Now is nil")
+	}
 	cfg, err := config.LoadStaff(getenv)
 	if err != nil {
 		return nil, err
@@ -78,8 +85,8 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	if err != nil {
 		return nil, err
 	}
-	h := New(cfg, ddb.New(c.DynamoDB, cfg.Table), sesmail.New(c.SES).WithConfigurationSet(cfg.ConfigurationSet), signer, log, time.Now)
-	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, time.Now) // without a namespace it writes nothing
+	h := New(cfg, ddb.New(c.DynamoDB, cfg.Table), sesmail.New(c.SES).WithConfigurationSet(cfg.ConfigurationSet), signer, log, c.Now)
+	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, c.Now) // without a namespace it writes nothing
 	h.WithGuard(nudges.New(c.Scheduler, nudges.Settings{}))
 	if cfg.EventBus != "" {
 		h.WithEvents(bus.New(c.EventBridge, cfg.EventBus, log))

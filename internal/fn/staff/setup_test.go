@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -28,7 +29,7 @@ func TestFromEnvSwitchesEachPart(t *testing.T) {
 			"SENDER_EMAIL": "alerts@example-clinic.com", "TIME_ZONE": "America/New_York", "LINK_SECRET": strings.Repeat("s", 40),
 		},
 		All:  all,
-		None: Clients{Scheduler: ClientsFrom(aws.Config{Region: "us-east-1"}).Scheduler},
+		None: Clients{Scheduler: ClientsFrom(aws.Config{Region: "us-east-1"}).Scheduler, Now: time.Now},
 		Build: func(getenv func(string) string, c Clients) (*Handler, error) {
 			return FromEnv(context.Background(), getenv, c, slog.New(slog.DiscardHandler))
 		},

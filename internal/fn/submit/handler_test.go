@@ -751,7 +751,7 @@ func TestTurnstile(t *testing.T) {
 	t.Run("off without TURNSTILE_SECRET", func(t *testing.T) {
 		build := func(secret string) *Handler {
 			env := map[string]string{"LEADS_TABLE": "leads", "ALLOWED_ORIGINS": testenv.ClinicSite, "RATE_LIMIT": "0", "TURNSTILE_SECRET": secret}
-			h, err := FromEnv(context.Background(), func(k string) string { return env[k] }, Clients{}, slog.New(slog.DiscardHandler))
+			h, err := FromEnv(context.Background(), func(k string) string { return env[k] }, Clients{Now: time.Now}, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -769,7 +769,7 @@ func TestTurnstile(t *testing.T) {
 		env := map[string]string{"LEADS_TABLE": "leads", "ALLOWED_ORIGINS": testenv.ClinicSite + ",https://example-clinic.com:8443", "RATE_LIMIT": "0",
 			"TURNSTILE_SECRET_ARN": arn, "TURNSTILE_SECRET": "the-local-one"}
 		secrets := &fakeSecrets{values: map[string]string{arn: "0x4AAAA-from-secrets-manager"}}
-		h, err := FromEnv(context.Background(), func(k string) string { return env[k] }, Clients{Secrets: secrets}, slog.New(slog.DiscardHandler))
+		h, err := FromEnv(context.Background(), func(k string) string { return env[k] }, Clients{Secrets: secrets, Now: time.Now}, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -778,9 +778,9 @@ func TestTurnstile(t *testing.T) {
 			t.Errorf("verifier %+v", h.turnstile)
 		}
 		for name, clients := range map[string]Clients{
-			"unreadable": {Secrets: &fakeSecrets{}},
-			"empty":      {Secrets: &fakeSecrets{values: map[string]string{arn: ""}}},
-			"no client":  {},
+			"unreadable": {Secrets: &fakeSecrets{}, Now: time.Now},
+			"empty":      {Secrets: &fakeSecrets{values: map[string]string{arn: ""}}, Now: time.Now},
+			"no client":  {Now: time.Now},
 		} {
 			if _, err := FromEnv(context.Background(), func(k string) string { return env[k] }, clients, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "TURNSTILE_SECRET_ARN") {
 				t.Errorf("%s: the cold start gave %v, want an error naming TURNSTILE_SECRET_ARN", name, err)

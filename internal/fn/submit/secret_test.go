@@ -86,7 +86,9 @@ func TestTurnstileSecretChangedWhileRunning(t *testing.T) {
 	at := now
 	clock := func() time.Time { return at }
 	logs := &bytes.Buffer{}
-	h, err := fromEnv(ctx, func(k string) string { return env[k] }, ClientsFrom(cfg), slog.New(slog.NewJSONHandler(logs, nil)), clock)
+	clients := ClientsFrom(cfg)
+	clients.Now = clock
+	h, err := FromEnv(ctx, func(k string) string { return env[k] }, clients, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

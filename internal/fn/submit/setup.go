@@ -2,6 +2,7 @@ package submit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,7 +19,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 )
 
-// Clients are the AWS clients the function uses; each optional one is
+// Clients are the AWS clients the function uses, and its clock; each optional one is
 // used only when the variable its comment names is set (the rule in
 // internal/fn/coldstart).
 type Clients struct {
@@ -29,22 +30,23 @@ type Clients struct {
 	// Metrics takes the EMF lines (internal/adapter/metric): on Lambda,
 	// stdout, which CloudWatch Logs reads. On with METRIC_NAMESPACE.
 	Metrics io.Writer
+	// Now is the clock the function reads: time.Now on Lambda; make dev
+	// passes its runner's, which POST /_local/clock moves.
+	Now func() time.Time
 }
 
 // ClientsFrom builds every client of the function from the SDK's
 // configuration, as its cold start does.
 func ClientsFrom(cfg aws.Config) Clients {
-	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg), Metrics: os.Stdout}
+	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg), Metrics: os.Stdout, Now: time.Now}
 }
 
 // FromEnv builds the handler from its environment and clients: the
 // function's composition root, shared by its cold start and make dev.
 func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *slog.Logger) (*Handler, error) {
-	return fromEnv(ctx, getenv, c, log, time.Now)
-}
-
-// fromEnv is FromEnv with its clock, which tests move.
-func fromEnv(ctx context.Context, getenv func(string) string, c Clients, log *slog.Logger, now func() time.Time) (*Handler, error) {
+	if c.Now == nil {
+		return nil, errors.New("no clock: Clients.Now is nil")
+	}
 	cfg, err := config.LoadSubmit(getenv)
 	if err != nil {
 		return nil, err
@@ -52,11 +54,11 @@ func fromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	if cfg.MetricNamespace != "" && c.Metrics == nil {
 		return nil, fmt.Errorf("METRIC_NAMESPACE: no writer for its metric lines")
 	}
-	verifier, err := turnstileVerifier(ctx, cfg, c.Secrets, now)
+	verifier, err := turnstileVerifier(ctx, cfg, c.Secrets, c.Now)
 	if err != nil {
 		return nil, err
 	}
-	h, err := New(cfg, ddb.New(c.DynamoDB, cfg.Table), verifier, log, now)
+	h, err := New(cfg, ddb.New(c.DynamoDB, cfg.Table), verifier, log, c.Now)
 	if err != nil || cfg.MetricNamespace == "" {
 		return h, err
 	}

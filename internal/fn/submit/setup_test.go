@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -26,7 +27,7 @@ func TestFromEnvSwitchesEachPart(t *testing.T) {
 			"LEADS_TABLE": "leads", "ALLOWED_ORIGINS": testenv.ClinicSite, "RATE_LIMIT": "0",
 		},
 		All:  all,
-		None: Clients{},
+		None: Clients{Now: time.Now},
 		Build: func(getenv func(string) string, c Clients) (*Handler, error) {
 			return FromEnv(context.Background(), getenv, c, slog.New(slog.DiscardHandler))
 		},

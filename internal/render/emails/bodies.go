@@ -183,6 +183,9 @@ func (v digestView) text() string {
 	b.Add("\n")
 	for _, sec := range v.Sections {
 		b.Add("\n== ", sec.Title, " (", strconv.Itoa(sec.Total), ") ==\n")
+		if sec.Note != "" {
+			b.Add(sec.Note, "\n")
+		}
 		for _, it := range sec.Items {
 			b.Add("\n", it.Who, ", ", it.Age, "\n  ", it.Action, " ", it.Contact, " ", it.When)
 			if it.Also != "" {
@@ -192,6 +195,9 @@ func (v digestView) text() string {
 		}
 		if sec.More != "" {
 			b.Add("\n...", sec.More, "\n")
+			if v.Inbox != "" {
+				b.Add("  Inbox: ", v.Inbox, "\n")
+			}
 		}
 	}
 	if v.Held != "" {
@@ -199,7 +205,11 @@ func (v digestView) text() string {
 	}
 	b.Add("\nRecord every call, text or email on the request's page. A request leaves\n",
 		"this digest once it is tried, comes back on the day its call-back is due,\n",
-		"and stays away once it is closed.\n")
+		"and stays away once it is closed.")
+	if v.Inbox != "" {
+		b.Add(" Every open request is in the inbox:\n", v.Inbox)
+	}
+	b.Add("\n")
 	return b.String()
 }
 
@@ -225,6 +235,9 @@ func (v digestView) html() string {
 			border = "#b3261e"
 		}
 		b.Add(`">`, esc(sec.Title), " (", strconv.Itoa(sec.Total), ")</h2>")
+		if sec.Note != "" {
+			b.Add("\n", `<p style="margin:0 0 8px;color:#555555">`, esc(sec.Note), "</p>")
+		}
 		for _, it := range sec.Items {
 			b.Add("\n", `<div style="margin:0 0 12px;padding:12px;border:1px solid `, border, `;border-radius:6px">`, "\n",
 				`<p style="margin:0 0 4px;font-weight:600">`, esc(it.Who), ", ", esc(it.Age), "</p>\n",
@@ -252,7 +265,11 @@ func (v digestView) html() string {
 				`<a href="`, markup.Href(it.Link), `" style="color:#0b57d0;font-weight:600">Open the request</a>`, "\n</div>")
 		}
 		if sec.More != "" {
-			b.Add("\n", `<p style="margin:0 0 16px">&hellip;`, esc(sec.More), "</p>")
+			b.Add("\n", `<p style="margin:0 0 16px">&hellip;`, esc(sec.More))
+			if v.Inbox != "" {
+				b.Add(` <a href="`, markup.Href(v.Inbox), `" style="color:#0b57d0;font-weight:600">Open the inbox</a>`)
+			}
+			b.Add("</p>")
 		}
 	}
 	if v.Held != "" {
@@ -260,6 +277,10 @@ func (v digestView) html() string {
 			`<p style="margin:0 0 8px">`, esc(v.Held), "</p>\n",
 			`<a href="`, markup.Href(v.HeldLink), `" style="color:#0b57d0;font-weight:600">Review held requests</a>`)
 	}
-	b.Add("\n", `<p style="margin:24px 0 0;font-size:13px;color:#555555">Record every call, text or email on the request's page. A request leaves this digest once it is tried, comes back on the day its call-back is due, and stays away once it is closed.</p>`, "\n", tail)
+	b.Add("\n", `<p style="margin:24px 0 0;font-size:13px;color:#555555">Record every call, text or email on the request's page. A request leaves this digest once it is tried, comes back on the day its call-back is due, and stays away once it is closed.`)
+	if v.Inbox != "" {
+		b.Add(` Every open request is in <a href="`, markup.Href(v.Inbox), `" style="color:#0b57d0">the inbox</a>.`)
+	}
+	b.Add("</p>\n", tail)
 	return b.String()
 }

@@ -59,20 +59,27 @@ type Digest struct {
 	Due Section
 	// Unreachable: closed as unreachable since the last digest.
 	Unreachable Section
+	// NotReachedAgain: closed since the last digest after the patient,
+	// reached once, was not reached again (lead.ClosedNotReachedAgain).
+	NotReachedAgain Section
 	// Ways counts the leads of Overdue, NotTried and Due.
 	Ways Ways
 	// Headline is yesterday in one line (figures.Headline), computed by
 	// the follow-up; empty: none.
 	Headline string
-	// Held is how many requests the bot traps held on HeldDay (the clinic's
-	// day before the digest's), and HeldLink the signed review page.
+	// Held is how many requests are held for review as the digest goes out
+	// (lead.CountHeld: HeldMore when there are more than that), and
+	// HeldLink the signed review page.
 	Held     int
-	HeldDay  time.Time
+	HeldMore bool
 	HeldLink StaffLink
+	// InboxURL is the staff inbox (PUBLIC_BASE_URL/staff), which lists every
+	// open request: where each "and N more" leads. Empty: no link.
+	InboxURL string
 }
 
 // FollowUps counts the leads the clinic is to reach: every section but
-// Unreachable.
+// the closed ones (Unreachable, NotReachedAgain).
 func (d Digest) FollowUps() int {
 	return d.Overdue.Total + d.NotTried.Total + d.Due.Total
 }
@@ -83,8 +90,9 @@ type digestView struct {
 	Headline string
 	Summary  []string
 	Sections []sectionView
-	Held     string // "3 requests held as likely spam yesterday (Thu 26 Nov)."
+	Held     string // "3 requests are held as likely spam: ..."
 	HeldLink string
+	Inbox    string // the inbox's URL, or empty
 }
 
 type sectionView struct {
@@ -93,6 +101,7 @@ type sectionView struct {
 	Overdue bool
 	Items   []itemView
 	More    string // "and 3 more overdue."
+	Note    string // what the section's closings mean, or empty
 }
 
 type itemView struct {
@@ -112,8 +121,8 @@ type itemView struct {
 
 // DigestEmail renders the daily digest d for the clinic c.
 func DigestEmail(d Digest, c Clinic) (Content, error) {
-	who := names(d.Overdue.Listed, d.NotTried.Listed, d.Due.Listed, d.Unreachable.Listed)
-	v := digestView{Clinic: c, Day: d.At.In(c.TimeZone).Format("Mon 2 Jan 2006"), Headline: d.Headline}
+	who := names(d.Overdue.Listed, d.NotTried.Listed, d.Due.Listed, d.Unreachable.Listed, d.NotReachedAgain.Listed)
+	v := digestView{Clinic: c, Day: d.At.In(c.TimeZone).Format("Mon 2 Jan 2006"), Headline: d.Headline, Inbox: d.InboxURL}
 	if n := d.FollowUps(); n > 0 {
 		v.Summary = append(v.Summary, present.Plural(n, "appointment request", "appointment requests")+" to follow up: "+d.Ways.words()+".")
 	}
@@ -127,29 +136,38 @@ func DigestEmail(d Digest, c Clinic) (Content, error) {
 	if n := d.Unreachable.Total; n > 0 {
 		v.Summary = append(v.Summary, present.Plural(n, "request was", "requests were")+" closed as unreachable since the last digest.")
 	}
+	if n := d.NotReachedAgain.Total; n > 0 {
+		v.Summary = append(v.Summary, present.Plural(n, "request was", "requests were")+" closed as not reached again since the last digest.")
+	}
 	if d.Held > 0 && len(v.Summary) == 0 {
 		v.Summary = append(v.Summary, "No appointment requests to follow up today.")
 	}
 	if d.Held > 0 {
-		v.Held = present.Plural(d.Held, "request", "requests") + " held as likely spam yesterday (" + d.HeldDay.Format("Mon 2 Jan") +
-			"): none was alerted. If a real patient's is among them, release it on the review page."
+		verb := " are"
+		if d.Held == 1 && !d.HeldMore {
+			verb = " is"
+		}
+		v.Held = heldCount(d) + verb + " held as likely spam: none was alerted. If a real patient's is among them, release it on the review page."
 		v.HeldLink = d.HeldLink.URL
 	}
 	sections := []struct {
-		s           Section
-		title, more string
-		overdue     bool
+		s                 Section
+		title, more, note string
+		overdue           bool
 	}{
-		{d.Overdue, "Overdue: requested over " + present.Age(d.EscalateAfter) + " ago", "more overdue.", true},
-		{d.NotTried, "Not tried yet", "more not tried yet.", false},
-		{d.Due, "Call-backs due today", "more call-backs due today.", false},
-		{d.Unreachable, "Closed as unreachable since the last digest", "more, listed in the next digests.", false},
+		{d.Overdue, "Overdue: requested over " + present.Age(d.EscalateAfter) + " ago", "more overdue.", "", true},
+		{d.NotTried, "Not tried yet", "more not tried yet.", "", false},
+		{d.Due, "Call-backs due today", "more call-backs due today.", "", false},
+		{d.Unreachable, "Closed as unreachable since the last digest", "more, listed in the next digests.",
+			"Nobody could reach these patients in the tries allowed.", false},
+		{d.NotReachedAgain, "Closed as not reached again since the last digest", "more, listed in the next digests.",
+			"These patients were reached once, then not again in the tries allowed since.", false},
 	}
 	for _, s := range sections {
 		if s.s.Total == 0 {
 			continue
 		}
-		sv := sectionView{Title: s.title, Total: s.s.Total, Overdue: s.overdue}
+		sv := sectionView{Title: s.title, Total: s.s.Total, Overdue: s.overdue, Note: s.note}
 		if more := s.s.Total - len(s.s.Listed); more > 0 {
 			sv.More = "and " + strconv.Itoa(more) + " " + s.more
 		}
@@ -162,7 +180,8 @@ func DigestEmail(d Digest, c Clinic) (Content, error) {
 }
 
 // digestSubject is one line: "5 appointment requests to follow up: 3 to
-// call, 1 to text, 1 to email (2 overdue); 1 closed as unreachable".
+// call, 1 to text, 1 to email (2 overdue); 1 closed as unreachable; 1
+// closed as not reached again; 2 held as likely spam".
 func digestSubject(d Digest) string {
 	var s string
 	if n := d.FollowUps(); n > 0 {
@@ -178,13 +197,37 @@ func digestSubject(d Digest) string {
 			s += "; " + strconv.Itoa(n) + " closed as unreachable"
 		}
 	}
-	if n := d.Held; n > 0 {
+	if n := d.NotReachedAgain.Total; n > 0 {
 		if s == "" {
-			return present.Plural(n, "request", "requests") + " held as likely spam"
+			s = present.Plural(n, "appointment request", "appointment requests") + " closed as not reached again"
+		} else {
+			s += "; " + strconv.Itoa(n) + " closed as not reached again"
 		}
-		s += "; " + strconv.Itoa(n) + " held as likely spam"
+	}
+	if d.Held > 0 {
+		if s == "" {
+			return heldCount(d) + " held as likely spam"
+		}
+		s += "; " + heldNumber(d) + " held as likely spam"
 	}
 	return s
+}
+
+// heldNumber is "3", or "100 or more" when the count stopped at
+// lead.HeldShown.
+func heldNumber(d Digest) string {
+	if d.HeldMore {
+		return strconv.Itoa(d.Held) + " or more"
+	}
+	return strconv.Itoa(d.Held)
+}
+
+// heldCount is "1 request", "3 requests" or "100 or more requests".
+func heldCount(d Digest) string {
+	if d.Held == 1 && !d.HeldMore {
+		return "1 request"
+	}
+	return heldNumber(d) + " requests"
 }
 
 // words says the counts as a list: "3 to call, 1 to text".
@@ -225,7 +268,15 @@ func item(it Item, who string, at time.Time, zone *time.Location) itemView {
 		v.Status = due + present.FormatTime(l.Callback, zone) + "; " + tries(l.Tries) + " so far"
 	default:
 		v.Age = "requested " + present.Age(at.Sub(l.CreatedAt)) + " ago"
-		v.Status = "Closed " + present.FormatTime(l.ClosedAt, zone) + " after " + tries(l.Tries)
+		closed := "Closed " + present.FormatTime(l.ClosedAt, zone)
+		switch {
+		case l.Closed == lead.ClosedNotReachedAgain:
+			v.Status = closed + ": reached before, then not again in " + tries(l.Tries)
+		case l.FirstReach.IsZero():
+			v.Status = closed + " after " + tries(l.Tries) + ", never reached"
+		default: // closed by an earlier release, which counted tries across a reach
+			v.Status = closed + " after " + tries(l.Tries)
+		}
 	}
 	return v
 }

@@ -45,13 +45,17 @@ func items(ls ...lead.Lead) []Item {
 	return out
 }
 
-// digestFixture has all four sections; patients who want a call, a text
+// digestFixture has all five sections; patients who want a call, a text
 // and an email; two Marias; national-format phones (and one from abroad).
 func digestFixture() Digest {
 	ny := func(day, hour, minute int) time.Time { return time.Date(2026, 11, day, hour, minute, 0, 0, eastern) }
 	unreachable := patient("Dana Whitfield", "+12025550199", "(202) 555-0199", "", lead.ByText, lead.Evening, 6*24*time.Hour)
 	unreachable = open(unreachable, 4, time.Time{})
 	unreachable.Status, unreachable.Closed, unreachable.ClosedAt, unreachable.Unreported = lead.StatusClosed, lead.ClosedUnreachable, ny(26, 16, 10), true
+	// Reached on the 21st, then not again in four tries.
+	lapsed := open(patient("Lee Okafor", "+12025550176", "(202) 555-0176", "lee@example.com", lead.ByPhone, lead.AnyTime, 9*24*time.Hour), 4, time.Time{})
+	lapsed.Status, lapsed.Closed, lapsed.ClosedAt, lapsed.Unreported = lead.StatusClosed, lead.ClosedNotReachedAgain, ny(26, 17, 45), true
+	lapsed.FirstReach = ny(21, 10, 0)
 	return Digest{
 		At:            digestAt,
 		EscalateAfter: 72 * time.Hour,
@@ -66,13 +70,14 @@ func digestFixture() Digest {
 		Due: Section{Total: 1, Listed: items(
 			open(patient("Pat & Co", "+442079460958", "+44 20 7946 0958", "pat@example.com", lead.ByPhone, lead.Evening, 50*time.Hour), 1, ny(26, 14, 0)),
 		)},
-		Unreachable: Section{Total: 1, Listed: items(unreachable)},
+		Unreachable:     Section{Total: 1, Listed: items(unreachable)},
+		NotReachedAgain: Section{Total: 1, Listed: items(lapsed)},
 		// The two not-tried leads left unlisted want a call and a text.
 		Ways:     Ways{Call: 3, Text: 2, Email: 2},
 		Headline: "Yesterday: 7 requests, median first call 38 min, 3 within 5 minutes, 2 booked.",
 		Held:     3,
-		HeldDay:  ny(26, 0, 0),
 		HeldLink: StaffLink{URL: "https://api.example-clinic.com/staff/held?t=tok", Expires: digestAt.Add(72 * time.Hour)},
+		InboxURL: "https://api.example-clinic.com/staff",
 	}
 }
 
@@ -82,7 +87,7 @@ func TestDigestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "digest", got)
-	if want := "7 appointment requests to follow up: 3 to call, 2 to text, 2 to email (2 overdue); 1 closed as unreachable; 3 held as likely spam"; got.Subject != want {
+	if want := "7 appointment requests to follow up: 3 to call, 2 to text, 2 to email (2 overdue); 1 closed as unreachable; 1 closed as not reached again; 3 held as likely spam"; got.Subject != want {
 		t.Errorf("subject %q, want %q", got.Subject, want)
 	}
 	if strings.Contains(got.HTML, "<b>Siobhán") || !strings.Contains(got.HTML, "&lt;b&gt;Siobhán&lt;/b&gt;") || strings.Contains(got.HTML, "Pat & Co") {
@@ -95,9 +100,17 @@ func TestDigestGolden(t *testing.T) {
 		`Or call <a href="tel:&#43;13125550187"`,
 		"Maria G. (…43), waiting 3 days 8 hours", "Maria G. (…87), waiting 1 day 6 hours", "Call (202) 555-0143 in the morning",
 		"Call-back due Fri 27 Nov 2026, 11:00 AM EST; 2 tries so far", "Call-back was due Thu 26 Nov 2026, 2:00 PM EST; 1 try so far",
-		"Alert: never went out", "Closed Thu 26 Nov 2026, 4:10 PM EST after 4 tries", "and 2 more not tried yet.",
-		"3 requests held as likely spam yesterday (Thu 26 Nov)", `<a href="https://api.example-clinic.com/staff/held?t=tok"`,
+		"Alert: never went out", "Closed Thu 26 Nov 2026, 4:10 PM EST after 4 tries, never reached", "and 2 more not tried yet.",
+		"Closed Thu 26 Nov 2026, 5:45 PM EST: reached before, then not again in 4 tries",
+		"== Closed as unreachable since the last digest (1) ==", "== Closed as not reached again since the last digest (1) ==",
+		"1 request was closed as unreachable since the last digest.", "1 request was closed as not reached again since the last digest.",
+		"3 requests are held as likely spam", `<a href="https://api.example-clinic.com/staff/held?t=tok"`,
 		"Review: https://api.example-clinic.com/staff/held?t=tok",
+		// "and N more" leads to the inbox, and so does the footer.
+		"...and 2 more not tried yet.\n  Inbox: https://api.example-clinic.com/staff\n",
+		`&hellip;and 2 more not tried yet. <a href="https://api.example-clinic.com/staff"`,
+		"Every open request is in the inbox:\nhttps://api.example-clinic.com/staff\n",
+		`Every open request is in <a href="https://api.example-clinic.com/staff"`,
 	} {
 		if !strings.Contains(got.HTML, want) && !strings.Contains(got.Text, want) {
 			t.Errorf("digest lacks %q", want)
@@ -107,7 +120,7 @@ func TestDigestGolden(t *testing.T) {
 		if strings.Contains(part, "back hurts") || strings.Contains(part, "script") {
 			t.Error("the digest carries a reason for the visit")
 		}
-		if strings.Contains(part, "Siobhán O") || strings.Contains(part, "Whitfield") {
+		if strings.Contains(part, "Siobhán O") || strings.Contains(part, "Whitfield") || strings.Contains(part, "Okafor") {
 			t.Error("the digest carries a last name it did not need")
 		}
 	}
@@ -117,7 +130,7 @@ func TestDigestSubject(t *testing.T) {
 	full := digestFixture()
 	texter := open(patient("Pat Ruiz", "+12025550143", "(202) 555-0143", "", lead.ByText, lead.Evening, 50*time.Hour), 1, digestAt)
 	text := func(d *Digest) {
-		d.Overdue, d.NotTried, d.Due, d.Unreachable = Section{}, Section{}, Section{Total: 1, Listed: items(texter)}, Section{}
+		d.Overdue, d.NotTried, d.Due, d.Unreachable, d.NotReachedAgain = Section{}, Section{}, Section{Total: 1, Listed: items(texter)}, Section{}, Section{}
 		d.Ways = Ways{Text: 1}
 	}
 	tests := []struct {
@@ -127,17 +140,27 @@ func TestDigestSubject(t *testing.T) {
 	}{
 		{"one to text", text, "1 appointment request to follow up: 1 to text"},
 		{"only held", func(d *Digest) {
-			d.Overdue, d.NotTried, d.Due, d.Unreachable, d.Ways, d.Held = Section{}, Section{}, Section{}, Section{}, Ways{}, 1
+			d.Overdue, d.NotTried, d.Due, d.Unreachable, d.NotReachedAgain, d.Ways, d.Held = Section{}, Section{}, Section{}, Section{}, Section{}, Ways{}, 1
 		}, "1 request held as likely spam"},
+		{"held past what a count reads", func(d *Digest) {
+			d.Overdue, d.NotTried, d.Due, d.Unreachable, d.NotReachedAgain, d.Ways, d.Held, d.HeldMore = Section{}, Section{}, Section{}, Section{}, Section{}, Ways{}, lead.HeldShown, true
+		}, "100 or more requests held as likely spam"},
+		{"one to text, held past what a count reads", func(d *Digest) {
+			text(d)
+			d.Held, d.HeldMore = lead.HeldShown, true
+		}, "1 appointment request to follow up: 1 to text; 100 or more held as likely spam"},
 		{"only unreachable", func(d *Digest) {
-			d.Overdue, d.NotTried, d.Due, d.Ways = Section{}, Section{}, Section{}, Ways{}
+			d.Overdue, d.NotTried, d.Due, d.NotReachedAgain, d.Ways = Section{}, Section{}, Section{}, Section{}, Ways{}
 		}, "1 appointment request closed as unreachable"},
+		{"only not reached again", func(d *Digest) {
+			d.Overdue, d.NotTried, d.Due, d.Unreachable, d.Ways = Section{}, Section{}, Section{}, Section{}, Ways{}
+		}, "1 appointment request closed as not reached again"},
 		{"none overdue, one unreachable", func(d *Digest) {
 			text(d)
 			d.Unreachable = full.Unreachable
 		}, "1 appointment request to follow up: 1 to text; 1 closed as unreachable"},
 		{"all overdue, by email", func(d *Digest) {
-			d.NotTried, d.Due, d.Unreachable, d.Ways = Section{}, Section{}, Section{}, Ways{Email: 2}
+			d.NotTried, d.Due, d.Unreachable, d.NotReachedAgain, d.Ways = Section{}, Section{}, Section{}, Section{}, Ways{Email: 2}
 		}, "2 appointment requests to follow up: 2 to email (2 overdue)"},
 	}
 	for _, tt := range tests {
@@ -152,7 +175,7 @@ func TestDigestSubject(t *testing.T) {
 			if got.Subject != tt.want {
 				t.Errorf("subject %q, want %q", got.Subject, tt.want)
 			}
-			if strings.Contains(got.Text, "more") {
+			if strings.Contains(got.Text, "...and ") {
 				t.Error("\"and N more\" with nothing left out")
 			}
 		})

@@ -381,7 +381,7 @@ func (l *Lead) push(e Event) {
 // next is when the call-back after the tries-th try since the patient was
 // last reached, decided at at, is due, for a patient who prefers pref. The
 // call-back rule, "call-backs in opening hours, at the preferred time"
-// (docs/configuration.md, CALLBACK_CADENCE):
+// (docs/hours.md, CALLBACK_CADENCE):
 //   - a cadence step under a day counts opening time from at, as a
 //     response time does (hours.Due), and lands on an open minute;
 //   - a step of a day or more lands that many opening days later (whole

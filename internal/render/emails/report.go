@@ -93,7 +93,7 @@ func SpeedTables(b *figures.Board) []Table {
 		slow.Rows = append(slow.Rows, []string{s.Number, s.CreatedAt.In(b.Zone()).Format("Mon 2 Jan, 3:04 PM MST"), wait})
 	}
 	if len(slow.Rows) > 0 {
-		slow.Note = "By request number (the first 8 characters of its id), never by name."
+		slow.Note = "By request number (the last 8 characters of its id), never by name."
 	}
 	days.Note = "Times to first attempt of the requests tried; nearest-rank percentiles."
 	return []Table{days, hours, slow}
@@ -172,7 +172,7 @@ func WeeklyReport(w Weekly, c Clinic) Content {
 		subject += ", median first attempt " + figures.Minutes(d)
 	}
 	foot := "Requests are counted by when they came in (" + zone.String() + "); booked means closed as booked by now. " +
-		"A request's number is the first 8 characters of its id, as texts and the staff pages show it."
+		"A request's number is the last 8 characters of its id, as texts, emails and the staff pages show it."
 	return Content{
 		Subject: oneLine(subject),
 		Text:    TextReport(title, summary, tables, foot),

@@ -102,15 +102,33 @@ func (h *Handler) Report(ctx context.Context, e Event) (ReportOutcome, error) {
 
 // headline is the digest's line about the clinic's day before at's.
 func (h *Handler) headline(ctx context.Context, at time.Time) (string, error) {
-	zone := h.cfg.TimeZone
-	y, m, d := at.In(zone).Date()
-	from, to := time.Date(y, m, d-1, 0, 0, 0, 0, zone), time.Date(y, m, d, 0, 0, 0, 0, zone)
-	b := figures.New(from, to, at, h.cfg.Report.Hours, zone)
+	from, to, label := h.headlineSpan(at)
+	b := figures.New(from, to, at, h.cfg.Report.Hours, h.cfg.TimeZone)
 	for l, err := range h.store.Requested(ctx, from, to, at) {
 		if err != nil {
-			return "", fmt.Errorf("read yesterday's leads: %w", err)
+			return "", fmt.Errorf("read the leads since the last digest: %w", err)
 		}
 		b.Add(l)
 	}
-	return figures.Headline("Yesterday", b), nil
+	return figures.Headline(label, b), nil
+}
+
+// headlineSpan is what the headline of at's digest covers: the days since
+// the day of the last digest, the clinic's last opening day before at's,
+// up to at's day. After a weekend a weekday clinic's Monday digest covers
+// Friday to Sunday, so no day's requests are left out of every headline.
+func (h *Handler) headlineSpan(at time.Time) (from, to time.Time, label string) {
+	zone := h.cfg.TimeZone
+	y, m, d := at.In(zone).Date()
+	to = time.Date(y, m, d, 0, 0, 0, 0, zone)
+	for back := 1; back <= 7; back++ {
+		from = time.Date(y, m, d-back, 0, 0, 0, 0, zone)
+		if _, open := h.cfg.Report.Hours.Opens(from.Add(12 * time.Hour)); open {
+			break
+		}
+	}
+	if back := time.Date(y, m, d-1, 0, 0, 0, 0, zone); from.Equal(back) {
+		return from, to, "Yesterday"
+	}
+	return from, to, "Since " + from.Format("Mon 2 Jan")
 }

@@ -108,3 +108,14 @@ func CountHeld(list iter.Seq2[Held, error]) (n int, more bool, err error) {
 	}
 	return n, false, nil
 }
+
+// GuardFrom is when the response guard starts counting a lead's wait: when
+// it was received, or, for a request held for review, when staff released
+// it (they have just seen it; the wait it shows still counts from its
+// receipt).
+func (l Lead) GuardFrom() time.Time {
+	if l.ReleasedAt.After(l.CreatedAt) {
+		return l.ReleasedAt
+	}
+	return l.CreatedAt
+}

@@ -200,7 +200,7 @@ func (h *Handler) nudgeBatch(ctx context.Context, own lead.Lead, due, now time.T
 		if err != nil {
 			return nil, fmt.Errorf("list leads to nudge: %w", err)
 		}
-		if l.ID == own.ID || l.Nudge != nil || h.cfg.Report.Hours.Due(l.CreatedAt, h.cfg.SLA).After(due) {
+		if l.ID == own.ID || l.Nudge != nil || h.cfg.Report.Hours.Due(l.GuardFrom(), h.cfg.SLA).After(due) {
 			continue
 		}
 		batch = append(batch, l)

@@ -13,6 +13,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/adapter/nudges"
 	"github.com/openclinic/leadhandler/internal/adapter/sesmail"
 	"github.com/openclinic/leadhandler/internal/config"
+	"github.com/openclinic/leadhandler/internal/dev/storetest"
 	"github.com/openclinic/leadhandler/internal/hours"
 	"github.com/openclinic/leadhandler/internal/lead"
 )
@@ -401,5 +402,29 @@ func TestNudgeStoreDownFailsTheInvocation(t *testing.T) {
 	}
 	if n := len(f.out.Sent()); n != 0 {
 		t.Errorf("%d emails", n)
+	}
+}
+
+// TestNudgeCountsAReleasedRequestFromItsRelease: a request held over the
+// weekend and released on Monday at 8:10 is not swept into the 8:15 batch
+// (staff have just released it), though it still shows as received on
+// Saturday; its own schedule, from the release, nudges it if nobody tries.
+func TestNudgeCountsAReleasedRequestFromItsRelease(t *testing.T) {
+	f := weekdayFixture(t, nil)
+	sunday := f.addAt(t, nyTime(29, 10, 0), untried(0))
+	released := storetest.Lead(nyTime(28, 11, 0))
+	released.ReleasedAt = nyTime(30, 8, 10)
+	if err := f.store.Save(context.Background(), released, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.h.Handle(context.Background(), nudgeAt(t, sunday, monday815)); err != nil {
+		t.Fatal(err)
+	}
+	sent := f.out.Sent()
+	if len(sent) != 1 || !named(sent[0].Text, sunday) || named(sent[0].Text, released) {
+		t.Fatalf("the 8:15 batch should name Sunday's request only: %+v", sent)
+	}
+	if f.nudged(t, released) != "" {
+		t.Error("the released request was marked nudged by a batch that did not name it")
 	}
 }

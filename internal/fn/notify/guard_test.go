@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/openclinic/leadhandler/internal/dev/storetest"
 	"github.com/openclinic/leadhandler/internal/lead"
 )
 
@@ -90,5 +93,23 @@ func TestGuardFailureKeepsTheRecord(t *testing.T) {
 	}
 	if !strings.Contains(f.logs.String(), "response guard not set") {
 		t.Errorf("failure not logged:\n%s", f.logs)
+	}
+}
+
+// A request released from review days after it came keeps its received
+// time, but the response guard counts from the release: staff have just
+// seen it, and a nudge a minute later would only be noise.
+func TestGuardOfAReleasedRequestCountsFromTheRelease(t *testing.T) {
+	f := newFixture(t, nil)
+	g := &armed{}
+	f.h.WithGuard(g)
+	l := storetest.Lead(now.Add(-72 * time.Hour))
+	l.ReleasedAt = now.Add(-time.Minute)
+	if err := f.store.Save(context.Background(), l, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.handle(t, events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{insert(t, l, "100")}})
+	if got := g.at[l.ID]; !got[0].Equal(l.ReleasedAt) {
+		t.Errorf("armed from %s, want the release %s (received %s)", got[0], l.ReleasedAt, l.CreatedAt)
 	}
 }

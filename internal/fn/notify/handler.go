@@ -158,7 +158,7 @@ func (h *Handler) arm(ctx context.Context, log *slog.Logger, l lead.Lead, now ti
 	if h.guard == nil || l.Status != lead.StatusNew || l.Nudge != nil {
 		return
 	}
-	due, err := h.guard.Arm(ctx, l.ID, l.CreatedAt, now)
+	due, err := h.guard.Arm(ctx, l.ID, l.GuardFrom(), now)
 	if err != nil {
 		log.Error("response guard not set; the daily digest still lists the lead", "err", err)
 		return

@@ -107,6 +107,10 @@ func TestHeldReleasedFromTheDigestLink(t *testing.T) {
 	if res := f.getURL(t, "/staff/held?done=released"); !strings.Contains(res.Body, "Released") || strings.Contains(res.Body, "Heldina") {
 		t.Errorf("after release: %d %s", res.StatusCode, res.Body)
 	}
+	// Its page says when it came and that it waited for review.
+	if res := f.get(t, h.ID, signer.Sign(link.PurposeStaff, h.ID, f.now.Add(time.Hour))); !strings.Contains(res.Body, "<dt>Received</dt><dd>"+f.h.short(h.CreatedAt, f.now)) || !strings.Contains(res.Body, "held for review, released "+f.h.short(f.now, f.now)) {
+		t.Errorf("the released lead's page should show its received time and its release:\n%s", res.Body)
+	}
 }
 
 func TestHeldDeletedWhenSignedIn(t *testing.T) {

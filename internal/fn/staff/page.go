@@ -191,6 +191,9 @@ func (h *Handler) leadPage(r *request, s access.Session, l lead.Lead, target str
 	} else {
 		v.Received += " (waiting " + present.Age(now.Sub(l.CreatedAt)) + ")"
 	}
+	if !l.ReleasedAt.IsZero() {
+		v.Received += "; held for review, released " + h.short(l.ReleasedAt, now)
+	}
 	if l.Status == lead.StatusOpen {
 		v.NextCallback = "now"
 		if !l.Callback.IsZero() {

@@ -18,13 +18,15 @@ import (
 
 // TestBootstrapUnderRIE runs the real followup bootstrap under the Lambda
 // Runtime Interface Emulator, invoked with AWS's sample scheduled event
-// carrying the run's time, against moto and the SES emulator.
+// carrying the run's time, against moto and the SES emulator. The schedule
+// fires hourly: the 7:00 run (Chicago) sends nothing, the 8:00 run (the
+// default FOLLOW_UP_HOUR and opening, on a Friday) sends the digest, once.
 func TestBootstrapUnderRIE(t *testing.T) {
 	moto, ses := testenv.Moto(t), testenv.SESLocal(t)
 	db := dynamodb.NewFromConfig(testenv.AWSConfig(t, moto))
 	testenv.CreateTable(t, db, "leads")
 	store := ddb.New(db, "leads")
-	run := time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC)
+	run := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC) // 8:00 in Chicago
 	for i, name := range []string{"Olusegun Adeyemi", "Ingrid Johansson"} {
 		l := lead.New(strings.Repeat(string(rune('a'+i)), 8)+"-1111-4111-8111-111111111111", lead.Request{
 			Name: name, Phone: "+4915123456789", PreferredContact: lead.ByPhone, PreferredTime: lead.AnyTime, ConsentVersion: "1",
@@ -42,7 +44,9 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	if err := json.Unmarshal(b, &event); err != nil {
 		t.Fatal(err)
 	}
-	event["source"], event["time"] = "aws.scheduler", run.Format(time.RFC3339)
+	event["source"], event["time"] = "aws.scheduler", run.Add(-time.Hour).Format(time.RFC3339)
+	early, _ := json.Marshal(event)
+	event["time"] = run.Format(time.RFC3339)
 	payload, _ := json.Marshal(event)
 
 	env := testenv.Env(moto)
@@ -56,6 +60,12 @@ func TestBootstrapUnderRIE(t *testing.T) {
 		env[k] = v
 	}
 	fn := testenv.RIE(t, testenv.Bootstrap(t, "./functions/followup"), env)
+	if out := fn.Invoke(t, early); string(out) != "null" {
+		t.Fatalf("the 7:00 run answered %s", out)
+	}
+	if sent := testenv.SentEmails(t, ses); len(sent) != 0 {
+		t.Fatalf("the 7:00 run sent %d emails, want none: the digest's hour is 8:00", len(sent))
+	}
 	for range 2 { // the second is a retried run: the same scheduled time
 		if out := fn.Invoke(t, payload); string(out) != "null" {
 			t.Fatalf("invoke answered %s", out)

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -58,6 +59,16 @@ func TestCallbacksOverHTTP(t *testing.T) {
 		if clock := due.Hour()*60 + due.Minute(); due.Weekday() != open || clock < 10*60 || clock >= 14*60 {
 			t.Errorf("try %d (%s): call-back %s, want a %s within 10:00-14:00", i+1, o, due.Format(time.RFC1123), open)
 		}
+	}
+	// Still the front desk's: listed in the inbox, with its four tries.
+	inbox, err := signedIn(t, srv, base).Get(base + "/staff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(inbox.Body)
+	inbox.Body.Close()
+	if !strings.Contains(string(page), "Pat Smith") || !strings.Contains(string(page), "4 tries") {
+		t.Errorf("the inbox should list Pat with 4 tries:\n%s", page)
 	}
 	for i := range 3 {
 		if l := record(lead.NoAnswer); (i < 2) != (l.Status == lead.StatusOpen) {

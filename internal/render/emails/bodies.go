@@ -52,13 +52,20 @@ func (v alertView) text() string {
 	b.Add("\n\nOpen the request to record what came of each try (a call-back is then\n",
 		"scheduled, and the daily digest keeps the patient until they are reached):\n", v.Link.URL, "\n\n",
 		"(The link works until ", v.LinkUntil, ". Request ", l.Number(), ".)\n")
+	if l.Email != "" {
+		b.Add("\n", v.noReply("\n"), "\n")
+	}
 	return b.String()
 }
 
 func (v alertView) html() string {
 	var b markup.Builder
 	l := v.Lead
-	reach := esc(v.Reach.Verb) + " " + esc(v.FirstName) + " at " + esc(v.Reach.To)
+	verb := v.Reach.Verb
+	if v.Reach.Href != "" && v.Reach.Href == v.Reply {
+		verb = "Reply to" // the button that stands in for Reply
+	}
+	reach := esc(verb) + " " + esc(v.FirstName) + " at " + esc(v.Reach.To)
 	b.Add(head("Appointment request"),
 		`<p style="margin:0 0 4px;font-size:14px;color:#555555">New appointment request for `, esc(v.Clinic.Name), "</p>\n",
 		`<h1 style="margin:0 0 12px;font-size:22px">`, esc(l.Name), " would like ", esc(v.Method), " ", esc(v.When), "</h1>\n",
@@ -67,6 +74,9 @@ func (v alertView) html() string {
 		b.Add(`<a href="`, v.Reach.Href.Href(), `" style="display:inline-block;padding:12px 20px;background:#0b57d0;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600">`, reach, `</a>`)
 	} else {
 		b.Add(`<strong>`, reach, `</strong>`)
+	}
+	if v.Reply != "" && v.Reach.Href != v.Reply {
+		b.Add(" ", `<a href="`, v.Reply.Href(), `" style="display:inline-block;margin:8px 0 0;padding:11px 19px;border:1px solid #0b57d0;color:#0b57d0;text-decoration:none;border-radius:6px;font-weight:600">Reply to `, esc(v.FirstName), `</a>`)
 	}
 	b.Add("</p>\n", `<table role="presentation" style="border-collapse:collapse;margin:0 0 16px">`)
 	row := func(name, value string) {
@@ -82,7 +92,7 @@ func (v alertView) html() string {
 		row("Phone", link(v.Tel, v.Phone))
 	}
 	if l.Email != "" {
-		row("Email", link(v.Mailto, l.Email))
+		row("Email", link(v.Reply, l.Email))
 	}
 	b.Add("\n", `<tr><td style="padding:4px 12px 4px 0;color:#555555">Prefers</td><td style="padding:4px 0">`, esc(v.Method), ", ", esc(v.When), "</td></tr>\n",
 		`<tr><td style="padding:4px 12px 4px 0;color:#555555">Received</td><td style="padding:4px 0">`, esc(v.Received), "</td></tr>\n",
@@ -95,10 +105,20 @@ func (v alertView) html() string {
 	default:
 		b.Add("\n", `<p style="margin:0 0 16px;color:#555555">None given.</p>`)
 	}
-	b.Add("\n", `<p style="margin:0 0 16px"><a href="`, markup.Href(v.Link.URL), `" style="display:inline-block;padding:10px 18px;border:1px solid #0b57d0;color:#0b57d0;text-decoration:none;border-radius:6px;font-weight:600">Open the request</a></p>`, "\n",
-		`<p style="margin:0;font-size:13px;color:#555555">Record what came of each try on that page: a call-back is then scheduled, and the daily digest keeps the patient until they are reached. The link works until `,
+	b.Add("\n", `<p style="margin:0 0 16px"><a href="`, markup.Href(v.Link.URL), `" style="display:inline-block;padding:10px 18px;border:1px solid #0b57d0;color:#0b57d0;text-decoration:none;border-radius:6px;font-weight:600">Open the request</a></p>`, "\n")
+	if l.Email != "" {
+		b.Add(`<p style="margin:0 0 8px;font-size:13px;color:#555555">`, esc(v.noReply(" ")), "</p>\n")
+	}
+	b.Add(`<p style="margin:0;font-size:13px;color:#555555">Record what came of each try on that page: a call-back is then scheduled, and the daily digest keeps the patient until they are reached. The link works until `,
 		esc(v.LinkUntil), ". Request ", esc(l.Number()), ".</p>\n", tail)
 	return b.String()
+}
+
+// noReply says why the alert has no Reply-To, in both parts; wrap
+// separates its two lines.
+func (v alertView) noReply(wrap string) string {
+	return "Replying to this email does not reach " + v.FirstName + ": write a new message to" + wrap +
+		"the address above, so the link to the request stays with the clinic."
 }
 
 func (v ackView) text() string {

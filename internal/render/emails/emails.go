@@ -46,7 +46,7 @@ type alertView struct {
 	Reach     present.Reach // the first thing to do: "Call Pat at (202) 555-0143"
 	Phone     string        // as people read it
 	Tel       markup.URL
-	Mailto    markup.URL
+	Reply     markup.URL // a new message to the patient: every mailto: link of the alert
 	Minimal   bool
 	Link      StaffLink
 	LinkUntil string
@@ -54,6 +54,12 @@ type alertView struct {
 
 // Alert renders the clinic's email about l. With minimal, the reason for
 // the visit stays out of it (it is on the staff page).
+//
+// The alert has no Reply-To: its body carries the staff link, and a reply
+// quoting it would hand the patient a working link to their own request
+// (notes, history). Staff write to the patient through the alert's "Reply
+// to <first name>" mailto: link instead: a new message with a subject and
+// nothing of this email.
 func Alert(l lead.Lead, c Clinic, link StaffLink, minimal bool) (Content, error) {
 	v := alertView{
 		Clinic:    c,
@@ -65,12 +71,19 @@ func Alert(l lead.Lead, c Clinic, link StaffLink, minimal bool) (Content, error)
 		Reach:     present.ReachFor(l),
 		Phone:     present.Phone(l),
 		Tel:       present.Tel(l.Phone),
-		Mailto:    present.Mailto(l.Email),
+		Reply:     present.MailtoSubject(l.Email, "Your appointment request - "+c.Name),
 		Minimal:   minimal,
 		Link:      link,
 		LinkUntil: present.FormatTime(link.Expires, c.TimeZone),
 	}
-	subject := "Appointment request: " + v.FirstName + " prefers " + v.Method
+	if v.Reach.Verb == "Email" {
+		v.Reach.Href = v.Reply // the way they asked is the reply
+	}
+	who := present.PlainFirstName(l)
+	if who == "" {
+		who = "a visitor"
+	}
+	subject := "Appointment request: " + who + " prefers " + v.Method
 	return Content{Subject: oneLine(subject), Text: v.text(), HTML: v.html()}, nil
 }
 
@@ -84,24 +97,10 @@ type ackView struct {
 // Ack renders the acknowledgement to the visitor of l.
 func Ack(l lead.Lead, c Clinic) (Content, error) {
 	v := ackView{Clinic: c, Greeting: "Hello,"}
-	if n := l.FirstName(); plainName(n) {
+	if n := present.PlainFirstName(l); n != "" {
 		v.Greeting = "Hello " + n + ","
 	}
 	return Content{Subject: oneLine("We received your request - " + c.Name), Text: v.text(), HTML: v.html()}, nil
-}
-
-// plainName accepts letters, combining marks, hyphens and apostrophes: a
-// first name, never a link or an address.
-func plainName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Mc, r) && r != '-' && r != '\'' && r != '’' {
-			return false
-		}
-	}
-	return true
 }
 
 // oneLine drops anything that could end a header line. Stored names hold

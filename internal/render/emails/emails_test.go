@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/openclinic/leadhandler/internal/lead"
 )
@@ -79,7 +80,7 @@ func TestAlertEscapesAndOmits(t *testing.T) {
 			t.Errorf("HTML part holds %q unescaped", bad)
 		}
 	}
-	for _, want := range []string{`href="tel:&#43;12025550143"`, `href="mailto:siobhan%2Bpt@example.com"`, "Fri 27 Nov 2026, 9:20 AM EST", "&lt;script&gt;"} {
+	for _, want := range []string{`href="tel:&#43;12025550143"`, `href="mailto:siobhan%2Bpt@example.com?subject=`, "Fri 27 Nov 2026, 9:20 AM EST", "&lt;script&gt;"} {
 		if !strings.Contains(full.HTML, want) {
 			t.Errorf("HTML part lacks %q", want)
 		}
@@ -114,6 +115,84 @@ func TestSubjectIsOneLine(t *testing.T) {
 	}
 	if got, want := c.Subject, "Appointment request: Pat prefers a phone call"; got != want {
 		t.Errorf("subject %q, want %q", got, want)
+	}
+}
+
+// TestVisitorTextStaysOutOfTheSubject: a first name that is not a plain
+// name (a link, an address, digits) never reaches the alert's subject,
+// where mail apps would make a link of it from the clinic's own sender.
+func TestVisitorTextStaysOutOfTheSubject(t *testing.T) {
+	for name, want := range map[string]string{
+		"clinic-login.example.net/verify Smith": "Appointment request: a visitor prefers a phone call",
+		"https://x.example Pat":                 "Appointment request: a visitor prefers a phone call",
+		"pat@example.com":                       "Appointment request: a visitor prefers a phone call",
+		"Call0800123456 Now":                    "Appointment request: a visitor prefers a phone call",
+		"Jean-Luc D'Arcy":                       "Appointment request: Jean-Luc prefers a phone call",
+	} {
+		l := hostile()
+		l.Name = name
+		c, err := Alert(l, clinic, staffLink, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Subject != want {
+			t.Errorf("name %q: subject %q, want %q", name, c.Subject, want)
+		}
+		// The body still says who asked, escaped, as they wrote it.
+		if first := strings.Fields(name)[0]; !strings.Contains(c.Text, "Call "+first+" at ") {
+			t.Errorf("name %q: the text part does not name them", name)
+		}
+	}
+}
+
+// replySubject is the subject of every mailto: link in the alert.
+const replySubject = "Your appointment request - Relief Physical Therapy & Pain Care"
+
+// TestAlertReplyLeavesTheLinkOut: the alert's way to write to the patient
+// is a mailto: link with a subject and nothing else (no body that could
+// quote the staff link), there whenever the patient gave an address, and
+// named "Reply to <first name>".
+func TestAlertReplyLeavesTheLinkOut(t *testing.T) {
+	emailOnly := hostile()
+	emailOnly.Name, emailOnly.Phone, emailOnly.PreferredContact = "山田 太郎", "", lead.ByEmail
+	noEmail := hostile()
+	noEmail.Email = ""
+	token := staffLink.URL[strings.Index(staffLink.URL, "?t=")+3:]
+	for _, tt := range []struct {
+		name   string
+		lead   lead.Lead
+		button string // the reply's label, or "" for none
+	}{
+		{"prefers a call", hostile(), ">Reply to Siobhán</a>"},
+		{"prefers an email", emailOnly, ">Reply to 山田 at siobhan&#43;pt@example.com</a>"},
+		{"gave no email", noEmail, ""},
+	} {
+		for _, minimal := range []bool{false, true} {
+			c, err := Alert(tt.lead, clinic, staffLink, minimal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.button == "" {
+				if strings.Contains(c.HTML, "mailto:") || strings.Contains(c.HTML+c.Text, "Reply") {
+					t.Errorf("%s: a reply to no address:\n%s", tt.name, c.HTML)
+				}
+				continue
+			}
+			if !strings.Contains(c.HTML, tt.button) {
+				t.Errorf("%s: no %q in the HTML part", tt.name, tt.button)
+			}
+			checkMailtos(t, c.HTML, tt.lead.Email, replySubject)
+			for _, u := range mailtos(t, c.HTML) {
+				if all, _ := url.QueryUnescape(u.String()); strings.Contains(all, token) || strings.Contains(all, "/leads/") {
+					t.Errorf("%s: the staff link in a mailto: link %s", tt.name, u)
+				}
+			}
+			for _, part := range []string{c.Text, c.HTML} {
+				if !strings.Contains(part, "Replying to this email does not reach "+tt.lead.FirstName()) {
+					t.Errorf("%s: the alert does not say a reply misses the patient:\n%s", tt.name, part)
+				}
+			}
+		}
 	}
 }
 
@@ -170,27 +249,41 @@ func golden(t *testing.T, name string, c Content) {
 // part), as a lead stored before that may still hold it.
 const injected = "x?bcc=attacker%40evil.example&subject=hi@example.com"
 
-// checkMailtos fails for a mailto: link in html that carries parameters, or
-// that writes to anything but want.
-func checkMailtos(t *testing.T, html, want string) {
+// checkMailtos fails for a mailto: link in html that writes to anything
+// but want, or carries a parameter but subject (none when subject is "").
+func checkMailtos(t *testing.T, html, want, subject string) {
 	t.Helper()
-	hrefs := regexp.MustCompile(`href="(mailto:[^"]*)"`).FindAllStringSubmatch(html, -1)
+	hrefs := mailtos(t, html)
 	if len(hrefs) == 0 {
 		t.Fatal("no mailto: link to check")
 	}
-	for _, m := range hrefs {
-		href := stdhtml.UnescapeString(m[1])
-		u, err := url.Parse(href)
-		if err != nil {
-			t.Fatalf("%s: %v", href, err)
-		}
-		if u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(u.Opaque, "?&=#") {
-			t.Errorf("%s: carries mailto: parameters", href)
+	wantQuery := url.Values{}
+	if subject != "" {
+		wantQuery.Set("subject", subject)
+	}
+	for _, u := range hrefs {
+		q, err := url.ParseQuery(u.RawQuery)
+		if err != nil || u.Fragment != "" || strings.ContainsAny(u.Opaque, "?&=#") || !cmp.Equal(q, wantQuery, cmpopts.EquateEmpty()) {
+			t.Errorf("%s: carries mailto: parameters %v, want %v", u, q, wantQuery)
 		}
 		if to, err := url.PathUnescape(u.Opaque); err != nil || to != want {
-			t.Errorf("%s writes to %q, want %q", href, to, want)
+			t.Errorf("%s writes to %q, want %q", u, to, want)
 		}
 	}
+}
+
+// mailtos are the mailto: links of html.
+func mailtos(t *testing.T, html string) []*url.URL {
+	t.Helper()
+	var out []*url.URL
+	for _, m := range regexp.MustCompile(`href="(mailto:[^"]*)"`).FindAllStringSubmatch(html, -1) {
+		u, err := url.Parse(stdhtml.UnescapeString(m[1]))
+		if err != nil {
+			t.Fatalf("%s: %v", m[1], err)
+		}
+		out = append(out, u)
+	}
+	return out
 }
 
 // TestStoredMailtoInjectionIsInert: a lead stored before submit refused
@@ -203,7 +296,7 @@ func TestStoredMailtoInjectionIsInert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkMailtos(t, alert.HTML, injected)
+	checkMailtos(t, alert.HTML, injected, replySubject)
 
 	byPhone := l
 	byPhone.PreferredContact = lead.ByPhone // the address as "Or email ..."
@@ -213,6 +306,6 @@ func TestStoredMailtoInjectionIsInert(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkMailtos(t, digest.HTML, injected)
+		checkMailtos(t, digest.HTML, injected, "")
 	}
 }

@@ -1,8 +1,10 @@
 package emails
 
 import (
+	"net/url"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/openclinic/leadhandler/internal/lead"
@@ -11,14 +13,16 @@ import (
 
 // FuzzAlert renders the alert and the acknowledgement for arbitrary lead
 // text. Whatever it is: no panic, a subject without line breaks, no markup
-// of the visitor's in the HTML part, and no visitor text but a plain first
-// name in the acknowledgement.
+// of the visitor's in the HTML part, no visitor text but a plain first name
+// in the alert's subject and the acknowledgement, and no mailto: link with
+// more than a subject.
 func FuzzAlert(f *testing.F) {
 	f.Add("Siobhán O'Brien-Núñez", "<script>alert(1)</script> & pain", "siobhan@example.com", "+12025550143")
 	f.Add("山田 太郎", "", "", "")
 	f.Add("a\r\nBcc: x@example.com", "\"><img src=x onerror=alert(1)>", "x@y.z", "tel:javascript:alert(1)")
 	f.Add("Pat", "{{.Clinic.Name}} {{template \"x\"}}", "p@example.com", "+1")
 	f.Add("Pat", "", "", "+0123456")
+	f.Add("clinic-login.example.net/verify Smith", "", "pat@example.com", "")
 	f.Fuzz(func(t *testing.T, name, reason, email, phone string) {
 		if !utf8.ValidString(name + reason + email + phone) {
 			return // stored leads are valid UTF-8 (the decoder refuses the rest)
@@ -57,6 +61,21 @@ func checkRendered(t *testing.T, c Content, l lead.Lead, minimal bool) {
 	t.Helper()
 	if strings.ContainsAny(c.Subject, "\r\n\u2028\u2029\u0085") {
 		t.Fatalf("subject %q holds a line break", c.Subject)
+	}
+	// Of the visitor's text, the subject holds a plain first name at most:
+	// no digit, dot, slash, @ or other mark a mail app makes a link of.
+	who := strings.TrimSuffix(strings.TrimPrefix(c.Subject, "Appointment request: "), " prefers "+l.PreferredContact.Words())
+	if i := strings.IndexFunc(who, func(r rune) bool {
+		return unicode.IsDigit(r) || unicode.IsSymbol(r) || unicode.IsPunct(r) && !strings.ContainsRune("-'’", r)
+	}); i >= 0 {
+		t.Fatalf("name %q: subject %q", l.Name, c.Subject)
+	}
+	// Every mailto: link writes a new message with a subject: no body, no
+	// staff link.
+	for _, u := range mailtos(t, c.HTML) {
+		if q, _ := url.ParseQuery(u.RawQuery); len(q) != 1 || q.Get("subject") != replySubject {
+			t.Fatalf("email %q: mailto: link %s", l.Email, u)
+		}
 	}
 	// The same lead with harmless text in each non-empty field renders the
 	// same markup: the visitor's text added no tag of its own.

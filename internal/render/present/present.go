@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/render/markup"
@@ -82,17 +83,52 @@ func Mailto(email string) markup.URL {
 		return ""
 	}
 	at := strings.LastIndexByte(email, '@')
+	return markup.URL("mailto:" + percent(email, at))
+}
+
+// MailtoSubject is Mailto with a subject: the one parameter, never a body
+// (a staff link written into a body would reach the patient), or "" as
+// Mailto.
+func MailtoSubject(email, subject string) markup.URL {
+	to := Mailto(email)
+	if to == "" {
+		return ""
+	}
+	return to + markup.URL("?subject="+percent(subject, -1))
+}
+
+// percent encodes every byte of s but letters, digits, - . _ ~ and the one
+// at keep (RFC 6068: a space is %20, never +).
+func percent(s string, keep int) string {
 	var b strings.Builder
-	b.WriteString("mailto:")
-	for i, c := range []byte(email) {
+	for i, c := range []byte(s) {
 		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("-._~", c) >= 0, i == at:
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("-._~", c) >= 0, i == keep:
 			b.WriteByte(c)
 		default:
 			b.WriteString("%" + strings.ToUpper(strconv.FormatUint(uint64(c)|0x100, 16)[1:]))
 		}
 	}
-	return markup.URL(b.String())
+	return b.String()
+}
+
+// PlainFirstName is the first name of l as a subject line or a greeting
+// may show it, or "" when it is not a plain name: letters, combining marks,
+// hyphens and apostrophes only. Mail and text apps make links of anything
+// with a dot or a slash, so visitor text like "clinic-login.example.net/verify"
+// would arrive as a link from the clinic's own sender; body text, escaped,
+// may show the name as written.
+func PlainFirstName(l lead.Lead) string {
+	n := l.FirstName()
+	if n == "" {
+		return ""
+	}
+	for _, r := range n {
+		if !unicode.IsLetter(r) && !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Mc, r) && r != '-' && r != '\'' && r != '’' {
+			return ""
+		}
+	}
+	return n
 }
 
 // Phone is the lead's number as people read it: as stored at submit

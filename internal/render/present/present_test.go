@@ -157,3 +157,40 @@ func TestReachTheWayTheyAsked(t *testing.T) {
 		})
 	}
 }
+
+func TestMailtoSubject(t *testing.T) {
+	for _, tt := range []struct{ to, subject, want string }{
+		{"siobhan+pt@example.com", "Your appointment request - Relief Physical Therapy & Pain Care",
+			"mailto:siobhan%2Bpt@example.com?subject=Your%20appointment%20request%20-%20Relief%20Physical%20Therapy%20%26%20Pain%20Care"},
+		{"pat@example.com", "Re: a?b=c#d&body=x", "mailto:pat@example.com?subject=Re%3A%20a%3Fb%3Dc%23d%26body%3Dx"},
+		{"Pat <pat@example.com>", "Hi", ""},
+		{"", "Hi", ""},
+	} {
+		if got := MailtoSubject(tt.to, tt.subject); string(got) != tt.want {
+			t.Errorf("MailtoSubject(%q, %q) = %q, want %q", tt.to, tt.subject, got, tt.want)
+		}
+	}
+}
+
+func TestPlainFirstName(t *testing.T) {
+	for name, want := range map[string]string{
+		"Siobhán O'Brien":                       "Siobhán",
+		"Jean-Luc Picard":                       "Jean-Luc",
+		"D’Arcy Smith":                          "D’Arcy",
+		"山田 太郎":                                 "山田",
+		"Zoë":                                   "Zoë",
+		"":                                      "",
+		"clinic-login.example.net/verify Smith": "",
+		"example.com":                           "",
+		"Pat@example.com":                       "",
+		"http://spam.example/win":               "",
+		"Pat2000":                               "",
+		"<a>Pat</a>":                            "",
+		"www．example．com":                       "", // fullwidth stops are punctuation
+		"Pat\u202eevil":                         "", // a bidi override reorders what follows
+	} {
+		if got := PlainFirstName(lead.Lead{Name: name}); got != want {
+			t.Errorf("PlainFirstName(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

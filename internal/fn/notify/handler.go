@@ -173,11 +173,10 @@ func (h *Handler) alert(ctx context.Context, log *slog.Logger, l lead.Lead, now 
 	if err != nil {
 		return fmt.Errorf("render alert: %w", err)
 	}
+	// No Reply-To: a reply would quote the staff link to the patient. The
+	// alert's "Reply to <first name>" link writes to them instead.
 	m := h.message(h.cfg.ClinicEmails, c)
 	m.Tags = map[string]string{sesmail.TagLead: l.ID, sesmail.TagKind: sesmail.KindAlert} // mailevents records its fate
-	if l.Email != "" {
-		m.ReplyTo = []string{l.Email}
-	}
 	id, err := h.sender.Send(ctx, m)
 	if err != nil {
 		return fmt.Errorf("alert: %w", err)
@@ -189,7 +188,7 @@ func (h *Handler) alert(ctx context.Context, log *slog.Logger, l lead.Lead, now 
 	}
 	// Only once the email went out: a failed record is retried, and the
 	// text must not go out once a try.
-	h.texts.Send(ctx, log, "alert", texts.Alert(h.cfg.ClinicName, l.FirstName(), l.ID, staff.URL))
+	h.texts.Send(ctx, log, "alert", texts.Alert(h.cfg.ClinicName, l.ID, staff.URL))
 	return h.recorded(log, "alert sent", id, h.store.MarkAlerted(ctx, l.ID, lead.Delivery{At: now, MessageID: id}))
 }
 

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,14 +161,20 @@ func TestAlertPerLead(t *testing.T) {
 	if len(f.out.Sent()) != 3 {
 		t.Fatalf("%d emails sent, want 3", len(f.out.Sent()))
 	}
-	byReply := map[string]outbox.Sent{}
+	byLead := map[string]outbox.Sent{}
 	for _, m := range f.out.Sent() {
-		byReply[m.ReplyTo[0]] = m
+		byLead[m.Tags["lead"]] = m
 	}
 	for _, l := range f.leads {
-		m, ok := byReply[l.Email]
+		m, ok := byLead[l.ID]
 		if !ok {
-			t.Fatalf("no alert replying to %s", l.Email)
+			t.Fatalf("no alert about %s", l.ID)
+		}
+		if len(m.ReplyTo) != 0 {
+			t.Errorf("Reply-To %v: a reply would quote the staff link to the patient", m.ReplyTo)
+		}
+		if want := `href="mailto:` + l.Email + `?subject=`; !strings.Contains(m.HTML, want) || !strings.Contains(m.HTML, ">Reply to "+l.FirstName()+"</a>") {
+			t.Errorf("no Reply to %s link (%s) in the alert", l.FirstName(), want)
 		}
 		if diff := cmp.Diff(m.To, testConfig().ClinicEmails); diff != "" {
 			t.Errorf("To (-got +want):\n%s", diff)
@@ -193,6 +198,30 @@ func TestAlertPerLead(t *testing.T) {
 		if got.Alert == nil || !got.Alert.At.Equal(now) || !strings.HasPrefix(got.Alert.MessageID, "outbox-") {
 			t.Errorf("alert of %s recorded as %+v", l.ID, got.Alert)
 		}
+	}
+}
+
+// TestVisitorTextStaysOutOfTheSubject: a name that reads as a link
+// reaches the alert's body (escaped) but not its subject.
+func TestVisitorTextStaysOutOfTheSubject(t *testing.T) {
+	f := newFixture(t, nil)
+	l := storetest.Lead(now.Add(-time.Minute))
+	l.Name = "clinic-login.example.net/verify Smith"
+	if err := f.store.Save(context.Background(), l, nil); err != nil {
+		t.Fatal(err)
+	}
+	if failed := f.handle(t, events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{insert(t, l, "100")}}); len(failed) != 0 {
+		t.Fatalf("failures %v", failed)
+	}
+	sent := f.out.Sent()
+	if len(sent) != 1 {
+		t.Fatalf("%d emails, want the alert", len(sent))
+	}
+	if got, want := sent[0].Subject, "Appointment request: a visitor prefers a phone call"; got != want {
+		t.Errorf("subject %q, want %q", got, want)
+	}
+	if !strings.Contains(sent[0].Text, "Name:      clinic-login.example.net/verify Smith") {
+		t.Errorf("the alert's text does not show the name as written:\n%s", sent[0].Text)
 	}
 }
 
@@ -228,7 +257,7 @@ func TestAFailedSendFailsOnlyItsRecord(t *testing.T) {
 	f := newFixture(t, nil)
 	batch := f.add(t, 3)
 	bad := f.leads[1]
-	f.out.Fail = func(m sesmail.Message) bool { return slices.Contains(m.ReplyTo, bad.Email) }
+	f.out.Fail = func(m sesmail.Message) bool { return m.Tags[sesmail.TagLead] == bad.ID }
 	failed := f.handle(t, batch)
 	if diff := cmp.Diff(failed, []string{"200"}); diff != "" {
 		t.Fatalf("failures (-got +want):\n%s", diff)

@@ -1,8 +1,9 @@
 // Package texts words the clinic's short texts, which internal/adapter/sms
 // sends to STAFF_SMS: the alert, the response guard's nudge, an alert that
-// bounced. A text names a lead by first name and request number (the nudge
-// only counts requests) and carries a signed staff link: never the email,
-// the phone or the reason.
+// bounced. A text names a lead by its request number only (the nudge only
+// counts requests) and carries a signed staff link: never a name, the
+// email, the phone or the reason. A text shows on a locked phone, and a
+// phone makes a link of any visitor text that looks like one.
 package texts
 
 import (
@@ -11,13 +12,12 @@ import (
 )
 
 // Alert is the text of a new lead's alert.
-func Alert(clinic, firstName, id, link string) string {
-	return clinic + ": new request " + lead.RequestNumber(id) + " from " + name(firstName) + ". " + link
+func Alert(clinic, id, link string) string {
+	return clinic + ": new request " + lead.RequestNumber(id) + ". " + link
 }
 
 // Nudge is the response guard's text: how many requests wait unanswered,
-// and one link: the request's signed page for one, else the inbox. No
-// names: a text shows on a locked phone.
+// and one link: the request's signed page for one, else the inbox.
 func Nudge(clinic string, n emails.Nudge) string {
 	link := n.Inbox
 	if n.Total == 1 && len(n.Listed) == 1 {
@@ -27,13 +27,6 @@ func Nudge(clinic string, n emails.Nudge) string {
 }
 
 // Bounced is the text of an alert email that did not arrive.
-func Bounced(clinic, firstName, id, link string) string {
-	return clinic + ": the alert email for request " + lead.RequestNumber(id) + " from " + name(firstName) + " did not arrive. " + link
-}
-
-func name(first string) string {
-	if first == "" {
-		return "a visitor"
-	}
-	return first
+func Bounced(clinic, id, link string) string {
+	return clinic + ": the alert email for request " + lead.RequestNumber(id) + " did not arrive. " + link
 }

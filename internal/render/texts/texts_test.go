@@ -18,11 +18,10 @@ func TestBodies(t *testing.T) {
 	one := emails.Nudge{Total: 1, Listed: []emails.Waiting{siobhan}, Shortest: 25 * time.Minute, Inbox: inbox}
 	several := emails.Nudge{Total: 3, Listed: []emails.Waiting{siobhan, siobhan, siobhan}, SinceOpening: true, Inbox: inbox}
 	for _, tc := range []struct{ name, got, want string }{
-		{"alert", texts.Alert("Lakeside Physio", "Siobhán", id, link), "Lakeside Physio: new request 55556666 from Siobhán. " + link},
-		{"alert without a name", texts.Alert("Lakeside Physio", "", id, link), "Lakeside Physio: new request 55556666 from a visitor. " + link},
+		{"alert", texts.Alert("Lakeside Physio", id, link), "Lakeside Physio: new request 55556666. " + link},
 		{"nudge of one: its link", texts.Nudge("Lakeside Physio", one), "Lakeside Physio: 1 request waiting over 25 minutes, not answered yet. " + link},
 		{"nudge of several: the inbox", texts.Nudge("Lakeside Physio", several), "Lakeside Physio: 3 requests waiting since the clinic opened, not answered yet. " + inbox},
-		{"bounced", texts.Bounced("Lakeside Physio", "Siobhán", id, link), "Lakeside Physio: the alert email for request 55556666 from Siobhán did not arrive. " + link},
+		{"bounced", texts.Bounced("Lakeside Physio", id, link), "Lakeside Physio: the alert email for request 55556666 did not arrive. " + link},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, tc.got, tc.want)

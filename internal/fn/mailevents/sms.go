@@ -12,7 +12,8 @@ import (
 	"github.com/openclinic/leadhandler/internal/render/texts"
 )
 
-// Leads reads the lead a bounced alert was about, for its text.
+// Leads reads the lead a bounced alert was about: a text links only to a
+// lead still kept.
 type Leads interface {
 	Get(ctx context.Context, id string, now time.Time) (lead.Lead, error)
 }
@@ -28,7 +29,7 @@ type second struct {
 }
 
 // WithSMS makes h text a bounced or rejected alert to texts's numbers, with
-// the lead's first name, its request number and a fresh staff link.
+// the lead's request number and a fresh staff link.
 func (h *Handler) WithSMS(cfg config.MailEvents, texts *sms.Sender, leads Leads, signer *link.Signer, now func() time.Time) *Handler {
 	if texts != nil {
 		h.sms = &second{cfg: cfg, texts: texts, leads: leads, signer: signer, now: now}
@@ -53,5 +54,5 @@ func (s *second) alert(ctx context.Context, log *slog.Logger, id string) {
 		return
 	}
 	url := s.signer.StaffLink(s.cfg.PublicBaseURL, l.ID, now.Add(s.cfg.LinkTTL))
-	s.texts.Send(ctx, log, "bounced alert", texts.Bounced(s.cfg.ClinicName, l.FirstName(), l.ID, url))
+	s.texts.Send(ctx, log, "bounced alert", texts.Bounced(s.cfg.ClinicName, l.ID, url))
 }

@@ -119,16 +119,16 @@ func TestLoad(t *testing.T) {
 	if n := leadCount(t, srv); n != want {
 		t.Errorf("%d leads stored, want %d", n, want)
 	}
-	alerts := map[string]int{}
+	alerts := map[string]int{} // by lead: "C3N7" is no plain name, so no subject tells the leads apart
 	for _, m := range srv.Outbox.Sent() {
-		alerts[m.Subject]++
+		alerts[m.Tags["lead"]]++
 	}
 	if len(alerts) != want {
 		t.Errorf("%d leads alerted, want %d", len(alerts), want)
 	}
-	for subject, n := range alerts {
+	for id, n := range alerts {
 		if n != 1 {
-			t.Errorf("%q alerted %d times", subject, n)
+			t.Errorf("lead %s alerted %d times", id, n)
 		}
 	}
 }

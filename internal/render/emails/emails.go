@@ -1,8 +1,9 @@
 // Package emails renders what the functions send: the clinic's alert about a
 // new lead and the visitor's acknowledgement. Every lead value is escaped in
 // HTML (markup.Text, markup.Href: html/template's escaping, written in plain
-// Go so no Lambda binary links text/template), and no visitor text can reach
-// a subject as a line break.
+// Go so no Lambda binary links text/template), no visitor text can reach
+// a subject as a line break, and a subject shows no visitor text but a plain
+// first name (present.PlainFirstName).
 package emails
 
 import (

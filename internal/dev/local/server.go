@@ -90,6 +90,7 @@ type Server struct {
 	sched      *schedules // EventBridge Scheduler's response-guard schedules
 	bus        *leadBus   // the LeadEvents bus
 	cors       cors
+	hosts      map[string]bool // the Host headers it answers (ownHosts)
 	getenv     func(string) string
 	// local is what make report LOCAL=1 reads of make dev, kept in
 	// localDir: rewritten when the clock moves. Nil: not kept.
@@ -106,6 +107,11 @@ type Server struct {
 func New(ctx context.Context, o Options) (*Server, error) {
 	getenv := demoEnv(o.BaseURL, o.Getenv)
 	s := &Server{Outbox: &outbox.Outbox{Dir: filepath.Join(o.Dir, "outbox")}, Texts: &sms.Memory{}, getenv: getenv, close: func() {}}
+	hosts, err := ownHosts(o.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	s.hosts = hosts
 	// The template as deployed with the runner's ALLOWED_ORIGINS as its
 	// AllowedOrigins, which sets both the API's CORS and submit's variable.
 	var origins []any

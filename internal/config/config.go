@@ -339,6 +339,10 @@ type Guard struct {
 	SLA time.Duration
 	// Hours is OPENING_HOURS in TIME_ZONE, hours.Default when unset.
 	Hours hours.Hours
+	// Group is NUDGE_GROUP: the EventBridge Scheduler schedule group the
+	// schedules are made in (the stack's own); empty: the account's
+	// default group.
+	Group string
 }
 
 func (e *env) guard(loc *time.Location) Guard {
@@ -350,6 +354,19 @@ func (e *env) guard(loc *time.Location) Guard {
 		e.fail("RESPONSE_SLA", "must be positive")
 	}
 	g.Hours = e.openingHours(loc, hours.Default)
+	g.Group = e.scheduleGroup()
+	return g
+}
+
+// scheduleGroup reads NUDGE_GROUP: 1 to 64 of [0-9A-Za-z_.-], as
+// EventBridge Scheduler names a group, or empty.
+func (e *env) scheduleGroup() string {
+	g := e.text("NUDGE_GROUP", "")
+	if len(g) > 64 || strings.IndexFunc(g, func(r rune) bool {
+		return !('0' <= r && r <= '9' || 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || r == '_' || r == '.' || r == '-')
+	}) >= 0 {
+		e.fail("NUDGE_GROUP", "want a schedule group's name: up to 64 of 0-9, A-Z, a-z, _ . -")
+	}
 	return g
 }
 
@@ -482,6 +499,9 @@ type Staff struct {
 	Hours hours.Hours
 	// MetricNamespace is METRIC_NAMESPACE, as Mail reads it.
 	MetricNamespace string
+	// NudgeGroup is NUDGE_GROUP, as notify reads it: the group whose
+	// response-guard schedules a first attempt deletes.
+	NudgeGroup string
 }
 
 // LoadStaff reads the staff function's configuration through getenv.
@@ -509,6 +529,7 @@ func LoadStaff(getenv func(string) string) (Staff, error) {
 	c.Hours = e.openingHours(c.TimeZone, hours.Default)
 	c.Policy = lead.Policy{Cadence: e.cadence("CALLBACK_CADENCE"), MaxAttempts: e.positiveInt("MAX_ATTEMPTS", lead.DefaultMaxAttempts), Hours: c.Hours}
 	c.MetricNamespace = e.text("METRIC_NAMESPACE", "")
+	c.NudgeGroup = e.scheduleGroup()
 	return c, e.err()
 }
 

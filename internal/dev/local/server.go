@@ -148,7 +148,8 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		s.close = func() { os.Remove(filepath.Join(o.Dir, ops.LocalFile)); closeTable() }
 	}
 	secrets := secretsmanager.NewFromConfig(o.AWS)
-	s.sched = &schedules{log: o.Log.With("function", "scheduler")}
+	// The stack's schedule group, as the template's NudgeScheduleGroup.
+	s.sched = &schedules{groups: []string{getenv("NUDGE_GROUP")}, log: o.Log.With("function", "scheduler")}
 	if s.local != nil {
 		s.sched.offset = s.local.ClockOffset
 	} else if !o.Start.IsZero() {
@@ -245,6 +246,7 @@ func demoEnv(base string, getenv func(string) string) func(string) string {
 		// The response guard's schedules, kept by the runner's scheduler.
 		"NUDGE_TARGET_ARN": "arn:aws:lambda:us-east-1:000000000000:function:followup",
 		"NUDGE_ROLE_ARN":   "arn:aws:iam::000000000000:role/nudge-scheduler",
+		"NUDGE_GROUP":      "local-nudges", // ${AWS::StackName}-nudges, for the stack "local"
 		// Lead events, kept by the runner's bus for GET /_local/events.
 		"LEAD_EVENTS_BUS": "local",
 	}

@@ -246,6 +246,7 @@ func sample(secretARN string) map[string]string {
 		"CALLBACK_CADENCE": "2h,1d,2d", "MAX_ATTEMPTS": "4",
 		"RESPONSE_SLA": "15m", "OPENING_HOURS": "Mon-Fri 08:00-18:00", "REPORT_EMAIL": "Owner@Example-Clinic.com, manager@example-clinic.com",
 		"NUDGE_TARGET_ARN": "arn:aws:lambda:us-east-1:123456789012:function:followup", "NUDGE_ROLE_ARN": "arn:aws:iam::123456789012:role/nudge-scheduler",
+		"NUDGE_GROUP":  "appointment-leads-nudges",
 		"STAFF_EMAILS": "", "STAFF_SIGNIN": "inbox", "STAFF_SESSION_TTL": "12h", "AUDIT_RETENTION_DAYS": "2190",
 		"METRIC_NAMESPACE":      "appointment-leads/submit",
 		"LOG_LEVEL":             "INFO",
@@ -307,6 +308,19 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 	// so the scene is set, and read back, by it (the leads' TTLs run from it).
 	now := time.Now() // wall clock: the functions under test run on it
 	schedules := scheduler.NewFromConfig(base)
+	// The stack's schedule group (NudgeScheduleGroup), and a lead's
+	// schedule in it, named with the link secret's key.
+	group := sample("")["NUDGE_GROUP"]
+	if _, err := schedules.CreateScheduleGroup(ctx, &scheduler.CreateScheduleGroupInput{Name: aws.String(group)}); err != nil {
+		t.Fatal(err)
+	}
+	scheduleOf := func(id string) *scheduler.GetScheduleInput {
+		signer, err := link.NewSigner([]byte(strings.Repeat("k", 64)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &scheduler.GetScheduleInput{Name: aws.String(nudges.Name(signer.Key(nudges.KeyPurpose), id)), GroupName: aws.String(group)}
+	}
 	waiting := lead.New("5d5d5d5d-1111-4111-8111-111111111111", lead.Request{
 		Name: "Pat Smith", Email: "pat@example.com", PreferredContact: lead.ByEmail, PreferredTime: lead.AnyTime, ConsentVersion: "1",
 	}, now.Add(-30*time.Hour), 30*24*time.Hour)
@@ -353,14 +367,19 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := h.Handle(ctx, testenv.StreamEvent(t, moto, db, "leads"))
-			if err != nil || len(res.BatchItemFailures) != 0 {
-				t.Fatalf("notify: %v %v", err, res.BatchItemFailures)
+			// The batch, then the same again (a redelivery): its schedules
+			// exist, and are read to tell them from a clash.
+			batch := testenv.StreamEvent(t, moto, db, "leads")
+			for range 2 {
+				res, err := h.Handle(ctx, batch)
+				if err != nil || len(res.BatchItemFailures) != 0 {
+					t.Fatalf("notify: %v %v", err, res.BatchItemFailures)
+				}
 			}
 			if len(texts.Texts()) == 0 {
 				t.Fatal("no alert texted to StaffSms")
 			}
-			if _, err := schedules.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(nudges.Name(waiting.ID))}); err != nil {
+			if _, err := schedules.GetSchedule(ctx, scheduleOf(waiting.ID)); err != nil {
 				t.Fatalf("the waiting lead's response guard: %v", err)
 			}
 			// A schedule made with a role passes it: IAM checks iam:PassRole
@@ -485,7 +504,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			}
 			// The first attempt deleted the response guard notify made.
 			var gone *schedulertypes.ResourceNotFoundException
-			if _, err := schedules.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(nudges.Name(waiting.ID))}); !errors.As(err, &gone) {
+			if _, err := schedules.GetSchedule(ctx, scheduleOf(waiting.ID)); !errors.As(err, &gone) {
 				t.Fatalf("the waiting lead's response guard after its first attempt: %v", err)
 			}
 			// Sign in by code (it goes out through SES), the inbox, the lead's

@@ -593,6 +593,15 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 	}
 	fns := functions(t)
 	eval := evaluator(t, sample(aws.ToString(secret.ARN)))
+	// The conditions as the sample deploys: StaffSms set (its texts go
+	// out: TestStaffSmsIsConditional checks they are allowed only then),
+	// AckEmail on.
+	holds := holding(t, eval)
+	for _, want := range []string{"HasStaffSms", "AcksVisitors"} {
+		if !slices.Contains(holds, want) {
+			t.Fatalf("the sample does not deploy with %s: its flows would not check it", want)
+		}
+	}
 	for _, id := range []string{"SubmitFunction", "NotifyFunction", "FollowUpFunction", "StaffFunction", "MailEventsFunction"} {
 		t.Run(id, func(t *testing.T) {
 			env := envOf(t, fns[id], aws.ToString(secret.ARN))
@@ -601,9 +610,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			}
 			called := append(flows[id](t, env), serviceActions(t, id)...)
 			slices.Sort(called)
-			// The sample sets StaffSms, so its texts go out:
-			// TestStaffSmsIsConditional checks they are allowed only then.
-			if diff := cmp.Diff(slices.Compact(called), policyActions(t, fns[id], "HasStaffSms")); diff != "" {
+			if diff := cmp.Diff(slices.Compact(called), policyActions(t, fns[id], holds...)); diff != "" {
 				t.Errorf("IAM actions (-called by the code or its event source +allowed by the template):\n%s", diff)
 			}
 			// Statements limited to some items (dynamodb:LeadingKeys) or
@@ -617,7 +624,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 				}
 				got.recipients = append(got.recipients, rec.Recipients()...)
 			}
-			sts := statements(t, fns[id], eval, "HasStaffSms")
+			sts := statements(t, fns[id], eval, holds...)
 			if slices.ContainsFunc(sts, func(s statement) bool { return s.recipients != nil }) && len(got.recipients) == 0 {
 				t.Error("no email recorded: the recipients check saw nothing")
 			}
@@ -714,6 +721,44 @@ func TestTurnstileSecretAgainstTheTemplate(t *testing.T) {
 	for _, a := range on {
 		if !slices.Contains(allowedOn, a) {
 			t.Errorf("with Turnstile the code calls %s, which the template does not allow", a)
+		}
+	}
+}
+
+// holding are the template's conditions that hold under eval's values.
+func holding(t *testing.T, eval func(any) any) []string {
+	t.Helper()
+	var out []string
+	for name := range raw(t)["Conditions"].(map[string]any) {
+		if eval(map[string]any{"Condition": name}).(bool) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestNotifyRecipients: with AckEmail off the alert function may email
+// ClinicEmail's addresses and no one else; with it on, visitors too (their
+// acknowledgement), so then its sends are not limited.
+func TestNotifyRecipients(t *testing.T) {
+	fn := functions(t)["NotifyFunction"]
+	for _, ack := range []string{"false", "true"} {
+		values := sample("")
+		values["ACK_EMAIL"] = ack
+		eval := evaluator(t, values)
+		var sends []statement
+		for _, st := range statements(t, fn, eval, holding(t, eval)...) {
+			if slices.Contains(st.actions, "ses:SendEmail") {
+				sends = append(sends, st)
+			}
+		}
+		var want []string // AckEmail on: anyone
+		if ack == "false" {
+			want = []string{"FrontDesk@Example-Clinic.com", "owner@example-clinic.com"} // the sample's CLINIC_EMAIL, without its space
+		}
+		if len(sends) != 1 || !slices.Equal(sends[0].recipients, want) {
+			t.Errorf("AckEmail %s: notify's ses:SendEmail statements %+v, want one with recipients %q", ack, sends, want)
 		}
 	}
 }
@@ -847,8 +892,8 @@ func TestRefused(t *testing.T) {
 }
 
 // evaluator resolves the few intrinsic functions the policies' conditions
-// use (Ref, Fn::Sub, Fn::Split, Fn::Join, Fn::If with the template's
-// conditions), with the parameters the functions' environments take set to
+// and the template's conditions use (Ref, Fn::Sub, Fn::Split, Fn::Join,
+// Fn::If, Fn::Equals, Fn::Not, Fn::And, Fn::Or), with the parameters the functions' environments take set to
 // their sample values and the others at their defaults. goformation's own
 // resolver cannot: it joins a Fn::Split's result into "".
 func evaluator(t *testing.T, values map[string]string) func(any) any {
@@ -921,6 +966,14 @@ func evaluator(t *testing.T, values map[string]string) func(any) any {
 					return eval(args[0]) == eval(args[1])
 				case "Fn::Not":
 					return !eval(args[0]).(bool)
+				case "Fn::And", "Fn::Or":
+					all := fn == "Fn::And"
+					for _, x := range args {
+						if eval(x).(bool) != all {
+							return !all
+						}
+					}
+					return all
 				}
 				t.Fatalf("%s: not resolved here; add it", fn)
 			}

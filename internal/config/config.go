@@ -306,6 +306,8 @@ type Notify struct {
 	// StaffSMS is STAFF_SMS: E.164 numbers the alert also goes to as a
 	// text, comma-separated; empty: no texts.
 	StaffSMS []string
+	// SMSOrigin is STAFF_SMS_ORIGINATION (smsOrigin).
+	SMSOrigin string
 }
 
 // LoadNotify reads the notify function's configuration through getenv. The
@@ -323,6 +325,7 @@ func LoadNotify(getenv func(string) string) (Notify, error) {
 	c.EventBus = e.text("LEAD_EVENTS_BUS", "")
 	c.Guard = e.guard(c.TimeZone)
 	c.StaffSMS = e.staffSMS()
+	c.SMSOrigin = e.smsOrigin()
 	return c, e.err()
 }
 
@@ -398,6 +401,8 @@ type FollowUp struct {
 	// StaffSMS is STAFF_SMS: E.164 numbers the response guard's nudge also
 	// goes to as a text; empty: no texts.
 	StaffSMS []string
+	// SMSOrigin is STAFF_SMS_ORIGINATION (smsOrigin).
+	SMSOrigin string
 	// SLA is RESPONSE_SLA, as notify reads it: a nudge takes in every lead
 	// nobody tried that has waited this much opening time (Report.Hours).
 	SLA time.Duration
@@ -436,6 +441,7 @@ func LoadFollowUp(getenv func(string) string) (FollowUp, error) {
 		Hour:             e.hourOfDay("FOLLOW_UP_HOUR", 8),
 		EscalationEmails: e.addresses("ESCALATION_EMAIL", false),
 		StaffSMS:         e.staffSMS(),
+		SMSOrigin:        e.smsOrigin(),
 		SLA:              e.duration("RESPONSE_SLA", 15*time.Minute),
 	}
 	c.Report = e.report(c.Mail)
@@ -545,6 +551,8 @@ type MailEvents struct {
 	// PUBLIC_BASE_URL are required (the text names the clinic and carries
 	// a staff link, valid LINK_TTL).
 	StaffSMS      []string
+	// SMSOrigin is STAFF_SMS_ORIGINATION (smsOrigin).
+	SMSOrigin string
 	ClinicName    string
 	PublicBaseURL string
 	LinkTTL       time.Duration
@@ -556,7 +564,7 @@ type MailEvents struct {
 // getenv.
 func LoadMailEvents(getenv func(string) string) (MailEvents, error) {
 	e := env{getenv: getenv}
-	c := MailEvents{Table: e.required("LEADS_TABLE"), EventBus: e.text("LEAD_EVENTS_BUS", ""), StaffSMS: e.staffSMS()}
+	c := MailEvents{Table: e.required("LEADS_TABLE"), EventBus: e.text("LEAD_EVENTS_BUS", ""), StaffSMS: e.staffSMS(), SMSOrigin: e.smsOrigin()}
 	c.MetricNamespace = e.text("METRIC_NAMESPACE", "")
 	if len(c.StaffSMS) > 0 {
 		c.ClinicName = e.singleLine("CLINIC_NAME", e.required("CLINIC_NAME"))
@@ -607,6 +615,23 @@ func (e *env) linkTTL() time.Duration {
 // e164 is a number as End User Messaging SMS takes it: +, country code,
 // at most 15 digits. Compiled only where STAFF_SMS is set.
 var e164 = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`) })
+
+// smsOrigin reads STAFF_SMS_ORIGINATION: the ARN of the origination
+// identity (phone number, pool or sender ID) the texts to STAFF_SMS go
+// from, which the template's IAM statements allow and nothing else; empty:
+// End User Messaging SMS picks one of the account's.
+func (e *env) smsOrigin() string {
+	o := e.text("STAFF_SMS_ORIGINATION", "")
+	if o != "" && !smsOriginARN().MatchString(o) {
+		e.fail("STAFF_SMS_ORIGINATION", "want the ARN of a phone number, pool or sender ID, such as arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-1234567890abcdef")
+	}
+	return o
+}
+
+// smsOriginARN is an End User Messaging SMS origination identity's ARN.
+var smsOriginARN = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:[0-9]{12}:(phone-number|pool|sender-id)/[A-Za-z0-9_/-]+$`)
+})
 
 // staffSMS reads STAFF_SMS: comma-separated E.164 numbers, or none.
 func (e *env) staffSMS() []string {

@@ -253,6 +253,7 @@ func sample(secretARN string) map[string]string {
 		"LEAD_EVENTS_BUS":       "appointment-leads-LeadEvents",
 		"SES_CONFIGURATION_SET": "appointment-leads-MailConfigurationSet-1AB2C3D4E5F6",
 		"STAFF_SMS":             "+12025550199, +12025550198",
+		"STAFF_SMS_ORIGINATION": "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-1234567890abcdef",
 	}
 }
 
@@ -781,6 +782,44 @@ func TestStaffSmsIsConditional(t *testing.T) {
 		if !slices.Equal(added, want) || slices.Contains(off, "sms-voice:SendTextMessage") {
 			t.Errorf("%s: HasStaffSms adds %v (without it: %v), want %v", id, added, off, want)
 		}
+	}
+}
+
+// TestSmsScopedToOrigin: no function may text from any identity but
+// StaffSmsOriginationArn, which each texting function is given
+// (STAFF_SMS_ORIGINATION) and which the template requires with StaffSms:
+// no sms-voice permission on "*" or on every resource of the service.
+func TestSmsScopedToOrigin(t *testing.T) {
+	want := []any{
+		map[string]any{"Ref": "StaffSmsOriginationArn"},
+		map[string]any{"Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:opt-out-list/*"},
+	}
+	texting := 0
+	for id, fn := range functions(t) {
+		vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+		for _, p := range policies(fn, "HasStaffSms") {
+			for _, st := range p["Statement"].([]any) {
+				st := st.(map[string]any)
+				if a, _ := st["Action"].(string); !strings.HasPrefix(a, "sms-voice:") && !strings.Contains(fmt.Sprint(st["Action"]), "sms-voice:") {
+					continue
+				}
+				texting++
+				if !reflect.DeepEqual(st["Resource"], want) {
+					t.Errorf("%s: %v on %v, want only %v", id, st["Action"], st["Resource"], want)
+				}
+				if !reflect.DeepEqual(vars["STAFF_SMS_ORIGINATION"], map[string]any{"Ref": "StaffSmsOriginationArn"}) {
+					t.Errorf("%s texts, but is not given STAFF_SMS_ORIGINATION: %v", id, vars["STAFF_SMS_ORIGINATION"])
+				}
+			}
+		}
+	}
+	if texting != 3 {
+		t.Errorf("%d sms-voice statements, want notify's, followup's and mailevents'", texting)
+	}
+	rule, _ := raw(t)["Rules"].(map[string]any)["StaffSmsNeedsItsOrigin"].(map[string]any)
+	if !reflect.DeepEqual(rule["RuleCondition"], map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{map[string]any{"Ref": "StaffSms"}, ""}}}}) ||
+		!reflect.DeepEqual(rule["Assertions"].([]any)[0].(map[string]any)["Assert"], map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{map[string]any{"Ref": "StaffSmsOriginationArn"}, ""}}}}) {
+		t.Errorf("StaffSmsNeedsItsOrigin: %v, want StaffSms to require StaffSmsOriginationArn", rule)
 	}
 }
 

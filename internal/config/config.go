@@ -550,9 +550,9 @@ type MailEvents struct {
 	// to at once as a text; empty: no texts. With numbers, CLINIC_NAME and
 	// PUBLIC_BASE_URL are required (the text names the clinic and carries
 	// a staff link, valid LINK_TTL).
-	StaffSMS      []string
+	StaffSMS []string
 	// SMSOrigin is STAFF_SMS_ORIGINATION (smsOrigin).
-	SMSOrigin string
+	SMSOrigin     string
 	ClinicName    string
 	PublicBaseURL string
 	LinkTTL       time.Duration

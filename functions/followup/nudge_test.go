@@ -12,6 +12,7 @@ import (
 
 	"github.com/openclinic/leadhandler/internal/adapter/ddb"
 	"github.com/openclinic/leadhandler/internal/adapter/nudges"
+	"github.com/openclinic/leadhandler/internal/dev/nudgestest"
 	"github.com/openclinic/leadhandler/internal/dev/testenv"
 	"github.com/openclinic/leadhandler/internal/hours"
 	"github.com/openclinic/leadhandler/internal/lead"
@@ -38,11 +39,12 @@ func TestNudgeUnderRIE(t *testing.T) {
 	}
 	always, _ := hours.Parse(hours.Always, time.UTC)
 	api := scheduler.NewFromConfig(cfg)
-	g := nudges.New(api, nudges.Settings{Hours: always, SLA: 15 * time.Minute, TargetARN: "arn:aws:lambda:us-east-1:123456789012:function:followup", RoleARN: "arn:aws:iam::123456789012:role/nudge"})
+	signer := nudgestest.Signer(t)
+	g := nudges.New(api, nudges.Settings{Hours: always, SLA: 15 * time.Minute, TargetARN: "arn:aws:lambda:us-east-1:123456789012:function:followup", RoleARN: "arn:aws:iam::123456789012:role/nudge", Keys: signer})
 	if _, err := g.Arm(ctx, l.ID, created, now); err != nil {
 		t.Fatal(err)
 	}
-	s, err := api.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(nudges.Name(l.ID))})
+	s, err := api.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(nudges.Name(signer.Key(nudges.KeyPurpose), l.ID))})
 	if err != nil {
 		t.Fatal(err)
 	}

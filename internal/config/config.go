@@ -306,6 +306,8 @@ type Notify struct {
 	// StaffSMS is STAFF_SMS: E.164 numbers the alert also goes to as a
 	// text, comma-separated; empty: no texts.
 	StaffSMS []string
+	// SMSOrigin is STAFF_SMS_ORIGINATION (smsOrigin).
+	SMSOrigin string
 }
 
 // LoadNotify reads the notify function's configuration through getenv. The
@@ -323,6 +325,7 @@ func LoadNotify(getenv func(string) string) (Notify, error) {
 	c.EventBus = e.text("LEAD_EVENTS_BUS", "")
 	c.Guard = e.guard(c.TimeZone)
 	c.StaffSMS = e.staffSMS()
+	c.SMSOrigin = e.smsOrigin()
 	return c, e.err()
 }
 
@@ -339,6 +342,10 @@ type Guard struct {
 	SLA time.Duration
 	// Hours is OPENING_HOURS in TIME_ZONE, hours.Default when unset.
 	Hours hours.Hours
+	// Group is NUDGE_GROUP: the EventBridge Scheduler schedule group the
+	// schedules are made in (the stack's own); empty: the account's
+	// default group.
+	Group string
 }
 
 func (e *env) guard(loc *time.Location) Guard {
@@ -350,6 +357,19 @@ func (e *env) guard(loc *time.Location) Guard {
 		e.fail("RESPONSE_SLA", "must be positive")
 	}
 	g.Hours = e.openingHours(loc, hours.Default)
+	g.Group = e.scheduleGroup()
+	return g
+}
+
+// scheduleGroup reads NUDGE_GROUP: 1 to 64 of [0-9A-Za-z_.-], as
+// EventBridge Scheduler names a group, or empty.
+func (e *env) scheduleGroup() string {
+	g := e.text("NUDGE_GROUP", "")
+	if len(g) > 64 || strings.IndexFunc(g, func(r rune) bool {
+		return !('0' <= r && r <= '9' || 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || r == '_' || r == '.' || r == '-')
+	}) >= 0 {
+		e.fail("NUDGE_GROUP", "want a schedule group's name: up to 64 of 0-9, A-Z, a-z, _ . -")
+	}
 	return g
 }
 
@@ -381,6 +401,8 @@ type FollowUp struct {
 	// StaffSMS is STAFF_SMS: E.164 numbers the response guard's nudge also
 	// goes to as a text; empty: no texts.
 	StaffSMS []string
+	// SMSOrigin is STAFF_SMS_ORIGINATION (smsOrigin).
+	SMSOrigin string
 	// SLA is RESPONSE_SLA, as notify reads it: a nudge takes in every lead
 	// nobody tried that has waited this much opening time (Report.Hours).
 	SLA time.Duration
@@ -419,6 +441,7 @@ func LoadFollowUp(getenv func(string) string) (FollowUp, error) {
 		Hour:             e.hourOfDay("FOLLOW_UP_HOUR", 8),
 		EscalationEmails: e.addresses("ESCALATION_EMAIL", false),
 		StaffSMS:         e.staffSMS(),
+		SMSOrigin:        e.smsOrigin(),
 		SLA:              e.duration("RESPONSE_SLA", 15*time.Minute),
 	}
 	c.Report = e.report(c.Mail)
@@ -482,6 +505,9 @@ type Staff struct {
 	Hours hours.Hours
 	// MetricNamespace is METRIC_NAMESPACE, as Mail reads it.
 	MetricNamespace string
+	// NudgeGroup is NUDGE_GROUP, as notify reads it: the group whose
+	// response-guard schedules a first attempt deletes.
+	NudgeGroup string
 }
 
 // LoadStaff reads the staff function's configuration through getenv.
@@ -509,6 +535,7 @@ func LoadStaff(getenv func(string) string) (Staff, error) {
 	c.Hours = e.openingHours(c.TimeZone, hours.Default)
 	c.Policy = lead.Policy{Cadence: e.cadence("CALLBACK_CADENCE"), MaxAttempts: e.positiveInt("MAX_ATTEMPTS", lead.DefaultMaxAttempts), Hours: c.Hours}
 	c.MetricNamespace = e.text("METRIC_NAMESPACE", "")
+	c.NudgeGroup = e.scheduleGroup()
 	return c, e.err()
 }
 
@@ -523,7 +550,9 @@ type MailEvents struct {
 	// to at once as a text; empty: no texts. With numbers, CLINIC_NAME and
 	// PUBLIC_BASE_URL are required (the text names the clinic and carries
 	// a staff link, valid LINK_TTL).
-	StaffSMS      []string
+	StaffSMS []string
+	// SMSOrigin is STAFF_SMS_ORIGINATION (smsOrigin).
+	SMSOrigin     string
 	ClinicName    string
 	PublicBaseURL string
 	LinkTTL       time.Duration
@@ -535,7 +564,7 @@ type MailEvents struct {
 // getenv.
 func LoadMailEvents(getenv func(string) string) (MailEvents, error) {
 	e := env{getenv: getenv}
-	c := MailEvents{Table: e.required("LEADS_TABLE"), EventBus: e.text("LEAD_EVENTS_BUS", ""), StaffSMS: e.staffSMS()}
+	c := MailEvents{Table: e.required("LEADS_TABLE"), EventBus: e.text("LEAD_EVENTS_BUS", ""), StaffSMS: e.staffSMS(), SMSOrigin: e.smsOrigin()}
 	c.MetricNamespace = e.text("METRIC_NAMESPACE", "")
 	if len(c.StaffSMS) > 0 {
 		c.ClinicName = e.singleLine("CLINIC_NAME", e.required("CLINIC_NAME"))
@@ -586,6 +615,23 @@ func (e *env) linkTTL() time.Duration {
 // e164 is a number as End User Messaging SMS takes it: +, country code,
 // at most 15 digits. Compiled only where STAFF_SMS is set.
 var e164 = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`) })
+
+// smsOrigin reads STAFF_SMS_ORIGINATION: the ARN of the origination
+// identity (phone number, pool or sender ID) the texts to STAFF_SMS go
+// from, which the template's IAM statements allow and nothing else; empty:
+// End User Messaging SMS picks one of the account's.
+func (e *env) smsOrigin() string {
+	o := e.text("STAFF_SMS_ORIGINATION", "")
+	if o != "" && !smsOriginARN().MatchString(o) {
+		e.fail("STAFF_SMS_ORIGINATION", "want the ARN of a phone number, pool or sender ID, such as arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-1234567890abcdef")
+	}
+	return o
+}
+
+// smsOriginARN is an End User Messaging SMS origination identity's ARN.
+var smsOriginARN = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:[0-9]{12}:(phone-number|pool|sender-id)/[A-Za-z0-9_/-]+$`)
+})
 
 // staffSMS reads STAFF_SMS: comma-separated E.164 numbers, or none.
 func (e *env) staffSMS() []string {

@@ -425,3 +425,48 @@ func TestMailEventsNeedsMoreOnlyWithStaffSMS(t *testing.T) {
 		t.Errorf("with STAFF_SMS: %+v, %v", got, err)
 	}
 }
+
+// TestSMSOriginAndNudgeGroup: STAFF_SMS_ORIGINATION is an origination
+// identity's ARN, NUDGE_GROUP a schedule group's name (notify's and
+// staff's alike); anything else fails the cold start naming the variable.
+func TestSMSOriginAndNudgeGroup(t *testing.T) {
+	base := map[string]string{
+		"LEADS_TABLE": "leads", "CLINIC_NAME": "Relief", "CLINIC_EMAIL": "fd@example-clinic.com",
+		"SENDER_EMAIL": "alerts@example-clinic.com", "TIME_ZONE": "America/New_York",
+		"PUBLIC_BASE_URL": "https://api.example-clinic.com", "LINK_SECRET": strings.Repeat("k", 32),
+		"STAFF_SMS":             "+12025550143",
+		"STAFF_SMS_ORIGINATION": "arn:aws:sms-voice:us-east-1:123456789012:pool/pool-0a1b2c3d4e5f",
+		"NUDGE_GROUP":           "appointment-leads-nudges",
+	}
+	n, err := LoadNotify(getenv(base))
+	if err != nil || n.SMSOrigin != base["STAFF_SMS_ORIGINATION"] || n.Guard.Group != "appointment-leads-nudges" {
+		t.Errorf("notify: %q %q %v", n.SMSOrigin, n.Guard.Group, err)
+	}
+	f, err := LoadFollowUp(getenv(base))
+	if err != nil || f.SMSOrigin != base["STAFF_SMS_ORIGINATION"] {
+		t.Errorf("followup: %q %v", f.SMSOrigin, err)
+	}
+	m, err := LoadMailEvents(getenv(base))
+	if err != nil || m.SMSOrigin != base["STAFF_SMS_ORIGINATION"] {
+		t.Errorf("mailevents: %q %v", m.SMSOrigin, err)
+	}
+	s, err := LoadStaff(getenv(base))
+	if err != nil || s.NudgeGroup != "appointment-leads-nudges" {
+		t.Errorf("staff: %q %v", s.NudgeGroup, err)
+	}
+	for name, bad := range map[string]string{
+		"STAFF_SMS_ORIGINATION": "+12025550100", // a number, not an ARN the policy can name
+		"NUDGE_GROUP":           "default/../other",
+	} {
+		env := maps.Clone(base)
+		env[name] = bad
+		if _, err := LoadNotify(getenv(env)); err == nil || !strings.Contains(err.Error(), name+":") {
+			t.Errorf("%s=%q: %v, want an error naming it", name, bad, err)
+		}
+	}
+	env := maps.Clone(base)
+	env["NUDGE_GROUP"] = strings.Repeat("g", 65)
+	if _, err := LoadStaff(getenv(env)); err == nil || !strings.Contains(err.Error(), "NUDGE_GROUP:") {
+		t.Errorf("a 65-character group: %v", err)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,19 +37,26 @@ func settings(t *testing.T) nudges.Settings {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return nudges.Settings{Hours: h, SLA: 15 * time.Minute, TargetARN: target, RoleARN: role}
+	return nudges.Settings{Hours: h, SLA: 15 * time.Minute, TargetARN: target, RoleARN: role, Group: group, Keys: nudgestest.Signer(t)}
 }
 
+const group = "appointment-leads-nudges"
+
 // TestMoto runs the contract on moto's EventBridge Scheduler, as the
-// notify and staff functions call it.
+// notify and staff functions call it, in the stack's group.
 func TestMoto(t *testing.T) {
-	nudgestest.Run(t, scheduler.NewFromConfig(testenv.AWSConfig(t, testenv.Moto(t))))
+	api := scheduler.NewFromConfig(testenv.AWSConfig(t, testenv.Moto(t)))
+	if _, err := api.CreateScheduleGroup(context.Background(), &scheduler.CreateScheduleGroupInput{Name: aws.String(group)}); err != nil {
+		t.Fatal(err)
+	}
+	nudgestest.Run(t, api, group)
 }
 
 // fake is a scheduler whose calls are functions.
 type fake struct {
 	create func(*scheduler.CreateScheduleInput) error
 	delete func(*scheduler.DeleteScheduleInput) error
+	get    func(*scheduler.GetScheduleInput) (*scheduler.GetScheduleOutput, error)
 }
 
 var _ nudges.API = fake{}
@@ -58,6 +67,10 @@ func (f fake) CreateSchedule(_ context.Context, in *scheduler.CreateScheduleInpu
 
 func (f fake) DeleteSchedule(_ context.Context, in *scheduler.DeleteScheduleInput, _ ...func(*scheduler.Options)) (*scheduler.DeleteScheduleOutput, error) {
 	return &scheduler.DeleteScheduleOutput{}, f.delete(in)
+}
+
+func (f fake) GetSchedule(_ context.Context, in *scheduler.GetScheduleInput, _ ...func(*scheduler.Options)) (*scheduler.GetScheduleOutput, error) {
+	return f.get(in)
 }
 
 func TestArm(t *testing.T) {
@@ -90,7 +103,7 @@ func TestArm(t *testing.T) {
 			if e := aws.ToString(got.ScheduleExpression); e != tt.want {
 				t.Errorf("expression %s, want %s", e, tt.want)
 			}
-			if got.FlexibleTimeWindow.Mode != types.FlexibleTimeWindowModeOff || aws.ToString(got.Name) != "lead-"+id {
+			if got.FlexibleTimeWindow.Mode != types.FlexibleTimeWindowModeOff || aws.ToString(got.Name) != nameOf(t, id) || aws.ToString(got.GroupName) != group {
 				t.Errorf("schedule %+v", got)
 			}
 			var e nudges.Event
@@ -128,7 +141,7 @@ func TestBatchInAQuarterHourZone(t *testing.T) {
 	g := nudges.New(fake{create: func(in *scheduler.CreateScheduleInput) error {
 		ats = append(ats, aws.ToString(in.ScheduleExpression))
 		return nil
-	}}, nudges.Settings{Hours: h, SLA: 10 * time.Minute, TargetARN: target, RoleARN: role})
+	}}, nudges.Settings{Hours: h, SLA: 10 * time.Minute, TargetARN: target, RoleARN: role, Keys: nudgestest.Signer(t)})
 	// Saturday: closed. Sunday 10:10 in Kathmandu is 04:25 UTC.
 	for _, created := range []time.Time{time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC), time.Date(2026, 12, 5, 14, 7, 13, 0, time.UTC), time.Date(2026, 12, 6, 4, 14, 0, 0, time.UTC)} {
 		if _, err := g.Arm(context.Background(), id, created, created); err != nil {
@@ -167,16 +180,106 @@ func TestOldInput(t *testing.T) {
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
+// nameOf is lead id's schedule name under the contract's link secret.
+func nameOf(t *testing.T, id string) string {
+	return nudges.Name(nudgestest.Signer(t).Key(nudges.KeyPurpose), id)
+}
+
+// TestName: a schedule's name is the lead's under the key, and says
+// nothing of the id, however the visitor chose it.
 func TestName(t *testing.T) {
-	if got := nudges.Name(id); got != "lead-"+id {
-		t.Errorf("Name(%q) = %q", id, got)
+	key, other := []byte("k1"), []byte("k2")
+	for _, id := range []string{id, "lead-of-attacker", "a/b", string(make([]byte, 300)), "é"} {
+		got := nudges.Name(key, id)
+		if !regexp.MustCompile(`^lead-[0-9a-f]{32}$`).MatchString(got) || got != nudges.Name(key, id) {
+			t.Errorf("Name(%q) = %q: want lead- and 32 hex digits, the same each time", id, got)
+		}
+		if nudges.Name(other, id) == got {
+			t.Errorf("Name(%q) is the same under another key", id)
+		}
 	}
-	long := nudges.Name(string(make([]byte, 59)))
-	if len(long) > 64 || long[:5] != "lead-" {
-		t.Errorf("an id a name cannot hold: %q", long)
+	if nudges.Name(key, "a/b") == nudges.Name(key, "a:b") || nudges.Name(key, id) == nudges.Name(key, id+" ") {
+		t.Error("different ids, one name")
 	}
-	if nudges.Name("a/b") == nudges.Name("a:b") {
-		t.Error("ids that are not names collide")
+}
+
+// twoKeys is a link secret mid-rotation: the current key, then the previous.
+type twoKeys struct{}
+
+func (twoKeys) Keys(string) [][]byte { return [][]byte{[]byte("current"), []byte("previous")} }
+
+// TestDisarmAcrossARotation: a schedule armed under the previous key is
+// deleted too; arming uses the current one.
+func TestDisarmAcrossARotation(t *testing.T) {
+	set := settings(t)
+	set.Keys = twoKeys{}
+	var created string
+	var deleted []string
+	g := nudges.New(fake{
+		create: func(in *scheduler.CreateScheduleInput) error { created = aws.ToString(in.Name); return nil },
+		delete: func(in *scheduler.DeleteScheduleInput) error {
+			deleted = append(deleted, aws.ToString(in.GroupName)+"/"+aws.ToString(in.Name))
+			return &types.ResourceNotFoundException{}
+		},
+	}, set)
+	now := time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)
+	if _, err := g.Arm(context.Background(), id, now, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Disarm(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	cur, prev := nudges.Name([]byte("current"), id), nudges.Name([]byte("previous"), id)
+	if created != cur || !slices.Equal(deleted, []string{group + "/" + cur, group + "/" + prev}) {
+		t.Errorf("created %s, deleted %v; want %s, then both names in %s", created, deleted, cur, group)
+	}
+}
+
+// TestClash: a create that clashes is read back; the same lead is armed
+// (a redelivered record), another lead or an unreadable schedule is
+// ErrClash, and a failed read is an error.
+func TestClash(t *testing.T) {
+	now := time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)
+	due := now.Add(15 * time.Minute)
+	input := func(lead string) *string {
+		b, _ := json.Marshal(nudges.Event{Nudge: &nudges.Nudge{LeadID: lead, Due: due.Add(-5 * time.Minute)}})
+		return aws.String(string(b))
+	}
+	tests := []struct {
+		name    string
+		got     *scheduler.GetScheduleOutput
+		err     error
+		wantErr error
+	}{
+		{"the same lead", &scheduler.GetScheduleOutput{Target: &types.Target{Input: input(id)}}, nil, nil},
+		{"another lead", &scheduler.GetScheduleOutput{Target: &types.Target{Input: input("another")}}, nil, nudges.ErrClash},
+		{"not a nudge", &scheduler.GetScheduleOutput{Target: &types.Target{Input: aws.String(`{"x":1}`)}}, nil, nudges.ErrClash},
+		{"no target", &scheduler.GetScheduleOutput{}, nil, nudges.ErrClash},
+		{"unreadable", nil, errors.New("throttled"), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var read string
+			g := nudges.New(fake{
+				create: func(*scheduler.CreateScheduleInput) error { return &types.ConflictException{} },
+				get: func(in *scheduler.GetScheduleInput) (*scheduler.GetScheduleOutput, error) {
+					read = aws.ToString(in.GroupName) + "/" + aws.ToString(in.Name)
+					return tt.got, tt.err
+				},
+			}, settings(t))
+			at, err := g.Arm(context.Background(), id, now, now)
+			if read != group+"/"+nameOf(t, id) {
+				t.Errorf("read %q after the clash, want the lead's schedule", read)
+			}
+			switch {
+			case tt.wantErr != nil && !errors.Is(err, tt.wantErr):
+				t.Errorf("Arm: %v, want %v", err, tt.wantErr)
+			case tt.wantErr == nil && tt.err == nil && (err != nil || !at.Equal(due.Add(-5*time.Minute))):
+				t.Errorf("Arm: due %s, %v; want the existing schedule's time", at, err)
+			case tt.err != nil && (err == nil || errors.Is(err, nudges.ErrClash)):
+				t.Errorf("Arm with the read failing: %v, want an error other than a clash", err)
+			}
+		})
 	}
 }
 

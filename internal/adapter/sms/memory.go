@@ -13,6 +13,8 @@ import (
 // Text is one text as sent.
 type Text struct {
 	ID, To, Body, MessageType string
+	// From is the request's OriginationIdentity; empty: none named.
+	From string
 }
 
 // Memory stands in for End User Messaging SMS in unit tests and make dev:
@@ -38,7 +40,7 @@ func (m *Memory) SendTextMessage(_ context.Context, in *pinpointsmsvoicev2.SendT
 	if aws.ToString(in.DestinationPhoneNumber) == "" || aws.ToString(in.MessageBody) == "" {
 		return nil, errors.New("sms: DestinationPhoneNumber and MessageBody are required")
 	}
-	t := Text{ID: fmt.Sprintf("sms-%04d", len(m.texts)+1), To: *in.DestinationPhoneNumber, Body: *in.MessageBody, MessageType: string(in.MessageType)}
+	t := Text{ID: fmt.Sprintf("sms-%04d", len(m.texts)+1), To: *in.DestinationPhoneNumber, Body: *in.MessageBody, MessageType: string(in.MessageType), From: aws.ToString(in.OriginationIdentity)}
 	m.texts = append(m.texts, t)
 	return &pinpointsmsvoicev2.SendTextMessageOutput{MessageId: aws.String(t.ID)}, nil
 }

@@ -19,9 +19,10 @@ type API interface {
 
 // Sender texts every number of STAFF_SMS. A nil *Sender sends nothing.
 type Sender struct {
-	api API
-	to  []string
-	log *slog.Logger
+	api    API
+	to     []string
+	origin string
+	log    *slog.Logger
 }
 
 // New returns a sender to the numbers to, or nil when there are none.
@@ -30,6 +31,16 @@ func New(api API, to []string, log *slog.Logger) *Sender {
 		return nil
 	}
 	return &Sender{api: api, to: to, log: log}
+}
+
+// WithOrigin makes s send from the origination identity origin (an ARN,
+// STAFF_SMS_ORIGINATION), the one resource its IAM statement allows; empty:
+// the service picks one of the account's.
+func (s *Sender) WithOrigin(origin string) *Sender {
+	if s != nil {
+		s.origin = origin
+	}
+	return s
 }
 
 // Send texts body to every number and reports how many took it. A failure
@@ -41,11 +52,15 @@ func (s *Sender) Send(ctx context.Context, log *slog.Logger, kind, body string) 
 	}
 	sent := 0
 	for i, to := range s.to {
-		out, err := s.api.SendTextMessage(ctx, &pinpointsmsvoicev2.SendTextMessageInput{
+		in := &pinpointsmsvoicev2.SendTextMessageInput{
 			DestinationPhoneNumber: aws.String(to),
 			MessageBody:            aws.String(body),
 			MessageType:            types.MessageTypeTransactional,
-		})
+		}
+		if s.origin != "" {
+			in.OriginationIdentity = aws.String(s.origin)
+		}
+		out, err := s.api.SendTextMessage(ctx, in)
 		if err != nil {
 			log.Error("sms not sent", "kind", kind, "recipient", i, "err", err)
 			continue

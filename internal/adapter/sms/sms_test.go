@@ -103,3 +103,32 @@ func contract(t *testing.T, s *sms.Sender, texts func() []testenv.Text, fail fun
 		t.Errorf("%d texts kept after failures, want %d", got, len(want))
 	}
 }
+
+// TestOrigin: with an origination identity every text names it (the one
+// resource the template's IAM statement allows); without, none.
+func TestOrigin(t *testing.T) {
+	const arn = "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-1234567890abcdef"
+	for _, origin := range []string{arn, ""} {
+		var got []string
+		api := fakeAPI{send: func(in *pinpointsmsvoicev2.SendTextMessageInput) (*pinpointsmsvoicev2.SendTextMessageOutput, error) {
+			if in.OriginationIdentity == nil {
+				got = append(got, "<none>")
+			} else {
+				got = append(got, *in.OriginationIdentity)
+			}
+			return &pinpointsmsvoicev2.SendTextMessageOutput{}, nil
+		}}
+		sms.New(api, []string{"+12025550143", "+12025550144"}, slog.Default()).WithOrigin(origin).Send(context.Background(), slog.Default(), "alert", "x")
+		want := arn
+		if origin == "" {
+			want = "<none>"
+		}
+		if diff := cmp.Diff(got, []string{want, want}); diff != "" {
+			t.Errorf("WithOrigin(%q): OriginationIdentity (-got +want):\n%s", origin, diff)
+		}
+	}
+	var none *sms.Sender
+	if none.WithOrigin(arn) != nil {
+		t.Error("a nil sender with an origin is not nil")
+	}
+}

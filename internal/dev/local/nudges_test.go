@@ -1,7 +1,9 @@
 package local
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,8 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler/types"
+
+	"github.com/openclinic/leadhandler/internal/adapter/nudges"
 	"github.com/openclinic/leadhandler/internal/dev/nudgestest"
 	"github.com/openclinic/leadhandler/internal/dev/outbox"
+	"github.com/openclinic/leadhandler/internal/link"
 )
 
 var _ nudgestest.API = (*schedules)(nil)
@@ -19,7 +27,37 @@ var _ nudgestest.API = (*schedules)(nil)
 // TestSchedulerContract: make dev's scheduler keeps the contract moto's
 // Scheduler is held to (internal/adapter/nudges's TestMoto).
 func TestSchedulerContract(t *testing.T) {
-	nudgestest.Run(t, &schedules{})
+	nudgestest.Run(t, &schedules{groups: []string{"local-nudges"}}, "local-nudges")
+}
+
+// TestSchedulerGroups: as on AWS, a schedule is in a group that exists
+// (the default one, or the stack's), and a name is one group's only.
+func TestSchedulerGroups(t *testing.T) {
+	s := &schedules{groups: []string{"local-nudges"}}
+	ctx := context.Background()
+	create := func(group string) error {
+		_, err := s.CreateSchedule(ctx, &scheduler.CreateScheduleInput{
+			Name: aws.String("lead-1"), GroupName: aws.String(group), ScheduleExpression: aws.String("at(2026-11-25T13:15:00)"),
+			Target: &types.Target{Input: aws.String("{}")},
+		})
+		return err
+	}
+	var missing *types.ResourceNotFoundException
+	if err := create("another-stack-nudges"); !errors.As(err, &missing) {
+		t.Errorf("create in a group that does not exist: %v, want ResourceNotFoundException", err)
+	}
+	if _, err := s.DeleteSchedule(ctx, &scheduler.DeleteScheduleInput{Name: aws.String("lead-1"), GroupName: aws.String("another-stack-nudges")}); !errors.As(err, &missing) {
+		t.Errorf("delete in a group that does not exist: %v, want ResourceNotFoundException", err)
+	}
+	for _, group := range []string{"local-nudges", "", "default"} {
+		err := create(group)
+		if wantClash := group == "default"; wantClash != (err != nil) {
+			t.Errorf("create lead-1 in group %q: %v", group, err)
+		}
+	}
+	if got := s.pending(); len(got) != 2 {
+		t.Errorf("%d schedules, want lead-1 in each of two groups", len(got))
+	}
 }
 
 // advance moves make dev's clock on by d and returns what it says.
@@ -83,6 +121,16 @@ func leadID(t *testing.T, srv *Server, first string) string {
 	return strings.TrimPrefix(u.Path, "/leads/")
 }
 
+// scheduleName is lead id's schedule name under make dev's link secret.
+func scheduleName(t *testing.T, srv *Server, id string) string {
+	t.Helper()
+	signer, err := link.NewSigner([]byte(srv.getenv("LINK_SECRET")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nudges.Name(signer.Key(nudges.KeyPurpose), id)
+}
+
 // TestResponseGuardOnMakeDev: a lead nobody tried gets exactly one nudge
 // once RESPONSE_SLA has passed, one with an attempt recorded before then
 // gets none (its schedule deleted), and moving the clock on further sends
@@ -111,7 +159,7 @@ func TestResponseGuardOnMakeDev(t *testing.T) {
 	if st.Fired != 0 || len(nudgesSent(srv)) != 0 {
 		t.Fatalf("10 minutes in: fired %d, nudges %v", st.Fired, nudgesSent(srv))
 	}
-	if len(st.Pending) != 1 || st.Pending[0].Name != "lead-"+nora {
+	if len(st.Pending) != 1 || st.Pending[0].Name != scheduleName(t, srv, nora) || strings.Contains(st.Pending[0].Name, nora) {
 		t.Errorf("pending %+v, want only Nora's: the attempt deleted Tess's", st.Pending)
 	}
 	st = advance(t, base, 10*time.Minute)

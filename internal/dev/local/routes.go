@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +57,12 @@ func (s *Server) routes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		local := r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/_local/") // the runner's own pages
 		switch {
+		case !s.hosts[strings.ToLower(r.Host)]:
+			// DNS rebinding: a page on attacker.example whose name now
+			// resolves to 127.0.0.1 reaches this server as same-origin, but
+			// its requests still say Host: attacker.example.
+			http.Error(w, "misdirected request: make dev answers only as "+strings.Join(slices.Sorted(maps.Keys(s.hosts)), " or "), http.StatusMisdirectedRequest)
+			return
 		case local:
 		case s.cors.isPreflight(r):
 			s.cors.preflight(w, r)
@@ -66,6 +75,26 @@ func (s *Server) routes() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// ownHosts are the Host headers the runner answers: base's own, and
+// 127.0.0.1 and localhost at base's port (the two names make dev prints
+// and ALLOWED_ORIGINS allows).
+func ownHosts(base string) (map[string]bool, error) {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("BaseURL %q: want http://127.0.0.1:PORT", base)
+	}
+	hosts := map[string]bool{strings.ToLower(u.Host): true}
+	port := u.Port()
+	for _, name := range []string{"127.0.0.1", "localhost"} {
+		if port == "" {
+			hosts[name] = true
+		} else {
+			hosts[name+":"+port] = true
+		}
+	}
+	return hosts, nil
 }
 
 // api serves a route through a function's own handler, as API Gateway would.

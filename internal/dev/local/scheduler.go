@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -24,14 +25,34 @@ import (
 // nudges.API the SDK's client fills on AWS. When the runner's clock (the
 // wall clock, moved on by POST /_local/clock) passes a schedule's at()
 // time, its input is delivered to the follow-up function and the schedule
-// is deleted, as ActionAfterCompletion DELETE does.
+// is deleted, as ActionAfterCompletion DELETE does. As on AWS, a schedule
+// lives in a group, which must exist: the account's default group, or one
+// of groups (the template's NudgeScheduleGroup, as NUDGE_GROUP names it).
 type schedules struct {
-	fireMu  sync.Mutex // one firing at a time: a clock move waits for the tick's deliveries
-	mu      sync.Mutex
-	byName  map[string]schedule
+	fireMu sync.Mutex // one firing at a time: a clock move waits for the tick's deliveries
+	mu     sync.Mutex
+	// groups are the schedule groups besides the default one.
+	groups  []string
+	byName  map[groupName]schedule
 	offset  time.Duration // how far POST /_local/clock moved the clock on
 	deliver func(context.Context, followup.Event) error
 	log     *slog.Logger
+}
+
+// groupName is a schedule's key: its name within its group.
+type groupName struct{ group, name string }
+
+// key is where a call's schedule is, or ResourceNotFoundException for a
+// group that does not exist, as AWS answers.
+func (s *schedules) key(group *string, name *string) (groupName, error) {
+	g := aws.ToString(group)
+	if g == "" {
+		g = "default"
+	}
+	if g != "default" && !slices.Contains(s.groups, g) {
+		return groupName{}, &types.ResourceNotFoundException{Message: aws.String("Schedule group " + g + " does not exist.")}
+	}
+	return groupName{g, aws.ToString(name)}, nil
 }
 
 type schedule struct {
@@ -51,41 +72,51 @@ func (s *schedules) CreateSchedule(_ context.Context, in *scheduler.CreateSchedu
 	if in.Target == nil || in.Target.Input == nil {
 		return nil, &types.ValidationException{Message: aws.String("target input missing")}
 	}
-	name := aws.ToString(in.Name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.byName[name]; ok {
-		return nil, &types.ConflictException{Message: aws.String("Schedule " + name + " already exists.")}
+	k, err := s.key(in.GroupName, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := s.byName[k]; ok {
+		return nil, &types.ConflictException{Message: aws.String("Schedule " + k.name + " already exists.")}
 	}
 	if s.byName == nil {
-		s.byName = map[string]schedule{}
+		s.byName = map[groupName]schedule{}
 	}
-	s.byName[name] = schedule{name: name, at: at, in: in, input: aws.ToString(in.Target.Input)}
-	return &scheduler.CreateScheduleOutput{ScheduleArn: aws.String("arn:aws:scheduler:local:000000000000:schedule/default/" + name)}, nil
+	s.byName[k] = schedule{name: k.name, at: at, in: in, input: aws.ToString(in.Target.Input)}
+	return &scheduler.CreateScheduleOutput{ScheduleArn: aws.String("arn:aws:scheduler:local:000000000000:schedule/" + k.group + "/" + k.name)}, nil
 }
 
 func (s *schedules) DeleteSchedule(_ context.Context, in *scheduler.DeleteScheduleInput, _ ...func(*scheduler.Options)) (*scheduler.DeleteScheduleOutput, error) {
-	name := aws.ToString(in.Name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.byName[name]; !ok {
-		return nil, &types.ResourceNotFoundException{Message: aws.String("Schedule " + name + " does not exist.")}
+	k, err := s.key(in.GroupName, in.Name)
+	if err != nil {
+		return nil, err
 	}
-	delete(s.byName, name)
+	if _, ok := s.byName[k]; !ok {
+		return nil, &types.ResourceNotFoundException{Message: aws.String("Schedule " + k.name + " does not exist.")}
+	}
+	delete(s.byName, k)
 	return &scheduler.DeleteScheduleOutput{}, nil
 }
 
-// GetSchedule reads a schedule back, as the contract (nudgestest) does.
+// GetSchedule reads a schedule back, as the guard does after a clash and
+// the contract (nudgestest) does.
 func (s *schedules) GetSchedule(_ context.Context, in *scheduler.GetScheduleInput, _ ...func(*scheduler.Options)) (*scheduler.GetScheduleOutput, error) {
-	name := aws.ToString(in.Name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sc, ok := s.byName[name]
+	k, err := s.key(in.GroupName, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := s.byName[k]
 	if !ok {
-		return nil, &types.ResourceNotFoundException{Message: aws.String("Schedule " + name + " does not exist.")}
+		return nil, &types.ResourceNotFoundException{Message: aws.String("Schedule " + k.name + " does not exist.")}
 	}
 	return &scheduler.GetScheduleOutput{
-		Name: in.Name, ScheduleExpression: sc.in.ScheduleExpression, ActionAfterCompletion: sc.in.ActionAfterCompletion,
+		Name: in.Name, GroupName: aws.String(k.group), ScheduleExpression: sc.in.ScheduleExpression, ActionAfterCompletion: sc.in.ActionAfterCompletion,
 		FlexibleTimeWindow: sc.in.FlexibleTimeWindow, Target: sc.in.Target,
 	}, nil
 }

@@ -90,6 +90,7 @@ type Server struct {
 	sched      *schedules // EventBridge Scheduler's response-guard schedules
 	bus        *leadBus   // the LeadEvents bus
 	cors       cors
+	hosts      map[string]bool // the Host headers it answers (ownHosts)
 	getenv     func(string) string
 	// local is what make report LOCAL=1 reads of make dev, kept in
 	// localDir: rewritten when the clock moves. Nil: not kept.
@@ -106,6 +107,11 @@ type Server struct {
 func New(ctx context.Context, o Options) (*Server, error) {
 	getenv := demoEnv(o.BaseURL, o.Getenv)
 	s := &Server{Outbox: &outbox.Outbox{Dir: filepath.Join(o.Dir, "outbox")}, Texts: &sms.Memory{}, getenv: getenv, close: func() {}}
+	hosts, err := ownHosts(o.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	s.hosts = hosts
 	// The template as deployed with the runner's ALLOWED_ORIGINS as its
 	// AllowedOrigins, which sets both the API's CORS and submit's variable.
 	var origins []any
@@ -142,7 +148,8 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		s.close = func() { os.Remove(filepath.Join(o.Dir, ops.LocalFile)); closeTable() }
 	}
 	secrets := secretsmanager.NewFromConfig(o.AWS)
-	s.sched = &schedules{log: o.Log.With("function", "scheduler")}
+	// The stack's schedule group, as the template's NudgeScheduleGroup.
+	s.sched = &schedules{groups: []string{getenv("NUDGE_GROUP")}, log: o.Log.With("function", "scheduler")}
 	if s.local != nil {
 		s.sched.offset = s.local.ClockOffset
 	} else if !o.Start.IsZero() {
@@ -239,6 +246,7 @@ func demoEnv(base string, getenv func(string) string) func(string) string {
 		// The response guard's schedules, kept by the runner's scheduler.
 		"NUDGE_TARGET_ARN": "arn:aws:lambda:us-east-1:000000000000:function:followup",
 		"NUDGE_ROLE_ARN":   "arn:aws:iam::000000000000:role/nudge-scheduler",
+		"NUDGE_GROUP":      "local-nudges", // ${AWS::StackName}-nudges, for the stack "local"
 		// Lead events, kept by the runner's bus for GET /_local/events.
 		"LEAD_EVENTS_BUS": "local",
 	}

@@ -170,3 +170,55 @@ func TestMatches(t *testing.T) {
 		}
 	}
 }
+
+// TestAsyncFunctionsKeepFailures: every function AWS invokes
+// asynchronously (EventBridge's rules and schedules: MailEventsFunction,
+// FollowUpFunction) sends what fails after Lambda's retries to a queue of
+// the stack's, and an alarm watches that queue's depth: a bounce record
+// is not lost after two retries.
+func TestAsyncFunctionsKeepFailures(t *testing.T) {
+	res := raw(t)["Resources"].(map[string]any)
+	alarmed := map[string]bool{}
+	for _, r := range res {
+		r := r.(map[string]any)
+		p, _ := r["Properties"].(map[string]any)
+		if r["Type"] != "AWS::CloudWatch::Alarm" || p["Namespace"] != "AWS/SQS" || p["MetricName"] != "ApproximateNumberOfMessagesVisible" {
+			continue
+		}
+		dims, _ := p["Dimensions"].([]any)
+		if len(dims) == 1 && reflect.DeepEqual(p["AlarmActions"], []any{map[string]any{"Ref": "AlarmTopic"}}) && p["Threshold"] == float64(0) {
+			if q, ok := dims[0].(map[string]any)["Value"].(map[string]any)["Fn::GetAtt"].(string); ok {
+				alarmed[strings.TrimSuffix(q, ".QueueName")] = true
+			}
+		}
+	}
+	for id, fn := range functions(t) {
+		async := false
+		events, _ := fn["Events"].(map[string]any)
+		for _, e := range events {
+			switch e.(map[string]any)["Type"] {
+			case "EventBridgeRule", "ScheduleV2", "Schedule":
+				async = true
+			}
+		}
+		if !async {
+			continue
+		}
+		cfg, _ := fn["EventInvokeConfig"].(map[string]any)
+		dest, _ := cfg["DestinationConfig"].(map[string]any)
+		onFailure, _ := dest["OnFailure"].(map[string]any)
+		q, _ := onFailure["Destination"].(map[string]any)["Fn::GetAtt"].(string)
+		q = strings.TrimSuffix(q, ".Arn")
+		queue, _ := res[q].(map[string]any)
+		if onFailure["Type"] != "SQS" || queue["Type"] != "AWS::SQS::Queue" {
+			t.Errorf("%s is invoked asynchronously with no on-failure queue: %v", id, cfg)
+			continue
+		}
+		if !alarmed[q] {
+			t.Errorf("%s's on-failure queue %s: no alarm on its depth", id, q)
+		}
+	}
+	if len(alarmed) == 0 {
+		t.Error("no queue alarm found: the check saw nothing")
+	}
+}

@@ -2,6 +2,7 @@ package samtemplate_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -48,5 +49,51 @@ func TestResponseGuardRoles(t *testing.T) {
 	if len(pass) != 1 || !reflect.DeepEqual(pass[0]["Resource"], map[string]any{"Fn::GetAtt": "NudgeSchedulerRole.Arn"}) ||
 		!reflect.DeepEqual(pass[0]["Condition"], map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "scheduler.amazonaws.com"}}) {
 		t.Errorf("notify's iam:PassRole: %v, want NudgeSchedulerRole, to the scheduler only", pass)
+	}
+}
+
+// TestResponseGuardGroup: the schedules live in the stack's own schedule
+// group, which notify and staff both name, and their scheduler
+// permissions reach that group's lead schedules only (the account's
+// default group is every stack's).
+func TestResponseGuardGroup(t *testing.T) {
+	res := raw(t)["Resources"].(map[string]any)
+	g, _ := res["NudgeScheduleGroup"].(map[string]any)
+	if g["Type"] != "AWS::Scheduler::ScheduleGroup" ||
+		!reflect.DeepEqual(g["Properties"], map[string]any{"Name": map[string]any{"Fn::Sub": "${AWS::StackName}-nudges"}}) {
+		t.Errorf("NudgeScheduleGroup: %v, want a schedule group named from the stack", g)
+	}
+	want := map[string]any{"Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${NudgeScheduleGroup}/lead-*"}
+	fns := functions(t)
+	for id, fn := range fns {
+		env := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+		var actions []string
+		for _, p := range policies(fn, "HasStaffSms") {
+			for _, st := range p["Statement"].([]any) {
+				st := st.(map[string]any)
+				var acts []any
+				switch a := st["Action"].(type) {
+				case string:
+					acts = []any{a}
+				case []any:
+					acts = a
+				}
+				for _, a := range acts {
+					if a := a.(string); strings.HasPrefix(a, "scheduler:") {
+						actions = append(actions, a)
+						if !reflect.DeepEqual(st["Resource"], want) {
+							t.Errorf("%s: %s on %v, want only the stack group's lead schedules", id, a, st["Resource"])
+						}
+					}
+				}
+			}
+		}
+		named := reflect.DeepEqual(env["NUDGE_GROUP"], map[string]any{"Ref": "NudgeScheduleGroup"})
+		if (len(actions) > 0) != named {
+			t.Errorf("%s: scheduler actions %v, NUDGE_GROUP %v: want the group named exactly where schedules are made or deleted", id, actions, env["NUDGE_GROUP"])
+		}
+	}
+	if _, ok := fns["NotifyFunction"]["Environment"].(map[string]any)["Variables"].(map[string]any)["NUDGE_GROUP"]; !ok {
+		t.Error("notify names no NUDGE_GROUP")
 	}
 }

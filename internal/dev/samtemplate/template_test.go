@@ -246,12 +246,14 @@ func sample(secretARN string) map[string]string {
 		"CALLBACK_CADENCE": "2h,1d,2d", "MAX_ATTEMPTS": "4",
 		"RESPONSE_SLA": "15m", "OPENING_HOURS": "Mon-Fri 08:00-18:00", "REPORT_EMAIL": "Owner@Example-Clinic.com, manager@example-clinic.com",
 		"NUDGE_TARGET_ARN": "arn:aws:lambda:us-east-1:123456789012:function:followup", "NUDGE_ROLE_ARN": "arn:aws:iam::123456789012:role/nudge-scheduler",
+		"NUDGE_GROUP":  "appointment-leads-nudges",
 		"STAFF_EMAILS": "", "STAFF_SIGNIN": "inbox", "STAFF_SESSION_TTL": "12h", "AUDIT_RETENTION_DAYS": "2190",
 		"METRIC_NAMESPACE":      "appointment-leads/submit",
 		"LOG_LEVEL":             "INFO",
 		"LEAD_EVENTS_BUS":       "appointment-leads-LeadEvents",
 		"SES_CONFIGURATION_SET": "appointment-leads-MailConfigurationSet-1AB2C3D4E5F6",
 		"STAFF_SMS":             "+12025550199, +12025550198",
+		"STAFF_SMS_ORIGINATION": "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-1234567890abcdef",
 	}
 }
 
@@ -307,6 +309,19 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 	// so the scene is set, and read back, by it (the leads' TTLs run from it).
 	now := time.Now() // wall clock: the functions under test run on it
 	schedules := scheduler.NewFromConfig(base)
+	// The stack's schedule group (NudgeScheduleGroup), and a lead's
+	// schedule in it, named with the link secret's key.
+	group := sample("")["NUDGE_GROUP"]
+	if _, err := schedules.CreateScheduleGroup(ctx, &scheduler.CreateScheduleGroupInput{Name: aws.String(group)}); err != nil {
+		t.Fatal(err)
+	}
+	scheduleOf := func(id string) *scheduler.GetScheduleInput {
+		signer, err := link.NewSigner([]byte(strings.Repeat("k", 64)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &scheduler.GetScheduleInput{Name: aws.String(nudges.Name(signer.Key(nudges.KeyPurpose), id)), GroupName: aws.String(group)}
+	}
 	waiting := lead.New("5d5d5d5d-1111-4111-8111-111111111111", lead.Request{
 		Name: "Pat Smith", Email: "pat@example.com", PreferredContact: lead.ByEmail, PreferredTime: lead.AnyTime, ConsentVersion: "1",
 	}, now.Add(-30*time.Hour), 30*24*time.Hour)
@@ -353,14 +368,19 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := h.Handle(ctx, testenv.StreamEvent(t, moto, db, "leads"))
-			if err != nil || len(res.BatchItemFailures) != 0 {
-				t.Fatalf("notify: %v %v", err, res.BatchItemFailures)
+			// The batch, then the same again (a redelivery): its schedules
+			// exist, and are read to tell them from a clash.
+			batch := testenv.StreamEvent(t, moto, db, "leads")
+			for range 2 {
+				res, err := h.Handle(ctx, batch)
+				if err != nil || len(res.BatchItemFailures) != 0 {
+					t.Fatalf("notify: %v %v", err, res.BatchItemFailures)
+				}
 			}
 			if len(texts.Texts()) == 0 {
 				t.Fatal("no alert texted to StaffSms")
 			}
-			if _, err := schedules.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(nudges.Name(waiting.ID))}); err != nil {
+			if _, err := schedules.GetSchedule(ctx, scheduleOf(waiting.ID)); err != nil {
 				t.Fatalf("the waiting lead's response guard: %v", err)
 			}
 			// A schedule made with a role passes it: IAM checks iam:PassRole
@@ -485,7 +505,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			}
 			// The first attempt deleted the response guard notify made.
 			var gone *schedulertypes.ResourceNotFoundException
-			if _, err := schedules.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(nudges.Name(waiting.ID))}); !errors.As(err, &gone) {
+			if _, err := schedules.GetSchedule(ctx, scheduleOf(waiting.ID)); !errors.As(err, &gone) {
 				t.Fatalf("the waiting lead's response guard after its first attempt: %v", err)
 			}
 			// Sign in by code (it goes out through SES), the inbox, the lead's
@@ -574,6 +594,15 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 	}
 	fns := functions(t)
 	eval := evaluator(t, sample(aws.ToString(secret.ARN)))
+	// The conditions as the sample deploys: StaffSms set (its texts go
+	// out: TestStaffSmsIsConditional checks they are allowed only then),
+	// AckEmail on.
+	holds := holding(t, eval)
+	for _, want := range []string{"HasStaffSms", "AcksVisitors"} {
+		if !slices.Contains(holds, want) {
+			t.Fatalf("the sample does not deploy with %s: its flows would not check it", want)
+		}
+	}
 	for _, id := range []string{"SubmitFunction", "NotifyFunction", "FollowUpFunction", "StaffFunction", "MailEventsFunction"} {
 		t.Run(id, func(t *testing.T) {
 			env := envOf(t, fns[id], aws.ToString(secret.ARN))
@@ -582,9 +611,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			}
 			called := append(flows[id](t, env), serviceActions(t, id)...)
 			slices.Sort(called)
-			// The sample sets StaffSms, so its texts go out:
-			// TestStaffSmsIsConditional checks they are allowed only then.
-			if diff := cmp.Diff(slices.Compact(called), policyActions(t, fns[id], "HasStaffSms")); diff != "" {
+			if diff := cmp.Diff(slices.Compact(called), policyActions(t, fns[id], holds...)); diff != "" {
 				t.Errorf("IAM actions (-called by the code or its event source +allowed by the template):\n%s", diff)
 			}
 			// Statements limited to some items (dynamodb:LeadingKeys) or
@@ -598,7 +625,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 				}
 				got.recipients = append(got.recipients, rec.Recipients()...)
 			}
-			sts := statements(t, fns[id], eval, "HasStaffSms")
+			sts := statements(t, fns[id], eval, holds...)
 			if slices.ContainsFunc(sts, func(s statement) bool { return s.recipients != nil }) && len(got.recipients) == 0 {
 				t.Error("no email recorded: the recipients check saw nothing")
 			}
@@ -699,6 +726,44 @@ func TestTurnstileSecretAgainstTheTemplate(t *testing.T) {
 	}
 }
 
+// holding are the template's conditions that hold under eval's values.
+func holding(t *testing.T, eval func(any) any) []string {
+	t.Helper()
+	var out []string
+	for name := range raw(t)["Conditions"].(map[string]any) {
+		if eval(map[string]any{"Condition": name}).(bool) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestNotifyRecipients: with AckEmail off the alert function may email
+// ClinicEmail's addresses and no one else; with it on, visitors too (their
+// acknowledgement), so then its sends are not limited.
+func TestNotifyRecipients(t *testing.T) {
+	fn := functions(t)["NotifyFunction"]
+	for _, ack := range []string{"false", "true"} {
+		values := sample("")
+		values["ACK_EMAIL"] = ack
+		eval := evaluator(t, values)
+		var sends []statement
+		for _, st := range statements(t, fn, eval, holding(t, eval)...) {
+			if slices.Contains(st.actions, "ses:SendEmail") {
+				sends = append(sends, st)
+			}
+		}
+		var want []string // AckEmail on: anyone
+		if ack == "false" {
+			want = []string{"FrontDesk@Example-Clinic.com", "owner@example-clinic.com"} // the sample's CLINIC_EMAIL, without its space
+		}
+		if len(sends) != 1 || !slices.Equal(sends[0].recipients, want) {
+			t.Errorf("AckEmail %s: notify's ses:SendEmail statements %+v, want one with recipients %q", ack, sends, want)
+		}
+	}
+}
+
 // TestStaffSmsIsConditional: texting is allowed only to the functions that
 // text, and only when StaffSms names numbers (the code sends nothing
 // without them: sms.New).
@@ -717,6 +782,44 @@ func TestStaffSmsIsConditional(t *testing.T) {
 		if !slices.Equal(added, want) || slices.Contains(off, "sms-voice:SendTextMessage") {
 			t.Errorf("%s: HasStaffSms adds %v (without it: %v), want %v", id, added, off, want)
 		}
+	}
+}
+
+// TestSmsScopedToOrigin: no function may text from any identity but
+// StaffSmsOriginationArn, which each texting function is given
+// (STAFF_SMS_ORIGINATION) and which the template requires with StaffSms:
+// no sms-voice permission on "*" or on every resource of the service.
+func TestSmsScopedToOrigin(t *testing.T) {
+	want := []any{
+		map[string]any{"Ref": "StaffSmsOriginationArn"},
+		map[string]any{"Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:opt-out-list/*"},
+	}
+	texting := 0
+	for id, fn := range functions(t) {
+		vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+		for _, p := range policies(fn, "HasStaffSms") {
+			for _, st := range p["Statement"].([]any) {
+				st := st.(map[string]any)
+				if a, _ := st["Action"].(string); !strings.HasPrefix(a, "sms-voice:") && !strings.Contains(fmt.Sprint(st["Action"]), "sms-voice:") {
+					continue
+				}
+				texting++
+				if !reflect.DeepEqual(st["Resource"], want) {
+					t.Errorf("%s: %v on %v, want only %v", id, st["Action"], st["Resource"], want)
+				}
+				if !reflect.DeepEqual(vars["STAFF_SMS_ORIGINATION"], map[string]any{"Ref": "StaffSmsOriginationArn"}) {
+					t.Errorf("%s texts, but is not given STAFF_SMS_ORIGINATION: %v", id, vars["STAFF_SMS_ORIGINATION"])
+				}
+			}
+		}
+	}
+	if texting != 3 {
+		t.Errorf("%d sms-voice statements, want notify's, followup's and mailevents'", texting)
+	}
+	rule, _ := raw(t)["Rules"].(map[string]any)["StaffSmsNeedsItsOrigin"].(map[string]any)
+	if !reflect.DeepEqual(rule["RuleCondition"], map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{map[string]any{"Ref": "StaffSms"}, ""}}}}) ||
+		!reflect.DeepEqual(rule["Assertions"].([]any)[0].(map[string]any)["Assert"], map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{map[string]any{"Ref": "StaffSmsOriginationArn"}, ""}}}}) {
+		t.Errorf("StaffSmsNeedsItsOrigin: %v, want StaffSms to require StaffSmsOriginationArn", rule)
 	}
 }
 
@@ -828,8 +931,8 @@ func TestRefused(t *testing.T) {
 }
 
 // evaluator resolves the few intrinsic functions the policies' conditions
-// use (Ref, Fn::Sub, Fn::Split, Fn::Join, Fn::If with the template's
-// conditions), with the parameters the functions' environments take set to
+// and the template's conditions use (Ref, Fn::Sub, Fn::Split, Fn::Join,
+// Fn::If, Fn::Equals, Fn::Not, Fn::And, Fn::Or), with the parameters the functions' environments take set to
 // their sample values and the others at their defaults. goformation's own
 // resolver cannot: it joins a Fn::Split's result into "".
 func evaluator(t *testing.T, values map[string]string) func(any) any {
@@ -902,6 +1005,14 @@ func evaluator(t *testing.T, values map[string]string) func(any) any {
 					return eval(args[0]) == eval(args[1])
 				case "Fn::Not":
 					return !eval(args[0]).(bool)
+				case "Fn::And", "Fn::Or":
+					all := fn == "Fn::And"
+					for _, x := range args {
+						if eval(x).(bool) != all {
+							return !all
+						}
+					}
+					return all
 				}
 				t.Fatalf("%s: not resolved here; add it", fn)
 			}

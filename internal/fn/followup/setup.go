@@ -72,7 +72,7 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	h := New(cfg, ddb.New(c.DynamoDB, cfg.Table), sesmail.New(c.SES).WithConfigurationSet(cfg.ConfigurationSet), signer, log, c.Now)
 	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, c.Now) // without a namespace it writes nothing
 	if len(cfg.StaffSMS) > 0 {
-		h.WithSMS(sms.New(c.SMS, cfg.StaffSMS, log))
+		h.WithSMS(sms.New(c.SMS, cfg.StaffSMS, log).WithOrigin(cfg.SMSOrigin))
 	}
 	return h, nil
 }

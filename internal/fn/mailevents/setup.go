@@ -84,5 +84,5 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	if err != nil {
 		return nil, err
 	}
-	return h.WithSMS(cfg, sms.New(c.SMS, cfg.StaffSMS, log), store, signer, c.Now), nil
+	return h.WithSMS(cfg, sms.New(c.SMS, cfg.StaffSMS, log).WithOrigin(cfg.SMSOrigin), store, signer, c.Now), nil
 }

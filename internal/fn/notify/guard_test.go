@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/openclinic/leadhandler/internal/adapter/nudges"
 	"github.com/openclinic/leadhandler/internal/dev/storetest"
 	"github.com/openclinic/leadhandler/internal/lead"
 )
@@ -93,6 +95,26 @@ func TestGuardFailureKeepsTheRecord(t *testing.T) {
 	}
 	if !strings.Contains(f.logs.String(), "response guard not set") {
 		t.Errorf("failure not logged:\n%s", f.logs)
+	}
+}
+
+// TestGuardClashIsAnError: a schedule of the lead's name that holds
+// another lead is said as an error, not taken for "armed"; the alert
+// stands and the record is not retried.
+func TestGuardClashIsAnError(t *testing.T) {
+	f := newFixture(t, nil)
+	f.h.WithGuard(&armed{fail: fmt.Errorf("create schedule for lead x: %w", nudges.ErrClash)})
+	if failed := f.handle(t, f.add(t, 1)); len(failed) != 0 {
+		t.Errorf("failures %v", failed)
+	}
+	var line string
+	for l := range strings.Lines(f.logs.String()) {
+		if strings.Contains(l, "response guard not set") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, `"level":"ERROR"`) || !strings.Contains(line, nudges.ErrClash.Error()) || strings.Contains(line, "response guard set") {
+		t.Errorf("the clash logged as %q, want an error naming it:\n%s", line, f.logs)
 	}
 }
 

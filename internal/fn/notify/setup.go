@@ -96,10 +96,10 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 		h.events = bus.New(c.EventBridge, cfg.EventBus, log)
 	}
 	if g := cfg.Guard; g.TargetARN != "" {
-		h.WithGuard(nudges.New(c.Scheduler, nudges.Settings{Hours: g.Hours, SLA: g.SLA, TargetARN: g.TargetARN, RoleARN: g.RoleARN}))
+		h.WithGuard(nudges.New(c.Scheduler, nudges.Settings{Hours: g.Hours, SLA: g.SLA, TargetARN: g.TargetARN, RoleARN: g.RoleARN, Group: g.Group, Keys: signer}))
 	}
 	if len(cfg.StaffSMS) > 0 {
-		h.WithSMS(sms.New(c.SMS, cfg.StaffSMS, log))
+		h.WithSMS(sms.New(c.SMS, cfg.StaffSMS, log).WithOrigin(cfg.SMSOrigin))
 	}
 	return h, nil
 }

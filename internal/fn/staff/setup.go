@@ -87,7 +87,7 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	}
 	h := New(cfg, ddb.New(c.DynamoDB, cfg.Table), sesmail.New(c.SES).WithConfigurationSet(cfg.ConfigurationSet), signer, log, c.Now)
 	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, c.Now) // without a namespace it writes nothing
-	h.WithGuard(nudges.New(c.Scheduler, nudges.Settings{}))
+	h.WithGuard(nudges.New(c.Scheduler, nudges.Settings{Group: cfg.NudgeGroup, Keys: signer}))
 	if cfg.EventBus != "" {
 		h.WithEvents(bus.New(c.EventBridge, cfg.EventBus, log))
 	}

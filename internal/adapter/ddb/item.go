@@ -103,6 +103,7 @@ func rateKey(key string) string { return kindRate + "#" + key }
 func runKey(key string) string  { return kindRun + "#" + key }
 
 func sessionKey(hash string) string { return kindSession + "#" + hash }
+func auditKey(id string) string     { return kindAudit + "#" + id }
 
 // codeKey is a code's key: by its address and the hash of its browser's
 // code cookie ("": the key 1.0.x gave an address's one code).
@@ -112,7 +113,6 @@ func codeKey(email, browser string) string {
 	}
 	return kindCode + "#" + email + "#" + browser
 }
-func auditKey(id string) string { return kindAudit + "#" + id }
 
 // leadItem is a lead as stored.
 type leadItem struct {

@@ -1,6 +1,9 @@
 // Package access holds what staff sign in with and stay signed in by: the
-// 6-digit codes emailed to allow-listed addresses, and sessions, whose
-// random ids live in a cookie and only as hashes in the store; and the audit
+// 6-digit codes emailed to allow-listed addresses, each bound to the
+// browser that asked by a cookie, and the limits on them; device cookies,
+// which keep a staff member's own browser clear of the limits strangers can
+// use up; sessions, whose random ids live in a cookie and only as hashes in
+// the store; and the audit
 // trail of who opened or changed which lead (audit.go). It holds no storage
 // and no HTTP handling of its own.
 package access

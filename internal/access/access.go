@@ -1,6 +1,9 @@
 // Package access holds what staff sign in with and stay signed in by: the
-// 6-digit codes emailed to allow-listed addresses, and sessions, whose
-// random ids live in a cookie and only as hashes in the store; and the audit
+// 6-digit codes emailed to allow-listed addresses, each bound to the
+// browser that asked by a cookie, and the limits on them; device cookies,
+// which keep a staff member's own browser clear of the limits strangers can
+// use up; sessions, whose random ids live in a cookie and only as hashes in
+// the store; and the audit
 // trail of who opened or changed which lead (audit.go). It holds no storage
 // and no HTTP handling of its own.
 package access
@@ -16,6 +19,7 @@ import (
 	"math/big"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -35,7 +39,36 @@ const (
 	// one place.
 	CodesPerHour        = 5
 	CodesPerAddressHour = 20
+	// TriesPerClientHour is how many codes one client (an IPv6 /64) may
+	// enter an hour, for any addresses, from browsers without a device
+	// cookie for the address they enter.
+	TriesPerClientHour = 20
+	// BurstWindow is how long a burst of wrong codes for one address is:
+	// the audit trail records its first failed code, not every one.
+	BurstWindow = 15 * time.Minute
+	// DeviceTTL is how long a device cookie lasts: a browser that signs in
+	// again gets a new one.
+	DeviceTTL = 180 * 24 * time.Hour
 )
+
+// AddressTries are the limits on codes entered for one address from
+// browsers without a device cookie for it, every client together: each
+// further try waits longer (10 in 10 minutes, 20 in an hour, 30 in a day),
+// so a stranger's guesses slow to a crawl, while a staff member's own
+// browser, holding its device cookie, is never held back by them.
+var AddressTries = []struct {
+	Count  int
+	Window time.Duration
+}{{10, 10 * time.Minute}, {20, time.Hour}, {30, 24 * time.Hour}}
+
+// DeviceTriesHour is how many codes a browser with a device cookie for an
+// address may enter for it an hour: its own limit, which nobody else's
+// tries use up.
+const DeviceTriesHour = 10
+
+// Unlisted is the actor of the audit entry for a burst of wrong codes
+// entered for an address not on the allow-list: never the address itself.
+const Unlisted = "an address not on the list"
 
 var (
 	// ErrNoCode: the address has no code that still works (none was sent,
@@ -50,8 +83,13 @@ var (
 // Code is a sign-in code as stored: never the code itself, only its keyed
 // hash (Digest).
 type Code struct {
-	// Email is the allow-listed address, as NormalizeEmail left it.
-	Email   string
+	// Email is the address, as NormalizeEmail left it.
+	Email string
+	// Browser is IDHash of the code cookie of the browser that asked for
+	// it: the code works only from that browser, and each browser's code
+	// for an address is its own. "" only in codes stored by 1.0.x, which
+	// no browser can use.
+	Browser string
 	Digest  string
 	Tries   int
 	Expires time.Time
@@ -179,14 +217,99 @@ func ClearCookie() string {
 
 // SessionID finds the session id among a request's cookies: API Gateway's
 // HTTP API passes them as a list of "name=value" strings.
-func SessionID(cookies []string) string {
+func SessionID(cookies []string) string { return cookieValue(cookies, CookieName) }
+
+// CodeCookieName is the cookie binding a sign-in code to the browser that
+// asked for it: a random id (NewSessionID) whose hash keys the code.
+const CodeCookieName = "__Host-signin-code"
+
+// CodeCookie is the Set-Cookie value handing the browser its code id for as
+// long as a code works. SameSite=Strict: only the sign-in page's own form
+// sends it.
+func CodeCookie(id string) string {
+	c := http.Cookie{Name: CodeCookieName, Value: id, Path: "/", MaxAge: int(CodeTTL / time.Second), Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode}
+	return c.String()
+}
+
+// ClearCodeCookie is the Set-Cookie value ending the code cookie, once its
+// code was spent.
+func ClearCodeCookie() string {
+	c := http.Cookie{Name: CodeCookieName, Value: "", Path: "/", MaxAge: -1, Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode}
+	return c.String()
+}
+
+// CodeBrowser finds the browser's code id among a request's cookies; ""
+// when it has none (or one that is no id NewSessionID could have made).
+func CodeBrowser(cookies []string) string {
+	id := cookieValue(cookies, CodeCookieName)
+	if b, err := base64.RawURLEncoding.DecodeString(id); err != nil || len(b) != 32 {
+		return ""
+	}
+	return id
+}
+
+// DeviceCookieName is the device cookie: a browser that signed in as an
+// address keeps it, so the per-address limits on codes and tries, which a
+// stranger can use up, never hold that browser back (OWASP's "Slow Down
+// Online Guessing Attacks with Device Cookies").
+const DeviceCookieName = "__Host-staff-device"
+
+// Device is a device cookie's value as read: its random id and end.
+type Device struct {
+	ID      string
+	Expires time.Time
+}
+
+// DeviceToken is the device cookie's value for email: a random id, its end,
+// and a MAC over both and the address, made with a key for the device
+// cookie's purpose. The address itself is not in it.
+func DeviceToken(key []byte, email string, d Device) string {
+	exp := strconv.FormatInt(d.Expires.Unix(), 10)
+	return d.ID + "." + exp + "." + deviceMAC(key, email, d.ID, exp)
+}
+
+func deviceMAC(key []byte, email, id, exp string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("device\x00" + email + "\x00" + id + "\x00" + exp))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// DeviceFor reads token as a device cookie for email made with key, and
+// reports whether it is one and has not ended at now.
+func DeviceFor(key []byte, token, email string, now time.Time) (Device, bool) {
+	id, rest, ok := strings.Cut(token, ".")
+	exp, mac, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 || id == "" {
+		return Device{}, false
+	}
+	secs, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil || !hmac.Equal([]byte(mac), []byte(deviceMAC(key, email, id, exp))) {
+		return Device{}, false
+	}
+	d := Device{ID: id, Expires: time.Unix(secs, 0).UTC()}
+	return d, d.Expires.After(now)
+}
+
+// DeviceCookie is the Set-Cookie value handing the browser token until
+// expires, from now.
+func DeviceCookie(token string, expires, now time.Time) string {
+	secs := int(expires.Sub(now) / time.Second)
+	c := http.Cookie{Name: DeviceCookieName, Value: token, Path: "/", MaxAge: max(secs, 1), Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	return c.String()
+}
+
+// DeviceCookieValue finds the device cookie's value among a request's cookies.
+func DeviceCookieValue(cookies []string) string { return cookieValue(cookies, DeviceCookieName) }
+
+// cookieValue finds the named cookie's value among a request's cookies.
+func cookieValue(cookies []string, name string) string {
 	for _, line := range cookies {
 		cs, err := http.ParseCookie(line)
 		if err != nil {
 			continue
 		}
 		for _, c := range cs {
-			if c.Name == CookieName && c.Value != "" {
+			if c.Name == name && c.Value != "" {
 				return c.Value
 			}
 		}

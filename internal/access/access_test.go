@@ -2,6 +2,7 @@ package access
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -140,5 +141,64 @@ func TestFormTokens(t *testing.T) {
 		if ok {
 			t.Errorf("%s: taken", name)
 		}
+	}
+}
+
+func TestDeviceTokens(t *testing.T) {
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	d := Device{ID: "device-1", Expires: now.Add(DeviceTTL)}
+	const email = "frontdesk@example-clinic.com"
+	tok := DeviceToken(key, email, d)
+	if got, ok := DeviceFor(key, tok, email, now); !ok || got != d {
+		t.Fatalf("its own token: %+v, %v", got, ok)
+	}
+	if strings.Contains(tok, "frontdesk") {
+		t.Errorf("the token shows the address: %q", tok)
+	}
+	other := DeviceToken(key, email, Device{ID: "device-1", Expires: now.Add(2 * DeviceTTL)})
+	for name, token := range map[string]string{
+		"tampered":       tok[:len(tok)-1] + "x",
+		"a moved end":    strings.Replace(tok, strconv.FormatInt(d.Expires.Unix(), 10), strconv.FormatInt(d.Expires.Unix()+1, 10), 1),
+		"empty":          "",
+		"no parts":       "abc",
+		"another's end":  strings.SplitN(tok, ".", 3)[0] + "." + strings.SplitN(other, ".", 3)[1] + "." + strings.SplitN(tok, ".", 3)[2],
+		"another key":    DeviceToken([]byte("another key another key another k"), email, d),
+		"another person": DeviceToken(key, "owner@example-clinic.com", d),
+	} {
+		if _, ok := DeviceFor(key, token, email, now); ok {
+			t.Errorf("%s: taken", name)
+		}
+	}
+	if _, ok := DeviceFor(key, tok, email, d.Expires); ok {
+		t.Error("taken at its end")
+	}
+}
+
+func TestCodeCookies(t *testing.T) {
+	id, err := NewSessionID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := http.ParseSetCookie(CodeCookie(id))
+	if err != nil || c.Name != "__Host-signin-code" || !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || c.MaxAge != 600 {
+		t.Errorf("code cookie %+v, %v", c, err)
+	}
+	for _, tt := range []struct {
+		cookies []string
+		want    string
+	}{
+		{[]string{CodeCookieName + "=" + id}, id},
+		{[]string{"theme=dark; " + CodeCookieName + "=" + id}, id},
+		{[]string{CodeCookieName + "=short"}, ""}, // not an id NewSessionID makes
+		{[]string{CookieName + "=" + id}, ""},
+		{nil, ""},
+	} {
+		if got := CodeBrowser(tt.cookies); got != tt.want {
+			t.Errorf("CodeBrowser(%q) = %q, want %q", tt.cookies, got, tt.want)
+		}
+	}
+	d, err := http.ParseSetCookie(DeviceCookie("tok", time.Unix(1000+int64(DeviceTTL/time.Second), 0), time.Unix(1000, 0)))
+	if err != nil || d.Name != "__Host-staff-device" || !d.Secure || !d.HttpOnly || d.SameSite != http.SameSiteLaxMode || d.Path != "/" || d.MaxAge != 15552000 {
+		t.Errorf("device cookie %+v, %v", d, err)
 	}
 }

@@ -182,7 +182,9 @@ func (s *Store) EndSessions(ctx context.Context, email string, now time.Time) (i
 	return going, nil
 }
 
-// codeItem is a sign-in code as stored: one item per address.
+// codeItem is a sign-in code as stored: one item per address and browser
+// (codeKey). An item 1.0.x stored, one per address, keyed by the address
+// alone, is never read again: it ends by its TTL.
 type codeItem struct {
 	PK        string `dynamodbav:"pk"`
 	Kind      string `dynamodbav:"kind"`
@@ -191,10 +193,11 @@ type codeItem struct {
 	ExpiresAt int64  `dynamodbav:"expiresAt"`
 }
 
-// PutCode stores c, replacing the address's earlier code.
+// PutCode stores c, replacing the earlier code of its address and browser;
+// other browsers' codes for the address stay.
 func (s *Store) PutCode(ctx context.Context, c access.Code) error {
 	item, err := attributevalue.MarshalMap(codeItem{
-		PK: codeKey(c.Email), Kind: kindCode, Digest: c.Digest, Tries: c.Tries, ExpiresAt: c.Expires.Unix(),
+		PK: codeKey(c.Email, c.Browser), Kind: kindCode, Digest: c.Digest, Tries: c.Tries, ExpiresAt: c.Expires.Unix(),
 	})
 	if err != nil {
 		return fmt.Errorf("put sign-in code: marshal: %w", err)
@@ -205,10 +208,11 @@ func (s *Store) PutCode(ctx context.Context, c access.Code) error {
 	return nil
 }
 
-// TryCode counts one try of email's code at now, in one conditional update,
-// and returns the code as counted: access.ErrNoCode if there is none that
-// still works, access.ErrLocked once it took access.MaxTries tries.
-func (s *Store) TryCode(ctx context.Context, email string, now time.Time) (access.Code, error) {
+// TryCode counts one try of the code browser asked for email at now, in one
+// conditional update, and returns the code as counted: access.ErrNoCode if
+// there is none that still works, access.ErrLocked once it took
+// access.MaxTries tries.
+func (s *Store) TryCode(ctx context.Context, email, browser string, now time.Time) (access.Code, error) {
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		UpdateExpression:         aws.String("ADD #tries :one"),
 		ConditionExpression:      aws.String("attribute_exists(#pk) AND #tries < :max AND #exp > :now"),
@@ -217,7 +221,7 @@ func (s *Store) TryCode(ctx context.Context, email string, now time.Time) (acces
 			":one": num(1), ":max": num(access.MaxTries), ":now": num(now.Unix()),
 		},
 		TableName:                           aws.String(s.table),
-		Key:                                 pk(codeKey(email)),
+		Key:                                 pk(codeKey(email, browser)),
 		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
@@ -236,18 +240,18 @@ func (s *Store) TryCode(ctx context.Context, email string, now time.Time) (acces
 	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
 		return access.Code{}, fmt.Errorf("try sign-in code: decode: %w", err)
 	}
-	return access.Code{Email: email, Digest: it.Digest, Tries: it.Tries, Expires: time.Unix(it.ExpiresAt, 0).UTC()}, nil
+	return access.Code{Email: email, Browser: browser, Digest: it.Digest, Tries: it.Tries, Expires: time.Unix(it.ExpiresAt, 0).UTC()}, nil
 }
 
 // UseCode deletes c, so it works once: access.ErrNoCode if it is gone or
-// another code replaced it.
+// another code its browser asked for replaced it.
 func (s *Store) UseCode(ctx context.Context, c access.Code) error {
 	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		ConditionExpression:       aws.String("#digest = :digest"),
 		ExpressionAttributeNames:  map[string]string{"#digest": attrDigest},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":digest": str(c.Digest)},
 		TableName:                 aws.String(s.table),
-		Key:                       pk(codeKey(c.Email)),
+		Key:                       pk(codeKey(c.Email, c.Browser)),
 	})
 	if _, failed := conditionFailed(err); failed {
 		return access.ErrNoCode

@@ -67,7 +67,7 @@ const (
 	attrEmail = "email"
 	attrLeads = "leads"
 
-	// A sign-in code (kind "code"), one per address: its keyed hash and how
+	// A sign-in code (kind "code"), one per address and browser: its keyed hash and how
 	// many times it was tried; expiresAt is when it stops working.
 	attrDigest = "digest"
 	attrTries  = "tries"
@@ -103,8 +103,16 @@ func rateKey(key string) string { return kindRate + "#" + key }
 func runKey(key string) string  { return kindRun + "#" + key }
 
 func sessionKey(hash string) string { return kindSession + "#" + hash }
-func codeKey(email string) string   { return kindCode + "#" + email }
 func auditKey(id string) string     { return kindAudit + "#" + id }
+
+// codeKey is a code's key: by its address and the hash of its browser's
+// code cookie ("": the key 1.0.x gave an address's one code).
+func codeKey(email, browser string) string {
+	if browser == "" {
+		return kindCode + "#" + email
+	}
+	return kindCode + "#" + email + "#" + browser
+}
 
 // leadItem is a lead as stored.
 type leadItem struct {

@@ -131,7 +131,7 @@ func TestItemsOnTheWire(t *testing.T) {
 		if err := s.CreateSession(ctx, link); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.PutCode(ctx, access.Code{Email: "frontdesk@example-clinic.com", Digest: "d1", Expires: until}); err != nil {
+		if err := s.PutCode(ctx, access.Code{Email: "frontdesk@example-clinic.com", Browser: "b1", Digest: "d1", Expires: until}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Audit(ctx, access.AuditEntry{At: at, Actor: "ops", Action: access.SignOutAll, RequestID: "r1", Expires: until}); err != nil {
@@ -143,7 +143,7 @@ func TestItemsOnTheWire(t *testing.T) {
 		items := map[string]map[string]string{
 			"session":      raw(t, db, table, sessionKey(sess.Hash)),
 			"link session": raw(t, db, table, sessionKey(link.Hash)),
-			"code":         raw(t, db, table, codeKey("frontdesk@example-clinic.com")),
+			"code":         raw(t, db, table, codeKey("frontdesk@example-clinic.com", "b1")),
 		}
 		out, err := db.Query(ctx, &dynamodb.QueryInput{
 			TableName: aws.String(table), IndexName: aws.String(ListIndex),

@@ -126,76 +126,79 @@ func runSessions(t *testing.T, open func(t *testing.T) Store) {
 	})
 }
 
-// runCodes checks sign-in codes: one per address, each try counted, locked
-// after access.MaxTries, used once.
+// runCodes checks sign-in codes: one per address and browser, each try
+// counted, locked after access.MaxTries, used once; other browsers' codes
+// for the same address untouched by any of it.
 func runCodes(t *testing.T, open func(t *testing.T) Store) {
 	ctx := context.Background()
-	code := func(email, digest string) access.Code {
-		return access.Code{Email: email, Digest: digest, Expires: t0.Add(access.CodeTTL)}
+	const staff = "frontdesk@example-clinic.com"
+	mine, theirs := access.IDHash("browser-mine"), access.IDHash("browser-theirs")
+	code := func(browser, digest string) access.Code {
+		return access.Code{Email: staff, Browser: browser, Digest: digest, Expires: t0.Add(access.CodeTTL)}
 	}
 
 	t.Run("a code's tries are counted, and it locks after the last", func(t *testing.T) {
 		s := open(t)
-		c := code("frontdesk@example-clinic.com", "digest-1")
+		c := code(mine, "digest-1")
 		if err := s.PutCode(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 		for i := 1; i <= access.MaxTries; i++ {
-			got, err := s.TryCode(ctx, c.Email, t0.Add(time.Duration(i)*time.Second))
+			got, err := s.TryCode(ctx, c.Email, c.Browser, t0.Add(time.Duration(i)*time.Second))
 			want := c
 			want.Tries = i
 			if err != nil || !cmp.Equal(got, want) {
 				t.Fatalf("try %d: %+v, %v; want %+v", i, got, err, want)
 			}
 		}
-		if _, err := s.TryCode(ctx, c.Email, t0.Add(time.Minute)); !errors.Is(err, access.ErrLocked) {
+		if _, err := s.TryCode(ctx, c.Email, c.Browser, t0.Add(time.Minute)); !errors.Is(err, access.ErrLocked) {
 			t.Errorf("try %d: got %v, want access.ErrLocked", access.MaxTries+1, err)
 		}
-		if _, err := s.TryCode(ctx, c.Email, c.Expires); !errors.Is(err, access.ErrNoCode) {
+		if _, err := s.TryCode(ctx, c.Email, c.Browser, c.Expires); !errors.Is(err, access.ErrNoCode) {
 			t.Errorf("a locked code once expired: got %v, want access.ErrNoCode", err)
 		}
-		// A new code for the address starts afresh.
-		fresh := code(c.Email, "digest-2")
+		// A new code for the browser starts afresh.
+		fresh := code(mine, "digest-2")
 		if err := s.PutCode(ctx, fresh); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := s.TryCode(ctx, c.Email, t0.Add(time.Minute)); err != nil || got.Tries != 1 || got.Digest != fresh.Digest {
+		if got, err := s.TryCode(ctx, c.Email, c.Browser, t0.Add(time.Minute)); err != nil || got.Tries != 1 || got.Digest != fresh.Digest {
 			t.Errorf("a new code's first try: %+v, %v", got, err)
 		}
 	})
 
 	t.Run("missing and expired codes are no codes", func(t *testing.T) {
 		s := open(t)
-		if _, err := s.TryCode(ctx, "nobody@example-clinic.com", t0); !errors.Is(err, access.ErrNoCode) {
+		if _, err := s.TryCode(ctx, "nobody@example-clinic.com", mine, t0); !errors.Is(err, access.ErrNoCode) {
 			t.Errorf("no code sent: got %v, want access.ErrNoCode", err)
 		}
-		c := code("frontdesk@example-clinic.com", "digest-1")
+		c := code(mine, "digest-1")
 		if err := s.PutCode(ctx, c); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.TryCode(ctx, c.Email, c.Expires); !errors.Is(err, access.ErrNoCode) {
+		if _, err := s.TryCode(ctx, c.Email, c.Browser, c.Expires); !errors.Is(err, access.ErrNoCode) {
 			t.Errorf("at its expiry: got %v, want access.ErrNoCode", err)
 		}
-		if _, err := s.TryCode(ctx, c.Email, c.Expires.Add(-time.Second)); err != nil {
+		if _, err := s.TryCode(ctx, c.Email, c.Browser, c.Expires.Add(-time.Second)); err != nil {
 			t.Errorf("a second before: %v", err)
 		}
 	})
 
-	t.Run("a code works once, and only while it is the address's", func(t *testing.T) {
+	t.Run("a code works once, and only while it is its browser's", func(t *testing.T) {
 		s := open(t)
-		first := code("frontdesk@example-clinic.com", "digest-1")
+		first := code(mine, "digest-1")
 		if err := s.PutCode(ctx, first); err != nil {
 			t.Fatal(err)
 		}
-		second := code(first.Email, "digest-2") // asked for again: replaces the first
+		second := code(mine, "digest-2") // asked for again: replaces the first
 		if err := s.PutCode(ctx, second); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.UseCode(ctx, first); !errors.Is(err, access.ErrNoCode) {
 			t.Errorf("the replaced code: got %v, want access.ErrNoCode", err)
 		}
-		tried, err := s.TryCode(ctx, first.Email, t0)
-		if err != nil || tried.Digest != second.Digest || tried.Tries != 1 {
+		tried, err := s.TryCode(ctx, staff, mine, t0)
+		if err != nil || tried.Digest != second.Digest || tried.Tries != 1 || tried.Browser != mine {
 			t.Fatalf("try: %+v, %v; want the second code, once tried", tried, err)
 		}
 		if err := s.UseCode(ctx, tried); err != nil {
@@ -204,8 +207,61 @@ func runCodes(t *testing.T, open func(t *testing.T) Store) {
 		if err := s.UseCode(ctx, tried); !errors.Is(err, access.ErrNoCode) {
 			t.Errorf("used twice: got %v, want access.ErrNoCode", err)
 		}
-		if _, err := s.TryCode(ctx, first.Email, t0); !errors.Is(err, access.ErrNoCode) {
+		if _, err := s.TryCode(ctx, staff, mine, t0); !errors.Is(err, access.ErrNoCode) {
 			t.Errorf("try after use: got %v, want access.ErrNoCode", err)
+		}
+	})
+
+	t.Run("each browser's code for an address is its own", func(t *testing.T) {
+		s := open(t)
+		a, b := code(mine, "digest-mine"), code(theirs, "digest-theirs")
+		for _, c := range []access.Code{a, b} {
+			if err := s.PutCode(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Another browser locks its own code, and asks for another: mine is
+		// untouched.
+		for range access.MaxTries {
+			if _, err := s.TryCode(ctx, staff, theirs, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.TryCode(ctx, staff, theirs, t0); !errors.Is(err, access.ErrLocked) {
+			t.Errorf("their code after %d tries: %v, want access.ErrLocked", access.MaxTries, err)
+		}
+		if err := s.PutCode(ctx, code(theirs, "digest-theirs-2")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UseCode(ctx, code(theirs, a.Digest)); !errors.Is(err, access.ErrNoCode) {
+			t.Errorf("my code's digest used from their browser: got %v, want access.ErrNoCode", err)
+		}
+		got, err := s.TryCode(ctx, staff, mine, t0)
+		if err != nil || got.Digest != a.Digest || got.Tries != 1 {
+			t.Fatalf("my code after theirs was locked and replaced: %+v, %v; want it, tried once", got, err)
+		}
+		if err := s.UseCode(ctx, got); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.TryCode(ctx, staff, theirs, t0); err != nil || got.Digest != "digest-theirs-2" {
+			t.Errorf("their code after mine was used: %+v, %v", got, err)
+		}
+	})
+
+	t.Run("a code stored without a browser (1.0.x) is no browser's", func(t *testing.T) {
+		s := open(t)
+		old := access.Code{Email: staff, Digest: "digest-old", Expires: t0.Add(access.CodeTTL)}
+		if err := s.PutCode(ctx, old); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.TryCode(ctx, staff, mine, t0); !errors.Is(err, access.ErrNoCode) {
+			t.Errorf("a browser's try of the address's old code: got %v, want access.ErrNoCode", err)
+		}
+		if err := s.PutCode(ctx, code(mine, "digest-new")); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.TryCode(ctx, staff, mine, t0); err != nil || got.Digest != "digest-new" {
+			t.Errorf("a new code beside the old one: %+v, %v", got, err)
 		}
 	})
 }

@@ -121,25 +121,29 @@ func (s *MemStore) EndSessions(_ context.Context, email string, now time.Time) (
 	return n, nil
 }
 
-// PutCode stores c, replacing the address's earlier code.
+// codeKey is a code's place: by address and browser.
+func codeKey(email, browser string) string { return email + "\x00" + browser }
+
+// PutCode stores c, replacing its address and browser's earlier code.
 func (s *MemStore) PutCode(_ context.Context, c access.Code) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
 		return s.Err
 	}
-	s.codes[c.Email] = c
+	s.codes[codeKey(c.Email, c.Browser)] = c
 	return nil
 }
 
-// TryCode counts one try of email's code and returns it as counted.
-func (s *MemStore) TryCode(_ context.Context, email string, now time.Time) (access.Code, error) {
+// TryCode counts one try of the code browser asked for email, and returns
+// it as counted.
+func (s *MemStore) TryCode(_ context.Context, email, browser string, now time.Time) (access.Code, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
 		return access.Code{}, s.Err
 	}
-	c, ok := s.codes[email]
+	c, ok := s.codes[codeKey(email, browser)]
 	switch {
 	case !ok || !c.Expires.After(now):
 		return access.Code{}, access.ErrNoCode
@@ -147,22 +151,22 @@ func (s *MemStore) TryCode(_ context.Context, email string, now time.Time) (acce
 		return access.Code{}, access.ErrLocked
 	}
 	c.Tries++
-	s.codes[email] = c
+	s.codes[codeKey(email, browser)] = c
 	return c, nil
 }
 
-// UseCode deletes c if it is still the address's code.
+// UseCode deletes c if it is still its address and browser's code.
 func (s *MemStore) UseCode(_ context.Context, c access.Code) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
 		return s.Err
 	}
-	cur, ok := s.codes[c.Email]
+	cur, ok := s.codes[codeKey(c.Email, c.Browser)]
 	if !ok || cur.Digest != c.Digest {
 		return access.ErrNoCode
 	}
-	delete(s.codes, c.Email)
+	delete(s.codes, codeKey(c.Email, c.Browser))
 	return nil
 }
 

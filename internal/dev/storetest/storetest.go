@@ -44,7 +44,7 @@ type Store interface {
 	EndSession(ctx context.Context, hash string) error
 	EndSessions(ctx context.Context, email string, now time.Time) (int, error)
 	PutCode(ctx context.Context, c access.Code) error
-	TryCode(ctx context.Context, email string, now time.Time) (access.Code, error)
+	TryCode(ctx context.Context, email, browser string, now time.Time) (access.Code, error)
 	UseCode(ctx context.Context, c access.Code) error
 	Audit(ctx context.Context, e access.AuditEntry) error
 	AuditTrail(ctx context.Context, leadID string, since time.Time, newestFirst bool, now time.Time) iter.Seq2[access.AuditEntry, error]

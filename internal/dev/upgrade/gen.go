@@ -175,8 +175,9 @@ func main() {
 	check(s.CreateSession(ctx, access.Session{Hash: access.IDHash(linkSession), Leads: []string{id(1)}, Created: day, Expires: far}))
 	signer, err := link.NewSigner([]byte(linkSecret))
 	check(err)
-	check(s.PutCode(ctx, access.Code{Email: staffEmail, Digest: access.CodeDigest(signer.Key("signin-code"), staffEmail, signInCode), Expires: far}))
-	_, err = s.TryCode(ctx, staffEmail, day)
+	browser := access.IDHash("fixture-code-cookie") // a code is its browser's (issue 27)
+	check(s.PutCode(ctx, access.Code{Email: staffEmail, Browser: browser, Digest: access.CodeDigest(signer.Key("signin-code"), staffEmail, signInCode), Expires: far}))
+	_, err = s.TryCode(ctx, staffEmail, browser, day)
 	check(err)
 	for _, e := range []access.AuditEntry{
 		{At: at(1), Actor: staffEmail, Action: access.SignIn, RequestID: "req-1"},

@@ -48,7 +48,7 @@ type Store interface {
 	EndSession(ctx context.Context, hash string) error
 
 	PutCode(ctx context.Context, c access.Code) error
-	TryCode(ctx context.Context, email string, now time.Time) (access.Code, error)
+	TryCode(ctx context.Context, email, browser string, now time.Time) (access.Code, error)
 	UseCode(ctx context.Context, c access.Code) error
 
 	HeldStore
@@ -83,6 +83,9 @@ type Handler struct {
 	// metrics counts attempts and closes, and times the first attempt and
 	// reach; nil for none.
 	metrics *metric.Writer
+	// pause waits out the rest of the sign-in email step's answer time
+	// (signin.go), or until ctx ends.
+	pause func(ctx context.Context, d time.Duration)
 }
 
 // Events puts lead events on the LeadEvents bus (internal/adapter/bus); a failure
@@ -121,7 +124,17 @@ func New(cfg config.Staff, store Store, mail Mailer, signer *link.Signer, log *s
 	if cfg.Retention <= 0 { // as config.LoadStaff reads an unset RETENTION_DAYS
 		cfg.Retention = 365 * 24 * time.Hour
 	}
-	return &Handler{cfg: cfg, store: store, mail: mail, signer: signer, log: log, now: now}
+	return &Handler{cfg: cfg, store: store, mail: mail, signer: signer, log: log, now: now, pause: sleep}
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // anyKey reports whether ok holds for one of the keys for purpose from the

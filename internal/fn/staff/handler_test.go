@@ -63,6 +63,9 @@ type fixture struct {
 	// the function as "name=value" strings, and takes them back from the
 	// answer's cookies.
 	cookies map[string]string
+	// paused is each wait of the sign-in email step for its answer time
+	// (the fixture never sleeps).
+	paused []time.Duration
 }
 
 // outbox keeps the emails the handler sends.
@@ -117,6 +120,7 @@ func newFixtureConfig(t *testing.T, cfg config.Staff, store Store) *fixture {
 		f.store = r.MemStore
 	}
 	f.h = New(cfg, store, f.mail, signer, slog.New(slog.NewJSONHandler(f.logs, nil)), func() time.Time { return f.now })
+	f.h.pause = func(_ context.Context, d time.Duration) { f.paused = append(f.paused, d) }
 	f.lead = storetest.Lead(start.Add(-26 * time.Hour))
 	f.lead.Name = "<script>Pat</script> O'Brien"
 	if err := f.store.Save(context.Background(), f.lead, nil); err != nil {

@@ -52,9 +52,21 @@ func (h *Handler) getSignIn(r *request) events.APIGatewayV2HTTPResponse {
 	return h.render(http.StatusOK, v)
 }
 
+// codeStepTime is the least time the email step takes to answer, whatever
+// the address: a listed one waits for its code's email to be sent (SES, a
+// few tens of milliseconds) within it, an unlisted one for nothing, so the
+// time it takes never tells which addresses are on the list.
+const codeStepTime = 500 * time.Millisecond
+
+// purposeDevice is the purpose of the key device cookies are signed with.
+const purposeDevice = "signin-device"
+
 // postSignIn answers POST /staff/signin: an email asks for a code, an email
-// and a code start a session.
+// and a code start a session. Both steps do the same work for an address
+// on the list as for one not on it: the same store calls, in the same
+// order, and the email step answers no sooner than codeStepTime.
 func (h *Handler) postSignIn(r *request) events.APIGatewayV2HTTPResponse {
+	began := time.Now() // the answer's floor is in real time, whatever the clock says
 	// Authorize: a form from the clinic's own pages; anyone may send it.
 	form, refused := h.postedForm(r, "sign-in refused", "Not sent from the sign-in page", "Open the sign-in page and try again.")
 	if refused != nil {
@@ -68,27 +80,63 @@ func (h *Handler) postSignIn(r *request) events.APIGatewayV2HTTPResponse {
 	}
 	email := access.NormalizeEmail(in.Email)
 	in.CodeStep = true
+	ask := codeAsk{in: in, email: email}
+	ask.device, ask.trusted = h.device(r, email)
 
 	if !form.Has("code") {
-		// Apply and answer: email a code. Every address gets the same
-		// page, so the page never tells who is on the list (the time it
-		// takes may: only a listed address waits for the code's write and
-		// SES).
-		limited, err := h.sendCode(r, email)
-		if err != nil {
+		res := h.askCode(r, ask)
+		if left := codeStepTime - time.Since(began); left > 0 {
+			h.pause(r.ctx, left)
+		} else {
+			r.log.Warn("sign-in email step took longer than its floor", "floorMs", codeStepTime.Milliseconds())
+		}
+		return res
+	}
+	return h.enterCode(r, ask, form.Get("code"))
+}
+
+// askCode is the email step: a code for email, bound to this browser by
+// its code cookie (a new one unless it holds one), stored whether the
+// address is listed or not, and emailed to a listed one. The page is the
+// same for every address, and so is the cookie.
+func (h *Handler) askCode(r *request, ask codeAsk) events.APIGatewayV2HTTPResponse {
+	if ask.browser = access.CodeBrowser(r.Cookies); ask.browser == "" {
+		var err error
+		if ask.browser, err = access.NewSessionID(); err != nil {
 			return h.storeProblem(r.log, err)
 		}
-		if limited != nil {
-			return h.codesLimited(r, in.Next, *limited)
-		}
-		return h.render(http.StatusOK, view{Title: "Enter your code", SignIn: in})
 	}
+	limited, err := h.sendCode(r, ask)
+	if err != nil {
+		return h.storeProblem(r.log, err)
+	}
+	if limited != nil {
+		// The browser keeps its code cookie, and the code it came with.
+		return h.codesLimited(r, ask.in.Next, *limited)
+	}
+	res := h.render(http.StatusOK, view{Title: "Enter your code", SignIn: ask.in})
+	res.Cookies = []string{access.CodeCookie(ask.browser)}
+	return res
+}
 
-	// Apply: spend the code, once.
+// enterCode is the code step: the limits on tries first (a try over one is
+// refused unread), then the code this browser asked for email, spent once
+// if it matches; a session, and a device cookie for email, if it did.
+func (h *Handler) enterCode(r *request, ask codeAsk, typed string) events.APIGatewayV2HTTPResponse {
+	in, email, trusted := ask.in, ask.email, ask.trusted
 	_, listed := access.Listed(h.cfg.StaffEmails, email)
-	err := access.ErrNoCode
-	if listed {
-		err = h.useCode(r, email, form.Get("code"))
+	limited, err := h.chargeTry(r, ask)
+	if err != nil {
+		return h.storeProblem(r.log, err)
+	}
+	if limited != nil {
+		r.log.Info("sign-in code refused", "reason", "too many tries", "listed", listed, "deviceCookie", trusted)
+		return h.triesLimited(r, in, *limited)
+	}
+	// Apply: spend the code, once.
+	err = access.ErrNoCode
+	if browser := access.CodeBrowser(r.Cookies); browser != "" {
+		err = h.useCode(r, email, browser, typed, listed)
 	}
 	switch {
 	case errors.Is(err, access.ErrNoCode), errors.Is(err, access.ErrLocked), errors.Is(err, errWrongCode):
@@ -99,11 +147,9 @@ func (h *Handler) postSignIn(r *request) events.APIGatewayV2HTTPResponse {
 		case errors.Is(err, errWrongCode):
 			reason = "wrong code"
 		}
-		r.log.Info("sign-in code refused", "reason", reason, "listed", listed)
-		if listed {
-			h.audit(r, email, access.FailedCode, "")
-		}
-		in.Error = "That code did not work. A code works once, for 10 minutes, and after 5 wrong tries it stops working: ask for a new one if needed."
+		r.log.Info("sign-in code refused", "reason", reason, "listed", listed, "deviceCookie", trusted)
+		h.failedCode(r, email, listed)
+		in.Error = "That code did not work. A code works once, for 10 minutes, in the browser that asked for it, and after 5 wrong tries it stops working: ask for a new one if needed."
 		return h.render(http.StatusForbidden, view{Title: "Enter your code", SignIn: in})
 	case err != nil:
 		return h.storeProblem(r.log, err)
@@ -112,49 +158,98 @@ func (h *Handler) postSignIn(r *request) events.APIGatewayV2HTTPResponse {
 	if err != nil {
 		return h.storeProblem(r.log, err)
 	}
-	// Audit, and answer with the session's cookie.
+	// Audit, and answer with the session's cookie, the device cookie (a new
+	// one: its end moves on at every sign-in), and the code cookie ended.
 	h.audit(r, email, access.SignIn, "")
-	r.log.Info("signed in")
+	r.log.Info("signed in", "deviceCookie", trusted)
 	res := h.seeOther(r.up.to(in.Next))
-	res.Cookies = []string{cookie}
+	res.Cookies = []string{cookie, access.ClearCodeCookie()}
+	if id, err := access.NewSessionID(); err != nil {
+		r.log.Warn("no device cookie", "err", err)
+	} else {
+		d := access.Device{ID: id, Expires: r.now.Add(access.DeviceTTL)}
+		res.Cookies = append(res.Cookies, access.DeviceCookie(access.DeviceToken(h.signer.Key(purposeDevice), email, d), d.Expires, r.now))
+	}
 	return res
 }
 
-// sendCode emails a code to email if it is on the allow-list. Every
-// address is counted, listed or not (the counters' keys are keyed hashes,
-// never the address or the client): from this client, then from all of
-// them. limited is the charge over its limit when one is, whether the
-// address is listed or not; nil when a code was sent, or would have been.
-// Only a store failure is an error; an address not listed or a send that
-// failed is logged, and the page the same.
-func (h *Handler) sendCode(r *request, email string) (limited *ratelimit.Charge, err error) {
+// device reads the browser's device cookie for email: a browser that
+// signed in as email before holds one (signed with a key of its own from
+// the link secret, any version held).
+func (h *Handler) device(r *request, email string) (access.Device, bool) {
+	token := access.DeviceCookieValue(r.Cookies)
+	if token == "" {
+		return access.Device{}, false
+	}
+	var d access.Device
+	ok := h.anyKey(r, purposeDevice, func(k []byte) bool {
+		var ok bool
+		d, ok = access.DeviceFor(k, token, email, r.now)
+		return ok
+	})
+	return d, ok
+}
+
+// codeAsk is one sign-in form sent: for email (normalized; in is the page
+// as typed), from the browser whose code cookie holds browser (the email
+// step fills it in), with or without a device cookie for email (trusted).
+type codeAsk struct {
+	in             *signInView
+	email, browser string
+	trusted        bool
+	device         access.Device
+}
+
+// sendCode stores a code for the ask's address and browser, and emails it
+// if the address is on the allow-list. Every address is counted, listed or
+// not (the counters' keys are keyed hashes, never the address or the
+// client): a browser with a device cookie for the address by that cookie
+// alone; any other by its client, then from all of them. limited is the
+// charge over its limit when one is, whether the address is listed or not;
+// nil when a code was stored. An unlisted address's code is made from a
+// secret nobody is sent that no typed code can match, so its code step
+// reads and counts a code just as a listed one's does. Only a store
+// failure is an error; a send that failed is logged, and the page the same.
+func (h *Handler) sendCode(r *request, ask codeAsk) (limited *ratelimit.Charge, err error) {
 	key := h.signer.Key(purposeCode)
-	client := ratelimit.Client(r.RequestContext.HTTP.SourceIP)
-	for _, c := range []ratelimit.Charge{
-		ratelimit.Limit{Count: access.CodesPerHour, Window: time.Hour}.ChargeFor(key, email+" "+client, r.now),
-		ratelimit.Limit{Count: access.CodesPerAddressHour, Window: time.Hour}.ChargeFor(key, email, r.now),
-	} {
+	var charges []ratelimit.Charge
+	if ask.trusted {
+		charges = append(charges, ratelimit.Limit{Count: access.CodesPerHour, Window: time.Hour}.ChargeFor(key, "device "+ask.device.ID+" "+ask.email, r.now))
+	} else {
+		client := ratelimit.Client(r.RequestContext.HTTP.SourceIP)
+		charges = append(charges,
+			ratelimit.Limit{Count: access.CodesPerHour, Window: time.Hour}.ChargeFor(key, ask.email+" "+client, r.now),
+			ratelimit.Limit{Count: access.CodesPerAddressHour, Window: time.Hour}.ChargeFor(key, ask.email, r.now))
+	}
+	for _, c := range charges {
 		c.Key = "signin#" + c.Key
 		switch err := h.store.Charge(r.ctx, c); {
 		case errors.Is(err, ratelimit.ErrLimited):
-			r.log.Warn("sign-in code not sent", "reason", "too many codes this hour")
+			r.log.Warn("sign-in code not sent", "reason", "too many codes this hour", "deviceCookie", ask.trusted)
 			return &c, nil
 		case err != nil:
 			return nil, fmt.Errorf("count sign-in code: %w", err)
 		}
 	}
-	to, listed := access.Listed(h.cfg.StaffEmails, email)
-	if !listed {
-		r.log.Info("sign-in code not sent", "reason", "not on the list")
-		return nil, nil
-	}
+	to, listed := access.Listed(h.cfg.StaffEmails, ask.email)
 	code, err := access.NewCode()
 	if err != nil {
 		return nil, err
 	}
-	c := access.Code{Email: email, Digest: access.CodeDigest(h.signer.Key(purposeCode), email, code), Expires: r.now.Add(access.CodeTTL)}
+	secret := code
+	if !listed {
+		// Never a code CleanCode lets through, and made as dearly.
+		if secret, err = access.NewSessionID(); err != nil {
+			return nil, err
+		}
+	}
+	c := access.Code{Email: ask.email, Browser: access.IDHash(ask.browser), Digest: access.CodeDigest(key, ask.email, secret), Expires: r.now.Add(access.CodeTTL)}
 	if err := h.store.PutCode(r.ctx, c); err != nil {
 		return nil, fmt.Errorf("store sign-in code: %w", err)
+	}
+	if !listed {
+		r.log.Info("sign-in code not sent", "reason", "not on the list")
+		return nil, nil
 	}
 	if err := h.sendCodeMail(r.ctx, to, code); err != nil {
 		// The same page still: an error here would tell who is listed.
@@ -176,6 +271,67 @@ func (h *Handler) codesLimited(r *request, next string, c ratelimit.Charge) even
 	return res
 }
 
+// triesLimited answers a code not read because a limit on tries was
+// reached: 429, with when to try again, and the code field. The page is
+// the same for every address, listed or not.
+func (h *Handler) triesLimited(r *request, in *signInView, c ratelimit.Charge) events.APIGatewayV2HTTPResponse {
+	in.Error = "Too many codes were entered just now, so this one was not checked. Try again after " + h.short(c.Until, r.now) +
+		". A browser you signed in with before is not held back by others' tries."
+	res := h.render(http.StatusTooManyRequests, view{Title: "Enter your code", SignIn: in})
+	res.Headers["Retry-After"] = strconv.Itoa(c.RetryAfter(r.now))
+	return res
+}
+
+// chargeTry counts one code entered for email: a browser with a device
+// cookie for email against that cookie's own limit; any other against its
+// client's, then against the address's, whose windows grow (10 minutes, an
+// hour, a day). Listed or not, the same counters. limited is the charge
+// over its limit when one is.
+func (h *Handler) chargeTry(r *request, ask codeAsk) (limited *ratelimit.Charge, err error) {
+	key, email := h.signer.Key(purposeCode), ask.email
+	var charges []ratelimit.Charge
+	if ask.trusted {
+		charges = append(charges, ratelimit.Limit{Count: access.DeviceTriesHour, Window: time.Hour}.ChargeFor(key, "try device "+ask.device.ID+" "+email, r.now))
+	} else {
+		client := ratelimit.Client(r.RequestContext.HTTP.SourceIP)
+		charges = append(charges, ratelimit.Limit{Count: access.TriesPerClientHour, Window: time.Hour}.ChargeFor(key, "try client "+client, r.now))
+		for _, l := range access.AddressTries {
+			charges = append(charges, ratelimit.Limit{Count: l.Count, Window: l.Window}.ChargeFor(key, "try "+l.Window.String()+" "+email, r.now))
+		}
+	}
+	for _, c := range charges {
+		c.Key = "signin#" + c.Key
+		switch err := h.store.Charge(r.ctx, c); {
+		case errors.Is(err, ratelimit.ErrLimited):
+			return &c, nil
+		case err != nil:
+			return nil, fmt.Errorf("count sign-in try: %w", err)
+		}
+	}
+	return nil, nil
+}
+
+// failedCode records a code refused for email in the audit trail once per
+// burst (at most once an access.BurstWindow for an address): the first
+// refusal of a window writes an entry, the rest only their log lines. An
+// unlisted address's entry names no address (access.Unlisted), and costs
+// what a listed one's does.
+func (h *Handler) failedCode(r *request, email string, listed bool) {
+	c := ratelimit.Limit{Count: 1, Window: access.BurstWindow}.ChargeFor(h.signer.Key(purposeCode), "burst "+email, r.now)
+	c.Key = "signin#" + c.Key
+	switch err := h.store.Charge(r.ctx, c); {
+	case errors.Is(err, ratelimit.ErrLimited): // recorded already
+		return
+	case err != nil:
+		r.log.Warn("failed code not counted; audited", "err", err)
+	}
+	actor := access.Unlisted
+	if listed {
+		actor = email
+	}
+	h.audit(r, actor, access.FailedCode, "")
+}
+
 func (h *Handler) sendCodeMail(ctx context.Context, to, code string) error {
 	text := code + " is your code to sign in to " + h.cfg.ClinicName + "'s requests.\n\n" +
 		"It works once, for the next 10 minutes. If you did not ask for it, ignore this email: nobody can sign in without the code.\n"
@@ -189,19 +345,20 @@ func (h *Handler) sendCodeMail(ctx context.Context, to, code string) error {
 	return err
 }
 
-// useCode spends the code typed for email if it is the address's current
-// one. access.ErrNoCode, access.ErrLocked and errWrongCode say why not; any
-// other error is the store's.
-func (h *Handler) useCode(r *request, email, typed string) error {
+// useCode spends the code typed for email if it is the one this browser
+// (its code cookie's id) asked for. access.ErrNoCode, access.ErrLocked and
+// errWrongCode say why not; any other error is the store's. An unlisted
+// address's code never matches: it is read and counted all the same.
+func (h *Handler) useCode(r *request, email, browser, typed string, listed bool) error {
 	code := access.CleanCode(typed)
 	if code == "" {
 		return access.ErrNoCode
 	}
-	c, err := h.store.TryCode(r.ctx, email, r.now)
+	c, err := h.store.TryCode(r.ctx, email, access.IDHash(browser), r.now)
 	if err != nil {
 		return fmt.Errorf("read sign-in code: %w", err)
 	}
-	if !h.anyKey(r, purposeCode, func(k []byte) bool { return access.CodeMatches(k, c, code) }) {
+	if !h.anyKey(r, purposeCode, func(k []byte) bool { return access.CodeMatches(k, c, code) }) || !listed {
 		return errWrongCode
 	}
 	if err := h.store.UseCode(r.ctx, c); err != nil {

@@ -2,6 +2,7 @@ package staff
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/dev/testenv"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/ratelimit"
 )
 
 var codeRE = regexp.MustCompile(`\b[0-9]{6}\b`)
@@ -135,7 +137,7 @@ func TestAnAddressNotOnTheListGetsTheSamePageAndNoEmail(t *testing.T) {
 	// Its "code" works no more than a wrong one, and leaves no audit entry
 	// naming the address.
 	res := f.postTo(t, "/staff/signin", url.Values{"email": {"patient@example.com"}, "code": {"123456"}})
-	if res.StatusCode != http.StatusForbidden || len(f.cookies) != 0 {
+	if res.StatusCode != http.StatusForbidden || f.cookies[access.CookieName] != "" {
 		t.Errorf("status %d, cookies %v", res.StatusCode, f.cookies)
 	}
 	for _, e := range f.store.AuditEntries() {
@@ -161,11 +163,12 @@ func TestAWrongCodeFiveTimesLocksIt(t *testing.T) {
 		mustContain(t, res.Body, "That code did not work.", `name="code"`)
 	}
 	res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {code}})
-	if res.StatusCode != http.StatusForbidden || len(f.cookies) != 0 {
+	if res.StatusCode != http.StatusForbidden || f.cookies[access.CookieName] != "" {
 		t.Errorf("the right code after 5 wrong ones: status %d, cookies %v", res.StatusCode, f.cookies)
 	}
-	if got := f.trail(""); len(got) != access.MaxTries+1 || slices.ContainsFunc(got, func(s string) bool { return s != staffEmail+" failed-code" }) {
-		t.Errorf("audit trail %q, want 6 failed codes", got)
+	// One burst of failures: one audit entry; every refusal a log line.
+	if got := f.trail(""); !slices.Equal(got, []string{staffEmail + " failed-code"}) {
+		t.Errorf("audit trail %q, want one failed code for the burst", got)
 	}
 	// What the template's StaffFailedCodesMetricFilter counts.
 	tpl, err := os.ReadFile(filepath.Join(testenv.Root(t), "template.yaml"))
@@ -188,7 +191,7 @@ func TestACodeWorksOnceAndForTenMinutes(t *testing.T) {
 	f.signIn(t)
 	used := f.lastCode(t)
 	delete(f.cookies, access.CookieName)
-	if res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {used}}); res.StatusCode != http.StatusForbidden || len(f.cookies) != 0 {
+	if res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {used}}); res.StatusCode != http.StatusForbidden || f.cookies[access.CookieName] != "" {
 		t.Errorf("a used code: status %d, cookies %v", res.StatusCode, f.cookies)
 	}
 	f.askCode(t, staffEmail)
@@ -588,5 +591,353 @@ func TestCodesLimitedSaysWhenToAskAgain(t *testing.T) {
 	res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {f.lastCode(t)}, "next": {"staff"}})
 	if res.StatusCode != http.StatusSeeOther || f.cookies[access.CookieName] == "" {
 		t.Errorf("an earlier code: status %d", res.StatusCode)
+	}
+}
+
+// browser is another browser than the fixture's: its own cookie jar, from
+// its own address (the sample event's when ip is "").
+type browser struct {
+	cookies map[string]string
+	ip      string
+}
+
+func newBrowser(ip string) *browser { return &browser{cookies: map[string]string{}, ip: ip} }
+
+// signInFrom sends the sign-in form from b, with b's cookies, keeping
+// those the answer sets in b's jar.
+func (f *fixture) signInFrom(t *testing.T, b *browser, form url.Values) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	req := testenv.HTTPRequest(t, http.MethodPost, "POST /staff/signin", "/staff/signin", form.Encode())
+	if b.ip != "" {
+		req.RequestContext.HTTP.SourceIP = b.ip
+	}
+	mine := f.cookies
+	f.cookies = b.cookies
+	defer func() { f.cookies = mine }()
+	return f.do(t, req)
+}
+
+// wrongCode is a code that is neither of codes.
+func wrongCode(codes ...string) string {
+	for _, w := range []string{"000000", "111111", "222222"} {
+		if !slices.Contains(codes, w) {
+			return w
+		}
+	}
+	panic("unreachable")
+}
+
+// cookieNamed is the Set-Cookie of name in res, or nil.
+func cookieNamed(t *testing.T, res events.APIGatewayV2HTTPResponse, name string) *http.Cookie {
+	t.Helper()
+	for _, line := range res.Cookies {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatalf("Set-Cookie %q: %v", line, err)
+		}
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func TestACodeWorksOnlyInTheBrowserThatAskedForIt(t *testing.T) {
+	f := newFixture(t)
+	res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "next": {"staff"}})
+	c := cookieNamed(t, res, access.CodeCookieName)
+	if c == nil || !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || c.MaxAge != int(access.CodeTTL/time.Second) {
+		t.Fatalf("code cookie %+v: want __Host-, Secure, HttpOnly, SameSite=Strict, Path=/, for the code's 10 minutes", c)
+	}
+	code := f.lastCode(t)
+	for name, b := range map[string]*browser{
+		"a browser without a code cookie":         newBrowser(""),
+		"a browser whose cookie is no code id":    {cookies: map[string]string{access.CodeCookieName: "x"}},
+		"a browser that asked for another's code": newBrowser(""),
+	} {
+		if name == "a browser that asked for another's code" {
+			f.signInFrom(t, b, url.Values{"email": {"owner@example-clinic.com"}})
+		}
+		res := f.signInFrom(t, b, url.Values{"email": {staffEmail}, "code": {code}, "next": {"staff"}})
+		if res.StatusCode != http.StatusForbidden || b.cookies[access.CookieName] != "" {
+			t.Errorf("%s: the staff member's code gave %d, cookies %v", name, res.StatusCode, b.cookies)
+		}
+	}
+	res = f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {code}, "next": {"staff"}})
+	if res.StatusCode != http.StatusSeeOther || f.cookies[access.CookieName] == "" {
+		t.Fatalf("the code in its own browser: %d %s", res.StatusCode, res.Body)
+	}
+	if _, kept := f.cookies[access.CodeCookieName]; kept {
+		t.Error("the code cookie outlived its spent code")
+	}
+}
+
+// The issue's acceptance, in the handler: a stranger's ask and wrong tries
+// for a staff address never spoil the staff member's code.
+func TestAStrangerCannotSpoilAStaffMembersCode(t *testing.T) {
+	f := newFixture(t)
+	f.askCode(t, staffEmail)
+	code := f.lastCode(t)
+	stranger := newBrowser("203.0.113.66")
+	if res := f.signInFrom(t, stranger, url.Values{"email": {staffEmail}}); res.StatusCode != http.StatusOK {
+		t.Fatalf("the stranger's ask: %d", res.StatusCode)
+	}
+	theirs := f.lastCode(t) // sent to the staff member, never to the stranger
+	wrong := wrongCode(code, theirs)
+	for i := range access.MaxTries + 1 {
+		if res := f.signInFrom(t, stranger, url.Values{"email": {staffEmail}, "code": {wrong}}); res.StatusCode != http.StatusForbidden {
+			t.Fatalf("the stranger's wrong code %d: %d", i+1, res.StatusCode)
+		}
+	}
+	res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {code}, "next": {"staff"}})
+	if res.StatusCode != http.StatusSeeOther || f.cookies[access.CookieName] == "" {
+		t.Fatalf("the staff member's code after the stranger's tries: %d %s", res.StatusCode, res.Body)
+	}
+}
+
+// strangers use up email's codes for the hour, and the first 10-minute
+// window of its tries, from browsers without a device cookie.
+func (f *fixture) strangersUseUp(t *testing.T, email string) {
+	t.Helper()
+	for i := range access.CodesPerAddressHour / access.CodesPerHour {
+		b := newBrowser("198.51.100." + strconv.Itoa(i+1))
+		for range access.CodesPerHour {
+			// 429 once the address's codes (some perhaps its staff's) are used.
+			if res := f.signInFrom(t, b, url.Values{"email": {email}}); res.StatusCode != http.StatusOK && res.StatusCode != http.StatusTooManyRequests {
+				t.Fatalf("a stranger's ask: %d", res.StatusCode)
+			}
+		}
+	}
+	b := newBrowser("198.51.100.99")
+	for range access.AddressTries[0].Count {
+		if res := f.signInFrom(t, b, url.Values{"email": {email}, "code": {"000000"}}); res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("a stranger's try: %d", res.StatusCode)
+		}
+	}
+	newcomer := newBrowser("192.0.2.200")
+	if res := f.signInFrom(t, newcomer, url.Values{"email": {email}}); res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a new browser's ask once strangers used the address's codes: %d, want 429", res.StatusCode)
+	}
+	if res := f.signInFrom(t, newcomer, url.Values{"email": {email}, "code": {"123456"}}); res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a new browser's try once strangers used the address's tries: %d, want 429", res.StatusCode)
+	}
+}
+
+func TestADeviceCookieKeepsAStaffMembersOwnBrowserIn(t *testing.T) {
+	f := newFixture(t)
+	f.askCode(t, staffEmail)
+	res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {f.lastCode(t)}, "next": {"staff"}})
+	d := cookieNamed(t, res, access.DeviceCookieName)
+	if d == nil || !d.Secure || !d.HttpOnly || d.SameSite != http.SameSiteLaxMode || d.Path != "/" || d.MaxAge != int(access.DeviceTTL/time.Second) {
+		t.Fatalf("device cookie %+v: want __Host-, Secure, HttpOnly, SameSite=Lax, Path=/, for %s", d, access.DeviceTTL)
+	}
+	if strings.Contains(d.Value, "frontdesk") {
+		t.Errorf("the device cookie shows the address: %q", d.Value)
+	}
+	delete(f.cookies, access.CookieName) // the session ended; the browser stays the staff member's
+
+	f.strangersUseUp(t, staffEmail)
+	f.strangersUseUp(t, "owner@example-clinic.com")
+	// A tampered device cookie, or one for another address, is none.
+	tampered := &browser{cookies: map[string]string{access.DeviceCookieName: d.Value[:len(d.Value)-2] + "AA"}}
+	if res := f.signInFrom(t, tampered, url.Values{"email": {staffEmail}}); res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a tampered device cookie: %d, want 429", res.StatusCode)
+	}
+	if res := f.postTo(t, "/staff/signin", url.Values{"email": {"owner@example-clinic.com"}}); res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the device cookie for another address: %d, want 429", res.StatusCode)
+	}
+	// The staff member's own browser asks, and signs in, all the same.
+	sent := len(f.mail.messages())
+	f.askCode(t, staffEmail)
+	if len(f.mail.messages()) != sent+1 {
+		t.Fatal("no code sent to the browser with its device cookie")
+	}
+	res = f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {f.lastCode(t)}, "next": {"staff"}})
+	if res.StatusCode != http.StatusSeeOther || f.cookies[access.CookieName] == "" || cookieNamed(t, res, access.DeviceCookieName) == nil {
+		t.Fatalf("the device cookie's browser signing in: %d %s", res.StatusCode, res.Body)
+	}
+	// Its own limit still holds: access.DeviceTriesHour an hour, for the
+	// new device cookie signing in gave it.
+	delete(f.cookies, access.CookieName)
+	limited := 0
+	for range access.DeviceTriesHour + 1 {
+		if res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {"999999"}}); res.StatusCode == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited != 1 {
+		t.Errorf("%d of the device cookie's %d tries over its limit, want 1", limited, access.DeviceTriesHour+1)
+	}
+	// Once it ends, the browser is like any other.
+	f.now = f.now.Add(access.DeviceTTL)
+	f.strangersUseUp(t, staffEmail)
+	if res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}}); res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("an ended device cookie: %d, want 429", res.StatusCode)
+	}
+}
+
+func TestWrongCodesWaitLongerAndLonger(t *testing.T) {
+	f := newFixture(t)
+	f.now = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	n := 0
+	try := func() events.APIGatewayV2HTTPResponse { // each from a client of its own
+		n++
+		return f.signInFrom(t, newBrowser(fmt.Sprintf("2001:db8:%x::1", n)), url.Values{"email": {staffEmail}, "code": {"000000"}})
+	}
+	steps := []struct {
+		at         time.Duration // after 9:00
+		tries      int
+		retryAfter time.Duration // once they are used
+	}{
+		{0, 10, 10 * time.Minute},                                      // 10 in 10 minutes
+		{10 * time.Minute, 10, 0},                                      // 20 in the hour...
+		{20 * time.Minute, 0, 40 * time.Minute},                        // ...then until 10:00
+		{time.Hour, 10, 0},                                             // 30 in the day...
+		{time.Hour + 10*time.Minute, 0, 13*time.Hour + 50*time.Minute}, // ...then until midnight UTC
+	}
+	for _, s := range steps {
+		f.now = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC).Add(s.at)
+		for i := range s.tries {
+			if res := try(); res.StatusCode != http.StatusForbidden {
+				t.Fatalf("%s: try %d: %d, want 403", f.now.Format("15:04"), i+1, res.StatusCode)
+			}
+		}
+		if s.retryAfter == 0 {
+			continue
+		}
+		res := try()
+		if res.StatusCode != http.StatusTooManyRequests || res.Headers["Retry-After"] != strconv.Itoa(int(s.retryAfter/time.Second)) {
+			t.Errorf("%s: %d, Retry-After %q; want 429 and %s", f.now.Format("15:04"), res.StatusCode, res.Headers["Retry-After"], s.retryAfter)
+		}
+		mustContain(t, res.Body, "Too many codes were entered just now", `name="code"`)
+	}
+}
+
+func TestWrongCodesAreLimitedPerClient(t *testing.T) {
+	f := newFixture(t)
+	guesser := newBrowser("203.0.113.7")
+	for i := range access.TriesPerClientHour { // an address each: no address's limit is reached
+		email := fmt.Sprintf("guess%d@example.com", i)
+		if res := f.signInFrom(t, guesser, url.Values{"email": {email}, "code": {"000000"}}); res.StatusCode != http.StatusForbidden {
+			t.Fatalf("try %d: %d", i+1, res.StatusCode)
+		}
+	}
+	if res := f.signInFrom(t, guesser, url.Values{"email": {staffEmail}, "code": {"000000"}}); res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the client's try over its limit: %d, want 429", res.StatusCode)
+	}
+	// Another client is not held back by it.
+	f.askCode(t, staffEmail)
+	if res := f.postTo(t, "/staff/signin", url.Values{"email": {staffEmail}, "code": {f.lastCode(t)}}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("another client's code: %d", res.StatusCode)
+	}
+}
+
+func TestOneAuditEntryPerBurstOfWrongCodes(t *testing.T) {
+	f := newFixture(t)
+	stranger := newBrowser("203.0.113.9")
+	wrong := func(email string, n int) {
+		t.Helper()
+		for range n {
+			if res := f.signInFrom(t, stranger, url.Values{"email": {email}, "code": {"000000"}}); res.StatusCode != http.StatusForbidden {
+				t.Fatalf("wrong code: %d", res.StatusCode)
+			}
+		}
+	}
+	wrong(staffEmail, 5)
+	if got := f.trail(""); !slices.Equal(got, []string{staffEmail + " failed-code"}) {
+		t.Errorf("after a burst of 5: audit trail %q, want one failed code", got)
+	}
+	// Every one is still a log line StaffFailedCodesMetricFilter counts.
+	if n := strings.Count(f.logs.String(), `"msg":"sign-in code refused",`); n != 5 || strings.Count(f.logs.String(), `"listed":true`) != 5 {
+		t.Errorf("%d refused-code log lines, want 5:\n%s", n, f.logs)
+	}
+	f.now = f.now.Add(access.BurstWindow)
+	wrong(staffEmail, 2)
+	wrong("patient@example.com", 3)
+	want := []string{staffEmail + " failed-code", staffEmail + " failed-code", access.Unlisted + " failed-code"}
+	if got := f.trail(""); !slices.Equal(got, want) {
+		t.Errorf("after a second burst, and one for an unlisted address: %q, want %q", got, want)
+	}
+}
+
+// countingStore counts the store calls sign-in makes, in order.
+type countingStore struct {
+	Store
+	calls []string
+}
+
+func (s *countingStore) Charge(ctx context.Context, c ratelimit.Charge) error {
+	s.calls = append(s.calls, "Charge")
+	return s.Store.Charge(ctx, c)
+}
+
+func (s *countingStore) PutCode(ctx context.Context, c access.Code) error {
+	s.calls = append(s.calls, "PutCode")
+	return s.Store.PutCode(ctx, c)
+}
+
+func (s *countingStore) TryCode(ctx context.Context, email, browser string, now time.Time) (access.Code, error) {
+	s.calls = append(s.calls, "TryCode")
+	return s.Store.TryCode(ctx, email, browser, now)
+}
+
+func (s *countingStore) UseCode(ctx context.Context, c access.Code) error {
+	s.calls = append(s.calls, "UseCode")
+	return s.Store.UseCode(ctx, c)
+}
+
+func (s *countingStore) Audit(ctx context.Context, e access.AuditEntry) error {
+	s.calls = append(s.calls, "Audit")
+	return s.Store.Audit(ctx, e)
+}
+
+func (s *countingStore) Session(ctx context.Context, hash string, now time.Time) (access.Session, error) {
+	s.calls = append(s.calls, "Session")
+	return s.Store.Session(ctx, hash, now)
+}
+
+func (s *countingStore) CreateSession(ctx context.Context, sess access.Session) error {
+	s.calls = append(s.calls, "CreateSession")
+	return s.Store.CreateSession(ctx, sess)
+}
+
+// takes returns the store calls each step made.
+func (s *countingStore) takes(step func()) []string {
+	s.calls = nil
+	step()
+	return s.calls
+}
+
+// Timing the sign-in steps must not tell which addresses are on the list:
+// both steps make the same store calls, in the same order, for an address
+// on the list and one not on it, and the email step waits out the same
+// answer time.
+func TestListedAndUnlistedAddressesCostTheSameStoreCalls(t *testing.T) {
+	work := map[string][][]string{}
+	for _, email := range []string{staffEmail, "patient@example.com"} {
+		store := &countingStore{Store: storetest.NewMemStore()}
+		f := newFixtureWith(t, lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 4, Hours: everyDay}, store)
+		steps := []url.Values{
+			{"email": {email}},                     // ask for a code
+			{"email": {email}, "code": {"000000"}}, // a wrong one: a burst begins
+			{"email": {email}, "code": {"111111"}}, // another
+			{"email": {email}, "code": {"12"}},     // no code at all
+			{"email": {email}},                     // ask again, from the same browser
+		}
+		for _, form := range steps {
+			work[email] = append(work[email], store.takes(func() { f.postTo(t, "/staff/signin", form) }))
+		}
+		if len(f.paused) != 2 || slices.ContainsFunc(f.paused, func(d time.Duration) bool { return d <= 0 || d > codeStepTime }) {
+			t.Errorf("%s: the email step waited %v, want twice the rest of %s", email, f.paused, codeStepTime)
+		}
+	}
+	listed, unlisted := work[staffEmail], work["patient@example.com"]
+	if !slices.Contains(listed[0], "PutCode") || !slices.Contains(listed[1], "TryCode") || !slices.Contains(listed[1], "Audit") {
+		t.Fatalf("the listed address's store calls %q: want a code stored, then tried and a failure audited", listed)
+	}
+	for i := range listed {
+		if !slices.Equal(listed[i], unlisted[i]) {
+			t.Errorf("step %d: listed %q, unlisted %q", i+1, listed[i], unlisted[i])
+		}
 	}
 }

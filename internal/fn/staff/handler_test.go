@@ -868,8 +868,8 @@ func TestExpiredLinks(t *testing.T) {
 		id   string
 		want string
 	}{
-		{"closed as booked", closed.ID, "This request is closed (booked on Fri 27 Nov 2026); nothing more to do."},
-		{"closed as unreachable", unreachable.ID, "This request is closed (unreachable after 4 tries on Thu 26 Nov 2026); nothing more to do."},
+		{"closed as booked", closed.ID, "This request is closed (booked on Fri 27 Nov 2026). Sign in to reopen or correct it."},
+		{"closed as unreachable", unreachable.ID, "This request is closed (unreachable after 4 tries on Thu 26 Nov 2026). Sign in to reopen or correct it."},
 		{"open", open.ID, "Use the link in a newer email (the daily follow-up sends fresh ones for every request still waiting), or sign in to see the inbox."},
 		{"new", f.lead.ID, "Use the link in a newer email"},
 	}

@@ -393,7 +393,7 @@ func (h *Handler) linkProblem(r *request, id string, err error) events.APIGatewa
 		r.log.Info("link refused: expired", "status", l.Status)
 		if l.Status == lead.StatusClosed {
 			return h.problem(http.StatusForbidden, "This request is closed",
-				"This request is closed ("+h.closedWords(l)+"); nothing more to do.")
+				"This request is closed ("+h.closedWords(l)+"). Sign in to reopen or correct it.")
 		}
 		return h.problem(http.StatusForbidden, "This link has expired",
 			"Use the link in a newer email (the daily follow-up sends fresh ones for every request still waiting), or sign in to see the inbox.")

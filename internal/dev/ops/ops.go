@@ -343,7 +343,8 @@ func EndLinkSessions(ctx context.Context, st Sessions, now time.Time, keep time.
 // changes, so a run that cannot end them fails before it does anything.
 type linkEnder struct {
 	st      Sessions
-	env     Env
+	now     func() time.Time
+	out     io.Writer
 	keep    time.Duration
 	request string
 }
@@ -357,14 +358,14 @@ func openLinkEnder(ctx context.Context, env Env, request string) (*linkEnder, er
 	if err != nil {
 		return nil, err
 	}
-	return &linkEnder{st: st, env: env, keep: keep, request: request}, nil
+	return &linkEnder{st: st, now: env.Now, out: env.Stdout, keep: keep, request: request}, nil
 }
 
 func (l *linkEnder) end(ctx context.Context) error {
-	if err := EndLinkSessions(ctx, l.st, l.env.Now(), l.keep, l.request); err != nil {
+	if err := EndLinkSessions(ctx, l.st, l.now(), l.keep, l.request); err != nil {
 		return err
 	}
-	fmt.Fprintln(l.env.Stdout, "Ended every session an emailed link started: staff open their links again (with the new version's, in newer emails) or sign in.")
+	fmt.Fprintln(l.out, "Ended every session an emailed link started: staff open their links again (with the new version's, in newer emails) or sign in.")
 	return nil
 }
 

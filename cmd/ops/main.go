@@ -3,7 +3,8 @@
 // environment, it finds the stack's leads table (LEADS_TABLE, else the
 // LeadsTableName output of STACK) or link secret (LINK_SECRET_ARN, else
 // the LinkSecretArn output) and prints an audit trail, ends one staff
-// member's sessions, rotates the secret, or prints or exports the clinic's
+// member's sessions and every link session, rotates or retires the secret
+// (retiring ends the link sessions too), or prints or exports the clinic's
 // figures (with LOCAL=1, from make dev's embedded table). The commands are
 // in internal/dev/ops.
 package main

@@ -157,11 +157,13 @@ type Session struct {
 	// Email is the staff member who signed in; "" for a session an emailed
 	// link started.
 	Email string
-	// Leads are the only leads a session from an emailed link may open;
-	// empty for a signed-in staff member, who may open any.
-	Leads []string
+	// Scopes are what a session from emailed links may open (a lead's id,
+	// or HeldScope), each until its own end: the expiry of the link that
+	// opened it. Empty for a signed-in staff member, who may open any.
+	Scopes map[string]time.Time
 	// Created is when it started; Expires when it ends unless used again
-	// (it slides by the session TTL on use).
+	// (a signed-in one slides by the session TTL on use, never past
+	// Created plus the session maximum).
 	Created, Expires time.Time
 }
 
@@ -169,9 +171,20 @@ type Session struct {
 // (not a session an emailed link started).
 func (s Session) SignedIn() bool { return s.Email != "" }
 
-// May reports whether s may open scope: a lead's id, or HeldScope for the
-// held requests.
-func (s Session) May(id string) bool { return s.SignedIn() || slices.Contains(s.Leads, id) }
+// May reports whether s may open scope at now: a lead's id, or HeldScope
+// for the held requests.
+func (s Session) May(scope string, now time.Time) bool {
+	if s.SignedIn() {
+		return true
+	}
+	end, ok := s.Scopes[scope]
+	return ok && now.Before(end)
+}
+
+// LongestSession bounds STAFF_SESSION_MAX: no session lasts longer after
+// it started, so what ends the sessions started before a time need be kept
+// no longer than this after it.
+const LongestSession = 90 * 24 * time.Hour
 
 // HeldScope, among a session's Leads, lets a session the digest's link
 // started review held requests. Lead ids are UUIDs, so it is never one.

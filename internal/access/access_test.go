@@ -84,12 +84,18 @@ func TestSessions(t *testing.T) {
 	if h := IDHash(id); len(h) != 64 || strings.Contains(h, id) || h == IDHash(other) {
 		t.Errorf("hash %q", h)
 	}
+	now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	staff := Session{Email: "desk@example-clinic.com"}
-	link := Session{Leads: []string{"a", "b"}}
-	if !staff.SignedIn() || link.SignedIn() || !staff.May("z") || !link.May("b") || link.May("c") {
+	// Each lead until its own link's end: b's has passed.
+	link := Session{Scopes: map[string]time.Time{"a": now.Add(time.Hour), "b": now}}
+	if !staff.SignedIn() || link.SignedIn() || !staff.May("z", now) || !link.May("a", now) || link.May("b", now) || link.May("c", now) {
 		t.Error("who may open what")
 	}
-	if held := (Session{Leads: []string{HeldScope}}); !held.May(HeldScope) || link.May(HeldScope) || !staff.May(HeldScope) || held.May("a") {
+	if !link.May("b", now.Add(-time.Second)) || link.May("a", now.Add(time.Hour)) {
+		t.Error("a lead's access does not end with its own link")
+	}
+	held := Session{Scopes: map[string]time.Time{HeldScope: now.Add(time.Hour)}}
+	if !held.May(HeldScope, now) || link.May(HeldScope, now) || !staff.May(HeldScope, now) || held.May("a", now) {
 		t.Error("who may review the held requests")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/openclinic/leadhandler/internal/access"
 	"github.com/openclinic/leadhandler/internal/hours"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
@@ -478,6 +479,10 @@ type Staff struct {
 	// SessionTTL is STAFF_SESSION_TTL: how long a session lasts after its
 	// last use, 12h by default.
 	SessionTTL time.Duration
+	// SessionMax is STAFF_SESSION_MAX: how long a session lasts at most
+	// after it started, however it slides; 168h (7 days) by default, at
+	// least SessionTTL, at most access.LongestSession.
+	SessionMax time.Duration
 	// SignIn is STAFF_SIGNIN: "inbox" (the default) lets an emailed link
 	// open its one lead without signing in; "always" requires a session
 	// for every staff page.
@@ -520,6 +525,7 @@ func LoadStaff(getenv func(string) string) (Staff, error) {
 		LinkTTL:        e.linkTTL(),
 		SenderEmail:    e.address("SENDER_EMAIL"),
 		SessionTTL:     e.duration("STAFF_SESSION_TTL", DefaultSessionTTL),
+		SessionMax:     e.duration("STAFF_SESSION_MAX", DefaultSessionMax),
 		SignIn:         e.choice("STAFF_SIGNIN", SignInInbox, SignInInbox, SignInAlways),
 		AuditRetention: time.Duration(e.positiveInt("AUDIT_RETENTION_DAYS", 2190)) * 24 * time.Hour,
 	}
@@ -530,6 +536,12 @@ func LoadStaff(getenv func(string) string) (Staff, error) {
 	}
 	if c.SessionTTL <= 0 {
 		e.fail("STAFF_SESSION_TTL", "must be positive")
+	}
+	switch {
+	case c.SessionMax < c.SessionTTL:
+		e.fail("STAFF_SESSION_MAX", "must not be shorter than STAFF_SESSION_TTL")
+	case c.SessionMax > access.LongestSession:
+		e.fail("STAFF_SESSION_MAX", fmt.Sprintf("must be at most %v (90 days)", access.LongestSession))
 	}
 	c.EventBus = e.text("LEAD_EVENTS_BUS", "")
 	c.Hours = e.openingHours(c.TimeZone, hours.Default)
@@ -580,6 +592,10 @@ func LoadMailEvents(getenv func(string) string) (MailEvents, error) {
 // DefaultSessionTTL is how long a staff session lasts after its last use
 // when STAFF_SESSION_TTL is not set.
 const DefaultSessionTTL = 12 * time.Hour
+
+// DefaultSessionMax is how long a staff session lasts at most after it
+// started when STAFF_SESSION_MAX is not set: 7 days.
+const DefaultSessionMax = 7 * 24 * time.Hour
 
 // What STAFF_SIGNIN may say.
 const (

@@ -265,16 +265,26 @@ func TestLoadStaff(t *testing.T) {
 	got, err := LoadStaff(getenv(staffEnv("TIME_ZONE", "Asia/Tokyo")))
 	if err != nil || got.TimeZone.String() != "Asia/Tokyo" || got.Policy.Hours.Location() != got.TimeZone || got.LinkTTL != 72*time.Hour ||
 		!slices.Equal(got.StaffEmails, []string{"frontdesk@example-clinic.com", "owner@example-clinic.com"}) ||
-		got.SessionTTL != 12*time.Hour || got.SignIn != SignInInbox || got.AuditRetention != 2190*24*time.Hour ||
+		got.SessionTTL != 12*time.Hour || got.SessionMax != 7*24*time.Hour || got.SignIn != SignInInbox || got.AuditRetention != 2190*24*time.Hour ||
 		got.Policy.MaxAttempts != 4 || !slices.Equal(got.Policy.Cadence, []time.Duration{2 * time.Hour, 24 * time.Hour, 48 * time.Hour}) {
 		t.Errorf("got %+v, %v", got, err)
 	}
 	got, err = LoadStaff(getenv(staffEnv("CALLBACK_CADENCE", "30m,3d", "MAX_ATTEMPTS", "2", "STAFF_EMAILS", "desk@example-clinic.com",
-		"STAFF_SESSION_TTL", "8h", "STAFF_SIGNIN", "always", "AUDIT_RETENTION_DAYS", "30")))
+		"STAFF_SESSION_TTL", "8h", "STAFF_SESSION_MAX", "24h", "STAFF_SIGNIN", "always", "AUDIT_RETENTION_DAYS", "30")))
 	if err != nil || got.Policy.MaxAttempts != 2 || !slices.Equal(got.Policy.Cadence, []time.Duration{30 * time.Minute, 72 * time.Hour}) ||
-		!slices.Equal(got.StaffEmails, []string{"desk@example-clinic.com"}) || got.SessionTTL != 8*time.Hour || got.SignIn != SignInAlways ||
+		!slices.Equal(got.StaffEmails, []string{"desk@example-clinic.com"}) || got.SessionTTL != 8*time.Hour || got.SessionMax != 24*time.Hour || got.SignIn != SignInAlways ||
 		got.AuditRetention != 30*24*time.Hour {
 		t.Errorf("got %+v, %v", got, err)
+	}
+	// STAFF_SESSION_MAX: never shorter than the sliding STAFF_SESSION_TTL,
+	// never longer than 90 days.
+	for _, v := range []string{"11h", "2161h", "soon"} {
+		if _, err := LoadStaff(getenv(staffEnv("STAFF_SESSION_MAX", v))); err == nil || !strings.Contains(err.Error(), "STAFF_SESSION_MAX:") {
+			t.Errorf("STAFF_SESSION_MAX=%s: got %v, want an error naming it", v, err)
+		}
+	}
+	if got, err := LoadStaff(getenv(staffEnv("STAFF_SESSION_MAX", "12h"))); err != nil || got.SessionMax != 12*time.Hour {
+		t.Errorf("STAFF_SESSION_MAX as long as STAFF_SESSION_TTL: %v, %v", got.SessionMax, err)
 	}
 	// Call-backs fall in OPENING_HOURS, in TIME_ZONE: open on Wednesdays
 	// only, the next open minute after a Thursday noon is Wednesday's opening.

@@ -23,14 +23,19 @@ import (
 
 // sessionItem is a session as stored.
 type sessionItem struct {
-	PK        string   `dynamodbav:"pk"`
-	Kind      string   `dynamodbav:"kind"`
-	Email     string   `dynamodbav:"email,omitempty"`
-	Leads     []string `dynamodbav:"leads,stringset,omitempty"`
-	CreatedAt string   `dynamodbav:"createdAt"`
-	ExpiresAt int64    `dynamodbav:"expiresAt"`
-	List      string   `dynamodbav:"list,omitempty"`
-	ListAt    string   `dynamodbav:"listAt,omitempty"`
+	PK    string `dynamodbav:"pk"`
+	Kind  string `dynamodbav:"kind"`
+	Email string `dynamodbav:"email,omitempty"`
+	// Leads are the scopes of a session from emailed links, as 1.0.x
+	// reads them (so a version rolled back still opens them), and Ends
+	// each one's end in epoch seconds. A 1.0.x item has no Ends: each of
+	// its scopes ends with the session.
+	Leads     []string         `dynamodbav:"leads,stringset,omitempty"`
+	Ends      map[string]int64 `dynamodbav:"ends,omitempty"`
+	CreatedAt string           `dynamodbav:"createdAt"`
+	ExpiresAt int64            `dynamodbav:"expiresAt"`
+	List      string           `dynamodbav:"list,omitempty"`
+	ListAt    string           `dynamodbav:"listAt,omitempty"`
 }
 
 func (it sessionItem) session(hash string) (access.Session, error) {
@@ -38,11 +43,26 @@ func (it sessionItem) session(hash string) (access.Session, error) {
 	if err != nil {
 		return access.Session{}, fmt.Errorf("session: createdAt: %w", err)
 	}
-	// A set comes back in any order.
-	leads := slices.Clone(it.Leads)
-	slices.Sort(leads)
-	return access.Session{Hash: hash, Email: it.Email, Leads: leads, Created: created, Expires: time.Unix(it.ExpiresAt, 0).UTC()}, nil
+	sess := access.Session{Hash: hash, Email: it.Email, Created: created, Expires: time.Unix(it.ExpiresAt, 0).UTC()}
+	for _, sc := range it.Leads {
+		if sess.Scopes == nil {
+			sess.Scopes = map[string]time.Time{}
+		}
+		sess.Scopes[sc] = sess.Expires
+		if end, ok := it.Ends[sc]; ok {
+			sess.Scopes[sc] = time.Unix(end, 0).UTC()
+		}
+	}
+	return sess, nil
 }
+
+// linksEndedKey is the item saying when sessions from emailed links were
+// last all ended (EndLinkSessions). Under the sessions' prefix, which the
+// staff function may read; a session's hash is hex, so never this.
+var linksEndedKey = sessionKey("links-ended")
+
+// attrLinksEnded is its time, as stamp writes it.
+const attrLinksEnded = "endedAt"
 
 // CreateSession stores a new session; it never overwrites one (an id
 // taken is access.ErrNoSession, though 256 random bits never collide). A
@@ -50,9 +70,16 @@ func (it sessionItem) session(hash string) (access.Session, error) {
 // EndSessions finds them all.
 func (s *Store) CreateSession(ctx context.Context, sess access.Session) error {
 	it := sessionItem{
-		PK: sessionKey(sess.Hash), Kind: kindSession, Email: sess.Email, Leads: sess.Leads,
+		PK: sessionKey(sess.Hash), Kind: kindSession, Email: sess.Email,
 		CreatedAt: stamp(sess.Created), ExpiresAt: sess.Expires.Unix(),
 	}
+	for sc, end := range sess.Scopes {
+		if it.Ends == nil {
+			it.Ends = map[string]int64{}
+		}
+		it.Leads, it.Ends[sc] = append(it.Leads, sc), end.Unix()
+	}
+	slices.Sort(it.Leads)
 	if sess.Email != "" {
 		if sess.Created.IsZero() {
 			// Its place in the list: DynamoDB refuses an empty index key.
@@ -80,7 +107,8 @@ func (s *Store) CreateSession(ctx context.Context, sess access.Session) error {
 }
 
 // Session returns the session with hash, or access.ErrNoSession if there is
-// none or it ended at now (TTL deletion lags by days).
+// none, it ended at now (TTL deletion lags by days), or it is a session
+// from emailed links started before EndLinkSessions last ended them.
 func (s *Store) Session(ctx context.Context, hash string, now time.Time) (access.Session, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
@@ -104,27 +132,74 @@ func (s *Store) Session(ctx context.Context, hash string, now time.Time) (access
 	if !sess.Expires.After(now) {
 		return access.Session{}, access.ErrNoSession
 	}
+	if !sess.SignedIn() {
+		ended, err := s.linksEnded(ctx)
+		if err != nil {
+			return access.Session{}, err
+		}
+		if sess.Created.Before(ended) {
+			return access.Session{}, access.ErrNoSession
+		}
+	}
 	return sess, nil
 }
 
-// TouchSession moves the session's end to expires and, with addLead, adds
-// that lead to those it may open. A session that was ended (deleted) is
-// never brought back: access.ErrNoSession.
-func (s *Store) TouchSession(ctx context.Context, hash string, expires time.Time, addLead string) error {
-	update := "SET #exp = :exp"
-	names := map[string]string{"#pk": attrPK, "#exp": attrExpires}
-	values := map[string]types.AttributeValue{":exp": num(expires.Unix())}
-	if addLead != "" {
-		// ADD to a set: no duplicate, and the set is made if absent.
-		update += " ADD #leads :lead"
-		names["#leads"] = attrLeads
-		values[":lead"] = &types.AttributeValueMemberSS{Value: []string{addLead}}
+// linksEnded is when sessions from emailed links were last all ended;
+// zero if never.
+func (s *Store) linksEnded(ctx context.Context) (time.Time, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      pk(linksEndedKey),
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     aws.String("#ended"),
+		ExpressionAttributeNames: map[string]string{"#ended": attrLinksEnded},
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("get session: when link sessions ended: %w", err)
 	}
+	v, ok := out.Item[attrLinksEnded].(*types.AttributeValueMemberS)
+	if !ok {
+		return time.Time{}, nil
+	}
+	t, err := unstamp(v.Value)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("get session: when link sessions ended: %w", err)
+	}
+	return t, nil
+}
+
+// EndLinkSessions ends every session an emailed link started before
+// before, 1.0.x items too: they are listed nowhere, so one item records
+// the time (never moved back) and Session refuses those started earlier.
+// It is kept access.LongestSession, past any such session's end.
+func (s *Store) EndLinkSessions(ctx context.Context, before time.Time) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		UpdateExpression:          aws.String(update),
+		UpdateExpression:         aws.String("SET #kind = :kind, #ended = :t, #exp = :exp"),
+		ConditionExpression:      aws.String("attribute_not_exists(#ended) OR #ended < :t"),
+		ExpressionAttributeNames: map[string]string{"#kind": attrKind, "#ended": attrLinksEnded, "#exp": attrExpires},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":kind": str(kindSession), ":t": str(stamp(before)), ":exp": num(before.Add(access.LongestSession).Unix()),
+		},
+		TableName: aws.String(s.table),
+		Key:       pk(linksEndedKey),
+	})
+	if _, failed := conditionFailed(err); failed {
+		return nil // a later time stands
+	}
+	if err != nil {
+		return fmt.Errorf("end link sessions: %w", err)
+	}
+	return nil
+}
+
+// TouchSession moves the session's end to expires. A session that was
+// ended (deleted) is never brought back: access.ErrNoSession.
+func (s *Store) TouchSession(ctx context.Context, hash string, expires time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		UpdateExpression:          aws.String("SET #exp = :exp"),
 		ConditionExpression:       aws.String("attribute_exists(#pk)"),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
+		ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#exp": attrExpires},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":exp": num(expires.Unix())},
 		TableName:                 aws.String(s.table),
 		Key:                       pk(sessionKey(hash)),
 	})

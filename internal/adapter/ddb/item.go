@@ -62,10 +62,11 @@ const (
 	listAuditOff = "audit#staff" // entries about no lead
 
 	// A session (kind "session"): who signed in ("" for one an emailed link
-	// started), the leads it may open (a string set, absent for staff who
-	// signed in) and when it began; expiresAt is when it ends.
+	// started), the leads it may open (the string set "leads", and each
+	// one's end in the map "ends"; absent for staff who signed in) and when
+	// it began; expiresAt is when it ends. The item session#links-ended
+	// (attrLinksEnded, access.go) says when link sessions were last ended.
 	attrEmail = "email"
-	attrLeads = "leads"
 
 	// A sign-in code (kind "code"), one per address and browser: its keyed hash and how
 	// many times it was tried; expiresAt is when it stops working.

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
+	"github.com/openclinic/leadhandler/internal/access"
 	"github.com/openclinic/leadhandler/internal/dev/testenv"
 	"github.com/openclinic/leadhandler/internal/inbox"
 	"github.com/openclinic/leadhandler/internal/lead"
@@ -173,5 +174,52 @@ func TestPreviousVersionsLeads(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestPreviousVersionsSessions: a session from an emailed link as 1.0.x
+// stored it (its leads a set, no end of their own) opens its leads until
+// the session's end, and ends with the other link sessions; this version's
+// items keep the set too, so a version rolled back still opens them.
+func TestPreviousVersionsSessions(t *testing.T) {
+	ctx := context.Background()
+	db := minidynClient(t)
+	table := minidynTable(t, db)
+	s := New(db, table)
+	created := time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC)
+	end := created.Add(12 * time.Hour)
+	_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+		"pk": str("session#0ld"), "kind": str("session"), "leads": &types.AttributeValueMemberSS{Value: []string{"lead-a", "held-review"}},
+		"createdAt": str("2026-11-20T14:00:00.000000Z"), "expiresAt": num(end.Unix()),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Session(ctx, "0ld", created.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Time{"lead-a": end, "held-review": end}
+	if diff := cmp.Diff(got.Scopes, want); diff != "" || !got.Created.Equal(created) {
+		t.Errorf("1.0.x link session: created %v, scopes (-got +want):\n%s", got.Created, diff)
+	}
+	if err := s.EndLinkSessions(ctx, created.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, "0ld", created.Add(time.Hour)); err == nil {
+		t.Error("the 1.0.x link session outlived ending the link sessions")
+	}
+
+	fresh := access.Session{Hash: "n3w", Created: created.Add(time.Hour), Expires: end,
+		Scopes: map[string]time.Time{"lead-b": created.Add(3 * time.Hour)}}
+	if err := s.CreateSession(ctx, fresh); err != nil {
+		t.Fatal(err)
+	}
+	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: pk(sessionKey("n3w"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set, ok := out.Item["leads"].(*types.AttributeValueMemberSS); !ok || !cmp.Equal(set.Value, []string{"lead-b"}) {
+		t.Errorf("a new link session's leads set: %#v", out.Item["leads"])
 	}
 }

@@ -127,7 +127,7 @@ func TestItemsOnTheWire(t *testing.T) {
 		if err := s.CreateSession(ctx, sess); err != nil {
 			t.Fatal(err)
 		}
-		link := access.Session{Hash: "def456", Leads: []string{"lead-1"}, Created: at, Expires: until}
+		link := access.Session{Hash: "def456", Scopes: map[string]time.Time{"lead-1": until.Add(-time.Hour)}, Created: at, Expires: until}
 		if err := s.CreateSession(ctx, link); err != nil {
 			t.Fatal(err)
 		}

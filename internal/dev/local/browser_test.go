@@ -345,7 +345,7 @@ func TestFormInChromium(t *testing.T) {
 		digestLink := regexp.MustCompile(`https?://\S+/leads/\S+`).FindString(outbox)
 		do(t, ctx, chromedp.Navigate(digestLink), chromedp.WaitVisible(css("main")))
 		page = recordAttempt("booked", "Recorded: booked. The request is closed.")
-		if !strings.Contains(page, "Closed: booked") || !strings.Contains(page, "Reopen") || strings.Contains(page, "Record attempt") {
+		if !strings.Contains(page, "Closed: booked") || !strings.Contains(page, "Sign in to reopen or correct it") || strings.Contains(page, "Record attempt") {
 			t.Errorf("after booked:\n%s", page)
 		}
 		if l := storedLead(t, srv, staff); len(l.History) != 2 || l.Closed != lead.ClosedBooked {

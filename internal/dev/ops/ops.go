@@ -1,7 +1,8 @@
 // Package ops holds the commands ops run against a deployed stack from
 // their own machine: make audit prints an audit trail, make staff-signout
-// ends all of one staff member's sessions, make rotate-link-secret and
-// make retire-link-secret rotate the secret that signs staff links.
+// ends all of one staff member's sessions (and every link session), make
+// rotate-link-secret and make retire-link-secret rotate the secret that
+// signs staff links (retiring a version ends every link session too).
 package ops
 
 import (
@@ -34,9 +35,11 @@ type Trail interface {
 	AuditTrail(ctx context.Context, leadID string, since time.Time, newestFirst bool, now time.Time) iter.Seq2[access.AuditEntry, error]
 }
 
-// Sessions is the store's side of make staff-signout.
+// Sessions is the store's side of make staff-signout, and of retiring the
+// link secret (which ends the sessions emailed links started).
 type Sessions interface {
 	EndSessions(ctx context.Context, email string, now time.Time) (int, error)
+	EndLinkSessions(ctx context.Context, before time.Time) error
 	Audit(ctx context.Context, e access.AuditEntry) error
 }
 
@@ -71,9 +74,9 @@ func (e usageError) Error() string { return e.msg }
 
 const usage = `usage:
   ops audit [-lead ID] [-since WHEN]   print a lead's audit trail (without -lead: sign-ins, failed codes, sign-outs)
-  ops signout -email ADDR              end all of one staff member's sessions
-  ops rotate-link-secret [-retire]     a new version of the link secret signs; -retire: the one it replaces stops verifying too
-  ops retire-link-secret               the previous version of the link secret stops verifying
+  ops signout -email ADDR              end all of one staff member's sessions, and every session an emailed link started
+  ops rotate-link-secret [-retire]     a new version of the link secret signs; -retire: the one it replaces stops verifying too, and link sessions end
+  ops retire-link-secret               the previous version of the link secret stops verifying, and link sessions end
   ops report [-from DATE] [-to DATE]   print the speed-to-lead and attribution figures of the requests of those days (clinic time, TO included)
   ops export [-from DATE] [-to DATE] [-pii] [-out FILE]   write them as CSV, one row a request (names and contacts only with -pii)`
 
@@ -143,7 +146,7 @@ func run(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "Ended %d %s of %s.\n", n, plural(n, "session", "sessions"), addr)
+		fmt.Fprintf(env.Stdout, "Ended %d %s of %s, and every session an emailed link started.\n", n, plural(n, "session", "sessions"), addr)
 		return nil
 	case "rotate-link-secret":
 		retire := fs.Bool("retire", false, "also retire the version replaced, at once (a leaked secret): what it signed stops working")
@@ -154,17 +157,30 @@ func run(ctx context.Context, args []string, env Env) error {
 		if err != nil {
 			return err
 		}
+		var links *linkEnder
+		if *retire {
+			if links, err = openLinkEnder(ctx, env, retireRotation); err != nil {
+				return err
+			}
+		}
 		r, err := RotateLinkSecret(ctx, api, arn, *retire)
 		if err != nil {
 			return err
 		}
 		printRotation(env.Stdout, r)
+		if links != nil {
+			return links.end(ctx)
+		}
 		return nil
 	case "retire-link-secret":
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
 		api, arn, err := env.OpenSecret(ctx)
+		if err != nil {
+			return err
+		}
+		links, err := openLinkEnder(ctx, env, retireRequest)
 		if err != nil {
 			return err
 		}
@@ -177,7 +193,7 @@ func run(ctx context.Context, args []string, env Env) error {
 			return nil
 		}
 		fmt.Fprintf(env.Stdout, "Retired version %s of the link secret: within %v, links, forms and sign-in codes made with it stop working.\n", v, refreshWithin)
-		return nil
+		return links.end(ctx)
 	case "report", "export":
 		fromArg := fs.String("from", "", "the first day (2026-11-01, clinic time); default: 6 days before -to")
 		toArg := fs.String("to", "", "the last day, included; default: yesterday")
@@ -282,9 +298,10 @@ func Retention(getenv func(string) string) (time.Duration, error) {
 	return time.Duration(n) * 24 * time.Hour, nil
 }
 
-// SignOut ends every session of email (already normalized) and records
-// that ops did, kept for keep. It returns how many sessions were still
-// going.
+// SignOut ends every session of email (already normalized), and every
+// session an emailed link started (they belong to no address: any may be
+// on the staff member's browsers), and records that ops did, kept for
+// keep. It returns how many sessions of email were still going.
 func SignOut(ctx context.Context, st Sessions, email string, now time.Time, keep time.Duration) (int, error) {
 	n, err := st.EndSessions(ctx, email, now)
 	if err != nil {
@@ -295,7 +312,61 @@ func SignOut(ctx context.Context, st Sessions, email string, now time.Time, keep
 	if err := st.Audit(ctx, e); err != nil {
 		return n, fmt.Errorf("%d sessions ended, but the audit entry was not written: %w", n, err)
 	}
+	if err := EndLinkSessions(ctx, st, now, keep, access.ByOps); err != nil {
+		return n, fmt.Errorf("%d sessions of %s ended, but: %w", n, email, err)
+	}
 	return n, nil
+}
+
+// The request ids of the audit entries retiring the link secret writes.
+const (
+	retireRequest  = "make retire-link-secret"
+	retireRotation = "make rotate-link-secret RETIRE=1"
+)
+
+// EndLinkSessions ends every session an emailed link started before now
+// and records that ops did (a sign-out-all entry whose actor is the
+// emailed link), under request, kept for keep.
+func EndLinkSessions(ctx context.Context, st Sessions, now time.Time, keep time.Duration, request string) error {
+	if err := st.EndLinkSessions(ctx, now); err != nil {
+		return fmt.Errorf("end the sessions emailed links started: %w", err)
+	}
+	e := access.AuditEntry{At: now, Actor: access.ByLink, Action: access.SignOutAll, RequestID: request, Expires: now.Add(keep)}
+	if err := st.Audit(ctx, e); err != nil {
+		return fmt.Errorf("the sessions emailed links started ended, but the audit entry was not written: %w", err)
+	}
+	return nil
+}
+
+// linkEnder ends the link sessions once the link secret is retired: the
+// store is opened (and AUDIT_RETENTION_DAYS read) before the secret
+// changes, so a run that cannot end them fails before it does anything.
+type linkEnder struct {
+	st      Sessions
+	now     func() time.Time
+	out     io.Writer
+	keep    time.Duration
+	request string
+}
+
+func openLinkEnder(ctx context.Context, env Env, request string) (*linkEnder, error) {
+	keep, err := Retention(env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	st, err := env.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &linkEnder{st: st, now: env.Now, out: env.Stdout, keep: keep, request: request}, nil
+}
+
+func (l *linkEnder) end(ctx context.Context) error {
+	if err := EndLinkSessions(ctx, l.st, l.now(), l.keep, l.request); err != nil {
+		return err
+	}
+	fmt.Fprintln(l.out, "Ended every session an emailed link started: staff open their links again (with the new version's, in newer emails) or sign in.")
+	return nil
 }
 
 // Print writes the trail of leadID ("" for the sign-in events) from since

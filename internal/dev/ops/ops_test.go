@@ -136,8 +136,8 @@ func TestSignOut(t *testing.T) {
 		wantOut              string
 		wantKeep             time.Duration
 	}{
-		{"default retention", "ana@example-clinic.com", "", "Ended 2 sessions of ana@example-clinic.com.\n", access.AuditRetention},
-		{"address as typed", "  Ana@Example-Clinic.COM ", "30", "Ended 2 sessions of ana@example-clinic.com.\n", 30 * 24 * time.Hour},
+		{"default retention", "ana@example-clinic.com", "", "Ended 2 sessions of ana@example-clinic.com, and every session an emailed link started.\n", access.AuditRetention},
+		{"address as typed", "  Ana@Example-Clinic.COM ", "30", "Ended 2 sessions of ana@example-clinic.com, and every session an emailed link started.\n", 30 * 24 * time.Hour},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := storetest.NewMemStore()
@@ -153,16 +153,22 @@ func TestSignOut(t *testing.T) {
 			}
 			for _, h := range []string{ana1, ana2, anaOld} {
 				// TouchSession finds a session even once it has expired.
-				if err := st.TouchSession(context.Background(), h, now.Add(time.Hour), ""); !errors.Is(err, access.ErrNoSession) {
+				if err := st.TouchSession(context.Background(), h, now.Add(time.Hour)); !errors.Is(err, access.ErrNoSession) {
 					t.Errorf("ana's session %s… is still stored (%v)", h[:8], err)
 				}
 			}
-			for _, h := range []string{bob, link} {
-				if _, err := st.Session(context.Background(), h, now); err != nil {
-					t.Errorf("another session %s… was ended: %v", h[:8], err)
-				}
+			if _, err := st.Session(context.Background(), bob, now); err != nil {
+				t.Errorf("bob's session was ended: %v", err)
 			}
-			want := []access.AuditEntry{{At: now, Actor: "ana@example-clinic.com", Action: access.SignOutAll, RequestID: access.ByOps, Expires: now.Add(tc.wantKeep)}}
+			// Sessions emailed links started belong to no address: any may
+			// be on ana's browsers. All end.
+			if _, err := st.Session(context.Background(), link, now); !errors.Is(err, access.ErrNoSession) {
+				t.Errorf("a link's session is still going (%v)", err)
+			}
+			want := []access.AuditEntry{
+				{At: now, Actor: "ana@example-clinic.com", Action: access.SignOutAll, RequestID: access.ByOps, Expires: now.Add(tc.wantKeep)},
+				{At: now, Actor: access.ByLink, Action: access.SignOutAll, RequestID: access.ByOps, Expires: now.Add(tc.wantKeep)},
+			}
 			if diff := cmp.Diff(st.AuditEntries(), want); diff != "" {
 				t.Errorf("audit entries (-) vs want (+):\n%s", diff)
 			}
@@ -174,18 +180,18 @@ func TestSignOutNoSessions(t *testing.T) {
 	st := storetest.NewMemStore()
 	session(t, st, "bob@example-clinic.com", now.Add(time.Hour))
 	code, out, _ := run(t, st, nil, "signout", "-email", "ana@example-clinic.com")
-	if code != ops.ExitOK || out != "Ended 0 sessions of ana@example-clinic.com.\n" {
+	if code != ops.ExitOK || out != "Ended 0 sessions of ana@example-clinic.com, and every session an emailed link started.\n" {
 		t.Errorf("exit %d, stdout %q", code, out)
 	}
-	if n := len(st.AuditEntries()); n != 1 {
-		t.Errorf("%d audit entries, want 1 (ops' sign-out is recorded even when nothing was going)", n)
+	if n := len(st.AuditEntries()); n != 2 {
+		t.Errorf("%d audit entries, want 2 (ops' sign-out, of the address and of the links, is recorded even when nothing was going)", n)
 	}
 }
 
 func TestSignOutOneSession(t *testing.T) {
 	st := storetest.NewMemStore()
 	session(t, st, "ana@example-clinic.com", now.Add(time.Hour))
-	if _, out, _ := run(t, st, nil, "signout", "-email", "ana@example-clinic.com"); out != "Ended 1 session of ana@example-clinic.com.\n" {
+	if _, out, _ := run(t, st, nil, "signout", "-email", "ana@example-clinic.com"); out != "Ended 1 session of ana@example-clinic.com, and every session an emailed link started.\n" {
 		t.Errorf("stdout %q", out)
 	}
 }

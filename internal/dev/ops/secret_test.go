@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/google/uuid"
 
+	"github.com/openclinic/leadhandler/internal/access"
 	"github.com/openclinic/leadhandler/internal/adapter/secrets"
 	"github.com/openclinic/leadhandler/internal/dev/ops"
+	"github.com/openclinic/leadhandler/internal/dev/storetest"
 	"github.com/openclinic/leadhandler/internal/dev/testenv"
 	"github.com/openclinic/leadhandler/internal/link"
 )
@@ -51,12 +55,28 @@ func TestRotateLinkSecret(t *testing.T) {
 		_, err := s.Verify(tok, link.PurposeStaff, id, at, 72*time.Hour)
 		return err == nil
 	}
+	// The table, for the sessions emailed links started: retiring a
+	// version ends them.
+	st := storetest.NewMemStore()
+	linkSession := func() string {
+		hash := access.IDHash(uuid.NewString())
+		sess := access.Session{Hash: hash, Scopes: map[string]time.Time{id: at.Add(time.Hour)}, Created: at.Add(-time.Second), Expires: at.Add(time.Hour)}
+		if err := st.CreateSession(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+		return hash
+	}
+	going := func(hash string) bool {
+		_, err := st.Session(ctx, hash, at)
+		return err == nil
+	}
 	tool := func(args ...string) string {
 		t.Helper()
 		var out, errOut bytes.Buffer
 		code := ops.Run(ctx, args, ops.Env{
 			Getenv: func(string) string { return "" }, Stdout: &out, Stderr: &errOut, Now: func() time.Time { return at },
 			OpenSecret: func(context.Context) (ops.Secrets, string, error) { return api, arn, nil },
+			Open:       func(context.Context) (ops.Store, error) { return st, nil },
 		})
 		if code != 0 || errOut.Len() > 0 {
 			t.Fatalf("ops %s: exit %d: %s", args, code, errOut.String())
@@ -74,8 +94,12 @@ func TestRotateLinkSecret(t *testing.T) {
 	}
 
 	before := sign()
+	routine := linkSession()
 	out := tool("rotate-link-secret")
 	first := stagesOf(out)
+	if !going(routine) || strings.Contains(out, "Ended every session") {
+		t.Errorf("a routine rotation ended the link sessions:\n%s", out)
+	}
 	if first["current"] == "" || first["previous"] == "" || first["retired"] != "" {
 		t.Fatalf("the first rotation says:\n%s", out)
 	}
@@ -100,9 +124,13 @@ func TestRotateLinkSecret(t *testing.T) {
 	}
 
 	before = sign()
+	leaked := linkSession()
 	out = tool("rotate-link-secret", "-retire")
-	if st := stagesOf(out); st["previous"] != "" || st["current"] == "" || !strings.Contains(st["retired"], first["current"]) {
+	if stages := stagesOf(out); stages["previous"] != "" || stages["current"] == "" || !strings.Contains(stages["retired"], first["current"]) {
 		t.Fatalf("rotate -retire says:\n%s", out)
+	}
+	if going(leaked) || !strings.Contains(out, "Ended every session an emailed link started") {
+		t.Errorf("rotate -retire left a link session going:\n%s", out)
 	}
 	if works(before) || works(after) || !works(sign()) {
 		t.Errorf("after rotate -retire: the link from before works: %v (want not), a new one: %v", works(before), works(sign()))
@@ -116,12 +144,57 @@ func TestRotateLinkSecret(t *testing.T) {
 	if !works(before) {
 		t.Fatal("the link from before the rotation does not work")
 	}
-	if out := tool("retire-link-secret"); !strings.Contains(out, "Retired version") {
+	opened := linkSession()
+	if out := tool("retire-link-secret"); !strings.Contains(out, "Retired version") || !strings.Contains(out, "Ended every session an emailed link started") {
 		t.Errorf("retire says: %s", out)
+	}
+	if going(opened) {
+		t.Error("retire-link-secret left a link session going")
+	}
+	var ends []string
+	for _, e := range st.AuditEntries() {
+		ends = append(ends, e.Actor+" "+string(e.Action)+" "+e.RequestID)
+	}
+	if want := []string{access.ByLink + " sign-out-all make rotate-link-secret RETIRE=1", access.ByLink + " sign-out-all make retire-link-secret"}; !slices.Equal(ends, want) {
+		t.Errorf("audit entries %q, want %q", ends, want)
 	}
 	if works(before) || !works(sign()) {
 		t.Errorf("after retire-link-secret: the link from before works: %v (want not), a new one: %v", works(before), works(sign()))
 	}
+}
+
+// TestRetiringNeedsTheTable: a retirement that could not end the link
+// sessions (no table found) fails before the secret changes.
+func TestRetiringNeedsTheTable(t *testing.T) {
+	for _, args := range [][]string{{"rotate-link-secret", "-retire"}, {"retire-link-secret"}} {
+		var out, errOut bytes.Buffer
+		code := ops.Run(context.Background(), args, ops.Env{
+			Getenv: func(string) string { return "" }, Stdout: &out, Stderr: &errOut, Now: func() time.Time { return now },
+			OpenSecret: func(context.Context) (ops.Secrets, string, error) { return untouched{t}, "arn:link", nil },
+			Open:       func(context.Context) (ops.Store, error) { return nil, errors.New(`no stack "x"`) },
+		})
+		if code != ops.ExitStore || !strings.Contains(errOut.String(), `no stack "x"`) || out.Len() > 0 {
+			t.Errorf("%s: exit %d, stderr %q, stdout %q", args, code, errOut.String(), out.String())
+		}
+	}
+}
+
+// untouched is a Secrets Manager client the test must not call.
+type untouched struct{ t *testing.T }
+
+func (u untouched) DescribeSecret(context.Context, *secretsmanager.DescribeSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error) {
+	u.t.Error("the secret was read")
+	return nil, errors.New("unexpected")
+}
+
+func (u untouched) PutSecretValue(context.Context, *secretsmanager.PutSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error) {
+	u.t.Error("the secret was changed")
+	return nil, errors.New("unexpected")
+}
+
+func (u untouched) UpdateSecretVersionStage(context.Context, *secretsmanager.UpdateSecretVersionStageInput, ...func(*secretsmanager.Options)) (*secretsmanager.UpdateSecretVersionStageOutput, error) {
+	u.t.Error("a version was retired")
+	return nil, errors.New("unexpected")
 }
 
 func TestRotateLinkSecretFails(t *testing.T) {

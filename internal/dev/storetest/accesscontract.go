@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"errors"
-	"slices"
 	"testing"
 	"time"
 
@@ -14,7 +13,8 @@ import (
 )
 
 // runSessions checks sessions: made once, ended at their time or when
-// deleted, sliding on use, never brought back once ended.
+// deleted, sliding on use, never brought back once ended; a link's
+// session keeps each lead's own end; link sessions end all at once.
 func runSessions(t *testing.T, open func(t *testing.T) Store) {
 	ctx := context.Background()
 	newHash := func() string { return access.IDHash(uuid.NewString()) }
@@ -46,39 +46,37 @@ func runSessions(t *testing.T, open func(t *testing.T) Store) {
 		}
 	})
 
-	t.Run("a session slides, adds leads, and once ended stays ended", func(t *testing.T) {
+	t.Run("a link's session keeps each lead's own end, slides, and once ended stays ended", func(t *testing.T) {
 		s := open(t)
-		// A session an emailed link started: one lead only.
-		sess := access.Session{Hash: newHash(), Leads: []string{"lead-a"}, Created: t0, Expires: t0.Add(time.Hour)}
+		// A session emailed links started: two leads, each until its link's
+		// end, and the held requests.
+		sess := access.Session{Hash: newHash(), Created: t0, Expires: t0.Add(3 * time.Hour), Scopes: map[string]time.Time{
+			"lead-a": t0.Add(time.Hour), "lead-b": t0.Add(3 * time.Hour), access.HeldScope: t0.Add(2 * time.Hour)}}
 		if err := s.CreateSession(ctx, sess); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.TouchSession(ctx, sess.Hash, t0.Add(2*time.Hour), "lead-b"); err != nil {
+		if err := s.TouchSession(ctx, sess.Hash, t0.Add(4*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		for _, add := range []string{"lead-a", ""} { // nothing new
-			if err := s.TouchSession(ctx, sess.Hash, t0.Add(3*time.Hour), add); err != nil {
-				t.Fatal(err)
-			}
-		}
-		got, err := s.Session(ctx, sess.Hash, t0.Add(90*time.Minute)) // past its first end
+		at := t0.Add(90 * time.Minute)
+		got, err := s.Session(ctx, sess.Hash, at)
 		if err != nil {
 			t.Fatal(err)
 		}
-		slices.Sort(got.Leads) // a set: in no particular order
 		want := sess
-		want.Leads, want.Expires = []string{"lead-a", "lead-b"}, t0.Add(3*time.Hour)
+		want.Expires = t0.Add(4 * time.Hour)
 		if diff := cmp.Diff(got, want); diff != "" {
 			t.Errorf("touched session (-got +want):\n%s", diff)
 		}
-		if !got.May("lead-b") || got.May("lead-c") || got.SignedIn() {
-			t.Errorf("session may open b %v, c %v; signed in %v", got.May("lead-b"), got.May("lead-c"), got.SignedIn())
+		if got.May("lead-a", at) || !got.May("lead-b", at) || !got.May(access.HeldScope, at) || got.May("lead-c", at) || got.SignedIn() {
+			t.Errorf("at 90 minutes the session may open a %v (its link ended), b %v, held %v, c %v; signed in %v",
+				got.May("lead-a", at), got.May("lead-b", at), got.May(access.HeldScope, at), got.May("lead-c", at), got.SignedIn())
 		}
 
 		if err := s.EndSession(ctx, sess.Hash); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.TouchSession(ctx, sess.Hash, t0.Add(4*time.Hour), "lead-c"); !errors.Is(err, access.ErrNoSession) {
+		if err := s.TouchSession(ctx, sess.Hash, t0.Add(5*time.Hour)); !errors.Is(err, access.ErrNoSession) {
 			t.Errorf("touching an ended session: got %v, want access.ErrNoSession", err)
 		}
 		if _, err := s.Session(ctx, sess.Hash, t0); !errors.Is(err, access.ErrNoSession) {
@@ -86,6 +84,40 @@ func runSessions(t *testing.T, open func(t *testing.T) Store) {
 		}
 		if err := s.EndSession(ctx, sess.Hash); err != nil {
 			t.Errorf("ending it again: %v", err)
+		}
+	})
+
+	t.Run("ending link sessions ends those started before, and no signed-in one", func(t *testing.T) {
+		s := open(t)
+		scopes := map[string]time.Time{"lead-a": t0.Add(12 * time.Hour)}
+		early := access.Session{Hash: newHash(), Scopes: scopes, Created: t0, Expires: t0.Add(12 * time.Hour)}
+		staffs := access.Session{Hash: newHash(), Email: staff, Created: t0, Expires: t0.Add(12 * time.Hour)}
+		late := access.Session{Hash: newHash(), Scopes: scopes, Created: t0.Add(2 * time.Hour), Expires: t0.Add(12 * time.Hour)}
+		for _, sess := range []access.Session{early, staffs, late} {
+			if err := s.CreateSession(ctx, sess); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.EndLinkSessions(ctx, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		// An earlier time afterwards (another machine's clock) moves nothing back.
+		if err := s.EndLinkSessions(ctx, t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Session(ctx, early.Hash, t0.Add(3*time.Hour)); !errors.Is(err, access.ErrNoSession) {
+			t.Errorf("a link session started before: got %v, want access.ErrNoSession", err)
+		}
+		for _, sess := range []access.Session{staffs, late} {
+			if _, err := s.Session(ctx, sess.Hash, t0.Add(3*time.Hour)); err != nil {
+				t.Errorf("session of %q started %v: %v, want it going", sess.Email, sess.Created, err)
+			}
+		}
+		if err := s.EndLinkSessions(ctx, t0.Add(3*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Session(ctx, late.Hash, t0.Add(3*time.Hour)); !errors.Is(err, access.ErrNoSession) {
+			t.Errorf("a link session started before the second end: got %v, want access.ErrNoSession", err)
 		}
 	})
 
@@ -100,7 +132,7 @@ func runSessions(t *testing.T, open func(t *testing.T) Store) {
 			mine = append(mine, sess.Hash)
 		}
 		theirs := access.Session{Hash: newHash(), Email: other, Created: t0, Expires: t0.Add(12 * time.Hour)}
-		link := access.Session{Hash: newHash(), Leads: []string{"lead-a"}, Created: t0, Expires: t0.Add(time.Hour)}
+		link := access.Session{Hash: newHash(), Scopes: map[string]time.Time{"lead-a": t0.Add(time.Hour)}, Created: t0, Expires: t0.Add(time.Hour)}
 		for _, sess := range []access.Session{theirs, link} {
 			if err := s.CreateSession(ctx, sess); err != nil {
 				t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"iter"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -50,12 +51,13 @@ func (s *MemStore) CreateSession(_ context.Context, sess access.Session) error {
 	if _, ok := s.sessions[sess.Hash]; ok {
 		return access.ErrNoSession
 	}
-	sess.Leads = slices.Clone(sess.Leads)
+	sess.Scopes = maps.Clone(sess.Scopes)
 	s.sessions[sess.Hash] = sess
 	return nil
 }
 
-// Session returns the session with hash unless it is gone or has ended.
+// Session returns the session with hash unless it is gone, has ended, or
+// is one from emailed links started before EndLinkSessions ended them.
 func (s *MemStore) Session(_ context.Context, hash string, now time.Time) (access.Session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -63,16 +65,30 @@ func (s *MemStore) Session(_ context.Context, hash string, now time.Time) (acces
 		return access.Session{}, s.Err
 	}
 	sess, ok := s.sessions[hash]
-	if !ok || !sess.Expires.After(now) {
+	if !ok || !sess.Expires.After(now) || !sess.SignedIn() && sess.Created.Before(s.linksEnded) {
 		return access.Session{}, access.ErrNoSession
 	}
-	sess.Leads = slices.Clone(sess.Leads)
+	sess.Scopes = maps.Clone(sess.Scopes)
 	return sess, nil
 }
 
-// TouchSession moves the session's end to expires and, with addLead, lets
-// it open that lead too; access.ErrNoSession if it was ended.
-func (s *MemStore) TouchSession(_ context.Context, hash string, expires time.Time, addLead string) error {
+// EndLinkSessions ends every session from emailed links started before
+// before; a later time already set stands.
+func (s *MemStore) EndLinkSessions(_ context.Context, before time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if before.After(s.linksEnded) {
+		s.linksEnded = before
+	}
+	return nil
+}
+
+// TouchSession moves the session's end to expires; access.ErrNoSession if
+// it was ended.
+func (s *MemStore) TouchSession(_ context.Context, hash string, expires time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
@@ -83,9 +99,6 @@ func (s *MemStore) TouchSession(_ context.Context, hash string, expires time.Tim
 		return access.ErrNoSession
 	}
 	sess.Expires = expires
-	if addLead != "" && !slices.Contains(sess.Leads, addLead) {
-		sess.Leads = append(slices.Clone(sess.Leads), addLead)
-	}
 	s.sessions[hash] = sess
 	return nil
 }

@@ -24,8 +24,10 @@ type MemStore struct {
 	counters map[string]int
 	runs     map[string]run
 	sessions map[string]access.Session
-	codes    map[string]access.Code
-	audit    []access.AuditEntry
+	// linksEnded is when sessions from emailed links were last all ended.
+	linksEnded time.Time
+	codes      map[string]access.Code
+	audit      []access.AuditEntry
 	// held and heldDays are the held requests and their counts per day
 	// (memheld.go), made on first use.
 	held     map[string]lead.Held

@@ -40,7 +40,8 @@ type Store interface {
 	List(ctx context.Context, list inbox.List, span inbox.Span, now time.Time) iter.Seq2[lead.Lead, error]
 	CreateSession(ctx context.Context, s access.Session) error
 	Session(ctx context.Context, hash string, now time.Time) (access.Session, error)
-	TouchSession(ctx context.Context, hash string, expires time.Time, addLead string) error
+	TouchSession(ctx context.Context, hash string, expires time.Time) error
+	EndLinkSessions(ctx context.Context, before time.Time) error
 	EndSession(ctx context.Context, hash string) error
 	EndSessions(ctx context.Context, email string, now time.Time) (int, error)
 	PutCode(ctx context.Context, c access.Code) error

@@ -172,7 +172,7 @@ func main() {
 	// sessions: signed in, and one an emailed link began; a sign-in code
 	// tried once; audit entries of both kinds.
 	check(s.CreateSession(ctx, access.Session{Hash: access.IDHash(sessionID), Email: staffEmail, Created: day, Expires: far}))
-	check(s.CreateSession(ctx, access.Session{Hash: access.IDHash(linkSession), Leads: []string{id(1)}, Created: day, Expires: far}))
+	check(s.CreateSession(ctx, access.Session{Hash: access.IDHash(linkSession), Scopes: map[string]time.Time{id(1): far}, Created: day, Expires: far}))
 	signer, err := link.NewSigner([]byte(linkSecret))
 	check(err)
 	browser := access.IDHash("fixture-code-cookie") // a code is its browser's (issue 27)

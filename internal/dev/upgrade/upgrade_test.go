@@ -217,7 +217,12 @@ func readsFixture(t *testing.T, file string) {
 	})
 
 	t.Run("staff", func(t *testing.T) {
-		h, err := staff.FromEnv(ctx, getenv, staff.ClientsFrom(awsCfg), quiet)
+		// The day after the fixture's: its sessions, started on its day,
+		// are within STAFF_SESSION_MAX (7 days by default) of their start.
+		at := time.Date(2026, 11, 21, 14, 0, 0, 0, time.UTC)
+		clients := staff.ClientsFrom(awsCfg)
+		clients.Now = func() time.Time { return at }
+		h, err := staff.FromEnv(ctx, getenv, clients, quiet)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -272,6 +277,14 @@ func readsFixture(t *testing.T, file string) {
 		// without one, and breaks nothing.
 		if res := call("", http.MethodPost, "POST /staff/signin", "/staff/signin", url.Values{"email": {staffEmail}, "code": {signInCode}}); res.StatusCode != 403 {
 			t.Errorf("the stored sign-in code: %d, want 403 %s", res.StatusCode, res.Body)
+		}
+		// The sessions the release stored, which ran to 2036, end
+		// STAFF_SESSION_MAX after they started.
+		at = time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
+		for _, id := range []string{sessionID, linkSession} {
+			if res := call(id, http.MethodGet, "GET /leads/{id}", "/leads/"+newAlerted, nil); res.StatusCode != 303 {
+				t.Errorf("a stored session 7 days after it started: %d, want 303 to sign-in", res.StatusCode)
+			}
 		}
 	})
 

@@ -41,6 +41,7 @@ func TestStoredChangesArePublished(t *testing.T) {
 	p := &published{}
 	f.h.WithEvents(p)
 	id := f.lead.ID
+	f.signIn(t) // a closed lead is corrected and reopened signed in
 	check := func(step string, want ...bus.Event) {
 		t.Helper()
 		if diff := cmp.Diff(p.take(), want); diff != "" {

@@ -44,7 +44,7 @@ type Store interface {
 
 	CreateSession(ctx context.Context, s access.Session) error
 	Session(ctx context.Context, hash string, now time.Time) (access.Session, error)
-	TouchSession(ctx context.Context, hash string, expires time.Time, addLead string) error
+	TouchSession(ctx context.Context, hash string, expires time.Time) error
 	EndSession(ctx context.Context, hash string) error
 
 	PutCode(ctx context.Context, c access.Code) error
@@ -123,6 +123,9 @@ const (
 func New(cfg config.Staff, store Store, mail Mailer, signer *link.Signer, log *slog.Logger, now func() time.Time) *Handler {
 	if cfg.Retention <= 0 { // as config.LoadStaff reads an unset RETENTION_DAYS
 		cfg.Retention = 365 * 24 * time.Hour
+	}
+	if cfg.SessionMax <= 0 { // as config.LoadStaff reads an unset STAFF_SESSION_MAX
+		cfg.SessionMax = config.DefaultSessionMax
 	}
 	return &Handler{cfg: cfg, store: store, mail: mail, signer: signer, log: log, now: now, pause: sleep}
 }

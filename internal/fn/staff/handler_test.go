@@ -635,9 +635,16 @@ func TestMaxAttemptsCloseAsUnreachable(t *testing.T) {
 	}
 	page := f.getURL(t, "/leads/"+f.lead.ID+"?saved=attempt").Body
 	mustContain(t, page, "Recorded: left a message. Closed: unreachable after 2 tries.",
-		`<p class="status">Closed: unreachable after 2 tries on Fri 27 Nov, 10:00 AM</p>`, "<button type=\"submit\">Reopen</button>")
-	if hasForm(page, actAttempt) || !hasForm(page, actReopen) || !hasForm(page, actCorrect) {
-		t.Error("a closed lead's page offers reopen and correct, not another attempt")
+		`<p class="status">Closed: unreachable after 2 tries on Fri 27 Nov, 10:00 AM</p>`,
+		`This request is closed (unreachable after 2 tries on Fri 27 Nov 2026); nothing can be recorded on it from an emailed link. <a href="../staff/signin?next=leads%2F`+f.lead.ID+`">Sign in to reopen or correct it</a>.`)
+	if hasForm(page, actAttempt) || hasForm(page, actReopen) || hasForm(page, actCorrect) {
+		t.Error("a closed lead's page offers a form to the emailed link's session")
+	}
+	f.signIn(t)
+	page = f.getURL(t, "/leads/"+f.lead.ID).Body
+	mustContain(t, page, "<button type=\"submit\">Reopen</button>")
+	if hasForm(page, actAttempt) || !hasForm(page, actReopen) || !hasForm(page, actCorrect) || strings.Contains(page, "Sign in to reopen") {
+		t.Error("a closed lead's page offers signed-in staff reopen and correct, not another attempt")
 	}
 }
 
@@ -660,8 +667,9 @@ func TestCorrectThenReopen(t *testing.T) {
 		`<span class="when">Fri 27 Nov, 1:00 PM, by emailed link</span>Corrected to booked<div class="text">Called back, booked Tue 10:00</div>`,
 		`<span class="when">Fri 27 Nov, 10:00 AM, by emailed link</span>Left a message (call)</li>`)
 
-	// The booking falls through: reopen, with a call-back picked.
+	// The booking falls through: reopen (signed in), with a call-back picked.
 	f.now = start.Add(24 * time.Hour)
+	f.signIn(t)
 	res = f.send(t, actReopen, url.Values{"callback": {"2026-11-30T11:30"}, "note": {"Cancelled"}})
 	if res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(res.Headers["Location"], "?saved=reopen") {
 		t.Fatalf("reopen: status %d, Location %q: %s", res.StatusCode, res.Headers["Location"], res.Body)
@@ -685,6 +693,7 @@ func TestCorrectThenReopen(t *testing.T) {
 func TestActionsTheLeadsStateRefuses(t *testing.T) {
 	t.Run("an attempt on a closed lead offers reopening", func(t *testing.T) {
 		f := newFixture(t)
+		f.signIn(t)
 		f.record(t, lead.Booked)
 		res := f.post(t, f.lead.ID, url.Values{"t": {f.formToken(t)}, "v": {"1"}, "outcome": {"no-answer"}})
 		if res.StatusCode != http.StatusConflict {
@@ -863,8 +872,8 @@ func TestExpiredLinks(t *testing.T) {
 		id   string
 		want string
 	}{
-		{"closed as booked", closed.ID, "This request is closed (booked on Fri 27 Nov 2026); nothing more to do."},
-		{"closed as unreachable", unreachable.ID, "This request is closed (unreachable after 4 tries on Thu 26 Nov 2026); nothing more to do."},
+		{"closed as booked", closed.ID, "This request is closed (booked on Fri 27 Nov 2026). Sign in to reopen or correct it."},
+		{"closed as unreachable", unreachable.ID, "This request is closed (unreachable after 4 tries on Thu 26 Nov 2026). Sign in to reopen or correct it."},
 		{"open", open.ID, "Use the link in a newer email (the daily follow-up sends fresh ones for every request still waiting), or sign in to see the inbox."},
 		{"new", f.lead.ID, "Use the link in a newer email"},
 	}
@@ -942,9 +951,10 @@ func TestUnknownLead(t *testing.T) {
 	f := newFixture(t)
 	id := "9d9d9d9d-0000-4000-8000-000000000000"
 	token := signer.Sign(link.PurposeStaff, id, start.Add(time.Hour))
-	if res := f.get(t, id, token); res.StatusCode != http.StatusNotFound {
-		t.Errorf("GET: status %d, want 404", res.StatusCode)
+	if res := f.get(t, id, token); res.StatusCode != http.StatusNotFound || len(f.cookies) != 0 {
+		t.Errorf("GET: status %d, cookies %v; want 404 and no session", res.StatusCode, f.cookies)
 	}
+	f.signIn(t)
 	form := url.Values{"t": {access.FormToken(f.h.signer.Key(purposeForm), access.IDHash(f.cookies[access.CookieName]), id)}, "v": {"0"}, "outcome": {"booked"}}
 	if res := f.post(t, id, form); res.StatusCode != http.StatusNotFound {
 		t.Errorf("POST: status %d, want 404", res.StatusCode)

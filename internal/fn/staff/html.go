@@ -304,6 +304,10 @@ func leadPart(b *markup.Builder, l *leadView) {
 		b.Add("\n</div>")
 	}
 	b.Add("\n", `<p class="status">`, esc(l.Status), "</p>")
+	if l.Closed != "" {
+		b.Add("\n", `<p class="msg" role="note">This request is closed (`, esc(l.Closed), `); nothing can be recorded on it from an emailed link. <a href="`,
+			href(l.SignIn), `">Sign in to reopen or correct it</a>.</p>`)
+	}
 	if f := l.Attempt; f != nil {
 		b.Add("\n", `<form method="post" action="`, href(f.URL), `">`)
 		f.hidden(b)

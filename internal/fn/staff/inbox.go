@@ -96,7 +96,7 @@ func inboxURL(show inbox.Show, search string, after *inbox.Cursor) string {
 // most lead.HeldShown read), "" when none is. The inbox is shown without
 // it when they cannot be counted.
 func (h *Handler) heldCount(r *request, s access.Session) string {
-	if !s.May(access.HeldScope) {
+	if !s.May(access.HeldScope, r.now) {
 		return ""
 	}
 	n, more, err := lead.CountHeld(h.store.HeldList(r.ctx, time.Time{}, "", r.now))

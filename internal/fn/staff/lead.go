@@ -67,7 +67,9 @@ func (h *Handler) getLead(r *request, id string) events.APIGatewayV2HTTPResponse
 // openLeadLink answers GET /leads/{id}?t=: it takes the emailed link's
 // token for a session (STAFF_SIGNIN=inbox) and sends the browser to the
 // same page without it, so the token never lingers in history or a
-// Referer. With STAFF_SIGNIN=always a link only leads to signing in.
+// Referer. A closed lead's link starts no session and shows its page
+// read-only (closedByLink). With STAFF_SIGNIN=always a link only leads to
+// signing in.
 func (h *Handler) openLeadLink(r *request, id, token string) events.APIGatewayV2HTTPResponse {
 	page := "./" + url.PathEscape(id)
 	s, err := h.session(r)
@@ -88,6 +90,14 @@ func (h *Handler) openLeadLink(r *request, id, token string) events.APIGatewayV2
 	}
 	if err != nil {
 		return h.linkProblem(r, id, err)
+	}
+	// A closed lead's link opens no session: its page, read-only.
+	l, err := h.store.Get(r.ctx, id, r.now)
+	if err != nil {
+		return h.storeProblem(r.log, err)
+	}
+	if l.Status == lead.StatusClosed {
+		return h.closedByLink(r, l)
 	}
 	cookie, err := h.takeLink(r, s, scope(id), expires)
 	if err != nil {
@@ -142,6 +152,14 @@ func (h *Handler) postContacted(r *request, id string) events.APIGatewayV2HTTPRe
 	l, err := h.store.Get(r.ctx, id, r.now)
 	if err != nil {
 		return h.storeProblem(log, err)
+	}
+	if s.kind == linkSession && l.Status == lead.StatusClosed {
+		// A closed lead is reopened or corrected signed in only.
+		log.Info("staff form refused", "reason", "closed", "status", l.Status)
+		h.audit(r, s.actor(), access.View, l.ID) // the page shows the lead as it is
+		v := h.leadPage(r, s.Session, l, formAtPost)
+		v.Message, v.Problem = "Nothing recorded: this request is closed.", true
+		return h.render(http.StatusForbidden, v)
 	}
 	version, err := strconv.Atoi(form.Get("v"))
 	if err != nil {
@@ -350,6 +368,19 @@ func (h *Handler) count(log *slog.Logger, action string, e lead.Event, before, s
 	}
 }
 
+// closedByLink answers a valid link to a closed lead: its page, with no
+// form (a link never reopens or corrects a request; signed-in staff do),
+// its view recorded, and no session started.
+func (h *Handler) closedByLink(r *request, l lead.Lead) events.APIGatewayV2HTTPResponse {
+	if !h.audit(r, access.ByLink, access.View, l.ID) {
+		return h.storeProblem(r.log, errors.New("audit trail unavailable"))
+	}
+	r.log.Info("staff page shown read-only", "status", l.Status, "reason", "closed")
+	v := h.leadPage(r, access.Session{}, l, "")
+	v.Nav = nil // no session: nothing to sign out of
+	return h.render(http.StatusOK, v)
+}
+
 // linkProblem answers a forged, tampered, other-lead or expired link token
 // with a 403 page. An expired token's signature is still genuine, so it may
 // learn that its lead is closed; never any patient detail.
@@ -362,7 +393,7 @@ func (h *Handler) linkProblem(r *request, id string, err error) events.APIGatewa
 		r.log.Info("link refused: expired", "status", l.Status)
 		if l.Status == lead.StatusClosed {
 			return h.problem(http.StatusForbidden, "This request is closed",
-				"This request is closed ("+h.closedWords(l)+"); nothing more to do.")
+				"This request is closed ("+h.closedWords(l)+"). Sign in to reopen or correct it.")
 		}
 		return h.problem(http.StatusForbidden, "This link has expired",
 			"Use the link in a newer email (the daily follow-up sends fresh ones for every request still waiting), or sign in to see the inbox.")

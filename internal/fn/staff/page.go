@@ -114,6 +114,10 @@ type leadView struct {
 	// Access is who opened or changed the lead, newest first; shown to
 	// signed-in staff only.
 	Access []accessView
+	// Closed says why and when a closed lead shown without a signed-in
+	// session was closed, and SignIn is the way to reopen or correct it:
+	// such a page has no form. "" otherwise.
+	Closed, SignIn string
 }
 
 // form is one of the page's forms, as rendered or as staff left it.
@@ -221,12 +225,17 @@ func (h *Handler) leadPage(r *request, s access.Session, l lead.Lead, target str
 		}
 		return f
 	}
-	if l.Status == lead.StatusClosed {
+	switch {
+	case l.Status == lead.StatusClosed && !s.SignedIn():
+		// Read-only: an emailed link records nothing on a closed lead.
+		v.Closed = h.closedWords(l)
+		v.SignIn = r.up.to("staff/signin?next=" + url.QueryEscape("leads/"+l.ID))
+	case l.Status == lead.StatusClosed:
 		v.Reopen = newForm(actReopen)
-	} else {
+	default:
 		v.Attempt = newForm(actAttempt)
 	}
-	if o := l.LatestOutcome(); o != "" {
+	if o := l.LatestOutcome(); o != "" && v.Closed == "" {
 		v.Correct, v.Latest = newForm(actCorrect), outcomeLabels[o]
 	}
 	if s.SignedIn() {

@@ -133,6 +133,24 @@ func (s *Store) Charge(ctx context.Context, c ratelimit.Charge) error {
 	return nil
 }
 
+// Refund takes back one charge of c's window (a request that used none of
+// what it was counted for, such as an alert that failed and will be
+// retried); a counter at 0, or gone, stays as it is.
+func (s *Store) Refund(ctx context.Context, c ratelimit.Charge) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		UpdateExpression:          aws.String("ADD #hits :minus"),
+		ConditionExpression:       aws.String("#hits > :zero"),
+		ExpressionAttributeNames:  map[string]string{"#hits": attrHits},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":minus": num(-1), ":zero": num(0)},
+		TableName:                 aws.String(s.table),
+		Key:                       pk(rateKey(c.Key)),
+	})
+	if _, failed := conditionFailed(err); err != nil && !failed {
+		return fmt.Errorf("refund rate counter: %w", err)
+	}
+	return nil
+}
+
 func (s *Store) chargeUpdate(c ratelimit.Charge) *types.Update {
 	return &types.Update{
 		UpdateExpression:         aws.String("SET #kind = :kind, #exp = if_not_exists(#exp, :exp) ADD #hits :one"),

@@ -99,6 +99,10 @@ var (
 	// batch's failures, which Lambda's Errors never counts, so the rollback
 	// of a notify deployment watches this.
 	RecordsFailed = Def{Function: Notify, Name: "RecordsFailed", Unit: Count}
+	// AlertsHeldBack counts the new leads notify stored no alert,
+	// acknowledgement or text for, because the clinic-wide ALERT_LIMIT
+	// was used up: the template's AlertLimitAlarm fires on it.
+	AlertsHeldBack = Def{Function: Notify, Name: "AlertsHeldBack", Unit: Count}
 
 	// TimeToFirstAttempt is, for each lead at its first recorded attempt,
 	// the opening time (OPENING_HOURS) since its request;
@@ -132,7 +136,7 @@ var (
 // All lists every metric the functions emit.
 var All = []Def{
 	LeadsStored, LeadsBySource, Requests, RequestsRefused,
-	AlertsSent, AlertLatency, RecordsFailed,
+	AlertsSent, AlertLatency, RecordsFailed, AlertsHeldBack,
 	TimeToFirstAttempt, TimeToFirstAttemptWallClock, TimeToFirstReach, TimeToFirstReachWallClock, Attempts, LeadsClosed,
 	DigestSize, DigestOverdue, NudgesSent,
 	AlertDelivery,

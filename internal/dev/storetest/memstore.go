@@ -145,6 +145,19 @@ func (s *MemStore) Charge(_ context.Context, c ratelimit.Charge) error {
 	return s.charge(c)
 }
 
+// Refund takes back one charge of c's window, never below 0.
+func (s *MemStore) Refund(_ context.Context, c ratelimit.Charge) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if s.counters[c.Key] > 0 {
+		s.counters[c.Key]--
+	}
+	return nil
+}
+
 // charge counts one request against c's window; s.mu is held.
 func (s *MemStore) charge(c ratelimit.Charge) error {
 	if s.counters[c.Key] >= c.Limit {

@@ -22,6 +22,7 @@ import (
 type Store interface {
 	Save(ctx context.Context, l lead.Lead, c *ratelimit.Charge) error
 	Charge(ctx context.Context, c ratelimit.Charge) error
+	Refund(ctx context.Context, c ratelimit.Charge) error
 	Get(ctx context.Context, id string, now time.Time) (lead.Lead, error)
 	Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error]
 	MarkAlerted(ctx context.Context, id string, d lead.Delivery) error
@@ -510,6 +511,29 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		other.Key = uuid.NewString()
 		if err := s.Charge(ctx, other); err != nil {
 			t.Errorf("another client's first charge: %v", err)
+		}
+	})
+
+	t.Run("a refund frees one charge, never below none", func(t *testing.T) {
+		s := open(t)
+		c := ratelimit.Charge{Key: uuid.NewString(), Limit: 1, Until: t0.Add(time.Hour)}
+		if err := s.Refund(ctx, c); err != nil {
+			t.Fatalf("refund of a counter never charged: %v", err)
+		}
+		if err := s.Charge(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Refund(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Refund(ctx, c); err != nil {
+			t.Fatalf("refund of a counter at 0: %v", err)
+		}
+		if err := s.Charge(ctx, c); err != nil {
+			t.Errorf("charge after the refund: %v, want it counted", err)
+		}
+		if err := s.Charge(ctx, c); !errors.Is(err, ratelimit.ErrLimited) {
+			t.Errorf("a second charge after the refund: %v, want ratelimit.ErrLimited (refunds never go below 0)", err)
 		}
 	})
 

@@ -63,6 +63,7 @@ const (
 	ReasonOrigin      = "origin"       // posted from a site not in ALLOWED_ORIGINS
 	ReasonBotCheck    = "bot-check"    // Turnstile refused the token
 	ReasonMalformed   = "malformed"    // not a POST, not JSON or a form, too large
+	ReasonEdge        = "edge"         // without EDGE_ORIGIN_SECRET's header: around the edge
 )
 
 func outcomes() []string {
@@ -88,7 +89,7 @@ var (
 		Dimensions: []Dimension{{Key: "Result", Values: []string{ResultStored, ResultReplay, ResultHeld, ResultTrapped, ResultRefused, ResultFailed}}}}
 	// RequestsRefused counts the refused requests by the class of reason.
 	RequestsRefused = Def{Function: Submit, Name: "RequestsRefused", Unit: Count,
-		Dimensions: []Dimension{{Key: "Reason", Values: []string{ReasonInvalid, ReasonRateLimited, ReasonOrigin, ReasonBotCheck, ReasonMalformed}}}}
+		Dimensions: []Dimension{{Key: "Reason", Values: []string{ReasonInvalid, ReasonRateLimited, ReasonOrigin, ReasonBotCheck, ReasonMalformed, ReasonEdge}}}}
 
 	// AlertsSent counts the clinic alerts SES accepted; AlertLatency is,
 	// for each, the time from the lead's storing to SES accepting its alert.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/awslabs/goformation/v7/intrinsics"
 
+	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/dev/testenv"
 )
 
@@ -237,5 +238,9 @@ func TestEdge(t *testing.T) {
 	want := []any{map[string]any{"HeaderName": "X-Origin-Verify", "HeaderValue": map[string]any{"Ref": "OriginSecret"}}}
 	if !reflect.DeepEqual(origin["OriginCustomHeaders"], want) {
 		t.Errorf("origin headers %v, want %v", origin["OriginCustomHeaders"], want)
+	}
+	// The functions check the header the edge sends (EDGE_ORIGIN_SECRET).
+	if !strings.EqualFold(config.EdgeHeader, "X-Origin-Verify") {
+		t.Errorf("the functions check %s, the edge sends X-Origin-Verify", config.EdgeHeader)
 	}
 }

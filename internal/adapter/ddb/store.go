@@ -177,6 +177,34 @@ func (s *Store) MarkAcknowledged(ctx context.Context, id string, d lead.Delivery
 	return s.markSent(ctx, id, attrAckedAt, attrAckID, d)
 }
 
+// MarkAlertHeld records that notify held lead id's alert back at at, the
+// clinic-wide ALERT_LIMIT being used up: once (lead.ErrAlreadySent), never
+// for a lead already alerted, and never creating a lead that is gone
+// (lead.ErrNotFound).
+func (s *Store) MarkAlertHeld(ctx context.Context, id string, at time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		UpdateExpression:         aws.String("SET #held = :at, #version = if_not_exists(#version, :zero) + :one"),
+		ConditionExpression:      aws.String("attribute_exists(#pk) AND attribute_not_exists(#held) AND attribute_not_exists(#alerted)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#held": attrAlertHeld, "#alerted": attrAlertedAt, "#version": attrVersion},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":at": str(stamp(at)), ":zero": num(0), ":one": num(1),
+		},
+		TableName:                           aws.String(s.table),
+		Key:                                 pk(leadKey(id)),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if old, failed := conditionFailed(err); failed {
+		if old == nil {
+			return lead.ErrNotFound
+		}
+		return lead.ErrAlreadySent
+	}
+	if err != nil {
+		return fmt.Errorf("record alert of lead %s held back: %w", id, err)
+	}
+	return nil
+}
+
 // MarkNudged records that the response guard's nudge about the lead went
 // out, as MarkAlerted does for the alert: a redelivered schedule finds it.
 func (s *Store) MarkNudged(ctx context.Context, id string, d lead.Delivery) error {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openclinic/leadhandler/internal/adapter/sesmail"
 )
@@ -15,10 +16,11 @@ import (
 // ALERT_LIMIT=3/1h, 8 requests in the hour are all stored and in the
 // signed-in inbox, at most 3 individual alerts (with their
 // acknowledgements and texts) went out, and one summary email says more
-// arrived, linking to the inbox. The sign-in code still went out.
+// arrived, linking to the inbox. The sign-in code still went out, and the
+// digest lists the five held back as such.
 func TestAlertLimitOnMakeDev(t *testing.T) {
 	srv, base := serveFrom(t, map[string]string{
-		"ALERT_LIMIT": "3/1h", "ACK_EMAIL": "true", "STAFF_SMS": "+12025550188",
+		"ALERT_LIMIT": "3/1h", "ACK_EMAIL": "true", "STAFF_SMS": "+12025550188", "FOLLOW_UP_AFTER": "1ms",
 	}, slog.New(slog.DiscardHandler), nil, mondayMorning(t))
 	visitors := client("127.0.0.11")
 	for i := 1; i <= 8; i++ {
@@ -68,5 +70,15 @@ func TestAlertLimitOnMakeDev(t *testing.T) {
 		if who := fmt.Sprintf("Flood%d Visitor", i); !strings.Contains(string(page), who) {
 			t.Errorf("%s is not in the inbox", who)
 		}
+	}
+
+	// The next digest (Monday 8:00) lists all eight, five as held back.
+	if n := runFollowUp(t, base, mondayMorning(t).Add(time.Hour)); n != 1 {
+		t.Fatalf("%d digests, want 1", n)
+	}
+	sent := srv.Outbox.Sent()
+	digest := sent[len(sent)-1].Text
+	if n := strings.Count(digest, "held back by the alert limit"); n != 5 {
+		t.Errorf("the digest says %d alerts were held back, want 5:\n%s", n, digest)
 	}
 }

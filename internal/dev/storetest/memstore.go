@@ -167,6 +167,27 @@ func (s *MemStore) charge(c ratelimit.Charge) error {
 	return nil
 }
 
+// MarkAlertHeld records that lead id's alert was held back, once, never
+// for a lead alerted.
+func (s *MemStore) MarkAlertHeld(_ context.Context, id string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	l, ok := s.leads[id]
+	switch {
+	case !ok:
+		return lead.ErrNotFound
+	case l.Alert != nil || !l.AlertHeld.IsZero():
+		return lead.ErrAlreadySent
+	}
+	l.AlertHeld = at
+	l.Version++
+	s.leads[id] = l
+	return nil
+}
+
 // MarkAlerted records the alert of lead id, once.
 func (s *MemStore) MarkAlerted(_ context.Context, id string, d lead.Delivery) error {
 	return s.mark(id, d, func(l *lead.Lead) **lead.Delivery { return &l.Alert })

@@ -28,6 +28,7 @@ type Store interface {
 	MarkAlerted(ctx context.Context, id string, d lead.Delivery) error
 	MarkAcknowledged(ctx context.Context, id string, d lead.Delivery) error
 	MarkNudged(ctx context.Context, id string, d lead.Delivery) error
+	MarkAlertHeld(ctx context.Context, id string, at time.Time) error
 	RecordAlertOutcome(ctx context.Context, id string, o lead.MailOutcome) error
 	Progress(ctx context.Context, l lead.Lead, now time.Time) (lead.Lead, error)
 	Due(ctx context.Context, before, now time.Time) iter.Seq2[lead.Lead, error]
@@ -208,6 +209,45 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 			t.Errorf("nudge after a staff change: got %+v, want %+v", got.Nudge, nudge)
 		}
 		if err := s.MarkNudged(ctx, uuid.NewString(), nudge); !errors.Is(err, lead.ErrNotFound) {
+			t.Errorf("unknown lead: got %v, want lead.ErrNotFound", err)
+		}
+	})
+
+	t.Run("an alert held back is recorded once, never over a sent one, and kept by a staff change", func(t *testing.T) {
+		s := open(t)
+		held, alerted := Lead(t0), Lead(t0)
+		for _, l := range []lead.Lead{held, alerted} {
+			if err := s.Save(ctx, l, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		at := t0.Add(time.Second)
+		if err := s.MarkAlertHeld(ctx, held.ID, at); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkAlertHeld(ctx, held.ID, at.Add(time.Minute)); !errors.Is(err, lead.ErrAlreadySent) {
+			t.Errorf("held back twice: got %v, want lead.ErrAlreadySent", err)
+		}
+		if err := s.MarkAlerted(ctx, alerted.ID, lead.Delivery{At: at, MessageID: "msg-1"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkAlertHeld(ctx, alerted.ID, at); !errors.Is(err, lead.ErrAlreadySent) {
+			t.Errorf("an alerted lead held back: got %v, want lead.ErrAlreadySent", err)
+		}
+		got, err := s.Get(ctx, held.ID, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.AlertHeld.Equal(at) || got.Alert != nil {
+			t.Errorf("held back at %v, alert %+v; want %v and none", got.AlertHeld, got.Alert, at)
+		}
+		if _, err := s.Progress(ctx, got, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = s.Get(ctx, held.ID, t0); !got.AlertHeld.Equal(at) {
+			t.Errorf("after a staff change: held back at %v, want %v", got.AlertHeld, at)
+		}
+		if err := s.MarkAlertHeld(ctx, uuid.NewString(), at); !errors.Is(err, lead.ErrNotFound) {
 			t.Errorf("unknown lead: got %v, want lead.ErrNotFound", err)
 		}
 	})

@@ -82,6 +82,9 @@ func TestAlertBudget(t *testing.T) {
 		if alerted := got.Alert != nil; alerted != (i < 3) {
 			t.Errorf("lead %d alerted: %v", i, alerted)
 		}
+		if held := got.AlertHeld; held.IsZero() == (i >= 3) || (!held.IsZero() && !held.Equal(now)) {
+			t.Errorf("lead %d recorded as held back at %v", i, held)
+		}
 	}
 	if !strings.Contains(f.logs.String(), `"msg":"alert held back: ALERT_LIMIT used up"`) {
 		t.Errorf("no held-back log line:\n%s", f.logs)

@@ -32,6 +32,7 @@ type Store interface {
 	Get(ctx context.Context, id string, now time.Time) (lead.Lead, error)
 	MarkAlerted(ctx context.Context, id string, d lead.Delivery) error
 	MarkAcknowledged(ctx context.Context, id string, d lead.Delivery) error
+	MarkAlertHeld(ctx context.Context, id string, at time.Time) error
 	// The alert budget (ALERT_LIMIT): its clinic-wide counter, and its one
 	// summary email a window.
 	Charge(ctx context.Context, c ratelimit.Charge) error
@@ -144,12 +145,21 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) erro
 	if err != nil {
 		return err
 	}
+	if !cur.AlertHeld.IsZero() {
+		return nil // held back by ALERT_LIMIT when first handled: a redelivery
+	}
 	if cur.Alert == nil {
 		charge, err := h.budget(ctx, log, now)
 		if errors.Is(err, ratelimit.ErrLimited) {
 			// Stored, and in the inbox and the digest; no alert, no
 			// acknowledgement, no text, no nudge: the summary says it.
-			h.events.Publish(ctx, bus.Event{Type: bus.Received, LeadID: cur.ID, At: cur.CreatedAt, Status: string(cur.Status)})
+			// Recorded, so the pages say why and a redelivery skips it.
+			switch err := h.store.MarkAlertHeld(ctx, cur.ID, now); {
+			case err == nil:
+				h.events.Publish(ctx, bus.Event{Type: bus.Received, LeadID: cur.ID, At: cur.CreatedAt, Status: string(cur.Status)})
+			case !errors.Is(err, lead.ErrAlreadySent):
+				log.Error("alert held back but not recorded", "err", err)
+			}
 			return nil
 		}
 		if err != nil {

@@ -1,5 +1,6 @@
 // Package ratelimit holds the per-client submission limit: its setting, and
-// the counter key a client's requests are charged to.
+// the counter key a client's requests are charged to; and the counters one
+// limit shares between every client (ALERT_LIMIT's clinic-wide budget).
 package ratelimit
 
 import (

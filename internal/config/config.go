@@ -5,6 +5,7 @@
 package config
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -69,6 +70,9 @@ type Submit struct {
 	// LeadsStored metric (one EMF line per stored lead) that the quiet-form
 	// alarm watches. Empty: no metric line.
 	MetricNamespace string
+	// Edge is EDGE_ORIGIN_SECRET: set, requests that did not come through
+	// the edge are refused.
+	Edge Edge
 }
 
 // LoadSubmit reads the submit function's configuration through getenv.
@@ -91,11 +95,9 @@ func LoadSubmit(getenv func(string) string) (Submit, error) {
 	if e.text("TIME_ZONE", "") != "" {
 		c.TimeZone = e.location("TIME_ZONE")
 	}
-	limit, err := ratelimit.Parse(e.text("RATE_LIMIT", "10/1h"))
-	if err != nil {
-		e.fail("RATE_LIMIT", err.Error())
-	}
+	limit := e.limit("RATE_LIMIT", "10/1h")
 	c.RateLimit = limit
+	c.Edge = e.edge()
 	if limit.Enabled() {
 		c.RateLimitSalt = []byte(e.required("RATE_LIMIT_SALT"))
 	}
@@ -309,6 +311,10 @@ type Notify struct {
 	StaffSMS []string
 	// SMSOrigin is STAFF_SMS_ORIGINATION (smsOrigin).
 	SMSOrigin string
+	// AlertLimit is ALERT_LIMIT: alerts (with their acknowledgements and
+	// texts) for the whole clinic per window, "100/1h" by default, "0" for
+	// no limit. Past it, requests are stored and one summary email goes out.
+	AlertLimit ratelimit.Limit
 }
 
 // LoadNotify reads the notify function's configuration through getenv. The
@@ -327,7 +333,45 @@ func LoadNotify(getenv func(string) string) (Notify, error) {
 	c.Guard = e.guard(c.TimeZone)
 	c.StaffSMS = e.staffSMS()
 	c.SMSOrigin = e.smsOrigin()
+	c.AlertLimit = e.limit("ALERT_LIMIT", "100/1h")
 	return c, e.err()
+}
+
+// limit reads a count per window such as 100/1h, or 0 for none.
+func (e *env) limit(name, def string) ratelimit.Limit {
+	l, err := ratelimit.Parse(e.text(name, def))
+	if err != nil {
+		e.fail(name, err.Error())
+	}
+	return l
+}
+
+// Edge is EDGE_ORIGIN_SECRET: the value CloudFront (infra/edge.yaml) sends
+// in the X-Origin-Verify header. Set, a request without it is refused (403),
+// so the API's own URL no longer bypasses the edge's WAF; empty, no check.
+type Edge struct {
+	Secret string
+}
+
+// EdgeHeader is the header the edge sends Edge.Secret in, lower-cased as
+// API Gateway's payload 2.0 gives header names.
+const EdgeHeader = "x-origin-verify"
+
+// Allows reports whether a request whose headers (payload 2.0) are h came
+// through the edge, or whether no edge is set.
+func (e Edge) Allows(h map[string]string) bool {
+	if e.Secret == "" {
+		return true
+	}
+	return subtle.ConstantTimeCompare([]byte(h[EdgeHeader]), []byte(e.Secret)) == 1
+}
+
+func (e *env) edge() Edge {
+	v := e.text("EDGE_ORIGIN_SECRET", "")
+	if v != "" && len(v) < 32 {
+		e.fail("EDGE_ORIGIN_SECRET", "want at least 32 characters, as infra/edge.yaml's OriginSecret")
+	}
+	return Edge{Secret: v}
 }
 
 // Guard is the response guard's configuration (internal/adapter/nudges).
@@ -513,6 +557,8 @@ type Staff struct {
 	// NudgeGroup is NUDGE_GROUP, as notify reads it: the group whose
 	// response-guard schedules a first attempt deletes.
 	NudgeGroup string
+	// Edge is EDGE_ORIGIN_SECRET, as submit reads it.
+	Edge Edge
 }
 
 // LoadStaff reads the staff function's configuration through getenv.
@@ -548,6 +594,7 @@ func LoadStaff(getenv func(string) string) (Staff, error) {
 	c.Policy = lead.Policy{Cadence: e.cadence("CALLBACK_CADENCE"), MaxAttempts: e.positiveInt("MAX_ATTEMPTS", lead.DefaultMaxAttempts), Hours: c.Hours}
 	c.MetricNamespace = e.text("METRIC_NAMESPACE", "")
 	c.NudgeGroup = e.scheduleGroup()
+	c.Edge = e.edge()
 	return c, e.err()
 }
 

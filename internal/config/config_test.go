@@ -141,7 +141,8 @@ func TestLoadNotify(t *testing.T) {
 			ConfigurationSet: "leadhandler-mail",
 		},
 		MinimalDetail: true, Ack: true, Concurrency: 10, SendRate: 14,
-		Guard: Guard{SLA: 15 * time.Minute}, // Hours: TestLoadGuard
+		Guard:      Guard{SLA: 15 * time.Minute}, // Hours: TestLoadGuard
+		AlertLimit: ratelimit.Limit{Count: 100, Window: time.Hour},
 	}
 	if diff := cmp.Diff(got, want, cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() }), cmpopts.IgnoreFields(Guard{}, "Hours")); diff != "" {
 		t.Errorf("(-got +want):\n%s", diff)
@@ -174,13 +175,14 @@ func TestLoadNotifyNamesEveryBadVariable(t *testing.T) {
 		"LINK_TTL":        "forever",
 		"EMAIL_DETAIL":    "some",
 		"ACK_EMAIL":       "yes",
+		"ALERT_LIMIT":     "100",
 
 		"SES_CONFIGURATION_SET": "lead handler",
 	}))
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, name := range []string{"LEADS_TABLE", "CLINIC_NAME", "CLINIC_EMAIL", "SENDER_EMAIL", "TIME_ZONE", "PUBLIC_BASE_URL", "LINK_TTL", "EMAIL_DETAIL", "ACK_EMAIL", "SES_CONFIGURATION_SET"} {
+	for _, name := range []string{"LEADS_TABLE", "CLINIC_NAME", "CLINIC_EMAIL", "SENDER_EMAIL", "TIME_ZONE", "PUBLIC_BASE_URL", "LINK_TTL", "EMAIL_DETAIL", "ACK_EMAIL", "ALERT_LIMIT", "SES_CONFIGURATION_SET"} {
 		if !strings.Contains(err.Error(), name+":") {
 			t.Errorf("error does not name %s: %v", name, err)
 		}
@@ -478,5 +480,44 @@ func TestSMSOriginAndNudgeGroup(t *testing.T) {
 	env["NUDGE_GROUP"] = strings.Repeat("g", 65)
 	if _, err := LoadStaff(getenv(env)); err == nil || !strings.Contains(err.Error(), "NUDGE_GROUP:") {
 		t.Errorf("a 65-character group: %v", err)
+	}
+}
+
+// TestAlertLimit: ALERT_LIMIT is RATE_LIMIT's form; 0 turns the budget off.
+func TestAlertLimit(t *testing.T) {
+	env := map[string]string{
+		"LEADS_TABLE": "leads", "CLINIC_NAME": "Relief", "CLINIC_EMAIL": "fd@example-clinic.com",
+		"SENDER_EMAIL": "alerts@example-clinic.com", "TIME_ZONE": "America/Chicago", "PUBLIC_BASE_URL": "https://api.example-clinic.com",
+	}
+	for v, want := range map[string]ratelimit.Limit{"": {Count: 100, Window: time.Hour}, "3/1h": {Count: 3, Window: time.Hour}, "0": {}} {
+		env["ALERT_LIMIT"] = v
+		got, err := LoadNotify(getenv(env))
+		if err != nil || got.AlertLimit != want {
+			t.Errorf("ALERT_LIMIT=%q: %+v, %v; want %+v", v, got.AlertLimit, err, want)
+		}
+	}
+}
+
+// TestEdge: EDGE_ORIGIN_SECRET, when set, admits only requests carrying it
+// in X-Origin-Verify; unset, every request, as before the edge.
+func TestEdge(t *testing.T) {
+	secret := strings.Repeat("a1", 16)
+	env := map[string]string{"LEADS_TABLE": "leads", "ALLOWED_ORIGINS": "https://www.example-clinic.com", "RATE_LIMIT": "0"}
+	c, err := LoadSubmit(getenv(env))
+	if err != nil || !c.Edge.Allows(nil) {
+		t.Errorf("no EDGE_ORIGIN_SECRET: %+v, %v; want every request allowed", c.Edge, err)
+	}
+	env["EDGE_ORIGIN_SECRET"] = secret
+	if c, err = LoadSubmit(getenv(env)); err != nil {
+		t.Fatal(err)
+	}
+	for h, want := range map[string]bool{secret: true, "": false, secret[:31]: false, secret + "x": false} {
+		if got := c.Edge.Allows(map[string]string{EdgeHeader: h}); got != want {
+			t.Errorf("header %q: allowed %v, want %v", h, got, want)
+		}
+	}
+	env["EDGE_ORIGIN_SECRET"] = "short"
+	if _, err := LoadSubmit(getenv(env)); err == nil || !strings.Contains(err.Error(), "EDGE_ORIGIN_SECRET:") {
+		t.Errorf("a short secret: %v, want an error naming EDGE_ORIGIN_SECRET", err)
 	}
 }

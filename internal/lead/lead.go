@@ -77,6 +77,10 @@ type Lead struct {
 	// ReleasedAt is when staff released the request from review (the bot
 	// traps held it; Held.Release); zero for every other lead.
 	ReleasedAt time.Time
+	// AlertHeld is when notify held the lead's alert (and acknowledgement
+	// and text) back because the clinic-wide ALERT_LIMIT was used up; zero
+	// for every other lead.
+	AlertHeld time.Time
 	// Alert is the clinic's email about the lead, once it went out.
 	Alert *Delivery
 	// Ack is the acknowledgement to the visitor, once it went out.

@@ -1,5 +1,6 @@
 // Package ratelimit holds the per-client submission limit: its setting, and
-// the counter key a client's requests are charged to.
+// the counter key a client's requests are charged to; and the counters one
+// limit shares between every client (ALERT_LIMIT's clinic-wide budget).
 package ratelimit
 
 import (
@@ -92,3 +93,15 @@ func Client(addr string) string {
 	}
 	return netip.PrefixFrom(ip.WithZone(""), 64).Masked().String()
 }
+
+// Shared names the one counter every request in the window holding now is
+// charged to, whoever sent it: name and the window's start, such as
+// "alerts#1796212800" (ALERT_LIMIT's clinic-wide budget). Windows are fixed,
+// as ChargeFor's.
+func (l Limit) Shared(name string, now time.Time) Charge {
+	start := now.Truncate(l.Window)
+	return Charge{Key: name + "#" + strconv.FormatInt(start.Unix(), 10), Limit: l.Count, Until: start.Add(l.Window)}
+}
+
+// Since is when the window of c began.
+func (l Limit) Since(c Charge) time.Time { return c.Until.Add(-l.Window) }

@@ -96,3 +96,24 @@ func TestIPv6ClientsAreCountedByTheir64(t *testing.T) {
 		t.Errorf("Client = %q", got)
 	}
 }
+
+// TestShared: the clinic-wide counter is one key a window, whoever sends,
+// and a new window starts a new counter.
+func TestShared(t *testing.T) {
+	l := Limit{Count: 3, Window: time.Hour}
+	at := time.Date(2026, 11, 27, 14, 20, 0, 0, time.UTC)
+	c := l.Shared("alerts", at)
+	start := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
+	if want := "alerts#1795788000"; c.Key != want || c.Limit != 3 || !c.Until.Equal(start.Add(time.Hour)) {
+		t.Errorf("Shared = %+v, want key %s, limit 3, until %s", c, want, start.Add(time.Hour))
+	}
+	if got := l.Since(c); !got.Equal(start) {
+		t.Errorf("Since = %s, want %s", got, start)
+	}
+	if same := l.Shared("alerts", at.Add(39*time.Minute)); same.Key != c.Key {
+		t.Errorf("14:59 charged to %s, 14:20 to %s: want one window", same.Key, c.Key)
+	}
+	if next := l.Shared("alerts", at.Add(40*time.Minute)); next.Key == c.Key {
+		t.Errorf("15:00 charged to the 14:00 window %s", next.Key)
+	}
+}

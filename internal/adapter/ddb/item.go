@@ -24,6 +24,8 @@ const (
 	attrAckID     = "ackMessageId"
 	attrNudgedAt  = "nudgedAt"
 	attrNudgeID   = "nudgeMessageId"
+	// When notify held the alert back: ALERT_LIMIT was used up.
+	attrAlertHeld = "alertHeldAt"
 
 	// What SES reported about the alert since (RecordAlertOutcome).
 	attrAlertDelivered = "alertDeliveredAt"
@@ -137,7 +139,8 @@ type leadItem struct {
 	Referrer         string            `dynamodbav:"referrer,omitempty"`
 	LandingPath      string            `dynamodbav:"landingPath,omitempty"`
 	ExpiresAt        int64             `dynamodbav:"expiresAt"`
-	ReleasedAt       string            `dynamodbav:"releasedAt,omitempty"` // absent but for a request released from review
+	ReleasedAt       string            `dynamodbav:"releasedAt,omitempty"`  // absent but for a request released from review
+	AlertHeldAt      string            `dynamodbav:"alertHeldAt,omitempty"` // absent but for a lead over ALERT_LIMIT
 	AlertedAt        string            `dynamodbav:"alertedAt,omitempty"`
 	AlertMessageID   string            `dynamodbav:"alertMessageId,omitempty"`
 	AckedAt          string            `dynamodbav:"ackedAt,omitempty"`
@@ -239,6 +242,7 @@ func toItem(l lead.Lead) leadItem {
 		LandingPath:      l.Source.LandingPath,
 		ExpiresAt:        l.ExpiresAt.Unix(),
 		ReleasedAt:       stamp(l.ReleasedAt),
+		AlertHeldAt:      stamp(l.AlertHeld),
 		progressItem:     toProgress(l),
 	}
 	if l.Status == lead.StatusNew {
@@ -326,7 +330,7 @@ func (it leadItem) lead() (lead.Lead, error) {
 		{"createdAt", it.CreatedAt, &l.CreatedAt}, {"consentAt", it.ConsentAt, &l.Consent.At},
 		{"callbackAt", it.CallbackAt, &l.Callback}, {"closedAt", it.ClosedAt, &l.ClosedAt},
 		{"firstAttemptAt", it.FirstAttemptAt, &l.FirstAttempt}, {"firstReachAt", it.FirstReachAt, &l.FirstReach},
-		{"releasedAt", it.ReleasedAt, &l.ReleasedAt},
+		{"releasedAt", it.ReleasedAt, &l.ReleasedAt}, {"alertHeldAt", it.AlertHeldAt, &l.AlertHeld},
 	}
 	for _, f := range times {
 		t, err := unstamp(f.v)

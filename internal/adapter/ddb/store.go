@@ -133,6 +133,24 @@ func (s *Store) Charge(ctx context.Context, c ratelimit.Charge) error {
 	return nil
 }
 
+// Refund takes back one charge of c's window (a request that used none of
+// what it was counted for, such as an alert that failed and will be
+// retried); a counter at 0, or gone, stays as it is.
+func (s *Store) Refund(ctx context.Context, c ratelimit.Charge) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		UpdateExpression:          aws.String("ADD #hits :minus"),
+		ConditionExpression:       aws.String("#hits > :zero"),
+		ExpressionAttributeNames:  map[string]string{"#hits": attrHits},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":minus": num(-1), ":zero": num(0)},
+		TableName:                 aws.String(s.table),
+		Key:                       pk(rateKey(c.Key)),
+	})
+	if _, failed := conditionFailed(err); err != nil && !failed {
+		return fmt.Errorf("refund rate counter: %w", err)
+	}
+	return nil
+}
+
 func (s *Store) chargeUpdate(c ratelimit.Charge) *types.Update {
 	return &types.Update{
 		UpdateExpression:         aws.String("SET #kind = :kind, #exp = if_not_exists(#exp, :exp) ADD #hits :one"),
@@ -157,6 +175,34 @@ func (s *Store) MarkAlerted(ctx context.Context, id string, d lead.Delivery) err
 // MarkAlerted does for the alert.
 func (s *Store) MarkAcknowledged(ctx context.Context, id string, d lead.Delivery) error {
 	return s.markSent(ctx, id, attrAckedAt, attrAckID, d)
+}
+
+// MarkAlertHeld records that notify held lead id's alert back at at, the
+// clinic-wide ALERT_LIMIT being used up: once (lead.ErrAlreadySent), never
+// for a lead already alerted, and never creating a lead that is gone
+// (lead.ErrNotFound).
+func (s *Store) MarkAlertHeld(ctx context.Context, id string, at time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		UpdateExpression:         aws.String("SET #held = :at, #version = if_not_exists(#version, :zero) + :one"),
+		ConditionExpression:      aws.String("attribute_exists(#pk) AND attribute_not_exists(#held) AND attribute_not_exists(#alerted)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#held": attrAlertHeld, "#alerted": attrAlertedAt, "#version": attrVersion},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":at": str(stamp(at)), ":zero": num(0), ":one": num(1),
+		},
+		TableName:                           aws.String(s.table),
+		Key:                                 pk(leadKey(id)),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if old, failed := conditionFailed(err); failed {
+		if old == nil {
+			return lead.ErrNotFound
+		}
+		return lead.ErrAlreadySent
+	}
+	if err != nil {
+		return fmt.Errorf("record alert of lead %s held back: %w", id, err)
+	}
+	return nil
 }
 
 // MarkNudged records that the response guard's nudge about the lead went

@@ -63,6 +63,7 @@ const (
 	ReasonOrigin      = "origin"       // posted from a site not in ALLOWED_ORIGINS
 	ReasonBotCheck    = "bot-check"    // Turnstile refused the token
 	ReasonMalformed   = "malformed"    // not a POST, not JSON or a form, too large
+	ReasonEdge        = "edge"         // without EDGE_ORIGIN_SECRET's header: around the edge
 )
 
 func outcomes() []string {
@@ -88,7 +89,7 @@ var (
 		Dimensions: []Dimension{{Key: "Result", Values: []string{ResultStored, ResultReplay, ResultHeld, ResultTrapped, ResultRefused, ResultFailed}}}}
 	// RequestsRefused counts the refused requests by the class of reason.
 	RequestsRefused = Def{Function: Submit, Name: "RequestsRefused", Unit: Count,
-		Dimensions: []Dimension{{Key: "Reason", Values: []string{ReasonInvalid, ReasonRateLimited, ReasonOrigin, ReasonBotCheck, ReasonMalformed}}}}
+		Dimensions: []Dimension{{Key: "Reason", Values: []string{ReasonInvalid, ReasonRateLimited, ReasonOrigin, ReasonBotCheck, ReasonMalformed, ReasonEdge}}}}
 
 	// AlertsSent counts the clinic alerts SES accepted; AlertLatency is,
 	// for each, the time from the lead's storing to SES accepting its alert.
@@ -99,6 +100,10 @@ var (
 	// batch's failures, which Lambda's Errors never counts, so the rollback
 	// of a notify deployment watches this.
 	RecordsFailed = Def{Function: Notify, Name: "RecordsFailed", Unit: Count}
+	// AlertsHeldBack counts the new leads notify stored no alert,
+	// acknowledgement or text for, because the clinic-wide ALERT_LIMIT
+	// was used up: the template's AlertLimitAlarm fires on it.
+	AlertsHeldBack = Def{Function: Notify, Name: "AlertsHeldBack", Unit: Count}
 
 	// TimeToFirstAttempt is, for each lead at its first recorded attempt,
 	// the opening time (OPENING_HOURS) since its request;
@@ -132,7 +137,7 @@ var (
 // All lists every metric the functions emit.
 var All = []Def{
 	LeadsStored, LeadsBySource, Requests, RequestsRefused,
-	AlertsSent, AlertLatency, RecordsFailed,
+	AlertsSent, AlertLatency, RecordsFailed, AlertsHeldBack,
 	TimeToFirstAttempt, TimeToFirstAttemptWallClock, TimeToFirstReach, TimeToFirstReachWallClock, Attempts, LeadsClosed,
 	DigestSize, DigestOverdue, NudgesSent,
 	AlertDelivery,

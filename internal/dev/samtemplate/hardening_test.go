@@ -12,6 +12,7 @@ import (
 
 	"github.com/awslabs/goformation/v7/intrinsics"
 
+	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/dev/testenv"
 )
 
@@ -237,5 +238,39 @@ func TestEdge(t *testing.T) {
 	want := []any{map[string]any{"HeaderName": "X-Origin-Verify", "HeaderValue": map[string]any{"Ref": "OriginSecret"}}}
 	if !reflect.DeepEqual(origin["OriginCustomHeaders"], want) {
 		t.Errorf("origin headers %v, want %v", origin["OriginCustomHeaders"], want)
+	}
+	// The functions check the header the edge sends (EDGE_ORIGIN_SECRET).
+	if !strings.EqualFold(config.EdgeHeader, "X-Origin-Verify") {
+		t.Errorf("the functions check %s, the edge sends X-Origin-Verify", config.EdgeHeader)
+	}
+}
+
+// TestEdgeParameters: the default deploy is as before the edge (the
+// execute-api endpoint on, no origin header asked for); EdgeOriginSecret
+// reaches the two functions the API invokes, and DisableExecuteApiEndpoint
+// turns the endpoint off only when "true".
+func TestEdgeParameters(t *testing.T) {
+	tpl := raw(t)
+	params := tpl["Parameters"].(map[string]any)
+	secret, disable := params["EdgeOriginSecret"].(map[string]any), params["DisableExecuteApiEndpoint"].(map[string]any)
+	if secret["Default"] != "" || secret["NoEcho"] != true {
+		t.Errorf("EdgeOriginSecret: default %v, NoEcho %v; want empty and NoEcho", secret["Default"], secret["NoEcho"])
+	}
+	if disable["Default"] != "false" {
+		t.Errorf("DisableExecuteApiEndpoint defaults to %v, want false", disable["Default"])
+	}
+	cond := tpl["Conditions"].(map[string]any)["DisablesExecuteApi"]
+	if want := map[string]any{"Fn::Equals": []any{map[string]any{"Ref": "DisableExecuteApiEndpoint"}, "true"}}; !reflect.DeepEqual(cond, want) {
+		t.Errorf("DisablesExecuteApi is %v, want %v", cond, want)
+	}
+	api := props(tpl["Resources"].(map[string]any)["HttpApi"].(map[string]any))
+	if want := map[string]any{"Fn::If": []any{"DisablesExecuteApi", true, false}}; !reflect.DeepEqual(api["DisableExecuteApiEndpoint"], want) {
+		t.Errorf("HttpApi's DisableExecuteApiEndpoint is %v, want %v", api["DisableExecuteApiEndpoint"], want)
+	}
+	for id, fn := range functions(t) {
+		v, set := fn["Environment"].(map[string]any)["Variables"].(map[string]any)["EDGE_ORIGIN_SECRET"]
+		if routed := id == "SubmitFunction" || id == "StaffFunction"; routed != set || (set && !reflect.DeepEqual(v, map[string]any{"Ref": "EdgeOriginSecret"})) {
+			t.Errorf("%s: EDGE_ORIGIN_SECRET %v (set %v), want EdgeOriginSecret on the API's functions only", id, v, set)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path"
@@ -46,6 +47,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/fn/submit"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/ratelimit"
 )
 
 func templatePath(t *testing.T) string { return filepath.Join(testenv.Root(t), "template.yaml") }
@@ -254,6 +256,8 @@ func sample(secretARN string) map[string]string {
 		"SES_CONFIGURATION_SET": "appointment-leads-MailConfigurationSet-1AB2C3D4E5F6",
 		"STAFF_SMS":             "+12025550199, +12025550198",
 		"STAFF_SMS_ORIGINATION": "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-1234567890abcdef",
+		"ALERT_LIMIT":           "100/1h",
+		"EDGE_ORIGIN_SECRET":    "",
 	}
 }
 
@@ -383,9 +387,39 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			if _, err := schedules.GetSchedule(ctx, scheduleOf(waiting.ID)); err != nil {
 				t.Fatalf("the waiting lead's response guard: %v", err)
 			}
+			// Past AlertLimit (its counter filled here): a new lead is held
+			// back, and its one summary email, refused by SES at first (a
+			// cold start with SES down), is released and sent by the retry.
+			budget := ratelimit.Limit{Count: 100, Window: time.Hour}.Shared("alerts", time.Now()) // wall clock: notify charges by it
+			for store.Charge(ctx, budget) == nil {
+			}
+			over := lead.New("0e0e0e0e-4444-4444-8444-444444444444", lead.Request{
+				Name: "Rin Over", Phone: "+12025550100", PreferredContact: lead.ByPhone, PreferredTime: lead.AnyTime, ConsentVersion: "1",
+			}, now, 30*24*time.Hour)
+			if err := store.Save(ctx, over, nil); err != nil {
+				t.Fatal(err)
+			}
+			sesDown := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				http.Error(w, `{"message":"unavailable"}`, http.StatusServiceUnavailable)
+			}))
+			defer sesDown.Close()
+			downCfg, downRec := load(t, sesDown.URL)
+			down, err := notify.FromEnv(ctx, env, notify.ClientsFrom(downCfg), quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res, err := down.Handle(ctx, testenv.StreamEvent(t, moto, db, "leads")); err != nil || len(res.BatchItemFailures) != 1 {
+				t.Fatalf("the summary with SES down: %v, failures %v; want the held-back lead's record", err, res.BatchItemFailures)
+			}
+			if res, err := h.Handle(ctx, testenv.StreamEvent(t, moto, db, "leads")); err != nil || len(res.BatchItemFailures) != 0 {
+				t.Fatalf("the retry: %v %v", err, res.BatchItemFailures)
+			}
+			if !slices.ContainsFunc(testenv.SentEmails(t, ses), func(m testenv.Email) bool { return strings.HasPrefix(m.Subject, "Alerts paused: ") }) {
+				t.Fatal("no summary email once AlertLimit was used up")
+			}
 			// A schedule made with a role passes it: IAM checks iam:PassRole
 			// on the role, a permission of no SDK call of its own.
-			actions := rec.Actions()
+			actions := append(rec.Actions(), downRec.Actions()...)
 			if slices.Contains(actions, "scheduler:CreateSchedule") {
 				actions = append(actions, "iam:PassRole")
 			}

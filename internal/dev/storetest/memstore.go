@@ -147,12 +147,46 @@ func (s *MemStore) Charge(_ context.Context, c ratelimit.Charge) error {
 	return s.charge(c)
 }
 
+// Refund takes back one charge of c's window, never below 0.
+func (s *MemStore) Refund(_ context.Context, c ratelimit.Charge) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if s.counters[c.Key] > 0 {
+		s.counters[c.Key]--
+	}
+	return nil
+}
+
 // charge counts one request against c's window; s.mu is held.
 func (s *MemStore) charge(c ratelimit.Charge) error {
 	if s.counters[c.Key] >= c.Limit {
 		return ratelimit.ErrLimited
 	}
 	s.counters[c.Key]++
+	return nil
+}
+
+// MarkAlertHeld records that lead id's alert was held back, once, never
+// for a lead alerted.
+func (s *MemStore) MarkAlertHeld(_ context.Context, id string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	l, ok := s.leads[id]
+	switch {
+	case !ok:
+		return lead.ErrNotFound
+	case l.Alert != nil || !l.AlertHeld.IsZero():
+		return lead.ErrAlreadySent
+	}
+	l.AlertHeld = at
+	l.Version++
+	s.leads[id] = l
 	return nil
 }
 

@@ -22,11 +22,13 @@ import (
 type Store interface {
 	Save(ctx context.Context, l lead.Lead, c *ratelimit.Charge) error
 	Charge(ctx context.Context, c ratelimit.Charge) error
+	Refund(ctx context.Context, c ratelimit.Charge) error
 	Get(ctx context.Context, id string, now time.Time) (lead.Lead, error)
 	Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error]
 	MarkAlerted(ctx context.Context, id string, d lead.Delivery) error
 	MarkAcknowledged(ctx context.Context, id string, d lead.Delivery) error
 	MarkNudged(ctx context.Context, id string, d lead.Delivery) error
+	MarkAlertHeld(ctx context.Context, id string, at time.Time) error
 	RecordAlertOutcome(ctx context.Context, id string, o lead.MailOutcome) error
 	Progress(ctx context.Context, l lead.Lead, now time.Time) (lead.Lead, error)
 	Due(ctx context.Context, before, now time.Time) iter.Seq2[lead.Lead, error]
@@ -208,6 +210,45 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 			t.Errorf("nudge after a staff change: got %+v, want %+v", got.Nudge, nudge)
 		}
 		if err := s.MarkNudged(ctx, uuid.NewString(), nudge); !errors.Is(err, lead.ErrNotFound) {
+			t.Errorf("unknown lead: got %v, want lead.ErrNotFound", err)
+		}
+	})
+
+	t.Run("an alert held back is recorded once, never over a sent one, and kept by a staff change", func(t *testing.T) {
+		s := open(t)
+		held, alerted := Lead(t0), Lead(t0)
+		for _, l := range []lead.Lead{held, alerted} {
+			if err := s.Save(ctx, l, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		at := t0.Add(time.Second)
+		if err := s.MarkAlertHeld(ctx, held.ID, at); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkAlertHeld(ctx, held.ID, at.Add(time.Minute)); !errors.Is(err, lead.ErrAlreadySent) {
+			t.Errorf("held back twice: got %v, want lead.ErrAlreadySent", err)
+		}
+		if err := s.MarkAlerted(ctx, alerted.ID, lead.Delivery{At: at, MessageID: "msg-1"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkAlertHeld(ctx, alerted.ID, at); !errors.Is(err, lead.ErrAlreadySent) {
+			t.Errorf("an alerted lead held back: got %v, want lead.ErrAlreadySent", err)
+		}
+		got, err := s.Get(ctx, held.ID, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.AlertHeld.Equal(at) || got.Alert != nil {
+			t.Errorf("held back at %v, alert %+v; want %v and none", got.AlertHeld, got.Alert, at)
+		}
+		if _, err := s.Progress(ctx, got, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = s.Get(ctx, held.ID, t0); !got.AlertHeld.Equal(at) {
+			t.Errorf("after a staff change: held back at %v, want %v", got.AlertHeld, at)
+		}
+		if err := s.MarkAlertHeld(ctx, uuid.NewString(), at); !errors.Is(err, lead.ErrNotFound) {
 			t.Errorf("unknown lead: got %v, want lead.ErrNotFound", err)
 		}
 	})
@@ -511,6 +552,29 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		other.Key = uuid.NewString()
 		if err := s.Charge(ctx, other); err != nil {
 			t.Errorf("another client's first charge: %v", err)
+		}
+	})
+
+	t.Run("a refund frees one charge, never below none", func(t *testing.T) {
+		s := open(t)
+		c := ratelimit.Charge{Key: uuid.NewString(), Limit: 1, Until: t0.Add(time.Hour)}
+		if err := s.Refund(ctx, c); err != nil {
+			t.Fatalf("refund of a counter never charged: %v", err)
+		}
+		if err := s.Charge(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Refund(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Refund(ctx, c); err != nil {
+			t.Fatalf("refund of a counter at 0: %v", err)
+		}
+		if err := s.Charge(ctx, c); err != nil {
+			t.Errorf("charge after the refund: %v, want it counted", err)
+		}
+		if err := s.Charge(ctx, c); !errors.Is(err, ratelimit.ErrLimited) {
+			t.Errorf("a second charge after the refund: %v, want ratelimit.ErrLimited (refunds never go below 0)", err)
 		}
 	})
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/ratelimit"
 	"github.com/openclinic/leadhandler/internal/render/emails"
 	"github.com/openclinic/leadhandler/internal/render/texts"
 )
@@ -30,6 +32,14 @@ type Store interface {
 	Get(ctx context.Context, id string, now time.Time) (lead.Lead, error)
 	MarkAlerted(ctx context.Context, id string, d lead.Delivery) error
 	MarkAcknowledged(ctx context.Context, id string, d lead.Delivery) error
+	MarkAlertHeld(ctx context.Context, id string, at time.Time) error
+	// The alert budget (ALERT_LIMIT): its clinic-wide counter, and its one
+	// summary email a window.
+	Charge(ctx context.Context, c ratelimit.Charge) error
+	Refund(ctx context.Context, c ratelimit.Charge) error
+	ClaimRun(ctx context.Context, key string, now time.Time, lease, keep time.Duration) error
+	FinishRun(ctx context.Context, key string) error
+	ReleaseRun(ctx context.Context, key string) error
 }
 
 // Sender sends one email and returns its message id.
@@ -135,8 +145,33 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) erro
 	if err != nil {
 		return err
 	}
+	if !cur.AlertHeld.IsZero() {
+		return nil // held back by ALERT_LIMIT when first handled: a redelivery
+	}
 	if cur.Alert == nil {
+		charge, err := h.budget(ctx, log, now)
+		if errors.Is(err, ratelimit.ErrLimited) {
+			// Stored, and in the inbox and the digest; no alert, no
+			// acknowledgement, no text, no nudge: the summary says it.
+			// Recorded, so the pages say why and a redelivery skips it.
+			switch err := h.store.MarkAlertHeld(ctx, cur.ID, now); {
+			case err == nil:
+				h.events.Publish(ctx, bus.Event{Type: bus.Received, LeadID: cur.ID, At: cur.CreatedAt, Status: string(cur.Status)})
+			case !errors.Is(err, lead.ErrAlreadySent):
+				log.Error("alert held back but not recorded", "err", err)
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 		if err := h.alert(ctx, log, cur, now); err != nil {
+			// The retry is charged again: this try used none of the budget.
+			if charge != nil {
+				if rerr := h.store.Refund(ctx, *charge); rerr != nil {
+					log.Warn("alert budget not refunded", "err", rerr)
+				}
+			}
 			return err
 		}
 		// Once, with the alert: a redelivered batch skips both.
@@ -149,6 +184,75 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) erro
 	}
 	h.arm(ctx, log, cur, now)
 	return nil
+}
+
+// What the alert budget keeps in the table: its counter a window
+// ("rate#alerts#<window start>") and the marker of its summary email
+// ("run#alert-summary#<window start>").
+const (
+	budgetCounter = "alerts"
+	budgetSummary = "alert-summary#"
+	// summaryLease is how long a claimed summary waits for the claimant to
+	// send it before another over-budget lead may take it over.
+	summaryLease = 2 * time.Minute
+)
+
+// budget charges one alert to the clinic-wide budget (ALERT_LIMIT) of the
+// window holding now, and returns the charge (nil with no limit). Over it,
+// the lead is counted as held back and the error is ratelimit.ErrLimited;
+// the first lead over it sends the window's one summary email.
+func (h *Handler) budget(ctx context.Context, log *slog.Logger, now time.Time) (*ratelimit.Charge, error) {
+	limit := h.cfg.AlertLimit
+	if !limit.Enabled() {
+		return nil, nil
+	}
+	c := limit.Shared(budgetCounter, now)
+	err := h.store.Charge(ctx, c)
+	if !errors.Is(err, ratelimit.ErrLimited) {
+		if err != nil {
+			return nil, fmt.Errorf("alert budget: %w", err)
+		}
+		return &c, nil
+	}
+	log.Warn("alert held back: ALERT_LIMIT used up", "until", c.Until)
+	if err := h.metrics.Put(nil, metric.Value{Def: metric.AlertsHeldBack, Value: 1}); err != nil {
+		log.Warn("count alert held back", "err", err)
+	}
+	if err := h.summary(ctx, log, c, now); err != nil {
+		return nil, err
+	}
+	return &c, ratelimit.ErrLimited
+}
+
+// summary sends the window's one email about the requests over the
+// budget, unless another lead did. A failure releases the claim and fails
+// the record: its retry, or the next lead over the budget, sends it.
+func (h *Handler) summary(ctx context.Context, log *slog.Logger, c ratelimit.Charge, now time.Time) error {
+	limit := h.cfg.AlertLimit
+	since := limit.Since(c)
+	key := budgetSummary + strconv.FormatInt(since.Unix(), 10)
+	switch err := h.store.ClaimRun(ctx, key, now, summaryLease, c.Until.Sub(now)+24*time.Hour); {
+	case errors.Is(err, lead.ErrRunTaken):
+		return nil
+	case err != nil:
+		return fmt.Errorf("alert budget summary: %w", err)
+	}
+	b := emails.Budget{Arrived: c.Limit + 1, Limit: c.Limit, Window: limit.Window, Since: since, Until: c.Until, Inbox: h.cfg.PublicBaseURL + "/staff"}
+	content, err := emails.BudgetEmail(b, h.clinic())
+	if err == nil {
+		var id string
+		if id, err = h.sender.Send(ctx, h.message(h.cfg.ClinicEmails, content)); err == nil {
+			log.Info("alert budget summary sent", "messageId", id, "until", c.Until)
+			if err := h.store.FinishRun(ctx, key); err != nil {
+				log.Error("alert budget summary sent but not recorded", "err", err)
+			}
+			return nil
+		}
+	}
+	if rerr := h.store.ReleaseRun(ctx, key); rerr != nil {
+		log.Error("release alert budget summary", "err", rerr)
+	}
+	return fmt.Errorf("alert budget summary: %w", err)
 }
 
 // arm sets the lead's response-guard schedule. A failure is logged and no

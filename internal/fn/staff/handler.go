@@ -188,6 +188,11 @@ type request struct {
 func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	rid := logging.RequestID(ctx, ev.RequestContext.RequestID)
 	r := &request{APIGatewayV2HTTPRequest: ev, ctx: ctx, log: h.log.With("requestId", rid), now: h.now(), id: rid}
+	if !h.cfg.Edge.Allows(ev.Headers) { // EDGE_ORIGIN_SECRET: only through the edge
+		r.log.Warn("request not through the edge refused", "status", http.StatusForbidden)
+		return h.problem(http.StatusForbidden, "Not available at this address",
+			"The staff pages are reached through the clinic's own address: open the link in the clinic's email again."), nil
+	}
 	res := h.answer(r)
 	if r.renew != "" && !slices.ContainsFunc(res.Cookies, setsSession) {
 		res.Cookies = append(res.Cookies, r.renew)

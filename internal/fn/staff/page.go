@@ -182,7 +182,7 @@ func (h *Handler) leadPage(r *request, s access.Session, l lead.Lead, target str
 		Prefers:      prefers(l),
 		Received:     h.short(l.CreatedAt, now),
 		Reason:       l.Reason,
-		Alert:        present.AlertStatus(l.Alert, h.cfg.TimeZone),
+		Alert:        present.LeadAlert(l, h.cfg.TimeZone),
 		CameFrom:     cameFrom(l.Source),
 		FirstAttempt: sinceRequest(l, l.FirstAttempt),
 		FirstReach:   sinceRequest(l, l.FirstReach),

@@ -194,6 +194,9 @@ type post struct {
 
 // handle decides what comes of req.
 func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGatewayV2HTTPRequest) result {
+	if !h.cfg.Edge.Allows(req.Headers) {
+		return result{kind: notViaEdge}
+	}
 	if m := req.RequestContext.HTTP.Method; m != "" && m != http.MethodPost {
 		return result{kind: wrongMethod}
 	}

@@ -31,6 +31,7 @@ const (
 	tooLarge                              // over MaxBody
 	storeError                            // the store failed
 	turnstileMisconfigured                // Cloudflare refused our Turnstile secret
+	notViaEdge                            // without EDGE_ORIGIN_SECRET: the API's own URL, around the edge
 )
 
 // outcomes name each outcome in the log line and as the Requests metric's
@@ -52,6 +53,7 @@ var outcomes = [...]struct{ log, result, reason string }{
 	tooLarge:               {"too-large", metric.ResultRefused, metric.ReasonMalformed},
 	storeError:             {"store-error", metric.ResultFailed, ""},
 	turnstileMisconfigured: {"turnstile-misconfigured", metric.ResultFailed, ""},
+	notViaEdge:             {"not-via-edge", metric.ResultRefused, metric.ReasonEdge},
 }
 
 // result is what came of a request and what its answer needs.
@@ -91,6 +93,8 @@ func (h *Handler) answer(log *slog.Logger, r result) events.APIGatewayV2HTTPResp
 		return res
 	case wrongOrigin:
 		return jsonError(http.StatusForbidden, "Requests from this site are not accepted.")
+	case notViaEdge:
+		return jsonError(http.StatusForbidden, "Requests to this address are not accepted.")
 	case wrongMediaType:
 		return jsonError(http.StatusUnsupportedMediaType,
 			"Send the form as application/json or application/x-www-form-urlencoded (UTF-8).")

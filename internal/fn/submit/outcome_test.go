@@ -21,6 +21,7 @@ func TestEveryOutcome(t *testing.T) {
 		wrongMethod: http.StatusMethodNotAllowed, wrongOrigin: http.StatusForbidden,
 		wrongMediaType: http.StatusUnsupportedMediaType, tooLarge: http.StatusRequestEntityTooLarge,
 		storeError: http.StatusServiceUnavailable, turnstileMisconfigured: http.StatusServiceUnavailable,
+		notViaEdge: http.StatusForbidden,
 	}
 	f := newFixture(t, nil)
 	charge := testConfig().RateLimit.ChargeFor([]byte("salt"), "198.51.100.7", now)

@@ -259,7 +259,7 @@ func item(it Item, who string, at time.Time, zone *time.Location) itemView {
 	v.Age = "waiting " + present.Age(at.Sub(l.CreatedAt))
 	switch l.Status {
 	case lead.StatusNew:
-		v.Status, v.Alarm = "Alert: "+present.AlertStatus(l.Alert, zone), l.Alert == nil
+		v.Status, v.Alarm = "Alert: "+present.LeadAlert(l, zone), l.Alert == nil
 	case lead.StatusOpen:
 		due := "Call-back due "
 		if l.Callback.Before(at) {

@@ -162,6 +162,16 @@ func ReachFor(l lead.Lead) Reach {
 	return Reach{"Email", l.Email, Mailto(l.Email)}
 }
 
+// LeadAlert is AlertStatus for l, or, for a lead whose alert notify held
+// back because ALERT_LIMIT was used up, "held back by the alert limit
+// <time>".
+func LeadAlert(l lead.Lead, loc *time.Location) string {
+	if l.Alert == nil && !l.AlertHeld.IsZero() {
+		return "held back by the alert limit " + FormatTime(l.AlertHeld, loc)
+	}
+	return AlertStatus(l.Alert, loc)
+}
+
 // AlertStatus says whether the clinic's alert about a lead went out, and
 // when, in loc.
 func AlertStatus(alert *lead.Delivery, loc *time.Location) string {

@@ -194,3 +194,19 @@ func TestPlainFirstName(t *testing.T) {
 		}
 	}
 }
+
+// TestLeadAlert: a lead held back by ALERT_LIMIT says so, with when; any
+// other says what AlertStatus says.
+func TestLeadAlert(t *testing.T) {
+	held := lead.Lead{AlertHeld: received}
+	if got, want := LeadAlert(held, eastern), "held back by the alert limit Fri 27 Nov 2026, 9:20 AM EST"; got != want {
+		t.Errorf("held back: %q, want %q", got, want)
+	}
+	if got, want := LeadAlert(lead.Lead{}, eastern), "never went out"; got != want {
+		t.Errorf("never sent: %q, want %q", got, want)
+	}
+	sent := lead.Lead{Alert: &lead.Delivery{At: received}}
+	if got, want := LeadAlert(sent, eastern), "sent Fri 27 Nov 2026, 9:20 AM EST"; got != want {
+		t.Errorf("sent: %q, want %q", got, want)
+	}
+}

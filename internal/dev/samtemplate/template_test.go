@@ -249,7 +249,7 @@ func sample(secretARN string) map[string]string {
 		"RESPONSE_SLA": "15m", "OPENING_HOURS": "Mon-Fri 08:00-18:00", "REPORT_EMAIL": "Owner@Example-Clinic.com, manager@example-clinic.com",
 		"NUDGE_TARGET_ARN": "arn:aws:lambda:us-east-1:123456789012:function:followup", "NUDGE_ROLE_ARN": "arn:aws:iam::123456789012:role/nudge-scheduler",
 		"NUDGE_GROUP":  "appointment-leads-nudges",
-		"STAFF_EMAILS": "", "STAFF_SIGNIN": "inbox", "STAFF_SESSION_TTL": "12h", "AUDIT_RETENTION_DAYS": "2190",
+		"STAFF_EMAILS": "", "STAFF_SIGNIN": "inbox", "STAFF_SESSION_TTL": "12h", "STAFF_SESSION_MAX": "168h", "AUDIT_RETENTION_DAYS": "2190",
 		"METRIC_NAMESPACE":      "appointment-leads/submit",
 		"LOG_LEVEL":             "INFO",
 		"LEAD_EVENTS_BUS":       "appointment-leads-LeadEvents",

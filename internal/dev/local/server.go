@@ -175,7 +175,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		return nil, s.fail(err)
 	}
 	// Staff write leads too (a held request released): the stream sees them.
-	if s.staff, err = staff.FromEnv(ctx, namespaced(getenv, "staff"), staff.Clients{DynamoDB: streamingDB{API: db, stream: s.stream}, SES: s.Outbox, Secrets: secrets, Scheduler: s.sched, EventBridge: s.bus, Metrics: metrics, Now: clock}, o.Log.With("function", "staff")); err != nil {
+	if s.staff, err = staff.FromEnv(ctx, namespaced(getenv, "staff"), staff.Clients{DynamoDB: streamingDB{API: db, stream: s.stream}, Secrets: secrets, Scheduler: s.sched, EventBridge: s.bus, Metrics: metrics, Now: clock}, o.Log.With("function", "staff")); err != nil {
 		return nil, s.fail(err)
 	}
 	if s.followup, err = followup.FromEnv(ctx, namespaced(getenv, "followup"), followup.Clients{DynamoDB: db, SES: s.Outbox, Secrets: secrets, SMS: s.Texts, Metrics: metrics, Now: clock}, o.Log.With("function", "followup")); err != nil {

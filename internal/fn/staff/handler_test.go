@@ -102,7 +102,7 @@ const staffEmail = "frontdesk@example-clinic.com"
 func testConfig(p lead.Policy) config.Staff {
 	return config.Staff{Table: "leads", ClinicName: "Relief Physical Therapy", TimeZone: eastern, LinkTTL: config.DefaultLinkTTL, Policy: p,
 		StaffEmails: []string{"FrontDesk@Example-Clinic.com", "owner@example-clinic.com"},
-		SessionTTL: config.DefaultSessionTTL, SignIn: config.SignInInbox, AuditRetention: 2190 * 24 * time.Hour}
+		SessionTTL:  config.DefaultSessionTTL, SignIn: config.SignInInbox, AuditRetention: 2190 * 24 * time.Hour}
 }
 
 func newFixture(t *testing.T) *fixture {

@@ -170,7 +170,16 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	s.stream = &stream{deliver: note.Handle, log: o.Log.With("function", "stream")}
+	// The stream's filters, as the template gives Lambda them.
+	patterns, err := samtemplate.StreamFilters(tpl, samtemplate.StreamLogicalID)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	streamFilters, err := parseFilters(patterns)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	s.stream = &stream{deliver: note.Handle, filters: streamFilters, log: o.Log.With("function", "stream")}
 	if s.submit, err = submit.FromEnv(ctx, namespaced(getenv, "submit"), submit.Clients{DynamoDB: streamingDB{API: db, stream: s.stream}, Metrics: metrics, Now: clock}, o.Log.With("function", "submit")); err != nil {
 		return nil, s.fail(err)
 	}

@@ -249,7 +249,7 @@ func sample(secretARN string) map[string]string {
 		"RESPONSE_SLA": "15m", "OPENING_HOURS": "Mon-Fri 08:00-18:00", "REPORT_EMAIL": "Owner@Example-Clinic.com, manager@example-clinic.com",
 		"NUDGE_TARGET_ARN": "arn:aws:lambda:us-east-1:123456789012:function:followup", "NUDGE_ROLE_ARN": "arn:aws:iam::123456789012:role/nudge-scheduler",
 		"NUDGE_GROUP":  "appointment-leads-nudges",
-		"STAFF_EMAILS": "", "STAFF_SIGNIN": "inbox", "STAFF_SESSION_TTL": "12h", "AUDIT_RETENTION_DAYS": "2190",
+		"STAFF_EMAILS": "", "STAFF_SIGNIN": "inbox", "STAFF_SESSION_TTL": "12h", "STAFF_SESSION_MAX": "168h", "AUDIT_RETENTION_DAYS": "2190",
 		"METRIC_NAMESPACE":      "appointment-leads/submit",
 		"LOG_LEVEL":             "INFO",
 		"LEAD_EVENTS_BUS":       "appointment-leads-LeadEvents",
@@ -774,13 +774,15 @@ func holding(t *testing.T, eval func(any) any) []string {
 }
 
 // TestNotifyRecipients: with AckEmail off the alert function may email
-// ClinicEmail's addresses and no one else; with it on, visitors too (their
-// acknowledgement), so then its sends are not limited.
+// ClinicEmail's addresses (alerts) and StaffEmails' (sign-in codes; with
+// none, ClinicEmail's sign in) and no one else; with it on, visitors too
+// (their acknowledgement), so then its sends are not limited.
 func TestNotifyRecipients(t *testing.T) {
 	fn := functions(t)["NotifyFunction"]
-	for _, ack := range []string{"false", "true"} {
+	clinic := []string{"FrontDesk@Example-Clinic.com", "owner@example-clinic.com"} // the sample's CLINIC_EMAIL, without its space
+	for _, tc := range []struct{ ack, staff string }{{"false", ""}, {"false", "Desk2@Example-Clinic.com, dr.lee@example-clinic.com"}, {"true", ""}, {"true", "desk2@example-clinic.com"}} {
 		values := sample("")
-		values["ACK_EMAIL"] = ack
+		values["ACK_EMAIL"], values["STAFF_EMAILS"] = tc.ack, tc.staff
 		eval := evaluator(t, values)
 		var sends []statement
 		for _, st := range statements(t, fn, eval, holding(t, eval)...) {
@@ -789,11 +791,14 @@ func TestNotifyRecipients(t *testing.T) {
 			}
 		}
 		var want []string // AckEmail on: anyone
-		if ack == "false" {
-			want = []string{"FrontDesk@Example-Clinic.com", "owner@example-clinic.com"} // the sample's CLINIC_EMAIL, without its space
+		if tc.ack == "false" {
+			want = clinic
+			if tc.staff != "" {
+				want = append(slices.Clone(clinic), "Desk2@Example-Clinic.com", "dr.lee@example-clinic.com")
+			}
 		}
 		if len(sends) != 1 || !slices.Equal(sends[0].recipients, want) {
-			t.Errorf("AckEmail %s: notify's ses:SendEmail statements %+v, want one with recipients %q", ack, sends, want)
+			t.Errorf("AckEmail %s, StaffEmails %q: notify's ses:SendEmail statements %+v, want one with recipients %q", tc.ack, tc.staff, sends, want)
 		}
 	}
 }

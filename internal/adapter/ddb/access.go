@@ -264,8 +264,8 @@ func (s *Store) EndSessions(ctx context.Context, email string, now time.Time) (i
 // (codeKey). The email step puts it with send (true for a listed address,
 // false for any other: the same item, the same call) and no digest; the
 // stream hands an item with send true to notify, which makes the code,
-// stores its digest and removes send in one conditional update (ClaimCode),
-// then emails it. An item 1.0.x stored, one per address, keyed by the
+// stores its digest and sets send false in one conditional update
+// (ClaimCode), then emails it. An item 1.0.x stored, one per address, keyed by the
 // address alone, is never read again: it ends by its TTL.
 type codeItem struct {
 	PK        string `dynamodbav:"pk"`
@@ -345,18 +345,19 @@ func CodeFromStream(img map[string]events.DynamoDBAttributeValue) (access.Code, 
 	return access.Code{Email: rest[:i], Browser: rest[i+1:], Digest: it.Digest, Send: it.Send, Tries: it.Tries, Expires: time.Unix(it.ExpiresAt, 0).UTC()}, nil
 }
 
-// ClaimCode stores digest on c's item and ends its send, in one conditional
+// ClaimCode stores digest on c's item and sets its send false, in one conditional
 // update: only while the item is still the one c was read from (its
-// expiry) and its code still owed. access.ErrNoCode otherwise (sent
+// expiry) and its code still owed (send true). access.ErrNoCode otherwise (sent
 // already: a redelivered record; replaced; used; gone): nothing is to be
 // sent.
 func (s *Store) ClaimCode(ctx context.Context, c access.Code, digest string) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		UpdateExpression:         aws.String("SET #digest = :digest REMOVE #send"),
-		ConditionExpression:      aws.String("#send = :true AND #exp = :exp AND attribute_not_exists(#digest)"),
+		UpdateExpression:         aws.String("SET #digest = :digest, #send = :false"),
+		ConditionExpression:      aws.String("#send = :true AND #exp = :exp"),
 		ExpressionAttributeNames: map[string]string{"#digest": attrDigest, "#send": attrSend, "#exp": attrExpires},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":digest": str(digest), ":true": &types.AttributeValueMemberBOOL{Value: true}, ":exp": num(c.Expires.Unix()),
+			":digest": str(digest), ":true": &types.AttributeValueMemberBOOL{Value: true}, ":false": &types.AttributeValueMemberBOOL{Value: false},
+			":exp": num(c.Expires.Unix()),
 		},
 		TableName: aws.String(s.table),
 		Key:       pk(codeKey(c.Email, c.Browser)),
@@ -371,16 +372,19 @@ func (s *Store) ClaimCode(ctx context.Context, c access.Code, digest string) err
 }
 
 // ReleaseCode undoes ClaimCode(c, c.Digest) after its email could not be
-// sent: the code is owed again, so the record's retry sends one.
-// access.ErrNoCode if the item changed since (replaced or used).
+// sent: the code is owed again, so the record's retry makes and sends
+// another, whose digest replaces this one. access.ErrNoCode if the item
+// changed since (replaced, used, or released already).
 func (s *Store) ReleaseCode(ctx context.Context, c access.Code) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		UpdateExpression:          aws.String("SET #send = :true REMOVE #digest"),
-		ConditionExpression:       aws.String("#digest = :digest"),
-		ExpressionAttributeNames:  map[string]string{"#digest": attrDigest, "#send": attrSend},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":digest": str(c.Digest), ":true": &types.AttributeValueMemberBOOL{Value: true}},
-		TableName:                 aws.String(s.table),
-		Key:                       pk(codeKey(c.Email, c.Browser)),
+		UpdateExpression:         aws.String("SET #send = :true"),
+		ConditionExpression:      aws.String("#digest = :digest AND #send = :false"),
+		ExpressionAttributeNames: map[string]string{"#digest": attrDigest, "#send": attrSend},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":digest": str(c.Digest), ":true": &types.AttributeValueMemberBOOL{Value: true}, ":false": &types.AttributeValueMemberBOOL{Value: false},
+		},
+		TableName: aws.String(s.table),
+		Key:       pk(codeKey(c.Email, c.Browser)),
 	})
 	if _, failed := conditionFailed(err); failed {
 		return access.ErrNoCode

@@ -192,7 +192,7 @@ func (s *MemStore) ClaimCode(_ context.Context, c access.Code, digest string) er
 		return s.Err
 	}
 	cur, ok := s.codes[codeKey(c.Email, c.Browser)]
-	if !ok || !cur.Send || !cur.Expires.Equal(c.Expires) || cur.Digest != "" {
+	if !ok || !cur.Send || !cur.Expires.Equal(c.Expires) {
 		return access.ErrNoCode
 	}
 	cur.Digest, cur.Send = digest, false
@@ -200,7 +200,8 @@ func (s *MemStore) ClaimCode(_ context.Context, c access.Code, digest string) er
 	return nil
 }
 
-// ReleaseCode makes c's code owed again, if its digest is still c's.
+// ReleaseCode makes c's code owed again, if its digest is still c's and
+// it is not owed already.
 func (s *MemStore) ReleaseCode(_ context.Context, c access.Code) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -208,10 +209,10 @@ func (s *MemStore) ReleaseCode(_ context.Context, c access.Code) error {
 		return s.Err
 	}
 	cur, ok := s.codes[codeKey(c.Email, c.Browser)]
-	if !ok || cur.Digest == "" || cur.Digest != c.Digest {
+	if !ok || cur.Send || cur.Digest == "" || cur.Digest != c.Digest {
 		return access.ErrNoCode
 	}
-	cur.Digest, cur.Send = "", true
+	cur.Send = true
 	s.codes[codeKey(c.Email, c.Browser)] = cur
 	return nil
 }

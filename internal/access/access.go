@@ -81,7 +81,8 @@ var (
 )
 
 // Code is a sign-in code as stored: never the code itself, only its keyed
-// hash (Digest).
+// hash (Digest). The email step stores it without one; notify, off the
+// request path, makes the code, stores its hash and emails it.
 type Code struct {
 	// Email is the address, as NormalizeEmail left it.
 	Email string
@@ -90,7 +91,14 @@ type Code struct {
 	// for an address is its own. "" only in codes stored by 1.0.x, which
 	// no browser can use.
 	Browser string
-	Digest  string
+	// Digest is the keyed hash of the code (CodeDigest): "" until notify
+	// has made the code and emailed it, and for ever for an address not on
+	// the list, which no typed code matches.
+	Digest string
+	// Send says a code is owed to the address: true from the email step,
+	// for a listed address only, until notify makes the code, stores its
+	// Digest and emails it (the table's stream carries the item to notify).
+	Send    bool
 	Tries   int
 	Expires time.Time
 }
@@ -104,6 +112,11 @@ func NewCode() (string, error) {
 	return fmt.Sprintf("%06d", n), nil
 }
 
+// PurposeCode is the purpose of the key, derived from the link secret,
+// that sign-in codes' digests are made with (and sign-in's counters keyed):
+// notify stores a code's digest with it, staff checks codes against it.
+const PurposeCode = "signin-code"
+
 // CodeDigest is the keyed hash a code is stored as, for one address.
 func CodeDigest(key []byte, email, code string) string {
 	m := hmac.New(sha256.New, key)
@@ -111,9 +124,11 @@ func CodeDigest(key []byte, email, code string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// CodeMatches reports whether code is the one c was made from.
+// CodeMatches reports whether code is the one c was made from: never for
+// a code with no digest (none was sent: an address not on the list, or an
+// email not yet gone out).
 func CodeMatches(key []byte, c Code, code string) bool {
-	return hmac.Equal([]byte(c.Digest), []byte(CodeDigest(key, c.Email, code)))
+	return c.Digest != "" && hmac.Equal([]byte(c.Digest), []byte(CodeDigest(key, c.Email, code)))
 }
 
 // CleanCode reads what staff typed as a code: digits, ignoring spaces and

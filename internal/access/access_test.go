@@ -40,6 +40,13 @@ func TestCodes(t *testing.T) {
 	if other := (Code{Email: "owner@example-clinic.com", Digest: c.Digest}); CodeMatches(key, other, "123456") {
 		t.Error("a code matches for another address")
 	}
+	// A code not sent yet (or never: an address not on the list) has no
+	// digest, which nothing typed matches.
+	for _, code := range []string{"", "123456", "000000"} {
+		if CodeMatches(key, Code{Email: c.Email, Send: true}, code) {
+			t.Errorf("%q matches a code with no digest", code)
+		}
+	}
 }
 
 func TestCleanCode(t *testing.T) {

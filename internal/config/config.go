@@ -315,6 +315,10 @@ type Notify struct {
 	// texts) for the whole clinic per window, "100/1h" by default, "0" for
 	// no limit. Past it, requests are stored and one summary email goes out.
 	AlertLimit ratelimit.Limit
+	// StaffEmails is STAFF_EMAILS, as staff reads it (CLINIC_EMAIL's when
+	// it is not set): sign-in codes go to these addresses only, spelled as
+	// configured.
+	StaffEmails []string
 }
 
 // LoadNotify reads the notify function's configuration through getenv. The
@@ -334,6 +338,9 @@ func LoadNotify(getenv func(string) string) (Notify, error) {
 	c.StaffSMS = e.staffSMS()
 	c.SMSOrigin = e.smsOrigin()
 	c.AlertLimit = e.limit("ALERT_LIMIT", "100/1h")
+	if c.StaffEmails = e.addresses("STAFF_EMAILS", false); len(c.StaffEmails) == 0 {
+		c.StaffEmails = c.ClinicEmails
+	}
 	return c, e.err()
 }
 
@@ -513,12 +520,9 @@ type Staff struct {
 	// LinkTTL is LINK_TTL, as notify and followup read it: a staff link
 	// whose expiry lies further ahead is refused.
 	LinkTTL time.Duration
-	// SenderEmail is SENDER_EMAIL: sign-in codes come from this address.
-	SenderEmail string
-	// ConfigurationSet is SES_CONFIGURATION_SET, as Mail reads it.
-	ConfigurationSet string
 	// StaffEmails is STAFF_EMAILS: the addresses that may sign in,
-	// comma-separated; CLINIC_EMAIL's when it is not set.
+	// comma-separated; CLINIC_EMAIL's when it is not set. (Their codes are
+	// emailed by notify, which reads the same list.)
 	StaffEmails []string
 	// SessionTTL is STAFF_SESSION_TTL: how long a session lasts after its
 	// last use, 12h by default.
@@ -569,14 +573,12 @@ func LoadStaff(getenv func(string) string) (Staff, error) {
 		ClinicName:     e.singleLine("CLINIC_NAME", e.required("CLINIC_NAME")),
 		TimeZone:       e.location("TIME_ZONE"),
 		LinkTTL:        e.linkTTL(),
-		SenderEmail:    e.address("SENDER_EMAIL"),
 		SessionTTL:     e.duration("STAFF_SESSION_TTL", DefaultSessionTTL),
 		SessionMax:     e.duration("STAFF_SESSION_MAX", DefaultSessionMax),
 		SignIn:         e.choice("STAFF_SIGNIN", SignInInbox, SignInInbox, SignInAlways),
 		AuditRetention: time.Duration(e.positiveInt("AUDIT_RETENTION_DAYS", 2190)) * 24 * time.Hour,
 	}
 	c.Retention = time.Duration(e.positiveInt("RETENTION_DAYS", 365)) * 24 * time.Hour
-	c.ConfigurationSet = e.configurationSet()
 	if c.StaffEmails = e.addresses("STAFF_EMAILS", false); len(c.StaffEmails) == 0 {
 		c.StaffEmails = e.addresses("CLINIC_EMAIL", true)
 	}

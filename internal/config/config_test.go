@@ -143,6 +143,9 @@ func TestLoadNotify(t *testing.T) {
 		MinimalDetail: true, Ack: true, Concurrency: 10, SendRate: 14,
 		Guard:      Guard{SLA: 15 * time.Minute}, // Hours: TestLoadGuard
 		AlertLimit: ratelimit.Limit{Count: 100, Window: time.Hour},
+		// Without STAFF_EMAILS, CLINIC_EMAIL's addresses sign in (as staff
+		// reads it): notify emails their codes.
+		StaffEmails: []string{"frontdesk@example-clinic.com", "dr.lee@example-clinic.com"},
 	}
 	if diff := cmp.Diff(got, want, cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() }), cmpopts.IgnoreFields(Guard{}, "Hours")); diff != "" {
 		t.Errorf("(-got +want):\n%s", diff)

@@ -2,11 +2,14 @@ package ddb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -258,27 +261,136 @@ func (s *Store) EndSessions(ctx context.Context, email string, now time.Time) (i
 }
 
 // codeItem is a sign-in code as stored: one item per address and browser
-// (codeKey). An item 1.0.x stored, one per address, keyed by the address
-// alone, is never read again: it ends by its TTL.
+// (codeKey). The email step puts it with send (true for a listed address,
+// false for any other: the same item, the same call) and no digest; the
+// stream hands an item with send true to notify, which makes the code,
+// stores its digest and sets send false in one conditional update
+// (ClaimCode), then emails it. An item 1.0.x stored, one per address, keyed by the
+// address alone, is never read again: it ends by its TTL.
 type codeItem struct {
 	PK        string `dynamodbav:"pk"`
 	Kind      string `dynamodbav:"kind"`
-	Digest    string `dynamodbav:"digest"`
+	Digest    string `dynamodbav:"digest,omitempty"`
+	Send      bool   `dynamodbav:"send,omitempty"`
 	Tries     int    `dynamodbav:"tries"`
 	ExpiresAt int64  `dynamodbav:"expiresAt"`
+}
+
+// attrSend is a code item's send: true while its code is owed.
+const attrSend = "send"
+
+func codeAttrs(c access.Code) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(codeItem{
+		PK: codeKey(c.Email, c.Browser), Kind: kindCode, Digest: c.Digest, Send: c.Send, Tries: c.Tries, ExpiresAt: c.Expires.Unix(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sign-in code: marshal: %w", err)
+	}
+	if !c.Send {
+		// Present either way, so a listed address's item and an unlisted
+		// one's are the same size: false, never absent.
+		item[attrSend] = &types.AttributeValueMemberBOOL{Value: false}
+	}
+	return item, nil
 }
 
 // PutCode stores c, replacing the earlier code of its address and browser;
 // other browsers' codes for the address stay.
 func (s *Store) PutCode(ctx context.Context, c access.Code) error {
-	item, err := attributevalue.MarshalMap(codeItem{
-		PK: codeKey(c.Email, c.Browser), Kind: kindCode, Digest: c.Digest, Tries: c.Tries, ExpiresAt: c.Expires.Unix(),
-	})
+	item, err := codeAttrs(c)
 	if err != nil {
-		return fmt.Errorf("put sign-in code: marshal: %w", err)
+		return fmt.Errorf("put %w", err)
 	}
 	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}); err != nil {
 		return fmt.Errorf("put sign-in code: %w", err)
+	}
+	return nil
+}
+
+// CodeImage is the stream image of the item PutCode stores for c, as the
+// table's stream hands it to notify: for make dev's stream and tests.
+func CodeImage(c access.Code) (map[string]events.DynamoDBAttributeValue, error) {
+	item, err := codeAttrs(c)
+	if err != nil {
+		return nil, err
+	}
+	return ToStream(item)
+}
+
+// IsCodeToSend reports whether a stream image is a code item whose code is
+// owed (send true): what the stream's second filter passes to notify.
+func IsCodeToSend(img map[string]events.DynamoDBAttributeValue) bool {
+	k, ok := img[attrKind]
+	send, ok2 := img[attrSend]
+	return ok && ok2 && k.DataType() == events.DataTypeString && k.String() == kindCode &&
+		send.DataType() == events.DataTypeBoolean && send.Boolean()
+}
+
+// CodeFromStream decodes a code item's stream image: its address and
+// browser come from its key.
+func CodeFromStream(img map[string]events.DynamoDBAttributeValue) (access.Code, error) {
+	item, err := FromStream(img)
+	if err != nil {
+		return access.Code{}, fmt.Errorf("stream image: %w", err)
+	}
+	var it codeItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return access.Code{}, fmt.Errorf("stream image: decode sign-in code: %w", err)
+	}
+	rest, ok := strings.CutPrefix(it.PK, kindCode+"#")
+	i := strings.LastIndexByte(rest, '#')
+	if !ok || i < 1 || len(rest)-i-1 != 64 { // the browser is a SHA-256, hex
+		return access.Code{}, errors.New("stream image: not a browser's sign-in code")
+	}
+	return access.Code{Email: rest[:i], Browser: rest[i+1:], Digest: it.Digest, Send: it.Send, Tries: it.Tries, Expires: time.Unix(it.ExpiresAt, 0).UTC()}, nil
+}
+
+// ClaimCode stores digest on c's item and sets its send false, in one conditional
+// update: only while the item is still the one c was read from (its
+// expiry) and its code still owed (send true). access.ErrNoCode otherwise (sent
+// already: a redelivered record; replaced; used; gone): nothing is to be
+// sent.
+func (s *Store) ClaimCode(ctx context.Context, c access.Code, digest string) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		UpdateExpression:         aws.String("SET #digest = :digest, #send = :false"),
+		ConditionExpression:      aws.String("#send = :true AND #exp = :exp"),
+		ExpressionAttributeNames: map[string]string{"#digest": attrDigest, "#send": attrSend, "#exp": attrExpires},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":digest": str(digest), ":true": &types.AttributeValueMemberBOOL{Value: true}, ":false": &types.AttributeValueMemberBOOL{Value: false},
+			":exp": num(c.Expires.Unix()),
+		},
+		TableName: aws.String(s.table),
+		Key:       pk(codeKey(c.Email, c.Browser)),
+	})
+	if _, failed := conditionFailed(err); failed {
+		return access.ErrNoCode
+	}
+	if err != nil {
+		return fmt.Errorf("claim sign-in code: %w", err)
+	}
+	return nil
+}
+
+// ReleaseCode undoes ClaimCode(c, c.Digest) after its email could not be
+// sent: the code is owed again, so the record's retry makes and sends
+// another, whose digest replaces this one. access.ErrNoCode if the item
+// changed since (replaced, used, or released already).
+func (s *Store) ReleaseCode(ctx context.Context, c access.Code) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		UpdateExpression:         aws.String("SET #send = :true"),
+		ConditionExpression:      aws.String("#digest = :digest AND #send = :false"),
+		ExpressionAttributeNames: map[string]string{"#digest": attrDigest, "#send": attrSend},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":digest": str(c.Digest), ":true": &types.AttributeValueMemberBOOL{Value: true}, ":false": &types.AttributeValueMemberBOOL{Value: false},
+		},
+		TableName: aws.String(s.table),
+		Key:       pk(codeKey(c.Email, c.Browser)),
+	})
+	if _, failed := conditionFailed(err); failed {
+		return access.ErrNoCode
+	}
+	if err != nil {
+		return fmt.Errorf("release sign-in code: %w", err)
 	}
 	return nil
 }
@@ -315,7 +427,7 @@ func (s *Store) TryCode(ctx context.Context, email, browser string, now time.Tim
 	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
 		return access.Code{}, fmt.Errorf("try sign-in code: decode: %w", err)
 	}
-	return access.Code{Email: email, Browser: browser, Digest: it.Digest, Tries: it.Tries, Expires: time.Unix(it.ExpiresAt, 0).UTC()}, nil
+	return access.Code{Email: email, Browser: browser, Digest: it.Digest, Send: it.Send, Tries: it.Tries, Expires: time.Unix(it.ExpiresAt, 0).UTC()}, nil
 }
 
 // UseCode deletes c, so it works once: access.ErrNoCode if it is gone or

@@ -70,8 +70,11 @@ const (
 	// (attrLinksEnded, access.go) says when link sessions were last ended.
 	attrEmail = "email"
 
-	// A sign-in code (kind "code"), one per address and browser: its keyed hash and how
-	// many times it was tried; expiresAt is when it stops working.
+	// A sign-in code (kind "code"), one per address and browser: send
+	// (true while its code is owed to a listed address: the stream's
+	// filter hands it to notify), its keyed hash once notify made and sent
+	// the code, and how many times it was tried; expiresAt is when it stops
+	// working.
 	attrDigest = "digest"
 	attrTries  = "tries"
 

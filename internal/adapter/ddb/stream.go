@@ -62,7 +62,11 @@ func fromStreamValue(v events.DynamoDBAttributeValue) (types.AttributeValue, err
 }
 
 // IsLead reports whether a stream image is a lead's (not a rate counter's
-// or anything else the table holds).
+// or anything else the table holds). The template's stream filters
+// (NotifyFunctionNewLead) pass new leads, and code items whose code is
+// owed (IsCodeToSend): inserted, or put again over an earlier one of the
+// same browser (a MODIFY); notify's own update of a code item sets its
+// send false, so it never comes back.
 func IsLead(img map[string]events.DynamoDBAttributeValue) bool {
 	k, ok := img[attrKind]
 	return ok && k.DataType() == events.DataTypeString && k.String() == kindLead

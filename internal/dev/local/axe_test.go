@@ -89,6 +89,7 @@ func TestAccessibilityInChromium(t *testing.T) {
 				chromedp.Click(chromedp.Search(`//button[.="Email me a code"]`)),
 				chromedp.WaitVisible(css("#code")),
 			)
+			srv.stream.wait() // the code comes by the stream, from notify
 			sent := srv.Outbox.Sent()
 			code := regexp.MustCompile(`\b[0-9]{6}\b`).FindString(sent[len(sent)-1].Subject)
 			do(t, ctx,

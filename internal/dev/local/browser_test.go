@@ -442,6 +442,7 @@ func TestFrontDeskInChromium(t *testing.T) {
 		chromedp.Click(chromedp.Search(`//button[.="Email me a code"]`)),
 		chromedp.WaitVisible(css("#code")),
 	)
+	srv.stream.wait() // the code comes by the stream, from notify
 	sent := srv.Outbox.Sent()
 	if len(sent) != alerts+1 || sent[len(sent)-1].To[0] != "frontdesk@example.com" {
 		t.Fatalf("outbox: %d emails after the %d alerts, want the code's", len(sent), alerts)

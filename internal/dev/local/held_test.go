@@ -18,6 +18,7 @@ func signedIn(t *testing.T, srv *Server, base string) *http.Client {
 		t.Fatalf("ask for a code: %v %v", err, res)
 	}
 	res.Body.Close()
+	srv.stream.wait() // the code comes by the stream, from notify
 	sent := srv.Outbox.Sent()
 	code := regexp.MustCompile(`\b[0-9]{6}\b`).FindString(sent[len(sent)-1].Subject)
 	res, err = c.PostForm(base+"/staff/signin", url.Values{"email": {srv.StaffEmail()}, "code": {code}, "next": {"staff"}})

@@ -170,12 +170,21 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	s.stream = &stream{deliver: note.Handle, log: o.Log.With("function", "stream")}
+	// The stream's filters, as the template gives Lambda them.
+	patterns, err := samtemplate.StreamFilters(tpl, samtemplate.StreamLogicalID)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	streamFilters, err := parseFilters(patterns)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	s.stream = &stream{deliver: note.Handle, filters: streamFilters, log: o.Log.With("function", "stream")}
 	if s.submit, err = submit.FromEnv(ctx, namespaced(getenv, "submit"), submit.Clients{DynamoDB: streamingDB{API: db, stream: s.stream}, Metrics: metrics, Now: clock}, o.Log.With("function", "submit")); err != nil {
 		return nil, s.fail(err)
 	}
 	// Staff write leads too (a held request released): the stream sees them.
-	if s.staff, err = staff.FromEnv(ctx, namespaced(getenv, "staff"), staff.Clients{DynamoDB: streamingDB{API: db, stream: s.stream}, SES: s.Outbox, Secrets: secrets, Scheduler: s.sched, EventBridge: s.bus, Metrics: metrics, Now: clock}, o.Log.With("function", "staff")); err != nil {
+	if s.staff, err = staff.FromEnv(ctx, namespaced(getenv, "staff"), staff.Clients{DynamoDB: streamingDB{API: db, stream: s.stream}, Secrets: secrets, Scheduler: s.sched, EventBridge: s.bus, Metrics: metrics, Now: clock}, o.Log.With("function", "staff")); err != nil {
 		return nil, s.fail(err)
 	}
 	if s.followup, err = followup.FromEnv(ctx, namespaced(getenv, "followup"), followup.Clients{DynamoDB: db, SES: s.Outbox, Secrets: secrets, SMS: s.Texts, Metrics: metrics, Now: clock}, o.Log.With("function", "followup")); err != nil {

@@ -42,6 +42,7 @@ func TestAStrangerCannotJamAStaffMembersCode(t *testing.T) {
 	}
 	lastCode := func() string {
 		t.Helper()
+		srv.stream.wait() // the code comes by the stream, from notify
 		sent := srv.Outbox.Sent()
 		code := regexp.MustCompile(`\b[0-9]{6}\b`).FindString(sent[len(sent)-1].Subject)
 		if code == "" {

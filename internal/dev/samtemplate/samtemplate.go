@@ -24,6 +24,27 @@ const TableLogicalID = "LeadsTable"
 // HTTPAPILogicalID is the HTTP API's logical id in template.yaml.
 const HTTPAPILogicalID = "HttpApi"
 
+// StreamLogicalID is the logical id of the table's stream to notify (an
+// event source mapping) in template.yaml.
+const StreamLogicalID = "NotifyFunctionNewLead"
+
+// StreamFilters returns the FilterCriteria patterns of the event source
+// mapping logicalID: make dev's stream applies them as Lambda does.
+func StreamFilters(t *cloudformation.Template, logicalID string) ([]string, error) {
+	m, err := t.GetLambdaEventSourceMappingWithName(logicalID)
+	if err != nil {
+		return nil, fmt.Errorf("event source mapping %s: %w", logicalID, err)
+	}
+	if m.FilterCriteria == nil {
+		return nil, fmt.Errorf("event source mapping %s: no FilterCriteria", logicalID)
+	}
+	var out []string
+	for _, f := range m.FilterCriteria.Filters {
+		out = append(out, aws.ToString(f.Pattern))
+	}
+	return out, nil
+}
+
 // Load parses the template at path.
 func Load(path string) (*cloudformation.Template, error) {
 	return LoadWith(path, nil)

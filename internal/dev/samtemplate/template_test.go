@@ -34,6 +34,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
 
+	"github.com/openclinic/leadhandler/internal/access"
 	"github.com/openclinic/leadhandler/internal/adapter/bus"
 	"github.com/openclinic/leadhandler/internal/adapter/ddb"
 	"github.com/openclinic/leadhandler/internal/adapter/nudges"
@@ -349,6 +350,10 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 		return cfg, rec
 	}
 
+	// notifyEnv is notify's environment as the template gives it (set
+	// below, before the flows run): the staff flow's codes go out from a
+	// notify of its own, whose calls are not staff's.
+	var notifyEnv func(string) string
 	flows := map[string]func(t *testing.T, env func(string) string) []string{
 		"SubmitFunction": func(t *testing.T, env func(string) string) []string {
 			cfg, rec := load(t, ses)
@@ -372,6 +377,14 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// A sign-in code owed to a staff address (the sign-in page's
+			// item) rides the stream with the leads: its code is made,
+			// stored as a digest on the item, and emailed, once.
+			owed := access.Code{Email: "frontdesk@example-clinic.com", Browser: access.IDHash("notify's flow"), Send: true,
+				Expires: time.Now().Add(access.CodeTTL)} // wall clock: notify skips a code asked for CodeTTL ago by it
+			if err := store.PutCode(ctx, owed); err != nil {
+				t.Fatal(err)
+			}
 			// The batch, then the same again (a redelivery): its schedules
 			// exist, and are read to tell them from a clash.
 			batch := testenv.StreamEvent(t, moto, db, "leads")
@@ -383,6 +396,15 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			}
 			if len(texts.Texts()) == 0 {
 				t.Fatal("no alert texted to StaffSms")
+			}
+			codes := 0
+			for _, m := range testenv.SentEmails(t, ses) {
+				if strings.HasPrefix(m.Subject, "Your sign-in code: ") && slices.Equal(m.Destination.To, []string{"FrontDesk@Example-Clinic.com"}) {
+					codes++
+				}
+			}
+			if codes != 1 {
+				t.Fatalf("%d sign-in codes sent for the owed item, want 1 (to the address as configured)", codes)
 			}
 			if _, err := schedules.GetSchedule(ctx, scheduleOf(waiting.ID)); err != nil {
 				t.Fatalf("the waiting lead's response guard: %v", err)
@@ -542,7 +564,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			if _, err := schedules.GetSchedule(ctx, scheduleOf(waiting.ID)); !errors.As(err, &gone) {
 				t.Fatalf("the waiting lead's response guard after its first attempt: %v", err)
 			}
-			// Sign in by code (it goes out through SES), the inbox, the lead's
+			// Sign in by code (notify sends it, through SES), the inbox, the lead's
 			// page with its access history, then sign out.
 			staffEmail := strings.Split(env("STAFF_EMAILS")+","+env("CLINIC_EMAIL"), ",")
 			email := staffEmail[0]
@@ -553,6 +575,18 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			// address as configured, the one ses:Recipients names.
 			if res := call(http.MethodPost, "POST /staff/signin", "/staff/signin", url.Values{"email": {strings.ToLower(email)}}); res.StatusCode != 200 {
 				t.Fatalf("ask for a code: %d %s", res.StatusCode, res.Body)
+			}
+			// The stream hands the code item to notify, which sends the code.
+			ncfg, err := awsconfig.LoadDefaultConfig(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := notify.FromEnv(ctx, notifyEnv, notify.ClientsFrom(ncfg), quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res, err := n.Handle(ctx, testenv.StreamEvent(t, moto, db, "leads")); err != nil || len(res.BatchItemFailures) != 0 {
+				t.Fatalf("notify on the code item: %v %v", err, res.BatchItemFailures)
 			}
 			var code string
 			for _, m := range testenv.SentEmails(t, ses) {
@@ -637,6 +671,7 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			t.Fatalf("the sample does not deploy with %s: its flows would not check it", want)
 		}
 	}
+	notifyEnv = envOf(t, fns["NotifyFunction"], aws.ToString(secret.ARN))
 	for _, id := range []string{"SubmitFunction", "NotifyFunction", "FollowUpFunction", "StaffFunction", "MailEventsFunction"} {
 		t.Run(id, func(t *testing.T) {
 			env := envOf(t, fns[id], aws.ToString(secret.ARN))
@@ -774,13 +809,15 @@ func holding(t *testing.T, eval func(any) any) []string {
 }
 
 // TestNotifyRecipients: with AckEmail off the alert function may email
-// ClinicEmail's addresses and no one else; with it on, visitors too (their
-// acknowledgement), so then its sends are not limited.
+// ClinicEmail's addresses (alerts) and StaffEmails' (sign-in codes; with
+// none, ClinicEmail's sign in) and no one else; with it on, visitors too
+// (their acknowledgement), so then its sends are not limited.
 func TestNotifyRecipients(t *testing.T) {
 	fn := functions(t)["NotifyFunction"]
-	for _, ack := range []string{"false", "true"} {
+	clinic := []string{"FrontDesk@Example-Clinic.com", "owner@example-clinic.com"} // the sample's CLINIC_EMAIL, without its space
+	for _, tc := range []struct{ ack, staff string }{{"false", ""}, {"false", "Desk2@Example-Clinic.com, dr.lee@example-clinic.com"}, {"true", ""}, {"true", "desk2@example-clinic.com"}} {
 		values := sample("")
-		values["ACK_EMAIL"] = ack
+		values["ACK_EMAIL"], values["STAFF_EMAILS"] = tc.ack, tc.staff
 		eval := evaluator(t, values)
 		var sends []statement
 		for _, st := range statements(t, fn, eval, holding(t, eval)...) {
@@ -789,11 +826,14 @@ func TestNotifyRecipients(t *testing.T) {
 			}
 		}
 		var want []string // AckEmail on: anyone
-		if ack == "false" {
-			want = []string{"FrontDesk@Example-Clinic.com", "owner@example-clinic.com"} // the sample's CLINIC_EMAIL, without its space
+		if tc.ack == "false" {
+			want = clinic
+			if tc.staff != "" {
+				want = append(slices.Clone(clinic), "Desk2@Example-Clinic.com", "dr.lee@example-clinic.com")
+			}
 		}
 		if len(sends) != 1 || !slices.Equal(sends[0].recipients, want) {
-			t.Errorf("AckEmail %s: notify's ses:SendEmail statements %+v, want one with recipients %q", ack, sends, want)
+			t.Errorf("AckEmail %s, StaffEmails %q: notify's ses:SendEmail statements %+v, want one with recipients %q", tc.ack, tc.staff, sends, want)
 		}
 	}
 }

@@ -280,6 +280,61 @@ func runCodes(t *testing.T, open func(t *testing.T) Store) {
 		}
 	})
 
+	t.Run("a code owed is claimed once, by its own item only", func(t *testing.T) {
+		s := open(t)
+		owed := access.Code{Email: staff, Browser: mine, Send: true, Expires: t0.Add(access.CodeTTL)}
+		unlisted := access.Code{Email: "patient@example.com", Browser: mine, Expires: t0.Add(access.CodeTTL)}
+		for _, c := range []access.Code{owed, unlisted} {
+			if err := s.PutCode(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := s.TryCode(ctx, staff, mine, t0); err != nil || !got.Send || got.Digest != "" {
+			t.Fatalf("a code owed, as stored: %+v, %v; want send, no digest", got, err)
+		}
+		if err := s.ClaimCode(ctx, unlisted, "digest-x"); !errors.Is(err, access.ErrNoCode) {
+			t.Errorf("claiming a code not owed: got %v, want access.ErrNoCode", err)
+		}
+		stale := owed
+		stale.Expires = owed.Expires.Add(-time.Minute) // an earlier ask's record
+		if err := s.ClaimCode(ctx, stale, "digest-stale"); !errors.Is(err, access.ErrNoCode) {
+			t.Errorf("claiming with an earlier ask's record: got %v, want access.ErrNoCode", err)
+		}
+		if err := s.ClaimCode(ctx, owed, "digest-1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ClaimCode(ctx, owed, "digest-2"); !errors.Is(err, access.ErrNoCode) {
+			t.Errorf("claimed twice (a redelivered record): got %v, want access.ErrNoCode", err)
+		}
+		got, err := s.TryCode(ctx, staff, mine, t0)
+		if err != nil || got.Send || got.Digest != "digest-1" || got.Tries != 2 {
+			t.Fatalf("the claimed code: %+v, %v; want the first digest, no send, its tries kept", got, err)
+		}
+		// A failed send gives the code back, owed again, once.
+		if err := s.ReleaseCode(ctx, code(mine, "digest-other")); !errors.Is(err, access.ErrNoCode) {
+			t.Errorf("releasing another digest: got %v, want access.ErrNoCode", err)
+		}
+		owed.Digest = "digest-1"
+		if err := s.ReleaseCode(ctx, owed); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ReleaseCode(ctx, owed); !errors.Is(err, access.ErrNoCode) {
+			t.Errorf("released twice: got %v, want access.ErrNoCode", err)
+		}
+		if got, err := s.TryCode(ctx, staff, mine, t0); err != nil || !got.Send {
+			t.Errorf("the released code: %+v, %v; want owed again", got, err)
+		}
+		if err := s.ClaimCode(ctx, owed, "digest-3"); err != nil {
+			t.Errorf("claiming the released code: %v", err)
+		}
+		if got, err := s.TryCode(ctx, staff, mine, t0); err != nil || got.Send || got.Digest != "digest-3" {
+			t.Errorf("claimed again: %+v, %v; want the new digest", got, err)
+		}
+		if got, err := s.TryCode(ctx, "patient@example.com", mine, t0); err != nil || got.Send || got.Digest != "" {
+			t.Errorf("the unlisted address's code: %+v, %v; want neither owed nor sent", got, err)
+		}
+	})
+
 	t.Run("a code stored without a browser (1.0.x) is no browser's", func(t *testing.T) {
 		s := open(t)
 		old := access.Code{Email: staff, Digest: "digest-old", Expires: t0.Add(access.CodeTTL)}

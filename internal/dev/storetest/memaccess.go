@@ -183,6 +183,40 @@ func (s *MemStore) UseCode(_ context.Context, c access.Code) error {
 	return nil
 }
 
+// ClaimCode stores digest on c's code and ends its send, if it is still
+// the code c was read as (its expiry) and still owed.
+func (s *MemStore) ClaimCode(_ context.Context, c access.Code, digest string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	cur, ok := s.codes[codeKey(c.Email, c.Browser)]
+	if !ok || !cur.Send || !cur.Expires.Equal(c.Expires) {
+		return access.ErrNoCode
+	}
+	cur.Digest, cur.Send = digest, false
+	s.codes[codeKey(c.Email, c.Browser)] = cur
+	return nil
+}
+
+// ReleaseCode makes c's code owed again, if its digest is still c's and
+// it is not owed already.
+func (s *MemStore) ReleaseCode(_ context.Context, c access.Code) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	cur, ok := s.codes[codeKey(c.Email, c.Browser)]
+	if !ok || cur.Send || cur.Digest == "" || cur.Digest != c.Digest {
+		return access.ErrNoCode
+	}
+	cur.Send = true
+	s.codes[codeKey(c.Email, c.Browser)] = cur
+	return nil
+}
+
 // Audit appends e to the trail.
 func (s *MemStore) Audit(_ context.Context, e access.AuditEntry) error {
 	s.mu.Lock()

@@ -49,6 +49,8 @@ type Store interface {
 	PutCode(ctx context.Context, c access.Code) error
 	TryCode(ctx context.Context, email, browser string, now time.Time) (access.Code, error)
 	UseCode(ctx context.Context, c access.Code) error
+	ClaimCode(ctx context.Context, c access.Code, digest string) error
+	ReleaseCode(ctx context.Context, c access.Code) error
 	Audit(ctx context.Context, e access.AuditEntry) error
 	AuditTrail(ctx context.Context, leadID string, since time.Time, newestFirst bool, now time.Time) iter.Seq2[access.AuditEntry, error]
 	HeldStore

@@ -1,6 +1,10 @@
 // Package notify turns each new lead on the table's stream into an email to
 // the clinic (and, if enabled, an acknowledgement to the visitor), and
 // records that it went out, so a redelivered record sends nothing twice.
+// It also emails the sign-in codes staff ask for: the sign-in page stores a
+// code item, for listed and unlisted addresses alike, and the stream hands
+// the items whose code is owed to notify, which makes the code, stores its
+// digest and sends it, off the sign-in request's path (docs/signin.md).
 package notify
 
 import (
@@ -13,7 +17,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/smithy-go"
 
+	"github.com/openclinic/leadhandler/internal/access"
 	"github.com/openclinic/leadhandler/internal/adapter/bus"
 	"github.com/openclinic/leadhandler/internal/adapter/ddb"
 	"github.com/openclinic/leadhandler/internal/adapter/metric"
@@ -40,6 +46,10 @@ type Store interface {
 	ClaimRun(ctx context.Context, key string, now time.Time, lease, keep time.Duration) error
 	FinishRun(ctx context.Context, key string) error
 	ReleaseRun(ctx context.Context, key string) error
+	// Sign-in codes: the digest of the code made for an item that owes
+	// one, stored once; and given back when its email failed.
+	ClaimCode(ctx context.Context, c access.Code, digest string) error
+	ReleaseCode(ctx context.Context, c access.Code) error
 }
 
 // Sender sends one email and returns its message id.
@@ -101,14 +111,22 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 	sem := make(chan struct{}, max(h.cfg.Concurrency, 1))
 	var wg sync.WaitGroup
 	for i, r := range e.Records {
-		if r.EventName != string(events.DynamoDBOperationTypeInsert) || !ddb.IsLead(r.Change.NewImage) {
-			continue // defence in depth: the event source's filter passes only new leads
+		// Defence in depth: the event source's filters pass only new leads
+		// and code items whose code is owed (ddb.StreamFilters).
+		var handle func(context.Context, events.DynamoDBEventRecord) error
+		switch op := events.DynamoDBOperationType(r.EventName); {
+		case op == events.DynamoDBOperationTypeInsert && ddb.IsLead(r.Change.NewImage):
+			handle = h.record
+		case (op == events.DynamoDBOperationTypeInsert || op == events.DynamoDBOperationTypeModify) && ddb.IsCodeToSend(r.Change.NewImage):
+			handle = h.code
+		default:
+			continue
 		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := h.record(ctx, r); err != nil {
+			if err := handle(ctx, r); err != nil {
 				h.log.Error("record failed", "eventId", r.EventID, "err", err)
 				if err := h.metrics.Put(nil, metric.Value{Def: metric.RecordsFailed, Value: 1}); err != nil {
 					h.log.Warn("count failed record", "err", err)
@@ -184,6 +202,70 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) erro
 	}
 	h.arm(ctx, log, cur, now)
 	return nil
+}
+
+// code emails the sign-in code a staff member asked for: the email step
+// stored its item (send true: a listed address) with no code; here the code
+// is made, its digest stored on the item in one conditional update (so a
+// redelivered record, or a record of an item since replaced, sends
+// nothing), then emailed to the address as STAFF_EMAILS spells it. A failed
+// send gives the item back, owed again, and fails the record: the stream
+// retries it. An item asked for access.CodeTTL ago or more is skipped: its
+// code would not work. Neither the code nor the address is logged.
+func (h *Handler) code(ctx context.Context, r events.DynamoDBEventRecord) error {
+	c, err := ddb.CodeFromStream(r.Change.NewImage)
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	if !c.Expires.After(now) {
+		h.log.Warn("sign-in code not sent", "reason", "asked for too long ago")
+		return nil
+	}
+	to, listed := access.Listed(h.cfg.StaffEmails, c.Email)
+	if !listed {
+		// The item says send, but STAFF_EMAILS here does not list the
+		// address (taken off since, or the functions' lists differ).
+		h.log.Warn("sign-in code not sent", "reason", "not on the list")
+		return nil
+	}
+	code, err := access.NewCode()
+	if err != nil {
+		return err
+	}
+	c.Digest = access.CodeDigest(h.signer.Key(access.PurposeCode), c.Email, code)
+	switch err := h.store.ClaimCode(ctx, c, c.Digest); {
+	case errors.Is(err, access.ErrNoCode):
+		h.log.Info("sign-in code not sent", "reason", "sent already, replaced or used")
+		return nil
+	case err != nil:
+		return fmt.Errorf("sign-in code: %w", err)
+	}
+	m := h.message([]string{to}, emails.SignInCode(h.cfg.ClinicName, code))
+	m.Tags = map[string]string{sesmail.TagKind: sesmail.KindSignIn}
+	id, err := h.sender.Send(ctx, m)
+	if err != nil {
+		if rerr := h.store.ReleaseCode(ctx, c); rerr != nil {
+			h.log.Error("sign-in code not sent, and not owed again: the staff member asks again", "err", rerr)
+		}
+		// SES's message may name the address: only its error code.
+		return fmt.Errorf("sign-in code not sent: %s", sendFailure(err))
+	}
+	h.log.Info("sign-in code sent", "messageId", id)
+	return nil
+}
+
+// sendFailure says why a send failed without SES's message, which may name
+// a recipient: its error code, or the error's type.
+func sendFailure(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return "SES " + api.ErrorCode()
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return "timed out"
+	}
+	return fmt.Sprintf("%T", err)
 }
 
 // What the alert budget keeps in the table: its counter a window

@@ -26,7 +26,6 @@ import (
 	"github.com/openclinic/leadhandler/internal/access"
 	"github.com/openclinic/leadhandler/internal/adapter/bus"
 	"github.com/openclinic/leadhandler/internal/adapter/metric"
-	"github.com/openclinic/leadhandler/internal/adapter/sesmail"
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/inbox"
 	"github.com/openclinic/leadhandler/internal/lead"
@@ -57,11 +56,6 @@ type Store interface {
 	AuditTrail(ctx context.Context, leadID string, since time.Time, newestFirst bool, now time.Time) iter.Seq2[access.AuditEntry, error]
 }
 
-// Mailer sends the sign-in codes.
-type Mailer interface {
-	Send(ctx context.Context, m sesmail.Message) (string, error)
-}
-
 // maxForm bounds a POSTed form: a note of lead.MaxNote characters, each up
 // to 4 bytes of UTF-8 percent-encoded, and a few short fields.
 const maxForm = 16 << 10
@@ -72,9 +66,8 @@ const maxForm = 16 << 10
 type Handler struct {
 	cfg   config.Staff
 	store Store
-	mail  Mailer
 	// signer checks links and gives sign-in codes and form tokens keys of
-	// their own (purposeCode, purposeForm) from the link secret.
+	// their own (access.PurposeCode, purposeForm) from the link secret.
 	signer *link.Signer
 	log    *slog.Logger
 	now    func() time.Time
@@ -83,9 +76,6 @@ type Handler struct {
 	// metrics counts attempts and closes, and times the first attempt and
 	// reach; nil for none.
 	metrics *metric.Writer
-	// pause waits out the rest of the sign-in email step's answer time
-	// (signin.go), or until ctx ends.
-	pause func(ctx context.Context, d time.Duration)
 }
 
 // Events puts lead events on the LeadEvents bus (internal/adapter/bus); a failure
@@ -114,30 +104,18 @@ func (h *Handler) WithGuard(g Guard) *Handler {
 }
 
 // Purposes of the keys derived from the link secret.
-const (
-	purposeCode = "signin-code"
-	purposeForm = "form"
-)
+// (Sign-in codes' is access.PurposeCode: notify makes their digests.)
+const purposeForm = "form"
 
 // New returns a handler.
-func New(cfg config.Staff, store Store, mail Mailer, signer *link.Signer, log *slog.Logger, now func() time.Time) *Handler {
+func New(cfg config.Staff, store Store, signer *link.Signer, log *slog.Logger, now func() time.Time) *Handler {
 	if cfg.Retention <= 0 { // as config.LoadStaff reads an unset RETENTION_DAYS
 		cfg.Retention = 365 * 24 * time.Hour
 	}
 	if cfg.SessionMax <= 0 { // as config.LoadStaff reads an unset STAFF_SESSION_MAX
 		cfg.SessionMax = config.DefaultSessionMax
 	}
-	return &Handler{cfg: cfg, store: store, mail: mail, signer: signer, log: log, now: now, pause: sleep}
-}
-
-// sleep waits d, or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
+	return &Handler{cfg: cfg, store: store, signer: signer, log: log, now: now}
 }
 
 // anyKey reports whether ok holds for one of the keys for purpose from the

@@ -21,10 +21,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/openclinic/leadhandler/internal/access"
+	"github.com/openclinic/leadhandler/internal/adapter/ddb"
 	"github.com/openclinic/leadhandler/internal/adapter/sesmail"
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/dev/storetest"
 	"github.com/openclinic/leadhandler/internal/dev/testenv"
+	"github.com/openclinic/leadhandler/internal/fn/notify"
 	"github.com/openclinic/leadhandler/internal/hours"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
@@ -63,9 +65,12 @@ type fixture struct {
 	// the function as "name=value" strings, and takes them back from the
 	// answer's cookies.
 	cookies map[string]string
-	// paused is each wait of the sign-in email step for its answer time
-	// (the fixture never sleeps).
-	paused []time.Duration
+	// notify is the notify function, as the table's stream runs it on the
+	// code items the email step stores (deliverCodes): it sends the codes
+	// into mail. holdStream, set, keeps deliverCodes from running after
+	// each sign-in form.
+	notify     *notify.Handler
+	holdStream bool
 }
 
 // outbox keeps the emails the handler sends.
@@ -96,8 +101,8 @@ const staffEmail = "frontdesk@example-clinic.com"
 
 func testConfig(p lead.Policy) config.Staff {
 	return config.Staff{Table: "leads", ClinicName: "Relief Physical Therapy", TimeZone: eastern, LinkTTL: config.DefaultLinkTTL, Policy: p,
-		SenderEmail: "alerts@example-clinic.com", StaffEmails: []string{"FrontDesk@Example-Clinic.com", "owner@example-clinic.com"},
-		SessionTTL: config.DefaultSessionTTL, SignIn: config.SignInInbox, AuditRetention: 2190 * 24 * time.Hour}
+		StaffEmails: []string{"FrontDesk@Example-Clinic.com", "owner@example-clinic.com"},
+		SessionTTL:  config.DefaultSessionTTL, SignIn: config.SignInInbox, AuditRetention: 2190 * 24 * time.Hour}
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -119,8 +124,11 @@ func newFixtureConfig(t *testing.T, cfg config.Staff, store Store) *fixture {
 	} else if r, ok := store.(*racingStore); ok {
 		f.store = r.MemStore
 	}
-	f.h = New(cfg, store, f.mail, signer, slog.New(slog.NewJSONHandler(f.logs, nil)), func() time.Time { return f.now })
-	f.h.pause = func(_ context.Context, d time.Duration) { f.paused = append(f.paused, d) }
+	if c, ok := store.(*countingStore); ok {
+		f.store = c.Store.(*storetest.MemStore)
+	}
+	f.h = New(cfg, store, signer, slog.New(slog.NewJSONHandler(f.logs, nil)), func() time.Time { return f.now })
+	f.useSigner(signer)
 	f.lead = storetest.Lead(start.Add(-26 * time.Hour))
 	f.lead.Name = "<script>Pat</script> O'Brien"
 	if err := f.store.Save(context.Background(), f.lead, nil); err != nil {
@@ -147,6 +155,39 @@ func newFixtureConfig(t *testing.T, cfg config.Staff, store Store) *fixture {
 		}
 	})
 	return f
+}
+
+// useSigner makes the handler, and notify beside it, use s: notify makes
+// the codes' digests with the key staff checks them with.
+func (f *fixture) useSigner(s *link.Signer) {
+	f.h.signer = s
+	mail := config.Mail{ClinicName: f.h.cfg.ClinicName, ClinicEmails: []string{"frontdesk@example-clinic.com"}, SenderEmail: "alerts@example-clinic.com", TimeZone: eastern}
+	cfg := config.Notify{Mail: mail, Concurrency: 1, StaffEmails: f.h.cfg.StaffEmails}
+	f.notify = notify.New(cfg, f.store, f.mail, s, slog.New(slog.NewJSONHandler(f.logs, nil)), func() time.Time { return f.now })
+}
+
+// deliverCodes plays the table's stream after the email step: each code
+// item that owes a code (the template's filter passes those, as
+// ddb.IsCodeToSend) goes to the real notify handler as the INSERT record
+// Lambda delivers, built from the item as stored, and notify makes the code,
+// stores its digest and emails it.
+func (f *fixture) deliverCodes(t *testing.T) {
+	t.Helper()
+	for _, c := range f.store.Codes() {
+		if !c.Send {
+			continue
+		}
+		img, err := ddb.CodeImage(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := events.DynamoDBEventRecord{EventID: "code-" + c.Browser[:8], EventName: string(events.DynamoDBOperationTypeInsert), EventSource: "aws:dynamodb",
+			Change: events.DynamoDBStreamRecord{NewImage: img, SequenceNumber: "1", StreamViewType: "NEW_IMAGE"}}
+		res, err := f.notify.Handle(context.Background(), events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{rec}})
+		if err != nil || len(res.BatchItemFailures) != 0 {
+			t.Fatalf("notify on the code item: %v, failures %v", err, res.BatchItemFailures)
+		}
+	}
 }
 
 // save stores another lead for the test and returns a token for it.
@@ -209,6 +250,9 @@ func (f *fixture) do(t *testing.T, req events.APIGatewayV2HTTPRequest) events.AP
 	res, err := f.h.Handle(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if req.RouteKey == "POST /staff/signin" && !f.holdStream {
+		f.deliverCodes(t)
 	}
 	for _, line := range res.Cookies {
 		c, err := http.ParseSetCookie(line)

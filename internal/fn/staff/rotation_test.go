@@ -45,7 +45,7 @@ func TestRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.h.signer = s
+	f.useSigner(s)
 	linkOf := func(version string) string {
 		return mustSigner(t, version).Sign(link.PurposeStaff, f.lead.ID, f.now.Add(config.DefaultLinkTTL))
 	}

@@ -14,14 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/openclinic/leadhandler/internal/adapter/bus"
 	"github.com/openclinic/leadhandler/internal/adapter/ddb"
 	"github.com/openclinic/leadhandler/internal/adapter/metric"
 	"github.com/openclinic/leadhandler/internal/adapter/nudges"
 	"github.com/openclinic/leadhandler/internal/adapter/secrets"
-	"github.com/openclinic/leadhandler/internal/adapter/sesmail"
 	"github.com/openclinic/leadhandler/internal/config"
 )
 
@@ -30,8 +28,6 @@ import (
 // internal/fn/coldstart).
 type Clients struct {
 	DynamoDB ddb.API
-	// SES sends the sign-in codes.
-	SES sesmail.API
 	// Secrets reads the link secret LINK_SECRET_ARN names. On with
 	// LINK_SECRET_ARN.
 	Secrets secrets.API
@@ -52,7 +48,7 @@ type Clients struct {
 // ClientsFrom builds every client of the function from the SDK's
 // configuration, as its cold start does.
 func ClientsFrom(cfg aws.Config) Clients {
-	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg), SES: sesv2.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg), Scheduler: scheduler.NewFromConfig(cfg),
+	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg), Scheduler: scheduler.NewFromConfig(cfg),
 		EventBridge: eventbridge.NewFromConfig(cfg), Metrics: os.Stdout, Now: time.Now}
 }
 
@@ -85,7 +81,7 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	if err != nil {
 		return nil, err
 	}
-	h := New(cfg, ddb.New(c.DynamoDB, cfg.Table), sesmail.New(c.SES).WithConfigurationSet(cfg.ConfigurationSet), signer, log, c.Now)
+	h := New(cfg, ddb.New(c.DynamoDB, cfg.Table), signer, log, c.Now)
 	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, c.Now) // without a namespace it writes nothing
 	h.WithGuard(nudges.New(c.Scheduler, nudges.Settings{Group: cfg.NudgeGroup, Keys: signer}))
 	if cfg.EventBus != "" {

@@ -1,7 +1,6 @@
 package staff
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,7 +14,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/openclinic/leadhandler/internal/access"
-	"github.com/openclinic/leadhandler/internal/adapter/sesmail"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
 )
 
@@ -52,21 +50,15 @@ func (h *Handler) getSignIn(r *request) events.APIGatewayV2HTTPResponse {
 	return h.render(http.StatusOK, v)
 }
 
-// codeStepTime is the least time the email step takes to answer, whatever
-// the address: a listed one waits for its code's email to be sent (SES, a
-// few tens of milliseconds) within it, an unlisted one for nothing, so the
-// time it takes never tells which addresses are on the list.
-const codeStepTime = 500 * time.Millisecond
-
 // purposeDevice is the purpose of the key device cookies are signed with.
 const purposeDevice = "signin-device"
 
 // postSignIn answers POST /staff/signin: an email asks for a code, an email
 // and a code start a session. Both steps do the same work for an address
 // on the list as for one not on it: the same store calls, in the same
-// order, and the email step answers no sooner than codeStepTime.
+// order, and no email: notify sends the code, off the request's path, when
+// the table's stream hands it the code item (docs/signin.md).
 func (h *Handler) postSignIn(r *request) events.APIGatewayV2HTTPResponse {
-	began := time.Now() // the answer's floor is in real time, whatever the clock says
 	// Authorize: a form from the clinic's own pages; anyone may send it.
 	form, refused := h.postedForm(r, "sign-in refused", "Not sent from the sign-in page", "Open the sign-in page and try again.")
 	if refused != nil {
@@ -84,21 +76,15 @@ func (h *Handler) postSignIn(r *request) events.APIGatewayV2HTTPResponse {
 	ask.device, ask.trusted = h.device(r, email)
 
 	if !form.Has("code") {
-		res := h.askCode(r, ask)
-		if left := codeStepTime - time.Since(began); left > 0 {
-			h.pause(r.ctx, left)
-		} else {
-			r.log.Warn("sign-in email step took longer than its floor", "floorMs", codeStepTime.Milliseconds())
-		}
-		return res
+		return h.askCode(r, ask)
 	}
 	return h.enterCode(r, ask, form.Get("code"))
 }
 
-// askCode is the email step: a code for email, bound to this browser by
-// its code cookie (a new one unless it holds one), stored whether the
-// address is listed or not, and emailed to a listed one. The page is the
-// same for every address, and so is the cookie.
+// askCode is the email step: a code item for email, bound to this browser
+// by its code cookie (a new one unless it holds one), stored whether the
+// address is listed or not; notify emails a listed one its code. The page
+// is the same for every address, and so is the cookie.
 func (h *Handler) askCode(r *request, ask codeAsk) events.APIGatewayV2HTTPResponse {
 	if ask.browser = access.CodeBrowser(r.Cookies); ask.browser == "" {
 		var err error
@@ -200,18 +186,21 @@ type codeAsk struct {
 	device         access.Device
 }
 
-// sendCode stores a code for the ask's address and browser, and emails it
-// if the address is on the allow-list. Every address is counted, listed or
-// not (the counters' keys are keyed hashes, never the address or the
-// client): a browser with a device cookie for the address by that cookie
-// alone; any other by its client, then from all of them. limited is the
-// charge over its limit when one is, whether the address is listed or not;
-// nil when a code was stored. An unlisted address's code is made from a
-// secret nobody is sent that no typed code can match, so its code step
-// reads and counts a code just as a listed one's does. Only a store
-// failure is an error; a send that failed is logged, and the page the same.
+// sendCode stores a code item for the ask's address and browser: one that
+// owes a code (send) if the address is on the allow-list, one that owes
+// none if not. Either way the item holds no code and no digest: notify,
+// handed an owing item by the table's stream, makes the code, stores its
+// digest and emails it, so this request's work and answer never depend on
+// SES or on the list. Every address is counted, listed or not (the
+// counters' keys are keyed hashes, never the address or the client): a
+// browser with a device cookie for the address by that cookie alone; any
+// other by its client, then from all of them. limited is the charge over
+// its limit when one is, whether the address is listed or not; nil when a
+// code item was stored. An unlisted address's item never gets a digest, so
+// no typed code matches it, and its code step reads and counts it just as
+// a listed one's.
 func (h *Handler) sendCode(r *request, ask codeAsk) (limited *ratelimit.Charge, err error) {
-	key := h.signer.Key(purposeCode)
+	key := h.signer.Key(access.PurposeCode)
 	var charges []ratelimit.Charge
 	if ask.trusted {
 		charges = append(charges, ratelimit.Limit{Count: access.CodesPerHour, Window: time.Hour}.ChargeFor(key, "device "+ask.device.ID+" "+ask.email, r.now))
@@ -231,32 +220,12 @@ func (h *Handler) sendCode(r *request, ask codeAsk) (limited *ratelimit.Charge, 
 			return nil, fmt.Errorf("count sign-in code: %w", err)
 		}
 	}
-	to, listed := access.Listed(h.cfg.StaffEmails, ask.email)
-	code, err := access.NewCode()
-	if err != nil {
-		return nil, err
-	}
-	secret := code
-	if !listed {
-		// Never a code CleanCode lets through, and made as dearly.
-		if secret, err = access.NewSessionID(); err != nil {
-			return nil, err
-		}
-	}
-	c := access.Code{Email: ask.email, Browser: access.IDHash(ask.browser), Digest: access.CodeDigest(key, ask.email, secret), Expires: r.now.Add(access.CodeTTL)}
+	_, listed := access.Listed(h.cfg.StaffEmails, ask.email)
+	c := access.Code{Email: ask.email, Browser: access.IDHash(ask.browser), Send: listed, Expires: r.now.Add(access.CodeTTL)}
 	if err := h.store.PutCode(r.ctx, c); err != nil {
 		return nil, fmt.Errorf("store sign-in code: %w", err)
 	}
-	if !listed {
-		r.log.Info("sign-in code not sent", "reason", "not on the list")
-		return nil, nil
-	}
-	if err := h.sendCodeMail(r.ctx, to, code); err != nil {
-		// The same page still: an error here would tell who is listed.
-		r.log.Error("sign-in code not sent", "reason", "send failed", "err", err)
-		return nil, nil
-	}
-	r.log.Info("sign-in code sent")
+	r.log.Info("sign-in code asked for", "codeOwed", listed, "deviceCookie", ask.trusted)
 	return nil, nil
 }
 
@@ -288,7 +257,7 @@ func (h *Handler) triesLimited(r *request, in *signInView, c ratelimit.Charge) e
 // hour, a day). Listed or not, the same counters. limited is the charge
 // over its limit when one is.
 func (h *Handler) chargeTry(r *request, ask codeAsk) (limited *ratelimit.Charge, err error) {
-	key, email := h.signer.Key(purposeCode), ask.email
+	key, email := h.signer.Key(access.PurposeCode), ask.email
 	var charges []ratelimit.Charge
 	if ask.trusted {
 		charges = append(charges, ratelimit.Limit{Count: access.DeviceTriesHour, Window: time.Hour}.ChargeFor(key, "try device "+ask.device.ID+" "+email, r.now))
@@ -317,7 +286,7 @@ func (h *Handler) chargeTry(r *request, ask codeAsk) (limited *ratelimit.Charge,
 // unlisted address's entry names no address (access.Unlisted), and costs
 // what a listed one's does.
 func (h *Handler) failedCode(r *request, email string, listed bool) {
-	c := ratelimit.Limit{Count: 1, Window: access.BurstWindow}.ChargeFor(h.signer.Key(purposeCode), "burst "+email, r.now)
+	c := ratelimit.Limit{Count: 1, Window: access.BurstWindow}.ChargeFor(h.signer.Key(access.PurposeCode), "burst "+email, r.now)
 	c.Key = "signin#" + c.Key
 	switch err := h.store.Charge(r.ctx, c); {
 	case errors.Is(err, ratelimit.ErrLimited): // recorded already
@@ -332,23 +301,11 @@ func (h *Handler) failedCode(r *request, email string, listed bool) {
 	h.audit(r, actor, access.FailedCode, "")
 }
 
-func (h *Handler) sendCodeMail(ctx context.Context, to, code string) error {
-	text := code + " is your code to sign in to " + h.cfg.ClinicName + "'s requests.\n\n" +
-		"It works once, for the next 10 minutes. If you did not ask for it, ignore this email: nobody can sign in without the code.\n"
-	_, err := h.mail.Send(ctx, sesmail.Message{
-		From:    mail.Address{Name: h.cfg.ClinicName, Address: h.cfg.SenderEmail},
-		To:      []string{to},
-		Subject: "Your sign-in code: " + code,
-		Text:    text,
-		Tags:    map[string]string{sesmail.TagKind: sesmail.KindSignIn},
-	})
-	return err
-}
-
 // useCode spends the code typed for email if it is the one this browser
 // (its code cookie's id) asked for. access.ErrNoCode, access.ErrLocked and
 // errWrongCode say why not; any other error is the store's. An unlisted
-// address's code never matches: it is read and counted all the same.
+// address's code has no digest, so never matches: it is read and counted
+// all the same (as is a listed one's before notify has sent it).
 func (h *Handler) useCode(r *request, email, browser, typed string, listed bool) error {
 	code := access.CleanCode(typed)
 	if code == "" {
@@ -358,7 +315,7 @@ func (h *Handler) useCode(r *request, email, browser, typed string, listed bool)
 	if err != nil {
 		return fmt.Errorf("read sign-in code: %w", err)
 	}
-	if !h.anyKey(r, purposeCode, func(k []byte) bool { return access.CodeMatches(k, c, code) }) || !listed {
+	if !h.anyKey(r, access.PurposeCode, func(k []byte) bool { return access.CodeMatches(k, c, code) }) || !listed {
 		return errWrongCode
 	}
 	if err := h.store.UseCode(r.ctx, c); err != nil {

@@ -563,6 +563,11 @@ type Staff struct {
 	NudgeGroup string
 	// Edge is EDGE_ORIGIN_SECRET, as submit reads it.
 	Edge Edge
+	// OwnerEmails is OWNER_EMAILS: the signed-in staff who may see the
+	// figures page and export the requests, comma-separated; REPORT_EMAIL's
+	// when it is not set, and CLINIC_EMAIL's when neither is (as the weekly
+	// report's).
+	OwnerEmails []string
 }
 
 // LoadStaff reads the staff function's configuration through getenv.
@@ -581,6 +586,11 @@ func LoadStaff(getenv func(string) string) (Staff, error) {
 	c.Retention = time.Duration(e.positiveInt("RETENTION_DAYS", 365)) * 24 * time.Hour
 	if c.StaffEmails = e.addresses("STAFF_EMAILS", false); len(c.StaffEmails) == 0 {
 		c.StaffEmails = e.addresses("CLINIC_EMAIL", true)
+	}
+	if c.OwnerEmails = e.addresses("OWNER_EMAILS", false); len(c.OwnerEmails) == 0 {
+		if c.OwnerEmails = e.addresses("REPORT_EMAIL", false); len(c.OwnerEmails) == 0 {
+			c.OwnerEmails = e.addresses("CLINIC_EMAIL", true)
+		}
 	}
 	if c.SessionTTL <= 0 {
 		e.fail("STAFF_SESSION_TTL", "must be positive")

@@ -281,6 +281,22 @@ func TestLoadStaff(t *testing.T) {
 		got.AuditRetention != 30*24*time.Hour {
 		t.Errorf("got %+v, %v", got, err)
 	}
+	// OWNER_EMAILS: else REPORT_EMAIL's, else CLINIC_EMAIL's.
+	for _, c := range []struct {
+		env  []string
+		want []string
+	}{
+		{nil, []string{"frontdesk@example-clinic.com", "owner@example-clinic.com"}},
+		{[]string{"REPORT_EMAIL", "boss@example-clinic.com"}, []string{"boss@example-clinic.com"}},
+		{[]string{"REPORT_EMAIL", "boss@example-clinic.com", "OWNER_EMAILS", "a@example-clinic.com, b@example-clinic.com"}, []string{"a@example-clinic.com", "b@example-clinic.com"}},
+	} {
+		if got, err := LoadStaff(getenv(staffEnv(c.env...))); err != nil || !slices.Equal(got.OwnerEmails, c.want) {
+			t.Errorf("%v: owners %v, %v; want %v", c.env, got.OwnerEmails, err, c.want)
+		}
+	}
+	if _, err := LoadStaff(getenv(staffEnv("OWNER_EMAILS", "Owner <o@example.com>"))); err == nil || !strings.Contains(err.Error(), "OWNER_EMAILS:") {
+		t.Errorf("got %v, want an error naming OWNER_EMAILS", err)
+	}
 	// STAFF_SESSION_MAX: never shorter than the sliding STAFF_SESSION_TTL,
 	// never longer than 90 days.
 	for _, v := range []string{"11h", "2161h", "soon"} {

@@ -13,6 +13,13 @@ import (
 	"github.com/openclinic/leadhandler/internal/render/markup"
 )
 
+// SVG is a chart's markup. Only this package makes one, every label in it
+// escaped, so a page may write it as it is (String).
+type SVG struct{ markup string }
+
+// String is the chart's markup.
+func (s SVG) String() string { return s.markup }
+
 // Series is one layer of stacked bars, or the fill of plain bars.
 type Series struct {
 	Name  string
@@ -55,7 +62,7 @@ func open(b *markup.Builder, title string, height float64) {
 // StackedBars draws one bar per stack, its series stacked bottom first,
 // with a legend above, the largest total on the axis and every label
 // thinned out to fit (the table beside has them all).
-func StackedBars(title string, series []Series, stacks []Stack) string {
+func StackedBars(title string, series []Series, stacks []Stack) SVG {
 	const top, plot, bottom = 28, 160, 22
 	height := float64(top + plot + bottom)
 	var b markup.Builder
@@ -80,7 +87,7 @@ func StackedBars(title string, series []Series, stacks []Stack) string {
 		`<text x="`, f(left-4), `" y="`, f(top+plot), `" text-anchor="end" fill="`, faint, `">0</text>`)
 	if len(stacks) == 0 {
 		b.Add("</svg>")
-		return b.String()
+		return SVG{b.String()}
 	}
 	slot := (width - left) / float64(len(stacks))
 	gap := min(slot*0.2, 6)
@@ -103,12 +110,12 @@ func StackedBars(title string, series []Series, stacks []Stack) string {
 		}
 	}
 	b.Add("</svg>")
-	return b.String()
+	return SVG{b.String()}
 }
 
 // Bars draws horizontal bars, one row each: the label on the left, the bar
 // at Value of max (at least 1 unit when Value > 0), Text at its end.
-func Bars(title string, maxValue float64, color string, bars []Bar) string {
+func Bars(title string, maxValue float64, color string, bars []Bar) SVG {
 	const row, label = 24, 200.0
 	height := float64(max(len(bars), 1)*row + 4)
 	var b markup.Builder
@@ -125,13 +132,13 @@ func Bars(title string, maxValue float64, color string, bars []Bar) string {
 			`<text x="`, f(round(label+w+6)), `" y="`, f(y+16), `" fill="`, ink, `">`, markup.Text(br.Text), "</text>")
 	}
 	b.Add("</svg>")
-	return b.String()
+	return SVG{b.String()}
 }
 
 // Heat draws a grid of cells, rows by columns, each shaded by its share of
 // the largest value (none: white with a faint border); rowNames label the
 // rows, and every third column is labelled with colNames'.
-func Heat(title string, rowNames, colNames []string, cells [][]float64) string {
+func Heat(title string, rowNames, colNames []string, cells [][]float64) SVG {
 	const left, cell, top = 40.0, 24.0, 18.0
 	cols := len(colNames)
 	cw := (width - left) / float64(max(cols, 1))
@@ -166,7 +173,7 @@ func Heat(title string, rowNames, colNames []string, cells [][]float64) string {
 		}
 	}
 	b.Add("</svg>")
-	return b.String()
+	return SVG{b.String()}
 }
 
 func round(v float64) float64 { return float64(int(v*10+0.5)) / 10 }

@@ -10,8 +10,9 @@ import (
 
 // parse reads svg as XML and returns its rects' attributes and its texts;
 // it fails the test on markup that is not well-formed.
-func parse(t *testing.T, svg string) (rects []map[string]string, texts []string, root map[string]string) {
+func parse(t *testing.T, chart SVG) (rects []map[string]string, texts []string, root map[string]string) {
 	t.Helper()
+	svg := chart.String()
 	d := xml.NewDecoder(strings.NewReader(svg))
 	for {
 		tok, err := d.Token()
@@ -54,8 +55,9 @@ func num(t *testing.T, s string) float64 {
 
 func TestStackedBarsHeightsFollowTheValues(t *testing.T) {
 	series := []Series{{"Booked", "#1b7f3b"}, {"Open", "#0b57d0"}, {"Closed otherwise", "#767676"}}
-	svg := StackedBars(`Requests <per> day`, series, []Stack{{"Mon 1", []int{2, 1, 1}}, {"Tue 2", []int{0, 0, 0}}, {"Wed 3", []int{1, 0, 1}}})
-	rects, texts, root := parse(t, svg)
+	chart := StackedBars(`Requests <per> day`, series, []Stack{{"Mon 1", []int{2, 1, 1}}, {"Tue 2", []int{0, 0, 0}}, {"Wed 3", []int{1, 0, 1}}})
+	rects, texts, root := parse(t, chart)
+	svg := chart.String()
 	if root["role"] != "img" || root["aria-label"] != "Requests <per> day" || root["width"] != "100%" || root["viewBox"] == "" {
 		t.Errorf("root %v: want role img, its name, width 100%% and a viewBox", root)
 	}
@@ -87,9 +89,9 @@ func TestStackedBarsEmpty(t *testing.T) {
 }
 
 func TestBarsLengthAndEscaping(t *testing.T) {
-	svg := Bars("Booked rate", 1, "#0b57d0", []Bar{{Label: `<script>alert(1)</script>`, Value: 0.5, Text: "50% of 4"}, {Label: "/", Value: 1, Text: "100% of 2"}, {Label: "none", Value: 0, Text: "0% of 3"}})
-	rects, texts, _ := parse(t, svg)
-	if strings.Contains(svg, "<script") {
+	chart := Bars("Booked rate", 1, "#0b57d0", []Bar{{Label: `<script>alert(1)</script>`, Value: 0.5, Text: "50% of 4"}, {Label: "/", Value: 1, Text: "100% of 2"}, {Label: "none", Value: 0, Text: "0% of 3"}})
+	rects, texts, _ := parse(t, chart)
+	if strings.Contains(chart.String(), "<script") {
 		t.Error("a label reached the SVG unescaped")
 	}
 	if len(rects) != 3 || num(t, rects[1]["width"]) != 2*num(t, rects[0]["width"]) || rects[2]["width"] != "0" {
@@ -101,8 +103,8 @@ func TestBarsLengthAndEscaping(t *testing.T) {
 }
 
 func TestHeatShadesByShareOfTheLargest(t *testing.T) {
-	svg := Heat("Requests by weekday and hour", []string{"Mon", "Tue"}, []string{"0", "1", "2", "3"}, [][]float64{{0, 1, 2, 4}, {4}})
-	rects, texts, _ := parse(t, svg)
+	chart := Heat("Requests by weekday and hour", []string{"Mon", "Tue"}, []string{"0", "1", "2", "3"}, [][]float64{{0, 1, 2, 4}, {4}})
+	rects, texts, _ := parse(t, chart)
 	if len(rects) != 8 {
 		t.Fatalf("%d cells, want 8", len(rects))
 	}

@@ -16,13 +16,16 @@ type naive struct {
 	requests, tried, booked int
 	within                  [3]int
 	waits                   []time.Duration
+	// every is the waits of every request, the untried ones' until now.
+	every   []time.Duration
+	untried int
 }
 
-func (n *naive) percentile(p int) (time.Duration, bool) {
-	if len(n.waits) == 0 {
+func nearest(waits []time.Duration, p int) (time.Duration, bool) {
+	if len(waits) == 0 {
 		return 0, false
 	}
-	w := slices.Clone(n.waits)
+	w := slices.Clone(waits)
 	slices.Sort(w)
 	// Nearest rank: the smallest wait with at least p% of waits at or below it.
 	for i, d := range w {
@@ -32,6 +35,8 @@ func (n *naive) percentile(p int) (time.Duration, bool) {
 	}
 	return w[len(w)-1], true
 }
+
+func (n *naive) percentile(p int) (time.Duration, bool) { return nearest(n.waits, p) }
 
 func TestFiguresEqualNaive(t *testing.T) {
 	ny, err := time.LoadLocation("America/New_York")
@@ -54,6 +59,18 @@ func TestFiguresEqualNaive(t *testing.T) {
 	var total naive
 	var byDay [7]naive
 	var byHour [24]naive
+	var heat [7][24]naive
+	// The days of the span, found hour by hour: each local date seen.
+	type day struct{ requests, booked, open, closedOther int }
+	var dates []string
+	days := map[string]*day{}
+	for at := from; at.Before(to); at = at.Add(time.Hour) {
+		if k := at.In(ny).Format(time.DateOnly); days[k] == nil {
+			dates = append(dates, k)
+			days[k] = &day{}
+		}
+	}
+	classes := map[string][2]int{}
 	type slow struct {
 		id   string
 		at   time.Time
@@ -76,12 +93,14 @@ func TestFiguresEqualNaive(t *testing.T) {
 		wait := h.Between(l.CreatedAt, end).Truncate(time.Second)
 		booked := l.Closed == lead.ClosedBooked && !l.ClosedAt.After(now)
 		local := l.CreatedAt.In(ny)
-		for _, g := range []*naive{&total, &byDay[local.Weekday()], &byHour[local.Hour()]} {
+		for _, g := range []*naive{&total, &byDay[local.Weekday()], &byHour[local.Hour()], &heat[local.Weekday()][local.Hour()]} {
 			g.requests++
 			if booked {
 				g.booked++
 			}
+			g.every = append(g.every, wait)
 			if !tried {
+				g.untried++
 				continue
 			}
 			g.tried++
@@ -92,9 +111,25 @@ func TestFiguresEqualNaive(t *testing.T) {
 				}
 			}
 		}
-		all = append(all, slow{l.ID[len(l.ID)-8:], l.CreatedAt, h.Between(l.CreatedAt, end)})
+		all = append(all, slow{l.ID, l.CreatedAt, h.Between(l.CreatedAt, end)})
+		d := days[local.Format(time.DateOnly)]
+		d.requests++
+		switch closed := l.Status == lead.StatusClosed && !l.ClosedAt.After(now); {
+		case booked:
+			d.booked++
+		case closed:
+			d.closedOther++
+		default:
+			d.open++
+		}
+		c := classes[l.Source.Class()]
+		c[0]++
+		if booked {
+			c[1]++
+		}
+		classes[l.Source.Class()] = c
 		p := Clean(PathOnly(l.Source.LandingPath))
-		c := pages[p]
+		c = pages[p]
 		c[0]++
 		if booked {
 			c[1]++
@@ -114,10 +149,53 @@ func TestFiguresEqualNaive(t *testing.T) {
 			if g != w || gok != wok {
 				t.Errorf("%s: percentile %d = %v %v, want %v %v", name, p, g, gok, w, wok)
 			}
+			// Spread counts every request, untried ones as waiting so far.
+			gs, gat, gok := got.Spread(p)
+			ws, wok := nearest(want.every, p)
+			if gs != ws || gok != wok || gat != (want.untried > 0) {
+				t.Errorf("%s: spread %d = %v at least %v %v, want %v %v %v", name, p, gs, gat, gok, ws, want.untried > 0, wok)
+			}
 		}
 	}
 	if total.requests < 1000 || total.tried == total.requests || total.booked == 0 {
 		t.Fatalf("the sample is too thin to tell: %+v", total)
+	}
+	if g, _, _ := b.Total.Spread(90); g <= func() time.Duration { d, _ := b.Total.P90(); return d }() {
+		t.Errorf("the 90th percentile over every request (%v) is not above the tried ones' though untried requests wait until now", g)
+	}
+	for d := range heat {
+		for hr := range heat[d] {
+			check(time.Weekday(d).String()+" heat", &b.Heat[d][hr], &heat[d][hr])
+		}
+	}
+
+	if len(b.Days) != len(dates) {
+		t.Fatalf("%d days, want %d (%v)", len(b.Days), len(dates), dates)
+	}
+	long := 0
+	for i, d := range b.Days {
+		if k := d.Date.Format(time.DateOnly); k != dates[i] || d.Date.Location() != ny || d.Date.Hour() != 0 || d.Date.Minute() != 0 {
+			t.Errorf("day %d is %s, want %s at local midnight", i, d.Date, dates[i])
+		}
+		w := days[dates[i]]
+		if d.Requests != w.requests || d.Booked != w.booked || d.Open != w.open || d.ClosedOther != w.closedOther {
+			t.Errorf("%s: %+v, want %+v", dates[i], d, *w)
+		}
+		if i > 0 && d.Date.Sub(b.Days[i-1].Date) == 25*time.Hour {
+			long++
+		}
+	}
+	if long != 1 || total.untried == 0 || days[dates[0]].closedOther == 0 {
+		t.Errorf("the sample does not tell: %d 25-hour days, %d untried, first day %+v", long, total.untried, *days[dates[0]])
+	}
+
+	for _, r := range b.Classes.Rows() {
+		if c := classes[r.Key]; c[0] != r.Requests || c[1] != r.Booked || !slices.Contains(lead.SourceClasses, r.Key) {
+			t.Errorf("class %q: %d requests %d booked, want %v", r.Key, r.Requests, r.Booked, c)
+		}
+	}
+	if len(b.Classes.Rows()) != len(classes) || len(classes) < 3 {
+		t.Errorf("%d class rows, want %d (more than 2)", len(b.Classes.Rows()), len(classes))
 	}
 	check("total", &b.Total, &total)
 	for d := range byDay {
@@ -135,8 +213,8 @@ func TestFiguresEqualNaive(t *testing.T) {
 		t.Fatalf("%d slowest, want %d", len(got), MaxSlowest)
 	}
 	for i, s := range got {
-		if s.Number != all[i].id || s.Wait != all[i].wait {
-			t.Errorf("slowest %d = %s %v, want %s %v", i, s.Number, s.Wait, all[i].id, all[i].wait)
+		if s.ID != all[i].id || s.Number != all[i].id[len(all[i].id)-8:] || s.Wait != all[i].wait {
+			t.Errorf("slowest %d = %s %s %v, want %s %v", i, s.ID, s.Number, s.Wait, all[i].id, all[i].wait)
 		}
 	}
 

@@ -305,3 +305,112 @@ func TestHeadline(t *testing.T) {
 		}
 	}
 }
+
+func TestDaysEdges(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(day, hour, minute int) time.Time { return time.Date(2026, 3, day, hour, minute, 0, 0, ny) }
+	type want struct {
+		date                                string
+		hours                               time.Duration // until the next day's midnight
+		requests, booked, open, closedOther int
+	}
+	now := at(20, 12, 0)
+	newLead := func(c time.Time) lead.Lead { return lead.Lead{ID: "n", CreatedAt: c, Status: lead.StatusNew} }
+	closed := func(c time.Time, how lead.Reason, when time.Time) lead.Lead {
+		return lead.Lead{ID: "c", CreatedAt: c, FirstAttempt: c.Add(time.Minute), Status: lead.StatusClosed, Closed: how, ClosedAt: when}
+	}
+	cases := []struct {
+		name     string
+		from, to time.Time
+		leads    []lead.Lead
+		want     []want
+	}{
+		{"empty span", at(7, 0, 0), at(7, 0, 0), []lead.Lead{newLead(at(7, 0, 0))}, nil},
+		{"span ends before it starts", at(8, 0, 0), at(7, 0, 0), nil, nil},
+		{"a day with no requests between two", at(5, 0, 0), at(8, 0, 0),
+			[]lead.Lead{newLead(at(5, 23, 59)), closed(at(7, 0, 0), lead.ClosedBooked, at(7, 9, 0))},
+			[]want{{"2026-03-05", 24 * time.Hour, 1, 0, 1, 0}, {"2026-03-06", 24 * time.Hour, 0, 0, 0, 0}, {"2026-03-07", 24 * time.Hour, 1, 1, 0, 0}}},
+		{"the 23-hour day of spring forward, from mid-day, to a midnight", at(7, 10, 0), at(10, 0, 0),
+			[]lead.Lead{
+				newLead(at(8, 23, 30)), // 23:30 on the short day is still that day
+				closed(at(9, 0, 30), lead.ClosedNotInterested, at(9, 8, 0)),
+				closed(at(9, 1, 0), lead.ClosedBooked, now.Add(time.Hour)), // booked after now: open as of now
+				newLead(at(10, 0, 0)), // past To
+			},
+			[]want{{"2026-03-07", 24 * time.Hour, 0, 0, 0, 0}, {"2026-03-08", 23 * time.Hour, 1, 0, 1, 0}, {"2026-03-09", 24 * time.Hour, 2, 0, 1, 1}}},
+	}
+	for _, c := range cases {
+		b := New(c.from, c.to, now, hours.Hours{}, ny)
+		for _, l := range c.leads {
+			b.Add(l)
+		}
+		if len(b.Days) != len(c.want) {
+			t.Errorf("%s: %d days %v, want %d", c.name, len(b.Days), b.Days, len(c.want))
+			continue
+		}
+		for i, w := range c.want {
+			d := b.Days[i]
+			next := time.Date(d.Date.Year(), d.Date.Month(), d.Date.Day()+1, 0, 0, 0, 0, ny)
+			got := want{d.Date.Format(time.DateOnly), next.Sub(d.Date), d.Requests, d.Booked, d.Open, d.ClosedOther}
+			if got != w || d.Date.Hour() != 0 || d.Date.Location() != ny {
+				t.Errorf("%s: day %d = %+v at %s, want %+v at local midnight", c.name, i, got, d.Date, w)
+			}
+		}
+	}
+}
+
+func TestSpread(t *testing.T) {
+	at := time.Date(2026, 11, 26, 14, 0, 0, 0, time.UTC)
+	now := at.Add(2 * time.Hour)
+	tried := func(wait time.Duration) lead.Lead {
+		return lead.Lead{ID: "t", CreatedAt: at, FirstAttempt: at.Add(wait), Status: lead.StatusOpen}
+	}
+	untried := func(ago time.Duration) lead.Lead {
+		return lead.Lead{ID: "u", CreatedAt: now.Add(-ago), Status: lead.StatusNew}
+	}
+	cases := []struct {
+		name        string
+		leads       []lead.Lead
+		p           int
+		want        time.Duration
+		atLeast, ok bool
+		tried       bool // Percentile has a value
+	}{
+		{"no requests", nil, 50, 0, false, false, false},
+		{"all untried: the longest so far", []lead.Lead{untried(time.Hour), untried(90 * time.Minute), untried(10 * time.Minute)}, 100, 90 * time.Minute, true, true, false},
+		{"all untried: the median so far", []lead.Lead{untried(time.Hour), untried(90 * time.Minute), untried(10 * time.Minute)}, 50, time.Hour, true, true, false},
+		{"all tried", []lead.Lead{tried(3 * time.Minute), tried(time.Minute)}, 50, time.Minute, false, true, true},
+		// The 57-untried case of issue 28: the median is an untried wait, not the tried ones'.
+		{"an untried majority", []lead.Lead{tried(time.Minute), untried(time.Hour), untried(30 * time.Minute)}, 50, 30 * time.Minute, true, true, true},
+		{"untried but short", []lead.Lead{tried(20 * time.Minute), tried(10 * time.Minute), untried(5 * time.Minute)}, 90, 20 * time.Minute, true, true, true},
+	}
+	for _, c := range cases {
+		b := New(at.Add(-24*time.Hour), now, now, hours.Hours{}, time.UTC)
+		for _, l := range c.leads {
+			if !b.Add(l) {
+				t.Fatalf("%s: lead at %s not added", c.name, l.CreatedAt)
+			}
+		}
+		d, atLeast, ok := b.Total.Spread(c.p)
+		if d != c.want || atLeast != c.atLeast || ok != c.ok {
+			t.Errorf("%s: Spread(%d) = %v, at least %v, %v; want %v, %v, %v", c.name, c.p, d, atLeast, ok, c.want, c.atLeast, c.ok)
+		}
+		if _, ok := b.Total.Percentile(c.p); ok != c.tried {
+			t.Errorf("%s: Percentile ok %v, want %v (tried requests only)", c.name, ok, c.tried)
+		}
+	}
+}
+
+func TestRateSmall(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		want bool
+	}{{0, true}, {SmallCount - 1, true}, {SmallCount, false}, {40, false}} {
+		if got := (Rate{Requests: c.n}).Small(); got != c.want {
+			t.Errorf("Rate of %d requests: Small %v, want %v", c.n, got, c.want)
+		}
+	}
+}

@@ -117,7 +117,7 @@ func (w *Waits) Spread(p int) (d time.Duration, atLeast bool, ok bool) {
 	}
 	w.sort()
 	// The k-th smallest of the two sorted lists, walking both.
-	k := Rank(p, n)
+	k := min(Rank(p, n), n) // p over 100 is the longest
 	i, j := 0, 0
 	var v int32
 	for range k {

@@ -30,6 +30,9 @@ const (
 	MaxRows = 10
 	// MaxSlowest is how many of the slowest requests are kept.
 	MaxSlowest = 10
+	// SmallCount is the fewest requests whose booked rate means something:
+	// a row with fewer is marked (Rate.Small).
+	SmallCount = 5
 )
 
 // Row names for values that are not a visitor's.
@@ -49,8 +52,14 @@ type Waits struct {
 	Requests, Tried, Booked int
 	// Within counts the requests first tried within each of Thresholds.
 	Within [3]int
-	secs   []int32
-	sorted bool
+	// secs are the tried requests' waits, untried the opening time the
+	// untried ones have waited until the board's Now; both in seconds.
+	secs, untried []int32
+	sorted        bool
+}
+
+func seconds(d time.Duration) int32 {
+	return int32(max(min(d/time.Second, 1<<31-1), 0))
 }
 
 func (w *Waits) add(wait time.Duration, tried, booked bool) {
@@ -59,6 +68,8 @@ func (w *Waits) add(wait time.Duration, tried, booked bool) {
 		w.Booked++
 	}
 	if !tried {
+		w.untried = append(w.untried, seconds(wait))
+		w.sorted = false
 		return
 	}
 	w.Tried++
@@ -67,8 +78,16 @@ func (w *Waits) add(wait time.Duration, tried, booked bool) {
 			w.Within[i]++
 		}
 	}
-	w.secs = append(w.secs, int32(min(wait/time.Second, 1<<31-1)))
+	w.secs = append(w.secs, seconds(wait))
 	w.sorted = false
+}
+
+func (w *Waits) sort() {
+	if !w.sorted {
+		slices.Sort(w.secs)
+		slices.Sort(w.untried)
+		w.sorted = true
+	}
 }
 
 // Percentile is the p-th percentile (0 < p <= 100) of the waits of the
@@ -81,11 +100,36 @@ func (w *Waits) Percentile(p int) (d time.Duration, ok bool) {
 	if n == 0 {
 		return 0, false
 	}
-	if !w.sorted {
-		slices.Sort(w.secs)
-		w.sorted = true
-	}
+	w.sort()
 	return time.Duration(w.secs[Rank(p, n)-1]) * time.Second, true
+}
+
+// Spread is the p-th percentile (0 < p <= 100, nearest rank as in
+// Percentile) of the waits of every request of the group, an untried one
+// counting the opening time it has waited until the board's Now. atLeast
+// is true when any request of the group is untried: it will wait longer,
+// so the figure is a lower bound ("at least"). ok is false when the group
+// has no requests.
+func (w *Waits) Spread(p int) (d time.Duration, atLeast bool, ok bool) {
+	n := len(w.secs) + len(w.untried)
+	if n == 0 {
+		return 0, false, false
+	}
+	w.sort()
+	// The k-th smallest of the two sorted lists, walking both.
+	k := min(Rank(p, n), n) // p over 100 is the longest
+	i, j := 0, 0
+	var v int32
+	for range k {
+		if j >= len(w.untried) || (i < len(w.secs) && w.secs[i] <= w.untried[j]) {
+			v = w.secs[i]
+			i++
+		} else {
+			v = w.untried[j]
+			j++
+		}
+	}
+	return time.Duration(v) * time.Second, len(w.untried) > 0, true
 }
 
 // Rank is the 1-based nearest rank of the p-th percentile among n values:
@@ -113,6 +157,10 @@ type Rate struct {
 	Key              string
 	Requests, Booked int
 }
+
+// Small reports whether the row has fewer than SmallCount requests: its
+// booked rate is then not meaningful, and pages mark it so.
+func (r Rate) Small() bool { return r.Requests < SmallCount }
 
 // BookedRate is Booked over Requests, 0 for none.
 func (r Rate) BookedRate() float64 {
@@ -172,8 +220,12 @@ func (a *Attribution) Rows() []Rate {
 	return rows
 }
 
-// Slow is one of the slowest requests: its request number, never a name.
+// Slow is one of the slowest requests: its id and request number, never a
+// name.
 type Slow struct {
+	// ID is the lead's id (its page is /leads/{ID}); Number its request
+	// number.
+	ID        string
 	Number    string
 	CreatedAt time.Time
 	// Wait is the opening time to its first attempt, or until the board's
@@ -194,8 +246,17 @@ type Board struct {
 	Total     Waits
 	ByWeekday [7]Waits  // by time.Weekday of the request, clinic time
 	ByHour    [24]Waits // by the request's hour, clinic time
+	// Heat is by weekday (time.Weekday) and hour of the request, clinic
+	// time.
+	Heat [7][24]Waits
+
+	// Days has one entry for every day of [From, To) in the zone, in
+	// order, days without requests included.
+	Days []Day
 
 	Pages, Sources, Campaigns Attribution
+	// Classes is by the request's source class (lead.Source.Class).
+	Classes Attribution
 
 	slowest []Slow
 }
@@ -207,7 +268,34 @@ func New(from, to, now time.Time, h hours.Hours, zone *time.Location) *Board {
 	if zone == nil {
 		zone = time.UTC
 	}
-	return &Board{From: from, To: to, Now: now, hours: h, zone: zone}
+	b := &Board{From: from, To: to, Now: now, hours: h, zone: zone}
+	if from.Before(to) {
+		f := from.In(zone)
+		for d := time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, zone); d.Before(to); {
+			b.Days = append(b.Days, Day{Date: d})
+			// The next local midnight: a DST day has 23 or 25 hours.
+			d = time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, zone)
+		}
+	}
+	return b
+}
+
+// Day is the requests of one day of the board's span, by where they stood
+// at the board's Now.
+type Day struct {
+	// Date is the day's local midnight in the board's zone.
+	Date time.Time
+	// Requests counts the requests made that day (clinic time); Booked
+	// those closed as booked by Now; Open those not closed by Now (new,
+	// open, or closed after Now); ClosedOther those closed otherwise by
+	// Now.
+	Requests, Booked, Open, ClosedOther int
+}
+
+// civil is the number of the calendar day of t's date (as in t's zone),
+// counted in whole days whatever the zone's offsets.
+func civil(t time.Time) int64 {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).Unix() / 86400
 }
 
 // Add counts l if it was requested in the board's span; it reports whether
@@ -229,12 +317,28 @@ func (b *Board) Add(l lead.Lead) bool {
 	b.Total.add(wait, tried, booked)
 	b.ByWeekday[local.Weekday()].add(wait, tried, booked)
 	b.ByHour[local.Hour()].add(wait, tried, booked)
+	b.Heat[local.Weekday()][local.Hour()].add(wait, tried, booked)
+	if len(b.Days) > 0 {
+		if i := civil(local) - civil(b.Days[0].Date); i >= 0 && i < int64(len(b.Days)) {
+			d := &b.Days[i]
+			d.Requests++
+			switch {
+			case booked:
+				d.Booked++
+			case l.Status == lead.StatusClosed && !l.ClosedAt.After(b.Now):
+				d.ClosedOther++
+			default:
+				d.Open++
+			}
+		}
+	}
 
 	b.Pages.add(Clean(PathOnly(l.Source.LandingPath)), booked)
 	b.Sources.add(Clean(l.Source.UTM["utm_source"]), booked)
 	b.Campaigns.add(Clean(l.Source.UTM["utm_campaign"]), booked)
+	b.Classes.add(l.Source.Class(), booked)
 
-	b.slow(Slow{Number: l.Number(), CreatedAt: l.CreatedAt, Wait: wait, Tried: tried})
+	b.slow(Slow{ID: l.ID, Number: l.Number(), CreatedAt: l.CreatedAt, Wait: wait, Tried: tried})
 	return true
 }
 
@@ -257,7 +361,7 @@ func (b *Board) slow(s Slow) {
 }
 
 func compareSlow(x, y Slow) int {
-	return cmp.Or(cmp.Compare(y.Wait, x.Wait), x.CreatedAt.Compare(y.CreatedAt), strings.Compare(x.Number, y.Number))
+	return cmp.Or(cmp.Compare(y.Wait, x.Wait), x.CreatedAt.Compare(y.CreatedAt), strings.Compare(x.Number, y.Number), strings.Compare(x.ID, y.ID))
 }
 
 // Slowest are the requests that waited longest, longest first.

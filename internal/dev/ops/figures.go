@@ -2,7 +2,6 @@ package ops
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/hours"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/render/emails"
+	"github.com/openclinic/leadhandler/internal/render/export"
 )
 
 // Figures is the store's side of make report and make export.
@@ -98,91 +97,12 @@ func Report(ctx context.Context, w io.Writer, st Figures, c Clinic, from, to, no
 	return err
 }
 
-// exportHead are the export's columns; exportPII are added with PII=1.
-var (
-	exportHead = []string{"request", "id", "requested_at", "weekday", "hour", "status", "closed_reason", "closed_at",
-		"first_attempt_at", "first_attempt_minutes", "first_reach_at", "attempts", "last_outcome",
-		"landing_path", "utm_source", "utm_medium", "utm_campaign", "referrer", "alert_sent_at"}
-	exportPII = []string{"name", "phone", "email"}
-)
-
-// Export writes the requests in [from, to) as CSV, one row each: times in
-// the clinic's zone, first_attempt_minutes in opening time, and no free
-// text (no reason, no notes); names and contacts only with pii. Every cell
-// is guarded against spreadsheet formulas.
+// Export writes the requests in [from, to) as CSV (internal/render/export,
+// the owner's download too): times in the clinic's zone,
+// first_attempt_minutes in opening time, no free text, names and contacts
+// only with pii.
 func Export(ctx context.Context, w io.Writer, st Figures, c Clinic, from, to, now time.Time, pii bool) (int, error) {
-	cw := csv.NewWriter(w)
-	head := exportHead
-	if pii {
-		head = append(append([]string{}, exportHead...), exportPII...)
-	}
-	if err := cw.Write(head); err != nil {
-		return 0, err
-	}
-	at := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.In(c.Zone).Format(time.RFC3339)
-	}
-	n := 0
-	for l, err := range st.Requested(ctx, from, to, now) {
-		if err != nil {
-			return n, fmt.Errorf("read the leads: %w", err)
-		}
-		local := l.CreatedAt.In(c.Zone)
-		wait := ""
-		if !l.FirstAttempt.IsZero() {
-			wait = strconv.Itoa(int(c.Hours.Between(l.CreatedAt, l.FirstAttempt) / time.Minute))
-		}
-		attempts := l.Dropped
-		for _, e := range l.History {
-			if e.Kind == lead.EventAttempt {
-				attempts++
-			}
-		}
-		alert := ""
-		if l.Alert != nil {
-			alert = at(l.Alert.At)
-		}
-		row := []string{l.Number(), l.ID, at(l.CreatedAt), local.Weekday().String()[:3], strconv.Itoa(local.Hour()),
-			string(l.Status), string(l.Closed), at(l.ClosedAt), at(l.FirstAttempt), wait, at(l.FirstReach),
-			strconv.Itoa(attempts), string(l.LatestOutcome()), visitor(figures.PathOnly(l.Source.LandingPath)),
-			visitor(l.Source.UTM["utm_source"]), visitor(l.Source.UTM["utm_medium"]), visitor(l.Source.UTM["utm_campaign"]),
-			visitor(l.Source.Referrer), alert}
-		if pii {
-			row = append(row, l.Name, l.Phone, l.Email)
-		}
-		for i := range row {
-			row[i] = Defuse(row[i])
-		}
-		if err := cw.Write(row); err != nil {
-			return n, err
-		}
-		n++
-	}
-	cw.Flush()
-	return n, cw.Error()
-}
-
-// visitor is a value a visitor sent, bounded as the report bounds it; ""
-// when there is none.
-func visitor(v string) string {
-	if v = figures.Clean(v); v == figures.None {
-		return ""
-	}
-	return v
-}
-
-// Defuse keeps a spreadsheet from reading a cell as a formula: a cell
-// starting with =, +, -, @, a tab or a carriage return gets a leading
-// apostrophe (OWASP's CSV injection advice), so "+12025550143" reads
-// '+12025550143, shown as the number's text.
-func Defuse(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	return export.WriteCSV(w, st.Requested(ctx, from, to, now), c.Hours, pii)
 }
 
 // LocalFile is where make dev says, in its folder (.local), how to reach

@@ -23,6 +23,9 @@ const (
 	ViewHeld   Action = "view-held"   // the review page was shown (no id)
 	Release    Action = "release"     // a held request became a lead
 	DeleteHeld Action = "delete-held" // a held request was deleted
+	// The owner's figures (no id; Span says which requests).
+	Export    Action = "export"     // the span's requests were downloaded without free text
+	ExportPII Action = "export-pii" // the span's requests were downloaded with names, contacts and free text
 )
 
 // ByLink is the actor of what a session started by an emailed link did.
@@ -46,6 +49,9 @@ type AuditEntry struct {
 	Lead string
 	// RequestID is the API request's id (its log lines carry the same).
 	RequestID string
+	// Span is the dates of the requests an export held, "2026-11-30..2026-12-06"
+	// (clinic time, inclusive); "" for other actions.
+	Span string
 	// Expires is when the entry may be deleted (AUDIT_RETENTION_DAYS).
 	Expires time.Time
 }

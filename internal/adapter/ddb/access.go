@@ -461,6 +461,7 @@ type auditItem struct {
 	Action    string `dynamodbav:"action"`
 	Lead      string `dynamodbav:"lead,omitempty"`
 	RequestID string `dynamodbav:"requestId,omitempty"`
+	Span      string `dynamodbav:"span,omitempty"`
 	ExpiresAt int64  `dynamodbav:"expiresAt"`
 }
 
@@ -481,7 +482,7 @@ func (s *Store) Audit(ctx context.Context, e access.AuditEntry) error {
 		PK: auditKey(id), Kind: kindAudit, List: auditList(e.Lead),
 		ListAt: stamp(e.At) + "#" + string(e.Action) + "#" + id[:8],
 		At:     stamp(e.At), Actor: e.Actor, Action: string(e.Action), Lead: e.Lead, RequestID: e.RequestID,
-		ExpiresAt: e.Expires.Unix(),
+		Span: e.Span, ExpiresAt: e.Expires.Unix(),
 	})
 	if err != nil {
 		return fmt.Errorf("audit %s: marshal: %w", e.Action, err)
@@ -526,7 +527,7 @@ func (s *Store) AuditTrail(ctx context.Context, leadID string, since time.Time, 
 				}
 				e := access.AuditEntry{
 					At: at, Actor: it.Actor, Action: access.Action(it.Action), Lead: it.Lead, RequestID: it.RequestID,
-					Expires: time.Unix(it.ExpiresAt, 0).UTC(),
+					Span: it.Span, Expires: time.Unix(it.ExpiresAt, 0).UTC(),
 				}
 				// since is the key condition's; retention is checked here.
 				if !e.Expires.After(now) {

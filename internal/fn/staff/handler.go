@@ -51,6 +51,9 @@ type Store interface {
 	UseCode(ctx context.Context, c access.Code) error
 
 	HeldStore
+	// Requested yields the leads requested in [from, to), for the figures
+	// page and the export.
+	Requested(ctx context.Context, from, to, now time.Time) iter.Seq2[lead.Lead, error]
 
 	Audit(ctx context.Context, e access.AuditEntry) error
 	AuditTrail(ctx context.Context, leadID string, since time.Time, newestFirst bool, now time.Time) iter.Seq2[access.AuditEntry, error]
@@ -62,7 +65,8 @@ const maxForm = 16 << 10
 
 // Handler answers the staff routes: GET /staff, GET and POST /staff/signin,
 // POST /staff/signout, GET /leads/{id}, POST /leads/{id}/contacted, GET
-// /staff/held and POST /staff/held/{id}.
+// /staff/held, POST /staff/held/{id}, and the owners' GET /staff/figures
+// and GET /staff/export.
 type Handler struct {
 	cfg   config.Staff
 	store Store
@@ -212,13 +216,17 @@ func (h *Handler) answer(r *request) events.APIGatewayV2HTTPResponse {
 		return h.getHeld(r) // held.go
 	case rt.page == pageHeldAct && m == posting:
 		return h.postHeld(r, rt.lead) // held.go
+	case rt.page == pageFigures && m == reading:
+		return h.getFigures(r) // figures.go
+	case rt.page == pageExport && m == reading:
+		return h.getExport(r) // figures.go
 	case rt.page == pageNone:
 		return h.problem(http.StatusNotFound, "Not found", "There is no such page.")
 	}
 	res := h.problem(http.StatusMethodNotAllowed, "Not allowed", "Open the inbox or the link from the email instead.")
 	res.Headers["Allow"] = map[page]string{pageInbox: "GET, HEAD", pageSignIn: "GET, HEAD, POST",
 		pageSignOut: http.MethodPost, pageLead: "GET, HEAD", pageRecord: http.MethodPost,
-		pageHeld: "GET, HEAD", pageHeldAct: http.MethodPost}[rt.page]
+		pageHeld: "GET, HEAD", pageHeldAct: http.MethodPost, pageFigures: "GET, HEAD", pageExport: "GET, HEAD"}[rt.page]
 	return res
 }
 
@@ -246,6 +254,8 @@ const (
 	pageRecord  page = "record"  // /leads/{id}/contacted
 	pageHeld    page = "held"    // /staff/held
 	pageHeldAct page = "heldact" // /staff/held/{id}
+	pageFigures page = "figures" // /staff/figures
+	pageExport  page = "export"  // /staff/export
 )
 
 // toRoot leads from a page's URL back to the API's root, so every link
@@ -254,7 +264,7 @@ type toRoot string
 
 const (
 	atRoot toRoot = ""       // /staff
-	oneUp  toRoot = "../"    // /staff/signin, /staff/signout, /leads/{id}, /staff/held
+	oneUp  toRoot = "../"    // /staff/signin, /staff/signout, /leads/{id}, /staff/held, /staff/figures, /staff/export
 	twoUp  toRoot = "../../" // /leads/{id}/contacted, /staff/held/{id}
 )
 
@@ -314,7 +324,7 @@ func route(req events.APIGatewayV2HTTPRequest) routed {
 		rt.lead = id
 		return rt
 	}
-	for _, tmpl := range []string{"/staff/signin", "/staff/signout", "/staff/held", "/staff"} {
+	for _, tmpl := range []string{"/staff/signin", "/staff/signout", "/staff/held", "/staff/figures", "/staff/export", "/staff"} {
 		if strings.HasSuffix(path, tmpl) {
 			return routes[tmpl]
 		}
@@ -331,6 +341,8 @@ var routes = map[string]routed{
 	"/leads/{id}/contacted": {page: pageRecord, up: twoUp},
 	"/staff/held":           {page: pageHeld, up: oneUp},
 	"/staff/held/{id}":      {page: pageHeldAct, up: twoUp},
+	"/staff/figures":        {page: pageFigures, up: oneUp},
+	"/staff/export":         {page: pageExport, up: oneUp},
 }
 
 // postedForm reads a POST's form. A form another site's page sent (its

@@ -85,6 +85,16 @@ form.delete button{margin-top:6px}
 .rows .meta{display:block;font-size:.85rem;color:#555}
 .overdue{color:#b3261e;font-weight:600}
 .pager{display:flex;justify-content:space-between;margin-top:12px}
+h3{font-size:.95rem;margin:14px 0 4px}
+.chart{margin:6px 0}
+.chart svg{display:block;height:auto}
+.scroll{overflow-x:auto;margin:4px 0 8px}
+.scroll table{border-collapse:collapse;font-size:.8rem}
+.scroll th,.scroll td{padding:2px 6px;text-align:right;border-bottom:1px solid #eee;white-space:nowrap}
+.scroll th:first-child{text-align:left}
+form.span{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin:0 0 8px}
+form.span input{font:inherit;padding:4px;border:1px solid #bbb;border-radius:6px}
+form.span button{width:auto;margin:0;min-height:36px;padding:6px 12px}
 `
 
 // pageHTML is view v as a page.
@@ -111,7 +121,11 @@ func pageHTML(v view) string {
 		} else {
 			b.Add("Sign in for the inbox")
 		}
-		b.Add("</a>\n", `<form method="post" action="`, href(n.SignOutURL), `"><input type="hidden" name="t" value="`, esc(n.Token),
+		b.Add("</a>")
+		if n.Figures != "" {
+			b.Add("\n", `<a href="`, href(n.Figures), `">Figures</a>`)
+		}
+		b.Add("\n", `<form method="post" action="`, href(n.SignOutURL), `"><input type="hidden" name="t" value="`, esc(n.Token),
 			`"><button type="submit">Sign out</button></form>`, "\n</nav>")
 	}
 	switch {
@@ -136,6 +150,9 @@ func pageHTML(v view) string {
 	}
 	if v.Lead != nil {
 		leadPart(&b, v.Lead)
+	}
+	if v.Figures != nil {
+		figuresPart(&b, v.Figures)
 	}
 	b.Add("\n</main>\n</body>\n</html>\n")
 	return b.String()

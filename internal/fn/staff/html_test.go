@@ -23,7 +23,11 @@ func fill(v reflect.Value, on bool) {
 		fill(v.Elem(), on)
 	case reflect.Struct:
 		for i := range v.NumField() {
-			fill(v.Field(i), on)
+			// An unexported field (a chart's markup) only its own package
+			// makes, escaping every value it holds.
+			if v.Field(i).CanSet() {
+				fill(v.Field(i), on)
+			}
 		}
 	case reflect.Slice:
 		v.Set(reflect.MakeSlice(v.Type(), 2, 2))

@@ -25,7 +25,8 @@ type view struct {
 	Lead    *leadView
 	Inbox   *inboxView
 	SignIn  *signInView
-	Held    *heldView // held.go
+	Held    *heldView    // held.go
+	Figures *figuresView // figures.go
 }
 
 // navView is the bar of every page a session opens: who is signed in, the
@@ -35,6 +36,7 @@ type navView struct {
 	Inbox      string // the inbox's URL; or, without Email, the sign-in page's
 	SignOutURL string
 	Token      string // the sign-out form's token
+	Figures    string // the figures page's URL, for owners; "" for others
 }
 
 // signInView is the sign-in page: the email step, the code step, or the
@@ -273,6 +275,9 @@ func (h *Handler) nav(r *request, s access.Session) *navView {
 	n := &navView{Email: s.Email, SignOutURL: r.up.to("staff/signout"), Token: access.FormToken(h.signer.Key(purposeForm), s.Hash, signOutSubject)}
 	if s.SignedIn() {
 		n.Inbox = r.up.to("staff")
+		if h.isOwner(s) {
+			n.Figures = r.up.to("staff/figures")
+		}
 	} else {
 		n.Inbox = r.up.to("staff/signin?next=staff")
 	}

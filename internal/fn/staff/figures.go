@@ -435,19 +435,13 @@ func (h *Handler) getExport(r *request) events.APIGatewayV2HTTPResponse {
 	if pii {
 		name += "-personal"
 	}
-	return events.APIGatewayV2HTTPResponse{
-		StatusCode: http.StatusOK,
-		Headers: map[string]string{
-			"Content-Type":            "text/csv; charset=utf-8",
-			"Content-Disposition":     `attachment; filename="` + name + `.csv"`,
-			"Cache-Control":           "no-store",
-			"Referrer-Policy":         "no-referrer",
-			"X-Robots-Tag":            "noindex, nofollow",
-			"X-Content-Type-Options":  "nosniff",
-			"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
-		},
-		Body: buf.String(),
-	}
+	// The pages' headers (no-store, nosniff, the CSP), as a download.
+	res = new(events.APIGatewayV2HTTPResponse)
+	*res = h.render(http.StatusOK, view{})
+	res.Headers["Content-Type"] = "text/csv; charset=utf-8"
+	res.Headers["Content-Disposition"] = `attachment; filename="` + name + `.csv"`
+	res.Body = buf.String()
+	return *res
 }
 
 // figuresPart is the figures page's body: every chart with its numbers in

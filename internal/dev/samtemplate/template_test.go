@@ -250,7 +250,7 @@ func sample(secretARN string) map[string]string {
 		"RESPONSE_SLA": "15m", "OPENING_HOURS": "Mon-Fri 08:00-18:00", "REPORT_EMAIL": "Owner@Example-Clinic.com, manager@example-clinic.com",
 		"NUDGE_TARGET_ARN": "arn:aws:lambda:us-east-1:123456789012:function:followup", "NUDGE_ROLE_ARN": "arn:aws:iam::123456789012:role/nudge-scheduler",
 		"NUDGE_GROUP":  "appointment-leads-nudges",
-		"STAFF_EMAILS": "", "STAFF_SIGNIN": "inbox", "STAFF_SESSION_TTL": "12h", "STAFF_SESSION_MAX": "168h", "AUDIT_RETENTION_DAYS": "2190",
+		"STAFF_EMAILS": "", "OWNER_EMAILS": "frontdesk@example-clinic.com", "STAFF_SIGNIN": "inbox", "STAFF_SESSION_TTL": "12h", "STAFF_SESSION_MAX": "168h", "AUDIT_RETENTION_DAYS": "2190",
 		"METRIC_NAMESPACE":      "appointment-leads/submit",
 		"LOG_LEVEL":             "INFO",
 		"LEAD_EVENTS_BUS":       "appointment-leads-LeadEvents",
@@ -616,6 +616,14 @@ func TestFunctionsAgainstTheirTemplate(t *testing.T) {
 			}
 			if _, err := store.Get(ctx, release[1], now); err != nil {
 				t.Fatalf("released request: %v (%s)", err, review.Body)
+			}
+			// The owner's figures and export: the requests of the span, from
+			// the lists the inbox reads (OWNER_EMAILS names this address).
+			if res := call(http.MethodGet, "GET /staff/figures", "/staff/figures", nil); res.StatusCode != 200 || !strings.Contains(res.Body, "<svg") {
+				t.Fatalf("figures: %d %s", res.StatusCode, res.Body)
+			}
+			if res := call(http.MethodGet, "GET /staff/export", "/staff/export", nil); res.StatusCode != 200 || !strings.Contains(res.Body, waiting.Number()) {
+				t.Fatalf("export: %d %s", res.StatusCode, res.Body)
 			}
 			page = call(http.MethodGet, "GET /leads/{id}", leadPath, nil)
 			if !strings.Contains(page.Body, "Access history") {

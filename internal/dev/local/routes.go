@@ -47,6 +47,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /leads/{id}/contacted", s.api("POST /leads/{id}/contacted", s.staff.Handle))
 	mux.HandleFunc("GET /staff/held", s.api("GET /staff/held", s.staff.Handle))
 	mux.HandleFunc("POST /staff/held/{id}", s.api("POST /staff/held/{id}", s.staff.Handle))
+	mux.HandleFunc("GET /staff/figures", s.api("GET /staff/figures", s.staff.Handle))
+	mux.HandleFunc("GET /staff/export", s.api("GET /staff/export", s.staff.Handle))
 	mux.HandleFunc("GET /_local/outbox", s.outbox)
 	mux.HandleFunc("GET /_local/texts", s.texts)
 	mux.HandleFunc("POST /_local/followup", s.runFollowUp)

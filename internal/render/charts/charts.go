@@ -42,7 +42,9 @@ type Bar struct {
 }
 
 const (
-	width     = 640 // the viewBox's width; the SVG scales to its container
+	// width is the viewBox's width; the SVG scales to its container, so
+	// its 12-unit text is 11 px on a phone's 390 px and 16 px on a desktop's.
+	width     = 400
 	font      = 12
 	ink       = "#1a1a1a"
 	faint     = "#767676"
@@ -116,7 +118,7 @@ func StackedBars(title string, series []Series, stacks []Stack) SVG {
 // Bars draws horizontal bars, one row each: the label on the left, the bar
 // at Value of max (at least 1 unit when Value > 0), Text at its end.
 func Bars(title string, maxValue float64, color string, bars []Bar) SVG {
-	const row, label = 24, 200.0
+	const row, label = 24, 150.0
 	height := float64(max(len(bars), 1)*row + 4)
 	var b markup.Builder
 	open(&b, title, height)
@@ -127,7 +129,7 @@ func Bars(title string, maxValue float64, color string, bars []Bar) SVG {
 		if maxValue > 0 && br.Value > 0 {
 			w = max(1, min(br.Value/maxValue, 1)*room)
 		}
-		b.Add(`<text x="`, f(label-6), `" y="`, f(y+16), `" text-anchor="end" fill="`, ink, `">`, markup.Text(cut(br.Label, 28)), "</text>",
+		b.Add(`<text x="`, f(label-6), `" y="`, f(y+16), `" text-anchor="end" fill="`, ink, `">`, markup.Text(cut(br.Label, 22)), "</text>",
 			`<rect x="`, f(label), `" y="`, f(y+3), `" width="`, f(round(w)), `" height="`, strconv.Itoa(row-6), `" fill="`, markup.Text(color), `"/>`,
 			`<text x="`, f(round(label+w+6)), `" y="`, f(y+16), `" fill="`, ink, `">`, markup.Text(br.Text), "</text>")
 	}

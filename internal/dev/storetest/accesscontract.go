@@ -374,7 +374,10 @@ func runAudit(t *testing.T, open func(t *testing.T) Store) {
 		signOut := entry(4*time.Minute, access.SignOut, "")
 		shortLived := entry(5*time.Minute, access.View, "lead-a")
 		shortLived.Expires = t0.Add(time.Hour)
-		for _, e := range []access.AuditEntry{viewA2, signIn, viewA, attemptA, viewB, signOut, shortLived} {
+		// An owner's export: no lead, its span kept.
+		export := entry(4*time.Minute+30*time.Second, access.ExportPII, "")
+		export.Span = "2026-11-01..2026-11-30"
+		for _, e := range []access.AuditEntry{viewA2, signIn, viewA, attemptA, viewB, signOut, shortLived, export} {
 			if err := s.Audit(ctx, e); err != nil {
 				t.Fatal(err)
 			}
@@ -394,8 +397,8 @@ func runAudit(t *testing.T, open func(t *testing.T) Store) {
 			{"lead a since 2 minutes", "lead-a", t0.Add(2 * time.Minute), false, later, []access.AuditEntry{attemptA, viewA2}},
 			{"lead a since 2 minutes, newest first", "lead-a", t0.Add(2 * time.Minute), true, t0, []access.AuditEntry{shortLived, viewA2, attemptA}},
 			{"lead b", "lead-b", time.Time{}, false, later, []access.AuditEntry{viewB}},
-			{"no lead", "", time.Time{}, false, later, []access.AuditEntry{signIn, signOut}},
-			{"no lead, newest first since a minute", "", t0.Add(time.Minute), true, later, []access.AuditEntry{signOut}},
+			{"no lead", "", time.Time{}, false, later, []access.AuditEntry{signIn, signOut, export}},
+			{"no lead, newest first since a minute", "", t0.Add(time.Minute), true, later, []access.AuditEntry{export, signOut}},
 			{"an unknown lead", "lead-c", time.Time{}, false, later, nil},
 			{"all past their retention", "lead-a", time.Time{}, false, keep, nil},
 		}

@@ -1,8 +1,9 @@
 // Package staff is the front desk's side of the leads: signing in with a
 // code emailed to an allow-listed address, the inbox of requests to call,
 // a lead's page (from the inbox, or from the link in the clinic's emails),
-// recording attempts on it, and signing out. Every view and change is
-// written to the audit trail.
+// recording attempts on it, and signing out; for the clinic's owners, the
+// figures page and the export of the requests (figures.go). Every view and
+// change, and every export, is written to the audit trail.
 //
 // GET never changes a lead (mail scanners open every link); a POST needs a
 // session and its page's form token, then answers 303 back to a page, so

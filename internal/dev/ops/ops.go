@@ -385,8 +385,12 @@ func Print(ctx context.Context, w io.Writer, st Trail, leadID string, since, now
 			return fmt.Errorf("read the audit trail of lead %s: %w", leadID, err)
 		}
 		n++
+		about := e.Lead
+		if about == "" && e.Span != "" { // an owner's export: the days it held
+			about = "days " + e.Span
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format(time.RFC3339),
-			cell(e.Actor), cell(string(e.Action)), cell(e.Lead), cell(e.RequestID))
+			cell(e.Actor), cell(string(e.Action)), cell(about), cell(e.RequestID))
 	}
 	if n == 0 {
 		_, err := fmt.Fprintln(w, "No entries.")

@@ -35,6 +35,7 @@ func trail(t *testing.T) *storetest.MemStore {
 		{At: time.Date(2026, 11, 1, 7, 0, 0, 0, time.UTC), Actor: "ana@example-clinic.com", Action: access.SignIn, RequestID: "req-s", Expires: keep},
 		{At: time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC), Actor: "ana@example-clinic.com", Action: access.FailedCode, RequestID: "req-f", Expires: keep},
 		{At: time.Date(2026, 11, 4, 6, 0, 0, 0, time.UTC), Actor: "desk@example-clinic.com", Action: access.SignOutAll, RequestID: access.ByOps, Expires: keep},
+		{At: time.Date(2026, 11, 4, 7, 0, 0, 0, time.UTC), Actor: "owner@example-clinic.com", Action: access.ExportPII, RequestID: "req-e", Span: "2026-10-01..2026-10-31", Expires: keep},
 	} {
 		if err := st.Audit(context.Background(), e); err != nil {
 			t.Fatal(err)
@@ -62,10 +63,11 @@ func TestPrint(t *testing.T) {
 			"2026-11-03T12:15:30Z  bob@example-clinic.com  correct  L1    -",
 		}},
 		{"no lead: the sign-in events", "", time.Time{}, []string{
-			"TIME (UTC)            ACTOR                    ACTION        LEAD  REQUEST",
-			"2026-11-01T06:00:00Z  ana@example-clinic.com   failed-code   -     req-f",
-			"2026-11-01T07:00:00Z  ana@example-clinic.com   sign-in       -     req-s",
-			"2026-11-04T06:00:00Z  desk@example-clinic.com  sign-out-all  -     make staff-signout",
+			"TIME (UTC)            ACTOR                     ACTION        LEAD                         REQUEST",
+			"2026-11-01T06:00:00Z  ana@example-clinic.com    failed-code   -                            req-f",
+			"2026-11-01T07:00:00Z  ana@example-clinic.com    sign-in       -                            req-s",
+			"2026-11-04T06:00:00Z  desk@example-clinic.com   sign-out-all  -                            make staff-signout",
+			"2026-11-04T07:00:00Z  owner@example-clinic.com  export-pii    days 2026-10-01..2026-10-31  req-e",
 		}},
 		{"none", "L3", time.Time{}, []string{"No entries."}},
 		{"none since", "L2", time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC), []string{"No entries."}},
@@ -222,7 +224,9 @@ func TestRun(t *testing.T) {
 		{name: "audit since a date", args: []string{"audit", "-lead", "L1", "-since", "2026-11-03"}, store: trail, wantCode: 0,
 			wantOut: "TIME (UTC)            ACTOR                   ACTION   LEAD  REQUEST\n2026-11-03T12:15:30Z  bob@example-clinic.com  correct  L1    -\n"},
 		{name: "audit since an age", args: []string{"audit", "-since", "17d"}, store: trail, wantCode: 0,
-			wantOut: "TIME (UTC)            ACTOR                    ACTION        LEAD  REQUEST\n2026-11-04T06:00:00Z  desk@example-clinic.com  sign-out-all  -     make staff-signout\n"},
+			wantOut: "TIME (UTC)            ACTOR                     ACTION        LEAD                         REQUEST\n" +
+				"2026-11-04T06:00:00Z  desk@example-clinic.com   sign-out-all  -                            make staff-signout\n" +
+				"2026-11-04T07:00:00Z  owner@example-clinic.com  export-pii    days 2026-10-01..2026-10-31  req-e\n"},
 		{name: "audit, empty flags as make passes them", args: []string{"audit", "-lead", "", "-since", ""}, store: empty, wantCode: 0, wantOut: "No entries.\n"},
 		{name: "bad since", args: []string{"audit", "-since", "last week"}, store: trail, wantCode: 2, wantErr: []string{"SINCE", "last week", "7d"}, noOpen: true},
 		{name: "store fails", args: []string{"audit", "-lead", "L1"}, store: fails, wantCode: 1, wantErr: []string{"throttled"}},

@@ -46,16 +46,20 @@ func Summary(b *figures.Board, hours bool) []string {
 	if hours {
 		counted = "opening time only"
 	}
+	untried := t.Requests - t.Tried
 	if t.Tried == 0 {
-		return append(out, "None tried yet.")
+		return append(out, "None tried yet: "+present.Plural(untried, "request", "requests")+" waiting for a first attempt.")
 	}
 	med, _ := t.Median()
 	p90, _ := t.P90()
-	s := "Time to first attempt (" + counted + "): median " + figures.Minutes(med) + ", 90th percentile " + figures.Minutes(p90) + "; " +
-		strconv.Itoa(t.Within[0]) + " within 5 minutes, " + strconv.Itoa(t.Within[1]) + " within 1 hour, " + strconv.Itoa(t.Within[2]) + " within 1 day"
-	if n := t.Requests - t.Tried; n > 0 {
-		s += "; " + strconv.Itoa(n) + " not tried yet"
+	// The untried beside the medians: a median of the few tried says
+	// little while many wait.
+	s := "Time to first attempt (" + counted + "): median " + figures.Minutes(med) + ", 90th percentile " + figures.Minutes(p90) +
+		" over " + strconv.Itoa(t.Tried) + " tried"
+	if untried > 0 {
+		s += "; " + strconv.Itoa(untried) + " not tried yet"
 	}
+	s += "; " + strconv.Itoa(t.Within[0]) + " within 5 minutes, " + strconv.Itoa(t.Within[1]) + " within 1 hour, " + strconv.Itoa(t.Within[2]) + " within 1 day"
 	return append(out, s+".")
 }
 

@@ -24,6 +24,9 @@ type Weekly struct {
 	// OpeningHours says how waits are counted ("opening hours" or "every
 	// minute").
 	OpeningHours bool
+	// FiguresURL is the owner's figures page (PUBLIC_BASE_URL/staff/figures),
+	// linked from the report; none when empty.
+	FiguresURL string
 }
 
 // Table is one table of figures: a title, column heads and rows of cells.
@@ -177,10 +180,15 @@ func WeeklyReport(w Weekly, c Clinic) Content {
 	}
 	foot := "Requests are counted by when they came in (" + zone.String() + "); booked means closed as booked by now. " +
 		"A request's number is the last 8 characters of its id, as texts, emails and the staff pages show it."
+	charts := []Chart{WeekdayChart(w.Week), SpeedChart(w.Week, w.OpeningHours)}
+	textSummary := summary
+	if w.FiguresURL != "" {
+		textSummary = append(append([]string(nil), summary...), "", "Charts, and any span of days: "+w.FiguresURL)
+	}
 	return Content{
 		Subject: oneLine(subject),
-		Text:    TextReport(title, summary, tables, foot),
-		HTML:    htmlReport(title, summary, tables, foot),
+		Text:    TextReport(title, textSummary, tables, foot),
+		HTML:    htmlReport(title, summary, charts, w.FiguresURL, tables, foot),
 	}
 }
 
@@ -222,8 +230,9 @@ func TextReport(title string, summary []string, tables []Table, foot string) str
 	return b.String()
 }
 
-// htmlReport is the HTML part: every value escaped.
-func htmlReport(title string, summary []string, tables []Table, foot string) string {
+// htmlReport is the HTML part: the summary, the charts and a link to the
+// figures page, then the tables; every value escaped.
+func htmlReport(title string, summary []string, charts []Chart, figuresURL string, tables []Table, foot string) string {
 	e := markup.Text
 	var b strings.Builder
 	b.WriteString(`<!DOCTYPE html>
@@ -242,6 +251,12 @@ func htmlReport(title string, summary []string, tables []Table, foot string) str
 			continue
 		}
 		b.WriteString(`<p style="margin:0 0 8px">` + e(s) + "</p>\n")
+	}
+	for _, c := range charts {
+		htmlChart(&b, c)
+	}
+	if figuresURL != "" {
+		b.WriteString(`<p style="margin:16px 0 0"><a href="` + markup.Href(figuresURL) + `" style="color:#0b57d0">Charts, and any span of days, on the figures page</a></p>` + "\n")
 	}
 	for _, t := range tables {
 		b.WriteString(`<h2 style="margin:20px 0 6px;font-size:17px">` + e(t.Title) + "</h2>\n")

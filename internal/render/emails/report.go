@@ -183,7 +183,7 @@ func WeeklyReport(w Weekly, c Clinic) Content {
 	charts := []Chart{WeekdayChart(w.Week), SpeedChart(w.Week, w.OpeningHours)}
 	textSummary := summary
 	if w.FiguresURL != "" {
-		textSummary = append(append([]string(nil), summary...), "", "Charts, and any span of days: "+w.FiguresURL)
+		textSummary = append(append([]string(nil), summary...), "", "Charts and any span of days on the figures page: "+w.FiguresURL)
 	}
 	return Content{
 		Subject: oneLine(subject),

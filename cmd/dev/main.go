@@ -66,6 +66,7 @@ Appointment lead handler, running locally
   outbox (sent email)      %[1]s/_local/outbox   (and .local/outbox/*.eml)
   front desk's inbox       %[1]s/staff   (sign in as %[3]s: the code arrives in the outbox)
   today's digest          curl -X POST %[1]s/_local/followup   (optional ?at=2026-11-30T08:00:00-05:00)
+  the weekly report        curl -X POST '%[1]s/_local/followup?report=weekly'   (last week's, at the clock's time)
   move the clock on        curl -X POST '%[1]s/_local/clock?advance=20m'   (every function's; nudges due by then go out)
   the owner's figures      make report LOCAL=1   (or make export LOCAL=1, in another terminal)
   leads are stored in      %[2]s

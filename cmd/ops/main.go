@@ -39,20 +39,12 @@ func main() {
 	// LOCAL=1: make dev's embedded table, and the clinic settings it runs
 	// with (unless the environment sets its own), instead of the stack's.
 	if v := os.Getenv("LOCAL"); v == "1" || v == "yes" || v == "true" {
-		st, t, err := ops.OpenLocal(ops.LocalDir)
+		local, err := ops.Local(env, ops.LocalDir)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "ops:", err)
 			os.Exit(ops.ExitUsage)
 		}
-		env.Open = func(context.Context) (ops.Store, error) { return st, nil }
-		env.Now = func() time.Time { return time.Now().Add(t.ClockOffset) } // make dev's clock
-		env.Settings = nil
-		env.Getenv = func(k string) string {
-			if v := os.Getenv(k); v != "" {
-				return v
-			}
-			return map[string]string{"TIME_ZONE": t.TimeZone, "OPENING_HOURS": t.OpeningHours}[k]
-		}
+		env = local
 	}
 	os.Exit(ops.Run(context.Background(), os.Args[1:], env))
 }

@@ -71,6 +71,23 @@ func TestFiguresOnTheEmbeddedTable(t *testing.T) {
 	if report := run("report", "-from", from, "-to", to); !strings.Contains(report, "2 requests, 0 booked") {
 		t.Errorf("the report of the leads' day on make dev's table:\n%s", report)
 	}
+	// make report LOCAL=1 as cmd/ops runs it (ops.Local), with no FROM or
+	// TO, right after the requests: today is in the span.
+	local := func(args ...string) string {
+		t.Helper()
+		var out, errOut strings.Builder
+		env, err := ops.Local(ops.Env{Getenv: func(string) string { return "" }, Stdout: &out, Stderr: &errOut, Now: time.Now}, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := ops.Run(context.Background(), args, env); code != 0 {
+			t.Fatalf("ops %v LOCAL=1: exit %d: %s", args, code, errOut.String())
+		}
+		return out.String()
+	}
+	if report := local("report"); strings.Contains(report, "No requests") || !strings.Contains(report, "2 requests, 0 booked") {
+		t.Errorf("make report LOCAL=1 right after two requests today:\n%s", report)
+	}
 	export := run("export", "-from", from, "-to", to)
 	if n := strings.Count(export, "\n"); n != 3 || strings.Contains(export, "Figures") {
 		t.Errorf("the export: %d lines (want a header and 2 requests), or names without PII=1:\n%s", n, export)
@@ -83,6 +100,12 @@ func TestFiguresOnTheEmbeddedTable(t *testing.T) {
 	advance(t, base, 48*time.Hour)
 	if moved, err := ops.ReadLocal(dir); err != nil || moved.ClockOffset < 48*time.Hour || moved.ClockOffset > 48*time.Hour+time.Minute {
 		t.Errorf("after moving the clock 48h, make report reads an offset of %v (%v)", moved.ClockOffset, err)
+	}
+	// The default span ends on make dev's day, two days on: the requests
+	// are still in it.
+	ahead := time.Now().Add(48 * time.Hour).In(zone).Format("Mon 2 Jan 2006") // wall clock: make dev's clock is the wall clock moved 48h
+	if report := local("report"); !strings.Contains(report, " to "+ahead+" (") || !strings.Contains(report, "2 requests, 0 booked") {
+		t.Errorf("make report LOCAL=1 after moving the clock 48h: want the week to %s with the 2 requests:\n%.300s", ahead, report)
 	}
 
 	srv.Close()

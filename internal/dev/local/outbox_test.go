@@ -19,6 +19,8 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/openclinic/leadhandler/internal/dev/outbox"
 )
 
 // sendLead posts a valid request as the form does, past the time trap.
@@ -241,5 +243,98 @@ func TestOutboxOnAPhoneInChromium(t *testing.T) {
 	}
 	if at := get(t, ctx, chromedp.Location()); at != base+"/_local/outbox" {
 		t.Errorf("the outbox tab went to %s", at)
+	}
+}
+
+// weeklyReport posts to /_local/followup?report=weekly as JSON.
+func weeklyReport(t *testing.T, base string) followUpRun {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/_local/followup?report=weekly", nil)
+	req.Header.Set("Accept", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var run followUpRun
+	if err := json.NewDecoder(res.Body).Decode(&run); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("weekly report: %d %v", res.StatusCode, err)
+	}
+	return run
+}
+
+// TestWeeklyReportTrigger: POST /_local/followup?report=weekly puts the
+// weekly report in the outbox, as the Monday schedule would send it at the
+// runner's clock: the week before the clock's, linking the figures page;
+// once a week; and the outbox page's button does the same.
+func TestWeeklyReportTrigger(t *testing.T) {
+	monday := mondayMorning(t)
+	srv, base := serveFrom(t, nil, slog.New(slog.DiscardHandler), nil, monday)
+	sendLead(t, base, "Pat Smith", "pat@example.com")
+	srv.stream.wait()
+	advance(t, base, 7*24*time.Hour) // next Monday: Pat's week is last week
+	weeklies := func() []outbox.Sent {
+		var out []outbox.Sent
+		for _, m := range srv.Outbox.Sent() {
+			if strings.HasPrefix(m.Subject, "Weekly report:") {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	digests := len(srv.Outbox.Sent()) - len(weeklies())
+
+	got := weeklyReport(t, base)
+	week := monday.Format(time.DateOnly)
+	sent := weeklies()
+	if len(sent) != 1 {
+		t.Fatalf("%d weekly reports in the outbox after ?report=weekly (%+v), want 1", len(sent), got)
+	}
+	m := sent[0]
+	if got.Outcome != "sent" || got.ReportsSent != 1 || got.Week != week || !slices.Equal(got.To, m.To) || len(m.To) == 0 ||
+		got.Message != "Weekly report sent to "+strings.Join(m.To, ", ")+": the week from "+week+", 1 request." {
+		t.Errorf("the run: %+v, the email to %v", got, m.To)
+	}
+	if !strings.HasPrefix(m.Subject, "Weekly report: 1 request, 0 booked") || !strings.Contains(m.HTML, base+"/staff/figures") || !strings.Contains(m.HTML, "Requests by day of the week") {
+		t.Errorf("the weekly report: %q, without the week's request, the figures link or its charts:\n%.2000s", m.Subject, m.HTML)
+	}
+	if n := len(srv.Outbox.Sent()) - len(weeklies()); n != digests {
+		t.Errorf("?report=weekly sent %d other emails (a digest?)", n-digests)
+	}
+
+	// Once a week: the second run says so and sends nothing.
+	if got := weeklyReport(t, base); got.Outcome != "already sent" || got.ReportsSent != 0 || !strings.Contains(got.Message, "already sent") || len(weeklies()) != 1 {
+		t.Errorf("a second run the same week: %+v, %d reports", got, len(weeklies()))
+	}
+
+	// The outbox's button: 303 to the outbox, which says what the run did.
+	res, err := http.Get(base + "/_local/outbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(page), `action="/_local/followup?report=weekly"`) {
+		t.Errorf("the outbox has no weekly report button:\n%s", page)
+	}
+	advance(t, base, 7*24*time.Hour)
+	res, err = http.PostForm(base+"/_local/followup?report=weekly", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.HasPrefix(res.Request.URL.Path, "/_local/outbox") || !strings.Contains(string(page), `<p class="ran" role="status">Weekly report sent to `) || len(weeklies()) != 2 {
+		t.Errorf("after the button, at %s, %d reports:\n%s", res.Request.URL, len(weeklies()), page)
+	}
+
+	// Any other report is refused.
+	res, err = http.PostForm(base+"/_local/followup?report=monthly", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("?report=monthly: %d, want 400", res.StatusCode)
 	}
 }

@@ -230,6 +230,27 @@ type followUpRun struct {
 	Day         string   `json:"day"`
 	To          []string `json:"to,omitempty"`
 	DigestsSent int      `json:"digestsSent"`
+	// Week and ReportsSent are the weekly report's (?report=weekly): the
+	// Monday its week began, and the reports the run put in the outbox.
+	Week        string `json:"week,omitempty"`
+	ReportsSent int    `json:"reportsSent,omitempty"`
+}
+
+// weeklyRun says what a weekly report run did in words.
+func weeklyRun(o followup.ReportOutcome, sent int) followUpRun {
+	run := followUpRun{Week: o.Week, To: o.To, ReportsSent: sent}
+	if o.AlreadySent {
+		run.Outcome = "already sent"
+		run.Message = fmt.Sprintf("No weekly report: the report of the week from %s was already sent.", o.Week)
+		return run
+	}
+	run.Outcome = "sent"
+	run.Message = fmt.Sprintf("Weekly report sent to %s: the week from %s, %d %s.", strings.Join(o.To, ", "), o.Week, o.Requests, plural(o.Requests, "request", "requests"))
+	if o.Requests == 0 {
+		// Right after a demo: this week's requests are in next week's report.
+		run.Message += " It reports the week before the clock's; move the clock on a week (POST /_local/clock?advance=168h) to report this one."
+	}
+	return run
 }
 
 // report says what the run did in words; next is the next digest's time
@@ -321,23 +342,45 @@ func (s *Server) followUpReport(ran string) string {
 // runFollowUp runs the daily follow-up as the schedule runs it: without
 // ?at=, the run that sends the digest of the runner clock's day (at that
 // day's digest time; on a closed day, at the clock's time, which says so);
-// with ?at=RFC3339, the run scheduled then.
+// with ?at=RFC3339, the run scheduled then. With ?report=weekly, the
+// weekly schedule's run instead, at the runner's clock (or ?at=): the
+// report of the week before the clock's, once a week.
 func (s *Server) runFollowUp(w http.ResponseWriter, r *http.Request) {
 	s.stream.wait()
 	now := s.sched.now()
 	at := now
+	weekly := false
+	switch v := r.FormValue("report"); v {
+	case "":
+	case followup.WeeklyReport:
+		weekly = true
+	default:
+		http.Error(w, "report: want "+followup.WeeklyReport+" (the weekly report), or none for the digest", http.StatusBadRequest)
+		return
+	}
 	if v := r.FormValue("at"); v != "" {
 		var err error
 		if at, err = time.Parse(time.RFC3339, v); err != nil {
 			http.Error(w, "at: want an RFC 3339 time such as 2026-11-28T08:00:00-05:00", http.StatusBadRequest)
 			return
 		}
-	} else if digestAt, open := s.followup.DigestAt(now); open {
+	} else if digestAt, open := s.followup.DigestAt(now); open && !weekly {
 		at = digestAt
 	}
 	before := len(s.Outbox.Sent())
-	outcome, err := s.followup.Run(r.Context(), followup.Event{Source: "aws.scheduler", DetailType: "Scheduled Event", Time: at.UTC().Format(time.RFC3339)})
-	run := report(outcome, len(s.Outbox.Sent())-before, s.nextDigest(at), now)
+	ev := followup.Event{Source: "aws.scheduler", DetailType: "Scheduled Event", Time: at.UTC().Format(time.RFC3339)}
+	var run followUpRun
+	var err error
+	if weekly {
+		ev.Report = followup.WeeklyReport
+		var outcome followup.ReportOutcome
+		outcome, err = s.followup.Report(r.Context(), ev)
+		run = weeklyRun(outcome, len(s.Outbox.Sent())-before)
+	} else {
+		var outcome followup.Outcome
+		outcome, err = s.followup.Run(r.Context(), ev)
+		run = report(outcome, len(s.Outbox.Sent())-before, s.nextDigest(at), now)
+	}
 	if !wantsJSON(r) && err == nil {
 		n := s.keepFollowUpReport(run.Message)
 		http.Redirect(w, r, "/_local/outbox?ran="+strconv.Itoa(n), http.StatusSeeOther)

@@ -56,10 +56,11 @@ func ClinicFrom(getenv func(string) string) (Clinic, error) {
 
 // Span reads FROM and TO, dates in the clinic's zone, TO included: the
 // requests from FROM's midnight to the midnight after TO. TO defaults to
-// yesterday, FROM to the 6 days before TO (a week).
+// today (its requests so far: right after a demo, the report has them),
+// FROM to the 6 days before TO (a week).
 func Span(fromArg, toArg string, now time.Time, zone *time.Location) (from, to time.Time, err error) {
 	y, m, d := now.In(zone).Date()
-	last := time.Date(y, m, d-1, 0, 0, 0, 0, zone)
+	last := time.Date(y, m, d, 0, 0, 0, 0, zone)
 	if s := strings.TrimSpace(toArg); s != "" {
 		if last, err = time.ParseInLocation(time.DateOnly, s, zone); err != nil {
 			return from, to, usageError{fmt.Sprintf("TO %q: want a date such as 2026-11-07", s)}

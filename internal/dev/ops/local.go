@@ -1,6 +1,9 @@
 package ops
 
 import (
+	"context"
+	"time"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -24,4 +27,27 @@ func OpenLocal(dir string) (*ddb.Store, LocalTable, error) {
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	})
 	return ddb.New(db, t.Table), t, nil
+}
+
+// Local is env on make dev's embedded table as recorded in dir (make
+// report LOCAL=1): its store, its clock (env's clock moved by make dev's
+// offset, POST /_local/clock) and the clinic settings it runs with, unless
+// env's Getenv sets its own; never the stack's.
+func Local(env Env, dir string) (Env, error) {
+	st, t, err := OpenLocal(dir)
+	if err != nil {
+		return env, err
+	}
+	wall, getenv := env.Now, env.Getenv
+	recorded := map[string]string{"TIME_ZONE": t.TimeZone, "OPENING_HOURS": t.OpeningHours}
+	env.Open = func(context.Context) (Store, error) { return st, nil }
+	env.Now = func() time.Time { return wall().Add(t.ClockOffset) }
+	env.Settings = nil
+	env.Getenv = func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return recorded[k]
+	}
+	return env, nil
 }

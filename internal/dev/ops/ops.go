@@ -196,7 +196,7 @@ func run(ctx context.Context, args []string, env Env) error {
 		return links.end(ctx)
 	case "report", "export":
 		fromArg := fs.String("from", "", "the first day (2026-11-01, clinic time); default: 6 days before -to")
-		toArg := fs.String("to", "", "the last day, included; default: yesterday")
+		toArg := fs.String("to", "", "the last day, included; default: today")
 		pii := fs.Bool("pii", false, "export: add the name, phone and email columns")
 		out := fs.String("out", "", "export: the CSV file to write (default: standard output)")
 		if err := parse(fs, args[1:]); err != nil {

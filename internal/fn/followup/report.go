@@ -47,6 +47,7 @@ func (h *Handler) Weekly(ctx context.Context, at time.Time) (emails.Weekly, erro
 		Last4:        figures.New(weeksBack(shortWeeks), end, at, hrs, zone),
 		Last12:       figures.New(weeksBack(longWeeks), end, at, hrs, zone),
 		OpeningHours: hrs.Location() != nil && hrs.Between(end, end.Add(7*24*time.Hour)) < 7*24*time.Hour,
+		FiguresURL:   h.cfg.PublicBaseURL + "/staff/figures",
 	}
 	for l, err := range h.store.Requested(ctx, weeksBack(longWeeks), end, at) {
 		if err != nil {

@@ -89,6 +89,25 @@ func TestWeeklyReportGolden(t *testing.T) {
 			t.Errorf("the HTML report carries a visitor's %q unescaped", hostile)
 		}
 	}
+	// The figures page linked; its two main figures as bars mail clients
+	// draw (table cells, no image, no script); plain numbers in the text.
+	figuresPage := "https://api.example-clinic.com/staff/figures"
+	if !strings.Contains(m.HTML, `<a href="`+figuresPage+`"`) || !strings.Contains(m.Text, figuresPage) {
+		t.Errorf("the report does not link the figures page %s", figuresPage)
+	}
+	for _, s := range []string{"Requests by day of the week", "First attempt within", "9 of 98 (9%)", `bgcolor="#1f6f43"`} {
+		if !strings.Contains(m.HTML, s) {
+			t.Errorf("the HTML report has no %q", s)
+		}
+	}
+	for _, s := range []string{"<img", "<script", "<svg"} {
+		if strings.Contains(strings.ToLower(m.HTML), s) {
+			t.Errorf("the HTML report has %q: want bars drawn with table cells only", s)
+		}
+	}
+	if strings.Contains(m.Text, "<td") || !strings.Contains(m.Text, "9 within 5 minutes, 30 within 1 hour, 58 within 1 day") {
+		t.Errorf("the text part: want plain numbers, no markup:\n%.600s", m.Text)
+	}
 	// A retry of the same run sends nothing more.
 	if err := f.h.Handle(context.Background(), ev); err != nil || len(f.out.Sent()) != 1 {
 		t.Errorf("retry: %v, %d emails, want still 1", err, len(f.out.Sent()))

@@ -24,6 +24,9 @@ type Weekly struct {
 	// OpeningHours says how waits are counted ("opening hours" or "every
 	// minute").
 	OpeningHours bool
+	// FiguresURL is the owner's figures page (PUBLIC_BASE_URL/staff/figures),
+	// linked from the report; none when empty.
+	FiguresURL string
 }
 
 // Table is one table of figures: a title, column heads and rows of cells.
@@ -46,16 +49,20 @@ func Summary(b *figures.Board, hours bool) []string {
 	if hours {
 		counted = "opening time only"
 	}
+	untried := t.Requests - t.Tried
 	if t.Tried == 0 {
-		return append(out, "None tried yet.")
+		return append(out, "None tried yet: "+present.Plural(untried, "request", "requests")+" waiting for a first attempt.")
 	}
 	med, _ := t.Median()
 	p90, _ := t.P90()
-	s := "Time to first attempt (" + counted + "): median " + figures.Minutes(med) + ", 90th percentile " + figures.Minutes(p90) + "; " +
-		strconv.Itoa(t.Within[0]) + " within 5 minutes, " + strconv.Itoa(t.Within[1]) + " within 1 hour, " + strconv.Itoa(t.Within[2]) + " within 1 day"
-	if n := t.Requests - t.Tried; n > 0 {
-		s += "; " + strconv.Itoa(n) + " not tried yet"
+	// The untried beside the medians: a median of the few tried says
+	// little while many wait.
+	s := "Time to first attempt (" + counted + "): median " + figures.Minutes(med) + ", 90th percentile " + figures.Minutes(p90) +
+		" over " + strconv.Itoa(t.Tried) + " tried"
+	if untried > 0 {
+		s += "; " + strconv.Itoa(untried) + " not tried yet"
 	}
+	s += "; " + strconv.Itoa(t.Within[0]) + " within 5 minutes, " + strconv.Itoa(t.Within[1]) + " within 1 hour, " + strconv.Itoa(t.Within[2]) + " within 1 day"
 	return append(out, s+".")
 }
 
@@ -173,10 +180,15 @@ func WeeklyReport(w Weekly, c Clinic) Content {
 	}
 	foot := "Requests are counted by when they came in (" + zone.String() + "); booked means closed as booked by now. " +
 		"A request's number is the last 8 characters of its id, as texts, emails and the staff pages show it."
+	charts := []Chart{WeekdayChart(w.Week), SpeedChart(w.Week, w.OpeningHours)}
+	textSummary := summary
+	if w.FiguresURL != "" {
+		textSummary = append(append([]string(nil), summary...), "", "Charts and any span of days on the figures page: "+w.FiguresURL)
+	}
 	return Content{
 		Subject: oneLine(subject),
-		Text:    TextReport(title, summary, tables, foot),
-		HTML:    htmlReport(title, summary, tables, foot),
+		Text:    TextReport(title, textSummary, tables, foot),
+		HTML:    htmlReport(title, summary, charts, w.FiguresURL, tables, foot),
 	}
 }
 
@@ -218,8 +230,9 @@ func TextReport(title string, summary []string, tables []Table, foot string) str
 	return b.String()
 }
 
-// htmlReport is the HTML part: every value escaped.
-func htmlReport(title string, summary []string, tables []Table, foot string) string {
+// htmlReport is the HTML part: the summary, the charts and a link to the
+// figures page, then the tables; every value escaped.
+func htmlReport(title string, summary []string, charts []Chart, figuresURL string, tables []Table, foot string) string {
 	e := markup.Text
 	var b strings.Builder
 	b.WriteString(`<!DOCTYPE html>
@@ -238,6 +251,12 @@ func htmlReport(title string, summary []string, tables []Table, foot string) str
 			continue
 		}
 		b.WriteString(`<p style="margin:0 0 8px">` + e(s) + "</p>\n")
+	}
+	for _, c := range charts {
+		htmlChart(&b, c)
+	}
+	if figuresURL != "" {
+		b.WriteString(`<p style="margin:16px 0 0"><a href="` + markup.Href(figuresURL) + `" style="color:#0b57d0">Charts, and any span of days, on the figures page</a></p>` + "\n")
 	}
 	for _, t := range tables {
 		b.WriteString(`<h2 style="margin:20px 0 6px;font-size:17px">` + e(t.Title) + "</h2>\n")

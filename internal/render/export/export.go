@@ -74,19 +74,13 @@ func Row(l lead.Lead, open hours.Hours, pii bool) []string {
 	if !l.FirstAttempt.IsZero() {
 		wait = strconv.Itoa(int(open.Between(l.CreatedAt, l.FirstAttempt) / time.Minute))
 	}
-	attempts := l.Dropped
-	for _, e := range l.History {
-		if e.Kind == lead.EventAttempt {
-			attempts++
-		}
-	}
 	alert := ""
 	if l.Alert != nil {
 		alert = at(l.Alert.At)
 	}
 	row := []string{l.Number(), l.ID, at(l.CreatedAt), local.Weekday().String()[:3], strconv.Itoa(local.Hour()),
 		string(l.Status), string(l.Closed), at(l.ClosedAt), at(l.FirstAttempt), wait, at(l.FirstReach),
-		strconv.Itoa(attempts), string(l.LatestOutcome()), visitor(figures.PathOnly(l.Source.LandingPath)),
+		strconv.Itoa(l.Attempts()), string(l.LatestOutcome()), visitor(figures.PathOnly(l.Source.LandingPath)),
 		visitor(l.Source.UTM["utm_source"]), visitor(l.Source.UTM["utm_medium"]), visitor(l.Source.UTM["utm_campaign"]),
 		visitor(l.Source.Referrer), alert}
 	if pii {

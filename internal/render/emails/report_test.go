@@ -1,0 +1,47 @@
+package emails_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/openclinic/leadhandler/internal/figures"
+	"github.com/openclinic/leadhandler/internal/hours"
+	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/render/emails"
+)
+
+// TestSummary: the medians say how many requests they are of, and the
+// untried are said beside them, never left out.
+func TestSummary(t *testing.T) {
+	from := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	now := from.Add(12 * time.Hour)
+	req := func(id int, tried time.Duration) lead.Lead {
+		at := from.Add(time.Duration(id) * time.Hour)
+		l := lead.Lead{ID: fmt.Sprintf("%08d", id), CreatedAt: at, Status: lead.StatusOpen}
+		if tried > 0 {
+			l.FirstAttempt = at.Add(tried)
+		}
+		return l
+	}
+	for _, tc := range []struct {
+		name  string
+		leads []lead.Lead
+		want  []string
+	}{
+		{"none", nil, []string{"No requests."}},
+		{"none tried", []lead.Lead{req(1, 0), req(2, 0)}, []string{"2 requests, 0 booked (0%).", "None tried yet: 2 requests waiting for a first attempt."}},
+		{"some tried", []lead.Lead{req(1, 3*time.Minute), req(2, 7*time.Minute), req(3, 0)}, []string{"3 requests, 0 booked (0%).",
+			"Time to first attempt (every minute counted): median 3 min, 90th percentile 7 min over 2 tried; 1 not tried yet; 1 within 5 minutes, 2 within 1 hour, 2 within 1 day."}},
+	} {
+		b := figures.New(from, from.Add(24*time.Hour), now, hours.Hours{}, time.UTC)
+		for _, l := range tc.leads {
+			b.Add(l)
+		}
+		if diff := cmp.Diff(tc.want, emails.Summary(b, false)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}

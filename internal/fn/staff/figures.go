@@ -367,12 +367,15 @@ func (h *Handler) figuresView(r *request, sp span, b *figures.Board) *figuresVie
 }
 
 // spread says the p-th percentile of every request's wait: "38 min", "at
-// least 2 h" while any is untried, "none" for no requests.
+// least 2 h" while any is untried ("under 1 min so far" below a minute),
+// "none" for no requests.
 func spread(w *figures.Waits, p int) string {
 	d, atLeast, ok := w.Spread(p)
 	switch {
 	case !ok:
 		return "none"
+	case atLeast && d < time.Minute:
+		return "under 1 min so far"
 	case atLeast:
 		return "at least " + figures.Minutes(d)
 	}

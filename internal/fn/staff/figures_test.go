@@ -18,6 +18,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/access"
 	"github.com/openclinic/leadhandler/internal/dev/storetest"
 	"github.com/openclinic/leadhandler/internal/figures"
+	"github.com/openclinic/leadhandler/internal/hours"
 	"github.com/openclinic/leadhandler/internal/lead"
 )
 
@@ -381,4 +382,32 @@ func tablesOf(page string) [][][]string {
 		out = append(out, rows)
 	}
 	return out
+}
+
+func TestSpreadWords(t *testing.T) {
+	now := start
+	untried := func(ago time.Duration) lead.Lead { return storetest.Lead(now.Add(-ago)) }
+	tried := func(ago, after time.Duration) lead.Lead {
+		l := storetest.Lead(now.Add(-ago))
+		_ = l.Record(lead.Event{At: l.CreatedAt.Add(after), Outcome: lead.NoAnswer, Channel: lead.ChannelCall, By: lead.ByLink}, lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 4})
+		return l
+	}
+	for _, c := range []struct {
+		leads []lead.Lead
+		want  string
+	}{
+		{nil, "none"},
+		{[]lead.Lead{tried(time.Hour, 5*time.Minute)}, "5 min"},
+		{[]lead.Lead{untried(30 * time.Second)}, "under 1 min so far"},
+		{[]lead.Lead{tried(time.Hour, 5*time.Minute), untried(2 * time.Hour)}, "at least 5 min"},
+		{[]lead.Lead{untried(2 * time.Hour)}, "at least 2 h"},
+	} {
+		b := figures.New(now.Add(-24*time.Hour), now.Add(time.Hour), now, hours.Hours{}, eastern)
+		for _, l := range c.leads {
+			b.Add(l)
+		}
+		if got := spread(&b.Total, 50); got != c.want {
+			t.Errorf("%d leads: %q, want %q", len(c.leads), got, c.want)
+		}
+	}
 }

@@ -210,6 +210,24 @@ func (e *env) webURL(name string) string {
 	return v
 }
 
+// bookingURL reads BOOKING_URL: the clinic's own online booking page,
+// offered to patients in the acknowledgement, the thank-you and the patient's
+// text. Optional; set, it must be an absolute https URL (it reaches patients,
+// so never a plain http one), with no user information, on one line.
+func (e *env) bookingURL() string {
+	v := e.text("BOOKING_URL", "")
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Opaque != "" ||
+		strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' || r == '"' || r == '<' || r == '>' }) {
+		e.fail("BOOKING_URL", fmt.Sprintf("want an absolute https URL such as https://book.example-clinic.com/new, got %q", v))
+		return ""
+	}
+	return v
+}
+
 // origins reads a comma-separated list of web origins, each
 // scheme://host[:port] with no path, as browsers send them in Origin.
 func (e *env) origins(name string) []string {
@@ -291,8 +309,8 @@ type Notify struct {
 	// MinimalDetail is EMAIL_DETAIL=minimal (the default): the reason for the
 	// visit stays out of emails, on the staff page. "full" includes it.
 	MinimalDetail bool
-	// Ack is ACK_EMAIL=true: visitors who gave an email get an
-	// acknowledgement. Off by default.
+	// Ack is ACK_EMAIL (true by default): visitors who gave an email get an
+	// acknowledgement saying when to expect the answer. "false" turns it off.
 	Ack bool
 	// Concurrency is NOTIFY_CONCURRENCY: how many records of a batch are
 	// handled at once, 10 by default (the template's batch size).
@@ -311,6 +329,9 @@ type Notify struct {
 	StaffSMS []string
 	// SMSOrigin is STAFF_SMS_ORIGINATION (smsOrigin).
 	SMSOrigin string
+	// BookingURL is BOOKING_URL (bookingURL): the acknowledgement offers
+	// it, and the alert tells staff it was offered. Empty: not offered.
+	BookingURL string
 	// AlertLimit is ALERT_LIMIT: alerts (with their acknowledgements and
 	// texts) for the whole clinic per window, "100/1h" by default, "0" for
 	// no limit. Past it, requests are stored and one summary email goes out.
@@ -329,7 +350,7 @@ func LoadNotify(getenv func(string) string) (Notify, error) {
 		Mail:          e.mail(),
 		ClinicPhone:   e.singleLine("CLINIC_PHONE", e.text("CLINIC_PHONE", "")),
 		MinimalDetail: e.choice("EMAIL_DETAIL", "minimal", "full", "minimal") != "full",
-		Ack:           e.choice("ACK_EMAIL", "false", "true", "false") == "true",
+		Ack:           e.choice("ACK_EMAIL", "true", "true", "false") == "true",
 		Concurrency:   e.positiveInt("NOTIFY_CONCURRENCY", 10),
 		SendRate:      e.rate("SES_MAX_SEND_RATE", 14),
 	}
@@ -338,6 +359,7 @@ func LoadNotify(getenv func(string) string) (Notify, error) {
 	c.StaffSMS = e.staffSMS()
 	c.SMSOrigin = e.smsOrigin()
 	c.AlertLimit = e.limit("ALERT_LIMIT", "100/1h")
+	c.BookingURL = e.bookingURL()
 	if c.StaffEmails = e.addresses("STAFF_EMAILS", false); len(c.StaffEmails) == 0 {
 		c.StaffEmails = c.ClinicEmails
 	}

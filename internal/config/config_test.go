@@ -168,6 +168,49 @@ func TestEmailDetailIsMinimalByDefault(t *testing.T) {
 	}
 }
 
+// TestAckEmailIsOnByDefault: a visitor who gave an email hears back at
+// once unless the clinic turns it off.
+func TestAckEmailIsOnByDefault(t *testing.T) {
+	env := map[string]string{
+		"LEADS_TABLE": "leads", "CLINIC_NAME": "Relief", "CLINIC_EMAIL": "fd@example-clinic.com",
+		"SENDER_EMAIL": "alerts@example-clinic.com", "TIME_ZONE": "America/Chicago", "PUBLIC_BASE_URL": "https://api.example-clinic.com",
+	}
+	for v, ack := range map[string]bool{"": true, "true": true, "TRUE": true, "false": false, "False": false} {
+		env["ACK_EMAIL"] = v
+		got, err := LoadNotify(getenv(env))
+		if err != nil || got.Ack != ack {
+			t.Errorf("ACK_EMAIL=%q: ack %v, %v; want %v", v, got.Ack, err, ack)
+		}
+	}
+}
+
+// TestBookingURL: BOOKING_URL reaches patients, so only an absolute https
+// URL is taken; anything else fails the cold start naming it.
+func TestBookingURL(t *testing.T) {
+	env := map[string]string{
+		"LEADS_TABLE": "leads", "CLINIC_NAME": "Relief", "CLINIC_EMAIL": "fd@example-clinic.com",
+		"SENDER_EMAIL": "alerts@example-clinic.com", "TIME_ZONE": "America/Chicago", "PUBLIC_BASE_URL": "https://api.example-clinic.com",
+	}
+	for _, v := range []string{"", "https://book.example.com/new", "https://book.example.com/new?clinic=7&src=ack", "https://example.com:8443/"} {
+		env["BOOKING_URL"] = v
+		got, err := LoadNotify(getenv(env))
+		if err != nil || got.BookingURL != v {
+			t.Errorf("BOOKING_URL=%q: %q, %v; want it as given", v, got.BookingURL, err)
+		}
+	}
+	for _, v := range []string{
+		"http://book.example.com/new", "book.example.com/new", "//book.example.com/new", "https:book.example.com",
+		"https:/book.example.com", "javascript:alert(1)", "https://user:pw@book.example.com/", "https://book.example.com/a b",
+		"https://book.example.com/\"><script>", "https://book.example.com/\nBcc: x", "ftp://book.example.com/",
+	} {
+		env["BOOKING_URL"] = v
+		_, err := LoadNotify(getenv(env))
+		if err == nil || !strings.Contains(err.Error(), "BOOKING_URL:") || !strings.Contains(err.Error(), "https") {
+			t.Errorf("BOOKING_URL=%q: %v, want an error naming it and asking for https", v, err)
+		}
+	}
+}
+
 func TestLoadNotifyNamesEveryBadVariable(t *testing.T) {
 	_, err := LoadNotify(getenv(map[string]string{
 		"CLINIC_NAME":     "Clinic\nBcc: x@example.com",

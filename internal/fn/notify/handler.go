@@ -379,7 +379,9 @@ func (h *Handler) alert(ctx context.Context, log *slog.Logger, l lead.Lead, now 
 }
 
 func (h *Handler) ack(ctx context.Context, log *slog.Logger, l lead.Lead, now time.Time) error {
-	c, err := emails.Ack(l, h.clinic())
+	// When to expect the answer: from the lead's arrival, the opening hours
+	// and RESPONSE_SLA, as the response guard counts them.
+	c, err := emails.Ack(l, h.clinic(), emails.Answer{Hours: h.cfg.Guard.Hours, SLA: h.cfg.Guard.SLA})
 	if err != nil {
 		return fmt.Errorf("render acknowledgement: %w", err)
 	}
@@ -411,7 +413,7 @@ func (h *Handler) recorded(log *slog.Logger, msg, messageID string, err error) e
 }
 
 func (h *Handler) clinic() emails.Clinic {
-	return emails.Clinic{Name: h.cfg.ClinicName, Phone: h.cfg.ClinicPhone, TimeZone: h.cfg.TimeZone}
+	return emails.Clinic{Name: h.cfg.ClinicName, Phone: h.cfg.ClinicPhone, TimeZone: h.cfg.TimeZone, BookingURL: h.cfg.BookingURL}
 }
 
 func (h *Handler) message(to []string, c emails.Content) sesmail.Message {

@@ -22,6 +22,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/dev/outbox"
 	"github.com/openclinic/leadhandler/internal/dev/storetest"
 	"github.com/openclinic/leadhandler/internal/dev/testenv"
+	"github.com/openclinic/leadhandler/internal/hours"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
 )
@@ -45,7 +46,18 @@ func testConfig() config.Notify {
 		},
 		ClinicPhone: "(202) 555-0100",
 		Concurrency: 4,
+		Guard:       config.Guard{SLA: 15 * time.Minute, Hours: defaultHours(eastern)},
 	}
+}
+
+// defaultHours is hours.Default in loc, as config reads an unset
+// OPENING_HOURS.
+func defaultHours(loc *time.Location) hours.Hours {
+	h, err := hours.Parse(hours.Default, loc)
+	if err != nil {
+		panic(err)
+	}
+	return h
 }
 
 type fixture struct {
@@ -325,8 +337,8 @@ func TestMalformedRecordFailsAlone(t *testing.T) {
 }
 
 func TestAcknowledgement(t *testing.T) {
-	t.Run("off by default", func(t *testing.T) {
-		f := newFixture(t, nil)
+	t.Run("off: only the alert", func(t *testing.T) {
+		f := newFixture(t, nil) // Ack false; config's default is true (TestAckEmailIsOnByDefault)
 		f.handle(t, f.add(t, 1))
 		if n := len(f.out.Sent()); n != 1 {
 			t.Errorf("%d emails, want only the alert", n)
@@ -354,6 +366,36 @@ func TestAcknowledgement(t *testing.T) {
 		got, _ := f.store.Get(context.Background(), l.ID, now)
 		if got.Ack == nil || got.Ack.MessageID != "outbox-2" {
 			t.Errorf("acknowledgement recorded as %+v", got.Ack)
+		}
+	})
+	t.Run("on: says when to expect the call, offers booking, and the alert says so", func(t *testing.T) {
+		f := newFixture(t, func(c *config.Notify) {
+			c.Ack = true
+			c.BookingURL = "https://book.example.com/new"
+			// Open only on Saturdays: the request (Friday 9:20 AM in New
+			// York) is answered tomorrow.
+			h, err := hours.Parse("Sat 09:00-13:00", c.TimeZone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Guard.Hours = h
+		})
+		f.handle(t, f.add(t, 1))
+		sent := f.out.Sent()
+		if len(sent) != 2 {
+			t.Fatalf("%d emails, want the alert and the acknowledgement", len(sent))
+		}
+		alert, ack := sent[0], sent[1]
+		for _, want := range []string{"We're closed now; expect our call tomorrow from 9:00 AM.", "To reach us sooner, call (202) 555-0100.", "Prefer to pick a time yourself? Book online: https://book.example.com/new"} {
+			if !strings.Contains(ack.Text, want) {
+				t.Errorf("the acknowledgement does not say %q:\n%s", want, ack.Text)
+			}
+		}
+		if !strings.Contains(ack.HTML, `<a href="https://book.example.com/new"`) {
+			t.Errorf("the acknowledgement does not link the booking page:\n%s", ack.HTML)
+		}
+		if !strings.Contains(alert.Text, "Offered online booking (https://book.example.com/new)") {
+			t.Errorf("the alert does not say online booking was offered:\n%s", alert.Text)
 		}
 	})
 	t.Run("on, but the visitor gave no email", func(t *testing.T) {

@@ -41,6 +41,9 @@ func (v alertView) text() string {
 		b.Add("\nEmail:     ", l.Email)
 	}
 	b.Add("\nPrefers:   ", v.Method, ", ", v.When, "\nReceived:  ", v.Received, "\n")
+	if v.Clinic.BookingURL != "" {
+		b.Add("\n", v.booking(), "\n")
+	}
 	switch {
 	case v.Minimal:
 		b.Add("\nReason for the visit: not included in emails; it is on the request's page.")
@@ -96,7 +99,11 @@ func (v alertView) html() string {
 	}
 	b.Add("\n", `<tr><td style="padding:4px 12px 4px 0;color:#555555">Prefers</td><td style="padding:4px 0">`, esc(v.Method), ", ", esc(v.When), "</td></tr>\n",
 		`<tr><td style="padding:4px 12px 4px 0;color:#555555">Received</td><td style="padding:4px 0">`, esc(v.Received), "</td></tr>\n",
-		"</table>\n", `<h2 style="margin:0 0 4px;font-size:16px">Reason for the visit</h2>`)
+		"</table>\n")
+	if v.Clinic.BookingURL != "" {
+		b.Add(`<p style="margin:0 0 16px">`, esc(v.booking()), "</p>\n")
+	}
+	b.Add(`<h2 style="margin:0 0 4px;font-size:16px">Reason for the visit</h2>`)
 	switch {
 	case v.Minimal:
 		b.Add("\n", `<p style="margin:0 0 16px;color:#555555">Not included in emails; it is on the request's page.</p>`)
@@ -114,6 +121,12 @@ func (v alertView) html() string {
 	return b.String()
 }
 
+// booking tells staff the patient was offered the clinic's online booking
+// (BOOKING_URL) in the acknowledgement and the thank-you.
+func (v alertView) booking() string {
+	return "Offered online booking (" + v.Clinic.BookingURL + "): they may have booked a time there already."
+}
+
 // noReply says why the alert has no Reply-To, in both parts; wrap
 // separates its two lines.
 func (v alertView) noReply(wrap string) string {
@@ -123,10 +136,13 @@ func (v alertView) noReply(wrap string) string {
 
 func (v ackView) text() string {
 	var b markup.Builder
-	b.Add(v.Greeting, "\n\nThank you for contacting ", v.Clinic.Name, ". We have received your request and\n",
-		"will contact you soon to schedule your appointment.")
+	b.Add(v.Greeting, "\n\nThank you for contacting ", v.Clinic.Name, ". We have received your\nrequest", v.Asked, ".\n\n",
+		v.Expect)
 	if v.Clinic.Phone != "" {
-		b.Add("\n\nIf you need us sooner, call ", v.Clinic.Phone, ".")
+		b.Add("\n\nTo reach us sooner, call ", v.Clinic.Phone, ".")
+	}
+	if v.Clinic.BookingURL != "" {
+		b.Add("\n\nPrefer to pick a time yourself? Book online: ", v.Clinic.BookingURL)
 	}
 	b.Add("\n\n", v.Clinic.Name, "\n\n",
 		"You receive this email because this address was entered in the appointment\n",
@@ -138,9 +154,14 @@ func (v ackView) html() string {
 	var b markup.Builder
 	b.Add(head("We received your request"),
 		`<p style="margin:0 0 16px">`, esc(v.Greeting), "</p>\n",
-		`<p style="margin:0 0 16px">Thank you for contacting `, esc(v.Clinic.Name), `. We have received your request and will contact you soon to schedule your appointment.</p>`)
+		`<p style="margin:0 0 16px">Thank you for contacting `, esc(v.Clinic.Name), `. We have received your request`, esc(v.Asked), `.</p>`, "\n",
+		`<p style="margin:0 0 16px;font-weight:600">`, esc(v.Expect), `</p>`)
 	if v.Clinic.Phone != "" {
-		b.Add("\n", `<p style="margin:0 0 16px">If you need us sooner, call `, esc(v.Clinic.Phone), `.</p>`)
+		b.Add("\n", `<p style="margin:0 0 16px">To reach us sooner, call `, esc(v.Clinic.Phone), `.</p>`)
+	}
+	if v.Clinic.BookingURL != "" {
+		// The clinic's own URL, escaped all the same.
+		b.Add("\n", `<p style="margin:0 0 16px">Prefer to pick a time yourself? <a href="`, markup.Href(v.Clinic.BookingURL), `" style="color:#0b57d0">Book online</a></p>`)
 	}
 	b.Add("\n", `<p style="margin:0 0 16px">`, esc(v.Clinic.Name), "</p>\n",
 		`<p style="margin:0;font-size:13px;color:#555555">You receive this email because this address was entered in the appointment request form on our website. If that was not you, you can ignore it.</p>`, "\n", tail)

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/openclinic/leadhandler/internal/hours"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/render/markup"
 	"github.com/openclinic/leadhandler/internal/render/present"
@@ -28,6 +29,17 @@ type Clinic struct {
 	Name     string
 	Phone    string // shown to visitors, or empty
 	TimeZone *time.Location
+	// BookingURL is the clinic's online booking page (BOOKING_URL), or
+	// empty: the acknowledgement offers it, the alert says it was offered.
+	BookingURL string
+}
+
+// Answer is when the clinic answers a new request: its opening hours
+// (OPENING_HOURS in TIME_ZONE) and how much opening time may pass before
+// the first attempt (RESPONSE_SLA).
+type Answer struct {
+	Hours hours.Hours
+	SLA   time.Duration
 }
 
 // StaffLink is the signed link to a lead's staff page.
@@ -93,13 +105,23 @@ func Alert(l lead.Lead, c Clinic, link StaffLink, minimal bool) (Content, error)
 type ackView struct {
 	Clinic   Clinic
 	Greeting string
+	Asked    string // " for a phone call in the morning": the form's choices, in the clinic's words
+	Expect   string // present.Expect: "We'll call you within 15 minutes."
 }
 
-// Ack renders the acknowledgement to the visitor of l.
-func Ack(l lead.Lead, c Clinic) (Content, error) {
-	v := ackView{Clinic: c, Greeting: "Hello,"}
+// Ack renders the acknowledgement to the visitor of l: when to expect the
+// clinic's answer (present.Expect, from l's CreatedAt and a), how they
+// asked to be contacted, the clinic's phone and booking page when set.
+func Ack(l lead.Lead, c Clinic, a Answer) (Content, error) {
+	v := ackView{Clinic: c, Greeting: "Hello,", Expect: present.Expect(a.Hours, a.SLA, l.CreatedAt, l.PreferredContact)}
 	if n := present.PlainFirstName(l); n != "" {
 		v.Greeting = "Hello " + n + ","
+	}
+	if m := l.PreferredContact.Words(); m != "" {
+		v.Asked = " for " + m
+		if t := l.PreferredTime.Words(); t != "" {
+			v.Asked += " " + t
+		}
 	}
 	return Content{Subject: oneLine("We received your request - " + c.Name), Text: v.text(), HTML: v.html()}, nil
 }

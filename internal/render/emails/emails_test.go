@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/openclinic/leadhandler/internal/hours"
 	"github.com/openclinic/leadhandler/internal/lead"
 )
 
@@ -22,7 +23,11 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 var (
 	eastern, _ = time.LoadLocation("America/New_York")
 	clinic     = Clinic{Name: "Relief Physical Therapy & Pain Care", Phone: "(202) 555-0100", TimeZone: eastern}
-	received   = time.Date(2026, 11, 27, 14, 20, 0, 0, time.UTC)
+	received   = time.Date(2026, 11, 27, 14, 20, 0, 0, time.UTC) // a Friday, 9:20 AM in New York
+	// answer is hours.Default in New York and a 15-minute RESPONSE_SLA.
+	answer = Answer{Hours: mustHours("Mon-Fri 08:00-18:00", eastern), SLA: 15 * time.Minute}
+	// booking is a clinic with BOOKING_URL set.
+	booking = Clinic{Name: clinic.Name, Phone: clinic.Phone, TimeZone: eastern, BookingURL: "https://book.example.com/new?clinic=7&src=ack"}
 	staffLink  = StaffLink{
 		URL:     "https://api.example-clinic.com/leads/0b8e4c36-3f7a-4d4c-9d7e-1c2b3a4d5e6f?t=AAAAAGmSB8Bx-token_part",
 		Expires: received.Add(14 * 24 * time.Hour),
@@ -196,21 +201,118 @@ func TestAlertReplyLeavesTheLinkOut(t *testing.T) {
 	}
 }
 
+func mustHours(s string, loc *time.Location) hours.Hours {
+	h, err := hours.Parse(s, loc)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
 func TestAckGolden(t *testing.T) {
 	l := hostile()
 	l.Name = "Siobhán O'Brien"
-	got, err := Ack(l, clinic)
+	got, err := Ack(l, clinic, answer)
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "ack", got)
+
+	// Saturday morning, a texter, with the booking page.
+	l.CreatedAt = time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC)
+	l.PreferredContact, l.PreferredTime = lead.ByText, lead.Afternoon
+	got, err = Ack(l, booking, answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "ack-closed-booking", got)
+}
+
+// TestAckSaysWhen: the acknowledgement tells the patient when to expect
+// the clinic's answer, from the hours, the SLA and the moment the request
+// arrived, in the way they asked to be contacted.
+func TestAckSaysWhen(t *testing.T) {
+	tests := []struct {
+		name  string
+		at    time.Time
+		how   lead.ContactMethod
+		hours string
+		want  string
+	}{
+		{"open", received, lead.ByPhone, "Mon-Fri 08:00-18:00", "We'll call you within 15 minutes."},
+		{"open, by email", received, lead.ByEmail, "Mon-Fri 08:00-18:00", "We'll email you within 15 minutes."},
+		{"Friday night", time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC), lead.ByPhone, "Mon-Fri 08:00-18:00", "We're closed now; expect our call Monday from 8:00 AM."},
+		{"closing soon", time.Date(2026, 11, 26, 22, 55, 0, 0, time.UTC), lead.ByText, "Mon-Fri 08:00-18:00", "We're closing soon; expect our text tomorrow by 8:10 AM."},
+		{"open tomorrow only", received, lead.ByPhone, "Sat 09:00-13:00", "We're closed now; expect our call tomorrow from 9:00 AM."},
+	}
+	for _, tt := range tests {
+		l := hostile()
+		l.CreatedAt, l.PreferredContact = tt.at, tt.how
+		c, err := Ack(l, clinic, Answer{Hours: mustHours(tt.hours, eastern), SLA: 15 * time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(c.Text, "\n"+tt.want+"\n") || !strings.Contains(stdhtml.UnescapeString(c.HTML), ">"+tt.want+"<") {
+			t.Errorf("%s: the acknowledgement does not say %q:\n%s", tt.name, tt.want, c.Text)
+		}
+	}
+}
+
+// TestBookingURL: with BOOKING_URL the acknowledgement offers the booking
+// page (a link in HTML, the URL in text, escaped though it is the
+// clinic's), and the alert tells staff it was offered; without, neither
+// mentions it.
+func TestBookingURL(t *testing.T) {
+	ack, err := Ack(hostile(), booking, answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ack.Text, "Prefer to pick a time yourself? Book online: https://book.example.com/new?clinic=7&src=ack\n") {
+		t.Errorf("text part does not offer the booking page:\n%s", ack.Text)
+	}
+	if !strings.Contains(ack.HTML, `<a href="https://book.example.com/new?clinic=7&amp;src=ack" style="color:#0b57d0">Book online</a>`) {
+		t.Errorf("HTML part does not link the booking page:\n%s", ack.HTML)
+	}
+	alert, err := Alert(hostile(), booking, staffLink, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{alert.Text, stdhtml.UnescapeString(alert.HTML)} {
+		if !strings.Contains(part, "Offered online booking (https://book.example.com/new?clinic=7&src=ack)") {
+			t.Errorf("the alert does not say online booking was offered:\n%s", part)
+		}
+	}
+
+	// A value no config check would pass still cannot break out of the href.
+	odd := booking
+	odd.BookingURL = `https://book.example.com/"><script>x</script>`
+	ack, err = Ack(hostile(), odd, answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(ack.HTML, "<script>") || strings.Contains(ack.HTML, `/">`) {
+		t.Errorf("the booking URL escapes its attribute:\n%s", ack.HTML)
+	}
+
+	for _, c := range []Content{must(Ack(hostile(), clinic, answer)), must(Alert(hostile(), clinic, staffLink, true))} {
+		if strings.Contains(c.Text+c.HTML, "ook online") {
+			t.Errorf("without BOOKING_URL an email mentions booking online:\n%s", c.Text)
+		}
+	}
+}
+
+func must(c Content, err error) Content {
+	if err != nil {
+		panic(err)
+	}
+	return c
 }
 
 func TestAckNeverEchoesVisitorText(t *testing.T) {
 	for _, name := range []string{"http://spam.example/win Smith", "Buy@once now", "<a>Pat</a>", "Pat2000"} {
 		l := hostile()
 		l.Name = name
-		c, err := Ack(l, clinic)
+		c, err := Ack(l, clinic, answer)
 		if err != nil {
 			t.Fatal(err)
 		}

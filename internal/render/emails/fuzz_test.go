@@ -36,7 +36,7 @@ func FuzzAlert(f *testing.F) {
 			}
 			checkRendered(t, c, l, minimal)
 		}
-		ack, err := Ack(l, clinic)
+		ack, err := Ack(l, clinic, answer)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +47,7 @@ func FuzzAlert(f *testing.F) {
 		// another reason, email and phone gets the very same email.
 		other := l
 		other.Reason, other.Email, other.Phone = "", "someone@example.com", "+12025550199"
-		same, err := Ack(other, clinic)
+		same, err := Ack(other, clinic, answer)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,8 +27,8 @@ var (
 	// answer is hours.Default in New York and a 15-minute RESPONSE_SLA.
 	answer = Answer{Hours: mustHours("Mon-Fri 08:00-18:00", eastern), SLA: 15 * time.Minute}
 	// booking is a clinic with BOOKING_URL set.
-	booking = Clinic{Name: clinic.Name, Phone: clinic.Phone, TimeZone: eastern, BookingURL: "https://book.example.com/new?clinic=7&src=ack"}
-	staffLink  = StaffLink{
+	booking   = Clinic{Name: clinic.Name, Phone: clinic.Phone, TimeZone: eastern, BookingURL: "https://book.example.com/new?clinic=7&src=ack"}
+	staffLink = StaffLink{
 		URL:     "https://api.example-clinic.com/leads/0b8e4c36-3f7a-4d4c-9d7e-1c2b3a4d5e6f?t=AAAAAGmSB8Bx-token_part",
 		Expires: received.Add(14 * 24 * time.Hour),
 	}

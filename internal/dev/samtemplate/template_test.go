@@ -258,6 +258,7 @@ func sample(secretARN string) map[string]string {
 		"STAFF_SMS":             "+12025550199, +12025550198",
 		"STAFF_SMS_ORIGINATION": "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-1234567890abcdef",
 		"ALERT_LIMIT":           "100/1h",
+		"BOOKING_URL":           "https://book.example-clinic.com/new",
 		"EDGE_ORIGIN_SECRET":    "",
 	}
 }

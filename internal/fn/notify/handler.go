@@ -255,6 +255,14 @@ func (h *Handler) code(ctx context.Context, r events.DynamoDBEventRecord) error 
 	return nil
 }
 
+// refused reports whether SES refused a message for good
+// (MessageRejected: in the sandbox, a recipient nobody verified), so
+// retrying it would only fail again.
+func refused(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && api.ErrorCode() == "MessageRejected"
+}
+
 // sendFailure says why a send failed without SES's message, which may name
 // a recipient: its error code, or the error's type.
 func sendFailure(err error) string {
@@ -389,6 +397,13 @@ func (h *Handler) ack(ctx context.Context, log *slog.Logger, l lead.Lead, now ti
 	m.Tags = map[string]string{sesmail.TagLead: l.ID, sesmail.TagKind: sesmail.KindAck}
 	m.ReplyTo = h.cfg.ClinicEmails[:1] // a visitor's reply reaches the front desk
 	id, err := h.sender.Send(ctx, m)
+	if refused(err) {
+		// SES will not take it however often it is tried (in the sandbox,
+		// an address nobody verified): the alert went out, and failing the
+		// record would hold up the leads behind it in the stream.
+		log.Warn("acknowledgement not sent: SES refused it", "reason", sendFailure(err))
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("acknowledgement: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/openclinic/leadhandler/internal/adapter/sesmail"
@@ -398,6 +399,19 @@ func TestAcknowledgement(t *testing.T) {
 			t.Errorf("the alert does not say online booking was offered:\n%s", alert.Text)
 		}
 	})
+	t.Run("on, SES refuses it (the sandbox): logged, the record does not fail", func(t *testing.T) {
+		f := newFixture(t, func(c *config.Notify) { c.Ack = true })
+		f.h.sender = refuseAcks{f.h.sender}
+		if failed := f.handle(t, f.add(t, 1)); len(failed) != 0 {
+			t.Errorf("records %v failed: the stream would hold up the leads behind them", failed)
+		}
+		if n := len(f.out.Sent()); n != 1 {
+			t.Errorf("%d emails, want the alert", n)
+		}
+		if !strings.Contains(f.logs.String(), `"msg":"acknowledgement not sent: SES refused it"`) || !strings.Contains(f.logs.String(), `"reason":"SES MessageRejected"`) {
+			t.Errorf("no log line of the refused acknowledgement:\n%s", f.logs)
+		}
+	})
 	t.Run("on, but the visitor gave no email", func(t *testing.T) {
 		f := newFixture(t, func(c *config.Notify) { c.Ack = true })
 		l := storetest.Lead(now)
@@ -417,4 +431,15 @@ func TestMinimalDetail(t *testing.T) {
 	if reason := f.leads[0].Reason[:10]; strings.Contains(m.Text, reason) || strings.Contains(m.HTML, reason) {
 		t.Error("EMAIL_DETAIL=minimal, yet the alert carries the reason")
 	}
+}
+
+// refuseAcks is SES in the sandbox: acknowledgements, to addresses nobody
+// verified, are rejected.
+type refuseAcks struct{ Sender }
+
+func (r refuseAcks) Send(ctx context.Context, m sesmail.Message) (string, error) {
+	if m.Tags[sesmail.TagKind] == sesmail.KindAck {
+		return "", &smithy.GenericAPIError{Code: "MessageRejected", Message: "Email address is not verified. The following identities failed the check in region US-EAST-1: " + m.To[0]}
+	}
+	return r.Sender.Send(ctx, m)
 }

@@ -1181,3 +1181,36 @@ func signedToken(t *testing.T, id string) string {
 	}
 	return s.Sign(link.PurposeStaff, id, time.Now().Add(time.Hour)) // wall clock: the staff function FromEnv builds checks the link's expiry on the real clock
 }
+
+// TestAckEmailOnByDefault: a stack deployed with the defaults acknowledges
+// every request with an email (AckEmail "true", as ACK_EMAIL's default in
+// internal/config), so notify's sends take the unlimited branch
+// (TestNotifyRecipients checks both).
+func TestAckEmailOnByDefault(t *testing.T) {
+	def, _ := raw(t)["Parameters"].(map[string]any)["AckEmail"].(map[string]any)["Default"].(string)
+	if def != "true" {
+		t.Fatalf("AckEmail's default is %q, want true", def)
+	}
+	values := sample("")
+	values["ACK_EMAIL"] = def
+	if holds := holding(t, evaluator(t, values)); !slices.Contains(holds, "AcksVisitors") {
+		t.Errorf("with AckEmail's default, AcksVisitors does not hold: %v", holds)
+	}
+}
+
+// TestBookingUrlPattern: BookingUrl reaches patients; the template takes
+// an absolute https URL or nothing, as internal/config does.
+func TestBookingUrlPattern(t *testing.T) {
+	p, _ := raw(t)["Parameters"].(map[string]any)["BookingUrl"].(map[string]any)
+	re := regexp.MustCompile(p["AllowedPattern"].(string))
+	for _, ok := range []string{"", "https://book.example.com/new", "https://book.example.com/new?clinic=7&src=ack", "https://book.example.com:8443", "https://book.example.com/#slots"} {
+		if !re.MatchString(ok) {
+			t.Errorf("BookingUrl's AllowedPattern refuses %q", ok)
+		}
+	}
+	for _, bad := range []string{"http://book.example.com/new", "book.example.com", "//book.example.com", "javascript:alert(1)", `https://book.example.com/"><script>`, "https://book.example.com/a b", "https://user@book.example.com/"} {
+		if re.MatchString(bad) {
+			t.Errorf("BookingUrl's AllowedPattern takes %q", bad)
+		}
+	}
+}

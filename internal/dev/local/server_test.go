@@ -44,6 +44,7 @@ func TestDemoFlowOverHTTP(t *testing.T) {
 	if res := post("/leads", "text/plain", `x`); res.StatusCode != 415 {
 		t.Errorf("a function's own answers pass through: got %d, want 415", res.StatusCode)
 	}
+	srv.stream.wait() // the alert and the acknowledgement (ACK_EMAIL's default) before the digest
 	time.Sleep(5 * time.Millisecond)
 	var out struct {
 		DigestsSent int `json:"digestsSent"`
@@ -67,14 +68,15 @@ func TestDemoFlowOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if len(mail) != 2 || !strings.HasPrefix(mail[0].Subject, "Appointment request: Pat") ||
-		!strings.HasPrefix(mail[1].Subject, "1 appointment request to follow up") ||
+	if len(mail) != 3 || !strings.HasPrefix(mail[0].Subject, "Appointment request: Pat") ||
+		!strings.HasPrefix(mail[1].Subject, "We received your request") || !slices.Equal(mail[1].To, []string{"pat@example.com"}) ||
+		!strings.HasPrefix(mail[2].Subject, "1 appointment request to follow up") ||
 		len(mail[0].ReplyTo) != 0 || mail[0].HTML == "" || mail[0].Text == "" {
 		t.Fatalf("outbox: %+v", mail)
 	}
 	// The digest leads to the inbox.
-	if !strings.Contains(mail[1].Text, "Every open request is in the inbox:\n"+base+"/staff\n") || !strings.Contains(mail[1].HTML, `href="`+base+`/staff"`) {
-		t.Errorf("the digest does not link to the inbox:\n%s", mail[1].Text)
+	if !strings.Contains(mail[2].Text, "Every open request is in the inbox:\n"+base+"/staff\n") || !strings.Contains(mail[2].HTML, `href="`+base+`/staff"`) {
+		t.Errorf("the digest does not link to the inbox:\n%s", mail[2].Text)
 	}
 
 	link := staffLink(t, srv, "Pat")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,9 +75,11 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The alert, then the acknowledgement (ACK_EMAIL's default) to Marta.
 	sent := testenv.SentEmails(t, ses)
-	if len(sent) != 1 || sent[0].Subject != "Appointment request: Marta prefers a phone call" ||
-		!strings.Contains(sent[0].Body.Text, present.FormatTime(l.CreatedAt, warsaw)) {
+	if len(sent) != 2 || sent[0].Subject != "Appointment request: Marta prefers a phone call" ||
+		!strings.Contains(sent[0].Body.Text, present.FormatTime(l.CreatedAt, warsaw)) ||
+		!strings.HasPrefix(sent[1].Subject, "We received your request") || !slices.Equal(sent[1].Destination.To, []string{"marta@example.pl"}) {
 		t.Fatalf("sent %+v", sent)
 	}
 	got, err := store.Get(ctx, l.ID, now)
@@ -84,8 +87,8 @@ func TestBootstrapUnderRIE(t *testing.T) {
 		t.Errorf("alert recorded as %+v (%v), want message %s", got.Alert, err, sent[0].MessageID)
 	}
 	logs := fn.Stop()
-	if !strings.Contains(logs, `"msg":"alert sent"`) {
-		t.Errorf("no alert log line:\n%s", logs)
+	if !strings.Contains(logs, `"msg":"alert sent"`) || !strings.Contains(logs, `"msg":"acknowledgement sent"`) {
+		t.Errorf("no alert or acknowledgement log line:\n%s", logs)
 	}
 	for _, p := range []string{"Marta", "Kowalska", "marta@", "501234567", "Shoulder"} {
 		if strings.Contains(logs, p) {

@@ -110,10 +110,11 @@ type ackView struct {
 }
 
 // Ack renders the acknowledgement to the visitor of l: when to expect the
-// clinic's answer (present.Expect, from l's CreatedAt and a), how they
+// clinic's answer (present.Expect, from a and when l arrived, or was
+// released from review: l.GuardFrom, as the response guard counts), how they
 // asked to be contacted, the clinic's phone and booking page when set.
 func Ack(l lead.Lead, c Clinic, a Answer) (Content, error) {
-	v := ackView{Clinic: c, Greeting: "Hello,", Expect: present.Expect(a.Hours, a.SLA, l.CreatedAt, l.PreferredContact)}
+	v := ackView{Clinic: c, Greeting: "Hello,", Expect: present.Expect(a.Hours, a.SLA, l.GuardFrom(), l.PreferredContact)}
 	if n := present.PlainFirstName(l); n != "" {
 		v.Greeting = "Hello " + n + ","
 	}

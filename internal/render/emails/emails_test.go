@@ -244,10 +244,15 @@ func TestAckSaysWhen(t *testing.T) {
 		{"Friday night", time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC), lead.ByPhone, "Mon-Fri 08:00-18:00", "We're closed now; expect our call Monday from 8:00 AM."},
 		{"closing soon", time.Date(2026, 11, 26, 22, 55, 0, 0, time.UTC), lead.ByText, "Mon-Fri 08:00-18:00", "We're closing soon; expect our text tomorrow by 8:10 AM."},
 		{"open tomorrow only", received, lead.ByPhone, "Sat 09:00-13:00", "We're closed now; expect our call tomorrow from 9:00 AM."},
+		// Held for review on Saturday, released Monday at 10:00: from the release.
+		{"released", time.Date(2026, 11, 30, 15, 0, 0, 0, time.UTC), lead.ByPhone, "Mon-Fri 08:00-18:00", "We'll call you within 15 minutes."},
 	}
 	for _, tt := range tests {
 		l := hostile()
 		l.CreatedAt, l.PreferredContact = tt.at, tt.how
+		if tt.name == "released" {
+			l.CreatedAt, l.ReleasedAt = time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC), tt.at
+		}
 		c, err := Ack(l, clinic, Answer{Hours: mustHours(tt.hours, eastern), SLA: 15 * time.Minute})
 		if err != nil {
 			t.Fatal(err)

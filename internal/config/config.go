@@ -800,3 +800,17 @@ func plainAddress(v string) bool {
 	a, err := mail.ParseAddress(v)
 	return err == nil && a.Name == "" && a.Address == v
 }
+
+// bookingURL reads BOOKING_URL: where a patient may book online, an
+// absolute https URL; empty when unset.
+func (e *env) bookingURL() string {
+	v := e.text("BOOKING_URL", "")
+	if v == "" {
+		return ""
+	}
+	if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" {
+		e.fail("BOOKING_URL", fmt.Sprintf("want an absolute https URL, got %q", v))
+		return ""
+	}
+	return v
+}

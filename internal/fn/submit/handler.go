@@ -363,9 +363,9 @@ func (h *Handler) allowedOrigin(origin string) bool {
 // accepted answers a stored (or replayed, or trapped) request: JSON for a
 // script, a redirect to a thank-you page for a plain form post.
 func (h *Handler) accepted(id string, status int, r result) events.APIGatewayV2HTTPResponse {
-	msg := h.thanks(r.at, r.how)
+	when, msg := h.thanks(r.at, r.how)
 	if r.post.by == plainForm {
-		if target := h.thankYou(r.post.page, msg); target != "" {
+		if target := h.thankYou(r.post.page, when); target != "" {
 			return events.APIGatewayV2HTTPResponse{
 				StatusCode: http.StatusSeeOther,
 				Headers:    map[string]string{"Location": target, "Cache-Control": "no-store"},
@@ -382,10 +382,11 @@ func (h *Handler) accepted(id string, status int, r result) events.APIGatewayV2H
 // thankYou is where a plain form post goes next: THANK_YOU_URL, else the
 // form's own page with submitted=1, but only on an allowed site (anything
 // else would make this an open redirect). Either way its query gains
-// expect, the thank-you's text (msg: from the configuration and the time,
-// nothing the visitor typed), and booking=1 with BOOKING_URL, so a page
-// can say the same as the API's JSON answer (docs/form.md).
-func (h *Handler) thankYou(page, msg string) string {
+// expect, when to expect the answer (present.Expect: from the
+// configuration and the time, nothing the visitor typed), and booking=1
+// with BOOKING_URL, so a page can say what the JSON answer says
+// (docs/form.md).
+func (h *Handler) thankYou(page, when string) string {
 	u := h.onSite(page)
 	if h.cfg.ThankYouURL != "" {
 		u, _ = url.Parse(h.cfg.ThankYouURL) // config.LoadSubmit parsed it
@@ -394,10 +395,13 @@ func (h *Handler) thankYou(page, msg string) string {
 		return ""
 	}
 	q := u.Query()
+	for _, k := range thankYouQuery { // from an earlier thank-you, in a Referer
+		q.Del(k)
+	}
 	if h.cfg.ThankYouURL == "" {
 		q.Set("submitted", "1")
 	}
-	q.Set("expect", msg)
+	q.Set("expect", when)
 	if h.cfg.BookingURL != "" {
 		q.Set("booking", "1")
 	}
@@ -405,6 +409,9 @@ func (h *Handler) thankYou(page, msg string) string {
 	u.Fragment = ""
 	return u.String()
 }
+
+// thankYouQuery are the query's keys thankYou sets.
+var thankYouQuery = []string{"submitted", "expect", "booking"}
 
 // onSite is page parsed, if it is on an allowed origin; else nil.
 func (h *Handler) onSite(page string) *url.URL {

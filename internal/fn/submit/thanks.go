@@ -13,12 +13,14 @@ import (
 // way the visitor asked to be contacted, and the clinic's phone. It is
 // computed only from the configuration, the time the request was taken and
 // the contact method (one of three words): nothing the visitor typed.
-func (h *Handler) thanks(at time.Time, how lead.ContactMethod) string {
-	msg := present.Expect(h.cfg.Hours, h.cfg.SLA, at, how)
+// The redirect of a plain post carries only when (expect): the page knows
+// its clinic's phone.
+func (h *Handler) thanks(at time.Time, how lead.ContactMethod) (when, msg string) {
+	when = present.Expect(h.cfg.Hours, h.cfg.SLA, at, how)
 	if h.cfg.ClinicPhone != "" {
-		msg += " Need us sooner? Call " + h.cfg.ClinicPhone + "."
+		return when, when + " Need us sooner? Call " + h.cfg.ClinicPhone + "."
 	}
-	return msg
+	return when, when
 }
 
 // contactOf is how a submission asked to be contacted, as lead.Normalize

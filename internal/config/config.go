@@ -73,6 +73,16 @@ type Submit struct {
 	// Edge is EDGE_ORIGIN_SECRET: set, requests that did not come through
 	// the edge are refused.
 	Edge Edge
+	// Hours is OPENING_HOURS in TIME_ZONE (hours.Default when unset) and
+	// SLA is RESPONSE_SLA (15m by default), as notify reads them: the
+	// thank-you says when to expect the answer (present.Expect).
+	Hours hours.Hours
+	SLA   time.Duration
+	// ClinicPhone is CLINIC_PHONE: the number the thank-you gives, optional.
+	ClinicPhone string
+	// BookingURL is BOOKING_URL: the thank-you offers to book online there
+	// (https only); empty: no offer.
+	BookingURL string
 }
 
 // LoadSubmit reads the submit function's configuration through getenv.
@@ -95,6 +105,12 @@ func LoadSubmit(getenv func(string) string) (Submit, error) {
 	if e.text("TIME_ZONE", "") != "" {
 		c.TimeZone = e.location("TIME_ZONE")
 	}
+	c.Hours = e.openingHours(c.TimeZone, hours.Default)
+	if c.SLA = e.duration("RESPONSE_SLA", 15*time.Minute); c.SLA <= 0 {
+		e.fail("RESPONSE_SLA", "must be positive")
+	}
+	c.ClinicPhone = e.singleLine("CLINIC_PHONE", e.text("CLINIC_PHONE", ""))
+	c.BookingURL = e.bookingURL()
 	limit := e.limit("RATE_LIMIT", "10/1h")
 	c.RateLimit = limit
 	c.Edge = e.edge()

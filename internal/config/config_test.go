@@ -40,8 +40,9 @@ func TestLoadSubmitDefaults(t *testing.T) {
 		MinFillTime:    time.Second,
 		HeldRetention:  14 * 24 * time.Hour,
 		TimeZone:       time.UTC,
+		SLA:            15 * time.Minute,
 	}
-	if diff := cmp.Diff(got, want, zoneByName); diff != "" {
+	if diff := cmp.Diff(got, want, zoneByName, cmpopts.IgnoreFields(Submit{}, "Hours")); diff != "" {
 		t.Errorf("(-got +want):\n%s", diff)
 	}
 }
@@ -62,9 +63,17 @@ func TestLoadSubmitSettings(t *testing.T) {
 		"MIN_FILL_TIME":       "3s",
 		"HELD_RETENTION_DAYS": "7",
 		"TIME_ZONE":           "America/New_York",
+		"OPENING_HOURS":       "Mon-Fri 09:00-17:00",
+		"RESPONSE_SLA":        "30m",
+		"CLINIC_PHONE":        "+1 555 0100",
+		"BOOKING_URL":         "https://book.example.com/new",
 	}))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Saturday noon in New York: closed, opening Monday at 9.
+	if sat := time.Date(2026, 12, 5, 17, 0, 0, 0, time.UTC); !got.Hours.NextOpen(sat).Equal(time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)) {
+		t.Errorf("OPENING_HOURS in TIME_ZONE: next open after %v is %v", sat, got.Hours.NextOpen(sat))
 	}
 	want := Submit{
 		Table:          "leads",
@@ -76,8 +85,11 @@ func TestLoadSubmitSettings(t *testing.T) {
 		MinFillTime:    3 * time.Second,
 		HeldRetention:  7 * 24 * time.Hour,
 		TimeZone:       newYork,
+		SLA:            30 * time.Minute,
+		ClinicPhone:    "+1 555 0100",
+		BookingURL:     "https://book.example.com/new",
 	}
-	if diff := cmp.Diff(got, want, zoneByName); diff != "" {
+	if diff := cmp.Diff(got, want, zoneByName, cmpopts.IgnoreFields(Submit{}, "Hours")); diff != "" {
 		t.Errorf("(-got +want):\n%s", diff)
 	}
 }
@@ -90,11 +102,14 @@ func TestLoadSubmitNamesEveryBadVariable(t *testing.T) {
 		"RETENTION_DAYS":  "-1",
 		"PHONE_REGION":    "USA",
 		"MIN_FILL_TIME":   "2",
+		"OPENING_HOURS":   "weekdays",
+		"RESPONSE_SLA":    "0s",
+		"BOOKING_URL":     "http://book.example.com/new",
 	}))
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, name := range []string{"LEADS_TABLE", "ALLOWED_ORIGINS", "THANK_YOU_URL", "RATE_LIMIT", "RETENTION_DAYS", "PHONE_REGION", "MIN_FILL_TIME"} {
+	for _, name := range []string{"LEADS_TABLE", "ALLOWED_ORIGINS", "THANK_YOU_URL", "RATE_LIMIT", "RETENTION_DAYS", "PHONE_REGION", "MIN_FILL_TIME", "OPENING_HOURS", "RESPONSE_SLA", "BOOKING_URL"} {
 		if !strings.Contains(err.Error(), name+":") {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

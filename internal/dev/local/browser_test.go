@@ -284,8 +284,8 @@ func TestFormInChromium(t *testing.T) {
 			chromedp.WaitVisible(chromedp.Search(`//p[contains(@class,"lf-status") and contains(., "Thank you")]`)),
 		)
 		status := get(t, ctx, chromedp.Text(css(".lf-status")))
-		if url := get(t, ctx, chromedp.Location()); url != base+"/" || !strings.Contains(status, "will contact you soon") {
-			t.Errorf("at %s, status %q", url, status)
+		if url := get(t, ctx, chromedp.Location()); url != base+"/" || !strings.Contains(status, "We have received your request. We") || !strings.Contains(status, "Need us sooner? Call (555) 010-0100.") {
+			t.Errorf("at %s, status %q: want when (as the clock has it) and the phone", url, status)
 		}
 		if *screenshot != "" {
 			shot := browser(t)
@@ -406,7 +406,7 @@ func TestFormInChromium(t *testing.T) {
 			chromedp.WaitVisible(css(".thanks")),
 		)
 		thanks := get(t, ctx, chromedp.Text(css(".thanks")))
-		if url := get(t, ctx, chromedp.Location()); !strings.HasSuffix(url, "/?submitted=1") || !strings.Contains(thanks, "Thank you") {
+		if url := get(t, ctx, chromedp.Location()); !strings.HasPrefix(url, base+"/?") || !strings.Contains(url, "submitted=1") || !strings.Contains(thanks, "Thank you") {
 			t.Errorf("at %s: %q", url, thanks)
 		}
 		do(t, ctx, chromedp.Navigate(staffLink(t, srv, "Aroha")), chromedp.WaitVisible(css("main")))

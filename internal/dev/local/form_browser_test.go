@@ -22,6 +22,9 @@ var screens = []struct {
 	width, height int64
 }{{"phone", 390, 844}, {"desktop", 1280, 800}}
 
+// booking is the BOOKING_URL the form's thank-you offers.
+const booking = "https://book.example.com/new"
+
 const thankYou = `//p[contains(@class,"lf-status") and contains(., "Thank you")]`
 
 // otherSite serves a page with two copies of the snippet, posting to api,
@@ -50,7 +53,8 @@ func fakeAnswer(status int, body, headers string) chromedp.Action[chromedp.Void]
 }
 
 func TestVisitorFormInChromium(t *testing.T) {
-	srv, base := serve(t, map[string]string{"MIN_FILL_TIME": "200ms"})
+	// Always open: the thank-you's "when" does not depend on the wall clock.
+	srv, base := serve(t, map[string]string{"MIN_FILL_TIME": "200ms", "OPENING_HOURS": "always", "BOOKING_URL": booking})
 	other := otherSite(t, base)
 
 	for _, screen := range screens {
@@ -71,6 +75,14 @@ func TestVisitorFormInChromium(t *testing.T) {
 				)
 				if state := get(t, ctx, chromedp.AttributeValue(css(".lf-status"), "data-state")); state.Value != "ok" {
 					t.Errorf("status state %q, want ok (its own style)", state.Value)
+				}
+				// The API's message, as text, and its booking link.
+				if said := get(t, ctx, chromedp.Text(css(".lf-status"))); !strings.Contains(said, "We'll email you within 15 minutes. Need us sooner? Call (555) 010-0100.") ||
+					!strings.Contains(said, "Prefer to pick a time yourself? Book online.") {
+					t.Errorf("thank-you %q: want when, the phone and the offer to book", said)
+				}
+				if href := get(t, ctx, chromedp.AttributeValue(css(".lf-status a"), "href")); href.Value != booking {
+					t.Errorf("Book online links to %q, want %s", href.Value, booking)
 				}
 				l := storedLead(t, srv, staffLink(t, srv, first))
 				if l.PreferredContact != lead.ByEmail || l.Phone != "" {
@@ -198,8 +210,15 @@ func TestVisitorFormInChromium(t *testing.T) {
 			chromedp.Click(css("#lf button[type=submit]")),
 			chromedp.WaitVisible(css(".thanks")),
 		)
-		if at := get(t, ctx, chromedp.Location()); at != base+"/contact?submitted=1" {
-			t.Errorf("after sending, at %s: want the page it came from", at)
+		if at := get(t, ctx, chromedp.Location()); at != base+"/contact?booking=1&expect=We%27ll+call+you+within+15+minutes.&submitted=1" {
+			t.Errorf("after sending, at %s: want the page it came from, with when and the booking flag", at)
+		}
+		// The page's own thank-you says what the API's answer says.
+		if said := get(t, ctx, chromedp.Text(css(".thanks"))); said != "Thank you! We have received your request. We'll call you within 15 minutes. Need us sooner? Call (555) 010-0100. Prefer to pick a time yourself? Book online." {
+			t.Errorf("no-JavaScript thank-you %q", said)
+		}
+		if href := get(t, ctx, chromedp.AttributeValue(css(".thanks a"), "href")); href.Value != booking {
+			t.Errorf("Book online links to %q, want %s", href.Value, booking)
 		}
 		do(t, ctx,
 			chromedp.Navigate(base+"/contact"),

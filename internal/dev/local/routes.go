@@ -148,14 +148,30 @@ func (s *Server) demo(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	q := r.URL.Query()
+	page := struct {
+		Clinic                 string
+		Submitted              bool
+		Form                   template.HTML
+		StaffEmail             string
+		Expect, Phone, Booking string
+	}{Clinic: s.getenv("CLINIC_NAME"), Submitted: q.Get("submitted") == "1", Form: template.HTML(snippet), StaffEmail: s.StaffEmail()}
+	// The thank-you without JavaScript, as a clinic's own page would say
+	// it: the redirect's expect (only in the API's shape), its own phone,
+	// and its own BOOKING_URL when the redirect says booking=1 (docs/form.md).
+	if page.Submitted && expectShape.MatchString(q.Get("expect")) {
+		page.Expect, page.Phone = q.Get("expect"), s.getenv("CLINIC_PHONE")
+	}
+	if u, err := url.Parse(s.getenv("BOOKING_URL")); page.Submitted && q.Get("booking") == "1" && err == nil && u.Scheme == "https" {
+		page.Booking = u.String()
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	demoPage.Execute(w, struct {
-		Clinic     string
-		Submitted  bool
-		Form       template.HTML
-		StaffEmail string
-	}{s.getenv("CLINIC_NAME"), r.URL.Query().Get("submitted") == "1", template.HTML(snippet), s.StaffEmail()})
+	demoPage.Execute(w, page)
 }
+
+// expectShape is the shape of present.Expect's sentences, as the form's
+// script checks the redirect's expect: nothing else in a link is shown.
+var expectShape = regexp.MustCompile(`^We(?:'ll (?:call|text|email) you within \d{1,4} (?:minutes|hours?)|'re (?:closed now|closing soon); expect our (?:call|text|email) (?:today|tomorrow|[A-Z][a-z]{2,8}|[A-Z][a-z]{2} \d{1,2} [A-Z][a-z]{2}) (?:from|by) \d{1,2}:\d\d [AP]M)\.$`)
 
 // sentMail is a kept message as /_local/outbox lists it.
 type sentMail struct {

@@ -18,7 +18,9 @@ func (h *Handler) back(page string) string {
 		return ""
 	}
 	q := u.Query()
-	q.Del("submitted")
+	for _, k := range thankYouQuery {
+		q.Del(k)
+	}
 	u.RawQuery, u.Fragment = q.Encode(), ""
 	return u.String()
 }

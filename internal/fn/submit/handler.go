@@ -26,6 +26,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/adapter/metric"
 	"github.com/openclinic/leadhandler/internal/adapter/turnstile"
 	"github.com/openclinic/leadhandler/internal/config"
+	"github.com/openclinic/leadhandler/internal/hours"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/logging"
 	"github.com/openclinic/leadhandler/internal/phone"
@@ -108,6 +109,16 @@ func New(cfg config.Submit, store Store, verifier Verifier, log *slog.Logger, no
 	}
 	if cfg.HeldRetention <= 0 {
 		cfg.HeldRetention = lead.DefaultHeldRetention
+	}
+	if cfg.SLA <= 0 { // as config.LoadSubmit reads an unset RESPONSE_SLA
+		cfg.SLA = 15 * time.Minute
+	}
+	if cfg.Hours.Location() == nil { // as config.LoadSubmit reads an unset OPENING_HOURS
+		h, err := hours.Parse(hours.Default, cfg.TimeZone)
+		if err != nil {
+			return nil, fmt.Errorf("OPENING_HOURS: %w", err)
+		}
+		cfg.Hours = h
 	}
 	numbers := phone.Normalizer{Region: cfg.PhoneRegion}
 	return &Handler{
@@ -265,9 +276,10 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 		if err := h.metrics.Put([]string{l.Source.Class()}, metric.Value{Def: metric.LeadsBySource, Value: 1}); err != nil {
 			log.Warn("count stored lead by source", "err", err)
 		}
-		return result{kind: stored, post: p, id: id}
+		return result{kind: stored, post: p, id: id, at: l.CreatedAt, how: l.PreferredContact}
 	case errors.Is(err, lead.ErrExists):
-		return result{kind: replayed, post: p, id: id}
+		// Answered at this request's time: the stored lead is not read back.
+		return result{kind: replayed, post: p, id: id, at: p.now, how: r.PreferredContact}
 	case errors.Is(err, ratelimit.ErrLimited):
 		return result{kind: limited, post: p, id: id}
 	default:
@@ -313,7 +325,7 @@ func (h *Handler) hold(ctx context.Context, log *slog.Logger, p post, trap lead.
 				return result{kind: storeError, post: p}
 			}
 		}
-		return result{kind: trapped, post: p}
+		return result{kind: trapped, post: p, at: p.now, how: contactOf(p.sub)}
 	}
 	id := r.SubmissionID
 	if id == "" {
@@ -322,9 +334,9 @@ func (h *Handler) hold(ctx context.Context, log *slog.Logger, p post, trap lead.
 	kept := lead.NewHeld(id, r, trap, p.now, h.cfg.HeldRetention)
 	switch err := h.store.Hold(ctx, kept, p.now.In(h.cfg.TimeZone).Format(time.DateOnly), p.charge); {
 	case err == nil:
-		return result{kind: held, post: p, id: id}
+		return result{kind: held, post: p, id: id, at: kept.CreatedAt, how: r.PreferredContact}
 	case errors.Is(err, lead.ErrExists): // as a lead's replay is answered
-		return result{kind: heldReplayed, post: p, id: id}
+		return result{kind: heldReplayed, post: p, id: id, at: p.now, how: r.PreferredContact}
 	case errors.Is(err, ratelimit.ErrLimited):
 		return result{kind: trappedLimited, post: p, id: id}
 	default:
@@ -350,35 +362,56 @@ func (h *Handler) allowedOrigin(origin string) bool {
 
 // accepted answers a stored (or replayed, or trapped) request: JSON for a
 // script, a redirect to a thank-you page for a plain form post.
-func (h *Handler) accepted(id string, status int, p post) events.APIGatewayV2HTTPResponse {
-	if p.by == plainForm {
-		if target := h.thankYou(p.page); target != "" {
+func (h *Handler) accepted(id string, status int, r result) events.APIGatewayV2HTTPResponse {
+	when, msg := h.thanks(r.at, r.how)
+	if r.post.by == plainForm {
+		if target := h.thankYou(r.post.page, when); target != "" {
 			return events.APIGatewayV2HTTPResponse{
 				StatusCode: http.StatusSeeOther,
 				Headers:    map[string]string{"Location": target, "Cache-Control": "no-store"},
 			}
 		}
 	}
-	return jsonResponse(status, map[string]string{"id": id, "status": "received"})
+	body := map[string]string{"id": id, "status": "received", "message": msg}
+	if h.cfg.BookingURL != "" {
+		body["booking"] = h.cfg.BookingURL
+	}
+	return jsonResponse(status, body)
 }
 
 // thankYou is where a plain form post goes next: THANK_YOU_URL, else the
 // form's own page with submitted=1, but only on an allowed site (anything
-// else would make this an open redirect).
-func (h *Handler) thankYou(page string) string {
-	if h.cfg.ThankYouURL != "" {
-		return h.cfg.ThankYouURL
-	}
+// else would make this an open redirect). Either way its query gains
+// expect, when to expect the answer (present.Expect: from the
+// configuration and the time, nothing the visitor typed), and booking=1
+// with BOOKING_URL, so a page can say what the JSON answer says
+// (docs/form.md).
+func (h *Handler) thankYou(page, when string) string {
 	u := h.onSite(page)
+	if h.cfg.ThankYouURL != "" {
+		u, _ = url.Parse(h.cfg.ThankYouURL) // config.LoadSubmit parsed it
+	}
 	if u == nil {
 		return ""
 	}
 	q := u.Query()
-	q.Set("submitted", "1")
+	for _, k := range thankYouQuery { // from an earlier thank-you, in a Referer
+		q.Del(k)
+	}
+	if h.cfg.ThankYouURL == "" {
+		q.Set("submitted", "1")
+	}
+	q.Set("expect", when)
+	if h.cfg.BookingURL != "" {
+		q.Set("booking", "1")
+	}
 	u.RawQuery = q.Encode()
 	u.Fragment = ""
 	return u.String()
 }
+
+// thankYouQuery are the query's keys thankYou sets.
+var thankYouQuery = []string{"submitted", "expect", "booking"}
 
 // onSite is page parsed, if it is on an allowed origin; else nil.
 func (h *Handler) onSite(page string) *url.URL {

@@ -143,7 +143,7 @@ func TestValidJSONIsStored(t *testing.T) {
 	if res.StatusCode != http.StatusCreated {
 		t.Fatalf("status %d, want 201: %s", res.StatusCode, res.Body)
 	}
-	if diff := cmp.Diff(decode(t, res), map[string]any{"id": "0b8e4c36-3f7a-4d4c-9d7e-1c2b3a4d5e6f", "status": "received"}); diff != "" {
+	if diff := cmp.Diff(decode(t, res), map[string]any{"id": "0b8e4c36-3f7a-4d4c-9d7e-1c2b3a4d5e6f", "status": "received", "message": "We'll call you within 15 minutes."}); diff != "" {
 		t.Errorf("body (-got +want):\n%s", diff)
 	}
 	leads := f.store.Leads()
@@ -200,11 +200,11 @@ func TestFormPostRedirects(t *testing.T) {
 		base64   bool
 		want     string // Location; empty: a JSON 201
 	}{
-		{"back to the form's page", "", formBody, false, site + "/contact?ref=nav&submitted=1"},
-		{"base64-encoded by API Gateway", "", formBody, true, site + "/contact?ref=nav&submitted=1"},
-		{"to THANK_YOU_URL", site + "/thanks", formBody, false, site + "/thanks"},
+		{"back to the form's page", "", formBody, false, site + "/contact?expect=We%27ll+call+you+within+15+minutes.&ref=nav&submitted=1"},
+		{"base64-encoded by API Gateway", "", formBody, true, site + "/contact?expect=We%27ll+call+you+within+15+minutes.&ref=nav&submitted=1"},
+		{"to THANK_YOU_URL", site + "/thanks", formBody, false, site + "/thanks?expect=We%27ll+call+you+within+15+minutes."},
 		{"never to another site", "", strings.Replace(formBody, "www.example-clinic.com", "evil.example", 1), false, ""},
-		{"no page: back to the Referer", "", formBody[:strings.Index(formBody, "&page=")], false, site + "/blog/sciatica?submitted=1"},
+		{"no page: back to the Referer", "", formBody[:strings.Index(formBody, "&page=")], false, site + "/blog/sciatica?expect=We%27ll+call+you+within+15+minutes.&submitted=1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

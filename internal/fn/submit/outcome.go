@@ -4,11 +4,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
 
 	"github.com/openclinic/leadhandler/internal/adapter/metric"
+	"github.com/openclinic/leadhandler/internal/lead"
 )
 
 // outcome is what came of a request. The answer, the log line's outcome
@@ -66,15 +68,19 @@ type result struct {
 	id string
 	// err says what the visitor must correct (invalid, turnstileRejected).
 	err error
+	// at and how are when the request was taken and how the visitor asked
+	// to be contacted, for the thank-you (an accepted one).
+	at  time.Time
+	how lead.ContactMethod
 }
 
 // answer is the response to a request that came to r.
 func (h *Handler) answer(log *slog.Logger, r result) events.APIGatewayV2HTTPResponse {
 	switch r.kind {
 	case stored, held:
-		return h.accepted(r.id, http.StatusCreated, r.post)
+		return h.accepted(r.id, http.StatusCreated, r)
 	case replayed, heldReplayed:
-		return h.accepted(r.id, http.StatusOK, r.post)
+		return h.accepted(r.id, http.StatusOK, r)
 	case trapped:
 		// Answered as if taken, so the bot learns nothing; the id names
 		// nothing stored.
@@ -82,7 +88,7 @@ func (h *Handler) answer(log *slog.Logger, r result) events.APIGatewayV2HTTPResp
 		if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
 			id = newID()
 		}
-		return h.accepted(id, http.StatusCreated, r.post)
+		return h.accepted(id, http.StatusCreated, r)
 	case invalid, turnstileRejected:
 		return h.badRequest(log, r.err, r.post)
 	case limited, trappedLimited:

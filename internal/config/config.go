@@ -541,10 +541,10 @@ type Staff struct {
 	// Retention is RETENTION_DAYS, as submit reads it: a held request
 	// staff release becomes a lead kept this long.
 	Retention time.Duration
-	// Policy is the call-back rhythm: CALLBACK_CADENCE ("2h,1d,2d" by
+	// Policy is the call-back rhythm: CALLBACK_CADENCE ("10m,1h,4h,1d,2d" by
 	// default: how long after each try that kept a lead open the next
 	// call-back is due, in opening time or opening days, the last
-	// repeating), MAX_ATTEMPTS (4 by default: tries since the patient was
+	// repeating), MAX_ATTEMPTS (6 by default: tries since the patient was
 	// last reached before the lead closes as unreachable, or as not
 	// reached again), and Hours (call-backs fall in them).
 	Policy lead.Policy

@@ -271,7 +271,7 @@ func TestLoadStaff(t *testing.T) {
 	if err != nil || got.TimeZone.String() != "Asia/Tokyo" || got.Policy.Hours.Location() != got.TimeZone || got.LinkTTL != 72*time.Hour ||
 		!slices.Equal(got.StaffEmails, []string{"frontdesk@example-clinic.com", "owner@example-clinic.com"}) ||
 		got.SessionTTL != 12*time.Hour || got.SessionMax != 7*24*time.Hour || got.SignIn != SignInInbox || got.AuditRetention != 2190*24*time.Hour ||
-		got.Policy.MaxAttempts != 4 || !slices.Equal(got.Policy.Cadence, []time.Duration{2 * time.Hour, 24 * time.Hour, 48 * time.Hour}) {
+		got.Policy.MaxAttempts != 6 || !slices.Equal(got.Policy.Cadence, []time.Duration{10 * time.Minute, time.Hour, 4 * time.Hour, 24 * time.Hour, 48 * time.Hour}) {
 		t.Errorf("got %+v, %v", got, err)
 	}
 	got, err = LoadStaff(getenv(staffEnv("CALLBACK_CADENCE", "30m,3d", "MAX_ATTEMPTS", "2", "STAFF_EMAILS", "desk@example-clinic.com",

@@ -246,7 +246,7 @@ func sample(secretARN string) map[string]string {
 		"SENDER_EMAIL": "alerts@example-clinic.com", "CLINIC_PHONE": "", "TIME_ZONE": "America/New_York",
 		"PUBLIC_BASE_URL": "https://api.example-clinic.com", "LINK_SECRET_ARN": secretARN, "EMAIL_DETAIL": "full",
 		"ACK_EMAIL": "true", "SES_MAX_SEND_RATE": "14", "FOLLOW_UP_AFTER": "24h", "FOLLOW_UP_HOUR": "8", "ESCALATE_AFTER": "72h", "ESCALATION_EMAIL": "director@example-clinic.com",
-		"CALLBACK_CADENCE": "2h,1d,2d", "MAX_ATTEMPTS": "4",
+		"CALLBACK_CADENCE": "10m,1h,4h,1d,2d", "MAX_ATTEMPTS": "6",
 		"RESPONSE_SLA": "15m", "OPENING_HOURS": "Mon-Fri 08:00-18:00", "REPORT_EMAIL": "Owner@Example-Clinic.com, manager@example-clinic.com",
 		"NUDGE_TARGET_ARN": "arn:aws:lambda:us-east-1:123456789012:function:followup", "NUDGE_ROLE_ARN": "arn:aws:iam::123456789012:role/nudge-scheduler",
 		"NUDGE_GROUP":  "appointment-leads-nudges",

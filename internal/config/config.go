@@ -311,6 +311,9 @@ type Notify struct {
 	StaffSMS []string
 	// SMSOrigin is STAFF_SMS_ORIGINATION (smsOrigin).
 	SMSOrigin string
+	// PatientSMS is PATIENT_SMS: which patients get a text back (from
+	// SMSOrigin), off by default.
+	PatientSMS PatientSMS
 	// AlertLimit is ALERT_LIMIT: alerts (with their acknowledgements and
 	// texts) for the whole clinic per window, "100/1h" by default, "0" for
 	// no limit. Past it, requests are stored and one summary email goes out.
@@ -319,6 +322,31 @@ type Notify struct {
 	// it is not set): sign-in codes go to these addresses only, spelled as
 	// configured.
 	StaffEmails []string
+}
+
+// PatientSMS is PATIENT_SMS: which patients who consented get one text
+// back with when to expect the clinic's answer (internal/fn/notify).
+type PatientSMS string
+
+const (
+	// PatientSMSOff: no texts to patients (the default).
+	PatientSMSOff PatientSMS = "off"
+	// PatientSMSText: patients who chose to be contacted by text.
+	PatientSMSText PatientSMS = "on"
+	// PatientSMSAll: those who chose text or a phone call.
+	PatientSMSAll PatientSMS = "all"
+)
+
+// Texts reports whether a patient who chose how to be contacted gets the
+// text back.
+func (p PatientSMS) Texts(how lead.ContactMethod) bool {
+	switch p {
+	case PatientSMSText:
+		return how == lead.ByText
+	case PatientSMSAll:
+		return how == lead.ByText || how == lead.ByPhone
+	}
+	return false
 }
 
 // LoadNotify reads the notify function's configuration through getenv. The
@@ -337,6 +365,7 @@ func LoadNotify(getenv func(string) string) (Notify, error) {
 	c.Guard = e.guard(c.TimeZone)
 	c.StaffSMS = e.staffSMS()
 	c.SMSOrigin = e.smsOrigin()
+	c.PatientSMS = PatientSMS(e.choice("PATIENT_SMS", string(PatientSMSOff), string(PatientSMSOff), string(PatientSMSText), string(PatientSMSAll)))
 	c.AlertLimit = e.limit("ALERT_LIMIT", "100/1h")
 	if c.StaffEmails = e.addresses("STAFF_EMAILS", false); len(c.StaffEmails) == 0 {
 		c.StaffEmails = c.ClinicEmails

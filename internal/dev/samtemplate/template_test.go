@@ -257,6 +257,7 @@ func sample(secretARN string) map[string]string {
 		"SES_CONFIGURATION_SET": "appointment-leads-MailConfigurationSet-1AB2C3D4E5F6",
 		"STAFF_SMS":             "+12025550199, +12025550198",
 		"STAFF_SMS_ORIGINATION": "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-1234567890abcdef",
+		"PATIENT_SMS":           "on",
 		"ALERT_LIMIT":           "100/1h",
 		"EDGE_ORIGIN_SECRET":    "",
 	}
@@ -852,7 +853,7 @@ func TestNotifyRecipients(t *testing.T) {
 func TestStaffSmsIsConditional(t *testing.T) {
 	fns := functions(t)
 	for id, fn := range fns {
-		off, on := policyActions(t, fn), policyActions(t, fn, "HasStaffSms")
+		off, on := policyActions(t, fn), policyActions(t, fn, "HasStaffSms", "NotifyTexts") // NotifyTexts: HasStaffSms or TextsPatients
 		added := slices.DeleteFunc(slices.Clone(on), func(a string) bool { return slices.Contains(off, a) })
 		var want []string
 		if _, ok := fn["Environment"].(map[string]any)["Variables"].(map[string]any)["STAFF_SMS"]; ok {
@@ -879,7 +880,7 @@ func TestSmsScopedToOrigin(t *testing.T) {
 	texting := 0
 	for id, fn := range functions(t) {
 		vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
-		for _, p := range policies(fn, "HasStaffSms") {
+		for _, p := range policies(fn, "HasStaffSms", "NotifyTexts") {
 			for _, st := range p["Statement"].([]any) {
 				st := st.(map[string]any)
 				if a, _ := st["Action"].(string); !strings.HasPrefix(a, "sms-voice:") && !strings.Contains(fmt.Sprint(st["Action"]), "sms-voice:") {

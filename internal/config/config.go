@@ -348,6 +348,9 @@ type Notify struct {
 	// BookingURL is BOOKING_URL (bookingURL): the acknowledgement offers
 	// it, and the alert tells staff it was offered. Empty: not offered.
 	BookingURL string
+	// PatientSMS is PATIENT_SMS: which patients get a text back (from
+	// SMSOrigin), off by default.
+	PatientSMS PatientSMS
 	// AlertLimit is ALERT_LIMIT: alerts (with their acknowledgements and
 	// texts) for the whole clinic per window, "100/1h" by default, "0" for
 	// no limit. Past it, requests are stored and one summary email goes out.
@@ -356,6 +359,31 @@ type Notify struct {
 	// it is not set): sign-in codes go to these addresses only, spelled as
 	// configured.
 	StaffEmails []string
+}
+
+// PatientSMS is PATIENT_SMS: which patients who consented get one text
+// back with when to expect the clinic's answer (internal/fn/notify).
+type PatientSMS string
+
+const (
+	// PatientSMSOff: no texts to patients (the default).
+	PatientSMSOff PatientSMS = "off"
+	// PatientSMSText: patients who chose to be contacted by text.
+	PatientSMSText PatientSMS = "on"
+	// PatientSMSAll: those who chose text or a phone call.
+	PatientSMSAll PatientSMS = "all"
+)
+
+// Texts reports whether a patient who chose how to be contacted gets the
+// text back.
+func (p PatientSMS) Texts(how lead.ContactMethod) bool {
+	switch p {
+	case PatientSMSText:
+		return how == lead.ByText
+	case PatientSMSAll:
+		return how == lead.ByText || how == lead.ByPhone
+	}
+	return false
 }
 
 // LoadNotify reads the notify function's configuration through getenv. The
@@ -374,6 +402,7 @@ func LoadNotify(getenv func(string) string) (Notify, error) {
 	c.Guard = e.guard(c.TimeZone)
 	c.StaffSMS = e.staffSMS()
 	c.SMSOrigin = e.smsOrigin()
+	c.PatientSMS = PatientSMS(e.choice("PATIENT_SMS", string(PatientSMSOff), string(PatientSMSOff), string(PatientSMSText), string(PatientSMSAll)))
 	c.AlertLimit = e.limit("ALERT_LIMIT", "100/1h")
 	c.BookingURL = e.bookingURL()
 	if c.StaffEmails = e.addresses("STAFF_EMAILS", false); len(c.StaffEmails) == 0 {
@@ -579,10 +608,10 @@ type Staff struct {
 	// Retention is RETENTION_DAYS, as submit reads it: a held request
 	// staff release becomes a lead kept this long.
 	Retention time.Duration
-	// Policy is the call-back rhythm: CALLBACK_CADENCE ("2h,1d,2d" by
+	// Policy is the call-back rhythm: CALLBACK_CADENCE ("10m,1h,4h,1d,2d" by
 	// default: how long after each try that kept a lead open the next
 	// call-back is due, in opening time or opening days, the last
-	// repeating), MAX_ATTEMPTS (4 by default: tries since the patient was
+	// repeating), MAX_ATTEMPTS (6 by default: tries since the patient was
 	// last reached before the lead closes as unreachable, or as not
 	// reached again), and Hours (call-backs fall in them).
 	Policy lead.Policy

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
 )
 
@@ -158,6 +159,7 @@ func TestLoadNotify(t *testing.T) {
 		MinimalDetail: true, Ack: true, Concurrency: 10, SendRate: 14,
 		Guard:      Guard{SLA: 15 * time.Minute}, // Hours: TestLoadGuard
 		AlertLimit: ratelimit.Limit{Count: 100, Window: time.Hour},
+		PatientSMS: PatientSMSOff, // no texts to patients unless asked for
 		// Without STAFF_EMAILS, CLINIC_EMAIL's addresses sign in (as staff
 		// reads it): notify emails their codes.
 		StaffEmails: []string{"frontdesk@example-clinic.com", "dr.lee@example-clinic.com"},
@@ -226,6 +228,26 @@ func TestBookingURL(t *testing.T) {
 	}
 }
 
+// TestPatientSMS: PATIENT_SMS=on texts those who chose text, all also
+// those who chose a call; off (the default) nobody; nobody who chose
+// email.
+func TestPatientSMS(t *testing.T) {
+	env := map[string]string{
+		"LEADS_TABLE": "leads", "CLINIC_NAME": "Relief", "CLINIC_EMAIL": "fd@example-clinic.com",
+		"SENDER_EMAIL": "alerts@example-clinic.com", "TIME_ZONE": "America/Chicago", "PUBLIC_BASE_URL": "https://api.example-clinic.com",
+	}
+	for v, want := range map[string][3]bool{"": {}, "off": {}, "on": {true, false, false}, "ON": {true, false, false}, "all": {true, true, false}} {
+		env["PATIENT_SMS"] = v
+		got, err := LoadNotify(getenv(env))
+		if err != nil {
+			t.Fatalf("PATIENT_SMS=%q: %v", v, err)
+		}
+		if texts := [3]bool{got.PatientSMS.Texts(lead.ByText), got.PatientSMS.Texts(lead.ByPhone), got.PatientSMS.Texts(lead.ByEmail)}; texts != want {
+			t.Errorf("PATIENT_SMS=%q: texts (text, phone, email) %v, want %v", v, texts, want)
+		}
+	}
+}
+
 func TestLoadNotifyNamesEveryBadVariable(t *testing.T) {
 	_, err := LoadNotify(getenv(map[string]string{
 		"CLINIC_NAME":     "Clinic\nBcc: x@example.com",
@@ -237,13 +259,14 @@ func TestLoadNotifyNamesEveryBadVariable(t *testing.T) {
 		"EMAIL_DETAIL":    "some",
 		"ACK_EMAIL":       "yes",
 		"ALERT_LIMIT":     "100",
+		"PATIENT_SMS":     "yes",
 
 		"SES_CONFIGURATION_SET": "lead handler",
 	}))
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, name := range []string{"LEADS_TABLE", "CLINIC_NAME", "CLINIC_EMAIL", "SENDER_EMAIL", "TIME_ZONE", "PUBLIC_BASE_URL", "LINK_TTL", "EMAIL_DETAIL", "ACK_EMAIL", "ALERT_LIMIT", "SES_CONFIGURATION_SET"} {
+	for _, name := range []string{"LEADS_TABLE", "CLINIC_NAME", "CLINIC_EMAIL", "SENDER_EMAIL", "TIME_ZONE", "PUBLIC_BASE_URL", "LINK_TTL", "EMAIL_DETAIL", "ACK_EMAIL", "ALERT_LIMIT", "PATIENT_SMS", "SES_CONFIGURATION_SET"} {
 		if !strings.Contains(err.Error(), name+":") {
 			t.Errorf("error does not name %s: %v", name, err)
 		}
@@ -329,7 +352,7 @@ func TestLoadStaff(t *testing.T) {
 	if err != nil || got.TimeZone.String() != "Asia/Tokyo" || got.Policy.Hours.Location() != got.TimeZone || got.LinkTTL != 72*time.Hour ||
 		!slices.Equal(got.StaffEmails, []string{"frontdesk@example-clinic.com", "owner@example-clinic.com"}) ||
 		got.SessionTTL != 12*time.Hour || got.SessionMax != 7*24*time.Hour || got.SignIn != SignInInbox || got.AuditRetention != 2190*24*time.Hour ||
-		got.Policy.MaxAttempts != 4 || !slices.Equal(got.Policy.Cadence, []time.Duration{2 * time.Hour, 24 * time.Hour, 48 * time.Hour}) {
+		got.Policy.MaxAttempts != 6 || !slices.Equal(got.Policy.Cadence, []time.Duration{10 * time.Minute, time.Hour, 4 * time.Hour, 24 * time.Hour, 48 * time.Hour}) {
 		t.Errorf("got %+v, %v", got, err)
 	}
 	got, err = LoadStaff(getenv(staffEnv("CALLBACK_CADENCE", "30m,3d", "MAX_ATTEMPTS", "2", "STAFF_EMAILS", "desk@example-clinic.com",

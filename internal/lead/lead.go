@@ -85,6 +85,10 @@ type Lead struct {
 	Alert *Delivery
 	// Ack is the acknowledgement to the visitor, once it went out.
 	Ack *Delivery
+	// PatientText is the text to the patient (PATIENT_SMS), once it went
+	// out; its MessageID is End User Messaging's. Nil for every lead
+	// stored before it was kept.
+	PatientText *Delivery
 	// Nudge is the response guard's reminder to the clinic that nobody
 	// had tried the lead yet, once it went out.
 	Nudge *Delivery
@@ -131,7 +135,7 @@ func CleanNote(v string) (string, string) {
 	return cleanText(v, true, MaxNote)
 }
 
-// Delivery records an email that went out.
+// Delivery records an email (or the patient's text) that went out.
 type Delivery struct {
 	At        time.Time
 	MessageID string

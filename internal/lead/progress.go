@@ -116,12 +116,14 @@ type Policy struct {
 	Hours hours.Hours
 }
 
-// The default policy: 2 hours of opening time later, then the next
-// opening day, then two opening days later; closed after 4 tries since the
-// patient was last reached.
+// The default policy, after the Lead Response Management study (Oldroyd,
+// 2007: the odds of reaching a lead fall steeply after the first minutes;
+// at least 6 attempts): 10 minutes of opening time later, then 1 hour,
+// then 4 hours, then the next opening day, then two opening days later;
+// closed after 6 tries since the patient was last reached.
 var (
-	DefaultCadence     = []time.Duration{2 * time.Hour, 24 * time.Hour, 48 * time.Hour}
-	DefaultMaxAttempts = 4
+	DefaultCadence     = []time.Duration{10 * time.Minute, time.Hour, 4 * time.Hour, 24 * time.Hour, 48 * time.Hour}
+	DefaultMaxAttempts = 6
 )
 
 // The parts of the day a patient may prefer (Request.PreferredTime), by

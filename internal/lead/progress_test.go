@@ -33,8 +33,13 @@ func opening(s string) hours.Hours {
 }
 
 // The clinic of these tests opens Mon-Fri 08:00-18:00 (hours.Default);
-// 2026-11-24 is a Tuesday.
-var policy = Policy{Cadence: DefaultCadence, MaxAttempts: DefaultMaxAttempts, Hours: opening(hours.Default)}
+// 2026-11-24 is a Tuesday. Most tests walk the steps of a set policy (the
+// 1.x default, 2h,1d,2d and 4 tries), whatever the default is now;
+// TestTheDefaultCadence walks the default.
+var (
+	cadence = []time.Duration{2 * time.Hour, 24 * time.Hour, 48 * time.Hour}
+	policy  = Policy{Cadence: cadence, MaxAttempts: 4, Hours: opening(hours.Default)}
+)
 
 func fresh() Lead {
 	return New("l1", Request{Name: "Pat Smith", Phone: "+12025550143", PreferredContact: ByPhone}, at(11, 24, 8, 0), 365*24*time.Hour)
@@ -58,20 +63,26 @@ func stateOf(l Lead) state {
 	return state{l.Status, l.Closed, l.Tries, l.Callback, l.Unreported, len(l.History)}
 }
 
+// TestTheDefaultCadence: 10 minutes, 1 hour, 4 hours of opening time, the
+// next opening day, two opening days; the 6th try without reaching the
+// patient closes the lead.
 func TestTheDefaultCadence(t *testing.T) {
 	l := fresh()
+	p := Policy{Cadence: DefaultCadence, MaxAttempts: DefaultMaxAttempts, Hours: opening(hours.Default)}
 	steps := []struct {
 		name string
 		e    Event
 		want state
 	}{
-		{"no answer at 10:00: again 2 hours later", try(NoAnswer, at(11, 24, 10, 0)), state{StatusOpen, "", 1, at(11, 24, 12, 0), false, 1}},
-		{"a message left at 12:10: the next day's opening", try(LeftMessage, at(11, 24, 12, 10)), state{StatusOpen, "", 2, at(11, 25, 8, 0), false, 2}},
-		{"no answer the next morning: two opening days later", try(NoAnswer, at(11, 25, 9, 5)), state{StatusOpen, "", 3, at(11, 27, 8, 0), false, 3}},
-		{"the fourth try without reaching them: closed as unreachable", try(NoAnswer, at(11, 27, 9, 30)), state{StatusClosed, ClosedUnreachable, 4, time.Time{}, true, 4}},
+		{"no answer at 10:00: again 10 minutes later", try(NoAnswer, at(11, 24, 10, 0)), state{StatusOpen, "", 1, at(11, 24, 10, 10), false, 1}},
+		{"a message left at 10:10: an hour later", try(LeftMessage, at(11, 24, 10, 10)), state{StatusOpen, "", 2, at(11, 24, 11, 10), false, 2}},
+		{"no answer at 11:10: 4 hours later", try(NoAnswer, at(11, 24, 11, 10)), state{StatusOpen, "", 3, at(11, 24, 15, 10), false, 3}},
+		{"no answer at 15:10: the next day's opening", try(NoAnswer, at(11, 24, 15, 10)), state{StatusOpen, "", 4, at(11, 25, 8, 0), false, 4}},
+		{"no answer the next morning: two opening days later", try(NoAnswer, at(11, 25, 8, 5)), state{StatusOpen, "", 5, at(11, 27, 8, 0), false, 5}},
+		{"the sixth try without reaching them: closed as unreachable", try(NoAnswer, at(11, 27, 9, 30)), state{StatusClosed, ClosedUnreachable, 6, time.Time{}, true, 6}},
 	}
 	for _, s := range steps {
-		if err := l.Record(s.e, policy); err != nil {
+		if err := l.Record(s.e, p); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		if diff := cmp.Diff(stateOf(l), s.want); diff != "" {
@@ -81,7 +92,7 @@ func TestTheDefaultCadence(t *testing.T) {
 	if !l.FirstAttempt.Equal(at(11, 24, 10, 0)) || !l.FirstReach.IsZero() {
 		t.Errorf("first attempt %v, first reach %v", l.FirstAttempt, l.FirstReach)
 	}
-	if err := l.Record(try(Booked, at(11, 28, 9, 0)), policy); !errors.Is(err, ErrClosed) {
+	if err := l.Record(try(Booked, at(11, 28, 9, 0)), p); !errors.Is(err, ErrClosed) {
 		t.Errorf("an attempt on a closed lead: %v, want ErrClosed", err)
 	}
 }
@@ -103,30 +114,30 @@ func TestCallbacksFallInOpeningHours(t *testing.T) {
 		pref    TimeSlot
 		wantDue time.Time
 	}{
-		{"2 hours after 15:59 are within the day", weekdays, at(11, 24, 15, 59), DefaultCadence, 1, "", at(11, 24, 17, 59)},
-		{"2 hours after 17:00: one that day, one after the next opening", weekdays, at(11, 24, 17, 0), DefaultCadence, 1, "", at(11, 25, 9, 0)},
-		{"2 hours after 16:00 end at closing: the next opening", weekdays, at(11, 24, 16, 0), DefaultCadence, 1, "", at(11, 25, 8, 0)},
-		{"2 hours after 06:00 count from the opening", weekdays, at(11, 24, 6, 0), DefaultCadence, 1, "", at(11, 24, 10, 0)},
-		{"saturday 17:59, 2 hours: monday within hours, not sunday", weekdays, at(12, 5, 17, 59), DefaultCadence, 1, "", at(12, 7, 10, 0)},
-		{"saturday 17:59, 2 hours, in the evening: monday 17:00", weekdays, at(12, 5, 17, 59), DefaultCadence, 1, Evening, at(12, 7, 17, 0)},
-		{"in the morning, due in the afternoon: the next opening", weekdays, at(11, 24, 11, 0), DefaultCadence, 1, Morning, at(11, 25, 8, 0)},
-		{"in the afternoon, due in it: stays", weekdays, at(11, 24, 12, 30), DefaultCadence, 1, Afternoon, at(11, 24, 14, 30)},
-		{"in the afternoon, due in the morning: 12:00", weekdays, at(11, 24, 8, 0), DefaultCadence, 1, Afternoon, at(11, 24, 12, 0)},
-		{"any time: no preference", weekdays, at(11, 24, 17, 0), DefaultCadence, 1, AnyTime, at(11, 25, 9, 0)},
-		{"in the evening, never open then: the open time the step gave", opening("Mon-Fri 08:00-17:00"), at(11, 24, 10, 0), DefaultCadence, 1, Evening, at(11, 24, 12, 0)},
-		{"a day from friday: monday's opening", weekdays, at(11, 27, 10, 0), DefaultCadence, 2, "", at(11, 30, 8, 0)},
-		{"a day from friday, in the afternoon: monday 12:00", weekdays, at(11, 27, 10, 0), DefaultCadence, 2, Afternoon, at(11, 30, 12, 0)},
+		{"2 hours after 15:59 are within the day", weekdays, at(11, 24, 15, 59), cadence, 1, "", at(11, 24, 17, 59)},
+		{"2 hours after 17:00: one that day, one after the next opening", weekdays, at(11, 24, 17, 0), cadence, 1, "", at(11, 25, 9, 0)},
+		{"2 hours after 16:00 end at closing: the next opening", weekdays, at(11, 24, 16, 0), cadence, 1, "", at(11, 25, 8, 0)},
+		{"2 hours after 06:00 count from the opening", weekdays, at(11, 24, 6, 0), cadence, 1, "", at(11, 24, 10, 0)},
+		{"saturday 17:59, 2 hours: monday within hours, not sunday", weekdays, at(12, 5, 17, 59), cadence, 1, "", at(12, 7, 10, 0)},
+		{"saturday 17:59, 2 hours, in the evening: monday 17:00", weekdays, at(12, 5, 17, 59), cadence, 1, Evening, at(12, 7, 17, 0)},
+		{"in the morning, due in the afternoon: the next opening", weekdays, at(11, 24, 11, 0), cadence, 1, Morning, at(11, 25, 8, 0)},
+		{"in the afternoon, due in it: stays", weekdays, at(11, 24, 12, 30), cadence, 1, Afternoon, at(11, 24, 14, 30)},
+		{"in the afternoon, due in the morning: 12:00", weekdays, at(11, 24, 8, 0), cadence, 1, Afternoon, at(11, 24, 12, 0)},
+		{"any time: no preference", weekdays, at(11, 24, 17, 0), cadence, 1, AnyTime, at(11, 25, 9, 0)},
+		{"in the evening, never open then: the open time the step gave", opening("Mon-Fri 08:00-17:00"), at(11, 24, 10, 0), cadence, 1, Evening, at(11, 24, 12, 0)},
+		{"a day from friday: monday's opening", weekdays, at(11, 27, 10, 0), cadence, 2, "", at(11, 30, 8, 0)},
+		{"a day from friday, in the afternoon: monday 12:00", weekdays, at(11, 27, 10, 0), cadence, 2, Afternoon, at(11, 30, 12, 0)},
 		{"whole days from late at night", weekdays, at(11, 24, 23, 59), oneDay, 1, "", at(11, 25, 8, 0)},
-		{"the last step repeats", weekdays, at(11, 24, 10, 0), DefaultCadence, 7, "", at(11, 26, 8, 0)},
-		{"no cadence: the default", weekdays, at(11, 24, 10, 0), nil, 2, "", at(11, 25, 8, 0)},
-		{"open one day a week, 2 hours from thursday: wednesday within its hours", opening("Wed 10:00-14:00"), at(11, 26, 10, 0), DefaultCadence, 1, "", at(12, 2, 12, 0)},
+		{"the last step repeats", weekdays, at(11, 24, 10, 0), cadence, 7, "", at(11, 26, 8, 0)},
+		{"no cadence: the default (an hour after the 2nd try)", weekdays, at(11, 24, 10, 0), nil, 2, "", at(11, 24, 11, 0)},
+		{"open one day a week, 2 hours from thursday: wednesday within its hours", opening("Wed 10:00-14:00"), at(11, 26, 10, 0), cadence, 1, "", at(12, 2, 12, 0)},
 		{"open one day a week, a day from thursday: wednesday's opening", opening("Wed 10:00-14:00"), at(11, 26, 10, 0), oneDay, 1, "", at(12, 2, 10, 0)},
-		{"open one day a week, in the evening: within its hours", opening("Wed 10:00-14:00"), at(11, 26, 10, 0), DefaultCadence, 1, Evening, at(12, 2, 12, 0)},
-		{"across the change to summer time: friday's last half hour, then monday in EDT", weekdays, at(3, 6, 17, 30), DefaultCadence, 1, "", utc(3, 9, 13, 30)},
+		{"open one day a week, in the evening: within its hours", opening("Wed 10:00-14:00"), at(11, 26, 10, 0), cadence, 1, Evening, at(12, 2, 12, 0)},
+		{"across the change to summer time: friday's last half hour, then monday in EDT", weekdays, at(3, 6, 17, 30), cadence, 1, "", utc(3, 9, 13, 30)},
 		{"across the change to summer time: sunday's opening in EDT", opening("Mon-Sun 08:00-18:00"), at(3, 7, 10, 0), oneDay, 1, "", utc(3, 8, 12, 0)},
-		{"across the change to summer time, in the evening: sunday 17:00 EDT", opening("Mon-Sun 08:00-20:00"), at(3, 7, 19, 0), DefaultCadence, 1, Evening, utc(3, 8, 21, 0)},
-		{"zero hours: always open, in UTC", hours.Hours{}, utc(11, 24, 22, 0), DefaultCadence, 1, "", utc(11, 25, 0, 0)},
-		{"zero hours, in the evening: 17:00 UTC", hours.Hours{}, utc(11, 24, 22, 0), DefaultCadence, 1, Evening, utc(11, 25, 17, 0)},
+		{"across the change to summer time, in the evening: sunday 17:00 EDT", opening("Mon-Sun 08:00-20:00"), at(3, 7, 19, 0), cadence, 1, Evening, utc(3, 8, 21, 0)},
+		{"zero hours: always open, in UTC", hours.Hours{}, utc(11, 24, 22, 0), cadence, 1, "", utc(11, 25, 0, 0)},
+		{"zero hours, in the evening: 17:00 UTC", hours.Hours{}, utc(11, 24, 22, 0), cadence, 1, Evening, utc(11, 25, 17, 0)},
 		{"zero hours, whole days: the same time of day", hours.Hours{}, utc(11, 24, 22, 0), oneDay, 1, "", utc(11, 25, 22, 0)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

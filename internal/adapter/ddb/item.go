@@ -23,7 +23,10 @@ const (
 	attrAckedAt   = "ackedAt"
 	attrAckID     = "ackMessageId"
 	attrNudgedAt  = "nudgedAt"
-	attrNudgeID   = "nudgeMessageId"
+	// The text to the patient (PATIENT_SMS), End User Messaging's id.
+	attrTextedAt = "textedAt"
+	attrTextID   = "textMessageId"
+	attrNudgeID  = "nudgeMessageId"
 	// When notify held the alert back: ALERT_LIMIT was used up.
 	attrAlertHeld = "alertHeldAt"
 
@@ -150,6 +153,8 @@ type leadItem struct {
 	AckMessageID     string            `dynamodbav:"ackMessageId,omitempty"`
 	NudgedAt         string            `dynamodbav:"nudgedAt,omitempty"`
 	NudgeMessageID   string            `dynamodbav:"nudgeMessageId,omitempty"`
+	TextedAt         string            `dynamodbav:"textedAt,omitempty"` // absent on leads stored before PATIENT_SMS
+	TextMessageID    string            `dynamodbav:"textMessageId,omitempty"`
 	alertOutcomeItem
 	progressItem
 	// The previous version's record of staff's one contact (statusContacted).
@@ -261,6 +266,9 @@ func toItem(l lead.Lead) leadItem {
 	if d := l.Nudge; d != nil {
 		it.NudgedAt, it.NudgeMessageID = stamp(d.At), d.MessageID
 	}
+	if d := l.PatientText; d != nil {
+		it.TextedAt, it.TextMessageID = stamp(d.At), d.MessageID
+	}
 	return it
 }
 
@@ -364,6 +372,9 @@ func (it leadItem) lead() (lead.Lead, error) {
 	}
 	if l.Nudge, err = delivery(it.NudgedAt, it.NudgeMessageID); err != nil {
 		return lead.Lead{}, fmt.Errorf("lead %s: nudgedAt: %w", it.ID, err)
+	}
+	if l.PatientText, err = delivery(it.TextedAt, it.TextMessageID); err != nil {
+		return lead.Lead{}, fmt.Errorf("lead %s: textedAt: %w", it.ID, err)
 	}
 	for _, e := range it.History {
 		ev := lead.Event{Kind: lead.EventKind(e.Kind), Outcome: lead.Outcome(e.Outcome), Channel: lead.Channel(e.Channel), Note: e.Note, By: e.By}

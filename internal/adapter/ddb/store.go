@@ -177,6 +177,12 @@ func (s *Store) MarkAcknowledged(ctx context.Context, id string, d lead.Delivery
 	return s.markSent(ctx, id, attrAckedAt, attrAckID, d)
 }
 
+// MarkTexted records that the text to the patient (PATIENT_SMS) went out,
+// as MarkAlerted does for the alert.
+func (s *Store) MarkTexted(ctx context.Context, id string, d lead.Delivery) error {
+	return s.markSent(ctx, id, attrTextedAt, attrTextID, d)
+}
+
 // MarkAlertHeld records that notify held lead id's alert back at at, the
 // clinic-wide ALERT_LIMIT being used up: once (lead.ErrAlreadySent), never
 // for a lead already alerted, and never creating a lead that is gone
@@ -303,7 +309,7 @@ func (s *Store) RecordAlertOutcome(ctx context.Context, id string, o lead.MailOu
 // lead.ErrNotFound.
 //
 // The whole item is put: every other writer of a lead (MarkAlerted,
-// MarkAcknowledged) moves its version on too, so nothing it wrote is lost,
+// MarkAcknowledged, MarkTexted) moves its version on too, so nothing it wrote is lost,
 // and attributes l no longer has (pending, a past call-back, the previous
 // version's contact record) go with no REMOVE, which make dev's minidyn
 // ignores.

@@ -246,7 +246,7 @@ func sample(secretARN string) map[string]string {
 		"SENDER_EMAIL": "alerts@example-clinic.com", "CLINIC_PHONE": "", "TIME_ZONE": "America/New_York",
 		"PUBLIC_BASE_URL": "https://api.example-clinic.com", "LINK_SECRET_ARN": secretARN, "EMAIL_DETAIL": "full",
 		"ACK_EMAIL": "true", "SES_MAX_SEND_RATE": "14", "FOLLOW_UP_AFTER": "24h", "FOLLOW_UP_HOUR": "8", "ESCALATE_AFTER": "72h", "ESCALATION_EMAIL": "director@example-clinic.com",
-		"CALLBACK_CADENCE": "2h,1d,2d", "MAX_ATTEMPTS": "4",
+		"CALLBACK_CADENCE": "10m,1h,4h,1d,2d", "MAX_ATTEMPTS": "6",
 		"RESPONSE_SLA": "15m", "OPENING_HOURS": "Mon-Fri 08:00-18:00", "REPORT_EMAIL": "Owner@Example-Clinic.com, manager@example-clinic.com",
 		"NUDGE_TARGET_ARN": "arn:aws:lambda:us-east-1:123456789012:function:followup", "NUDGE_ROLE_ARN": "arn:aws:iam::123456789012:role/nudge-scheduler",
 		"NUDGE_GROUP":  "appointment-leads-nudges",
@@ -257,6 +257,7 @@ func sample(secretARN string) map[string]string {
 		"SES_CONFIGURATION_SET": "appointment-leads-MailConfigurationSet-1AB2C3D4E5F6",
 		"STAFF_SMS":             "+12025550199, +12025550198",
 		"STAFF_SMS_ORIGINATION": "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-1234567890abcdef",
+		"PATIENT_SMS":           "on",
 		"ALERT_LIMIT":           "100/1h",
 		"BOOKING_URL":           "https://book.example-clinic.com/new",
 		"EDGE_ORIGIN_SECRET":    "",
@@ -853,7 +854,7 @@ func TestNotifyRecipients(t *testing.T) {
 func TestStaffSmsIsConditional(t *testing.T) {
 	fns := functions(t)
 	for id, fn := range fns {
-		off, on := policyActions(t, fn), policyActions(t, fn, "HasStaffSms")
+		off, on := policyActions(t, fn), policyActions(t, fn, "HasStaffSms", "NotifyTexts") // NotifyTexts: HasStaffSms or TextsPatients
 		added := slices.DeleteFunc(slices.Clone(on), func(a string) bool { return slices.Contains(off, a) })
 		var want []string
 		if _, ok := fn["Environment"].(map[string]any)["Variables"].(map[string]any)["STAFF_SMS"]; ok {
@@ -880,7 +881,7 @@ func TestSmsScopedToOrigin(t *testing.T) {
 	texting := 0
 	for id, fn := range functions(t) {
 		vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
-		for _, p := range policies(fn, "HasStaffSms") {
+		for _, p := range policies(fn, "HasStaffSms", "NotifyTexts") {
 			for _, st := range p["Statement"].([]any) {
 				st := st.(map[string]any)
 				if a, _ := st["Action"].(string); !strings.HasPrefix(a, "sms-voice:") && !strings.Contains(fmt.Sprint(st["Action"]), "sms-voice:") {

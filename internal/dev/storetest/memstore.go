@@ -200,6 +200,11 @@ func (s *MemStore) MarkAcknowledged(_ context.Context, id string, d lead.Deliver
 	return s.mark(id, d, func(l *lead.Lead) **lead.Delivery { return &l.Ack })
 }
 
+// MarkTexted records the text to the patient of lead id, once.
+func (s *MemStore) MarkTexted(_ context.Context, id string, d lead.Delivery) error {
+	return s.mark(id, d, func(l *lead.Lead) **lead.Delivery { return &l.PatientText })
+}
+
 // MarkNudged records the response guard's nudge about lead id, once.
 func (s *MemStore) MarkNudged(_ context.Context, id string, d lead.Delivery) error {
 	return s.mark(id, d, func(l *lead.Lead) **lead.Delivery { return &l.Nudge })

@@ -27,6 +27,7 @@ type Store interface {
 	Pending(ctx context.Context, cutoff, now time.Time) iter.Seq2[lead.Lead, error]
 	MarkAlerted(ctx context.Context, id string, d lead.Delivery) error
 	MarkAcknowledged(ctx context.Context, id string, d lead.Delivery) error
+	MarkTexted(ctx context.Context, id string, d lead.Delivery) error
 	MarkNudged(ctx context.Context, id string, d lead.Delivery) error
 	MarkAlertHeld(ctx context.Context, id string, at time.Time) error
 	RecordAlertOutcome(ctx context.Context, id string, o lead.MailOutcome) error
@@ -169,11 +170,18 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		if err := s.MarkAcknowledged(ctx, l.ID, ack); err != nil {
 			t.Fatal(err)
 		}
+		text := lead.Delivery{At: t0.Add(3 * time.Second), MessageID: "sms-1"}
+		if err := s.MarkTexted(ctx, l.ID, text); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkTexted(ctx, l.ID, lead.Delivery{At: t0.Add(time.Minute), MessageID: "sms-2"}); !errors.Is(err, lead.ErrAlreadySent) {
+			t.Errorf("second text: got %v, want lead.ErrAlreadySent", err)
+		}
 		got, err := s.Get(ctx, l.ID, t0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]*lead.Delivery{got.Alert, got.Ack}, []*lead.Delivery{&alert, &ack}); diff != "" {
+		if diff := cmp.Diff([]*lead.Delivery{got.Alert, got.Ack, got.PatientText}, []*lead.Delivery{&alert, &ack, &text}); diff != "" {
 			t.Errorf("deliveries (-got +want):\n%s", diff)
 		}
 		if err := s.MarkAlerted(ctx, uuid.NewString(), alert); !errors.Is(err, lead.ErrNotFound) {

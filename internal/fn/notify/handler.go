@@ -50,6 +50,7 @@ type Store interface {
 	// one, stored once; and given back when its email failed.
 	ClaimCode(ctx context.Context, c access.Code, digest string) error
 	ReleaseCode(ctx context.Context, c access.Code) error
+	TextStore
 }
 
 // Sender sends one email and returns its message id.
@@ -72,6 +73,8 @@ type Handler struct {
 	texts *sms.Sender
 	// metrics counts the alerts and their latency; nil for none.
 	metrics *metric.Writer
+	// patients texts a patient back (PATIENT_SMS); nil for none.
+	patients *sms.Sender
 }
 
 // Guard sets a lead's response-guard schedule (internal/adapter/nudges).
@@ -200,6 +203,7 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) erro
 			return err
 		}
 	}
+	h.textBack(ctx, log, cur, now)
 	h.arm(ctx, log, cur, now)
 	return nil
 }

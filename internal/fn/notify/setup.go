@@ -43,7 +43,8 @@ type Clients struct {
 	// Scheduler sets the response guard's schedules. On with
 	// NUDGE_TARGET_ARN.
 	Scheduler nudges.API
-	// SMS texts the alert to STAFF_SMS. On with STAFF_SMS.
+	// SMS texts the alert to STAFF_SMS, and patients back (PATIENT_SMS).
+	// On with STAFF_SMS or PATIENT_SMS on or all.
 	SMS sms.API
 	// Metrics takes the EMF lines (internal/adapter/metric): on Lambda,
 	// stdout, which CloudWatch Logs reads. On with METRIC_NAMESPACE.
@@ -80,6 +81,8 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 		return nil, fmt.Errorf("NUDGE_TARGET_ARN: no EventBridge Scheduler client to set schedules with")
 	case len(cfg.StaffSMS) > 0 && c.SMS == nil:
 		return nil, fmt.Errorf("STAFF_SMS: no End User Messaging SMS client to text it with")
+	case cfg.PatientSMS != config.PatientSMSOff && c.SMS == nil:
+		return nil, fmt.Errorf("PATIENT_SMS: no End User Messaging SMS client to text patients with")
 	}
 	signer, err := secrets.LoadSigner(ctx, getenv, c.Secrets)
 	if err != nil {
@@ -100,6 +103,9 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	}
 	if len(cfg.StaffSMS) > 0 {
 		h.WithSMS(sms.New(c.SMS, cfg.StaffSMS, log).WithOrigin(cfg.SMSOrigin))
+	}
+	if cfg.PatientSMS != config.PatientSMSOff {
+		h.WithPatientTexts(sms.ToOne(c.SMS, log).WithOrigin(cfg.SMSOrigin))
 	}
 	return h, nil
 }

@@ -106,8 +106,10 @@ func testConfig(p lead.Policy) config.Staff {
 		SessionTTL:  config.DefaultSessionTTL, SignIn: config.SignInInbox, AuditRetention: 2190 * 24 * time.Hour}
 }
 
+// newFixture's policy is set (2h,1d,2d and 4 tries, the 1.x default), not
+// the default: its tests walk these steps.
 func newFixture(t *testing.T) *fixture {
-	return newFixtureWith(t, lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 4, Hours: everyDay}, nil)
+	return newFixtureWith(t, lead.Policy{Cadence: []time.Duration{2 * time.Hour, 24 * time.Hour, 48 * time.Hour}, MaxAttempts: 4, Hours: everyDay}, nil)
 }
 
 // newFixtureWith serves a lead created 26 hours before start under policy

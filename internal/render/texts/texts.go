@@ -1,6 +1,6 @@
 // Package texts words the clinic's short texts, which internal/adapter/sms
 // sends to STAFF_SMS: the alert, the response guard's nudge, an alert that
-// bounced. A text names a lead by its request number only (the nudge only
+// bounced; and the text back to a patient (Patient). A text names a lead by its request number only (the nudge only
 // counts requests) and carries a signed staff link: never a name, the
 // email, the phone or the reason. A text shows on a locked phone, and a
 // phone makes a link of any visitor text that looks like one.
@@ -29,4 +29,17 @@ func Nudge(clinic string, n emails.Nudge) string {
 // Bounced is the text of an alert email that did not arrive.
 func Bounced(clinic, id, link string) string {
 	return clinic + ": the alert email for request " + lead.RequestNumber(id) + " did not arrive. " + link
+}
+
+// Patient is the one text back to a patient who asked for texts
+// (PATIENT_SMS): the clinic's name, when to expect its answer
+// (present.Expect), the booking link when there is one (BOOKING_URL), and
+// how to opt out (End User Messaging SMS keeps the opt-outs). Nothing of
+// the patient's: not their name, nor anything they typed.
+func Patient(clinic, when, booking string) string {
+	t := clinic + ": thanks for your request. " + when
+	if booking != "" {
+		t += " Prefer to pick a time yourself? Book online: " + booking
+	}
+	return t + " Reply STOP to opt out."
 }

@@ -22,6 +22,10 @@ func TestBodies(t *testing.T) {
 		{"nudge of one: its link", texts.Nudge("Lakeside Physio", one), "Lakeside Physio: 1 request waiting over 25 minutes, not answered yet. " + link},
 		{"nudge of several: the inbox", texts.Nudge("Lakeside Physio", several), "Lakeside Physio: 3 requests waiting since the clinic opened, not answered yet. " + inbox},
 		{"bounced", texts.Bounced("Lakeside Physio", id, link), "Lakeside Physio: the alert email for request 55556666 did not arrive. " + link},
+		{"patient, no booking link", texts.Patient("Lakeside Physio", "We'll text you within 15 minutes.", ""),
+			"Lakeside Physio: thanks for your request. We'll text you within 15 minutes. Reply STOP to opt out."},
+		{"patient, with the booking link", texts.Patient("Lakeside Physio", "We're closed now; expect our call Monday from 8:00 AM.", "https://book.example.com/new"),
+			"Lakeside Physio: thanks for your request. We're closed now; expect our call Monday from 8:00 AM. Prefer to pick a time yourself? Book online: https://book.example.com/new Reply STOP to opt out."},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, tc.got, tc.want)

@@ -79,7 +79,7 @@ func TestCallBackLoopAgainstEmulators(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy := lead.Policy{Cadence: lead.DefaultCadence, MaxAttempts: 2, Hours: every}
+	policy := lead.Policy{Cadence: []time.Duration{2 * time.Hour, 24 * time.Hour, 48 * time.Hour}, MaxAttempts: 2, Hours: every} // the steps this test walks
 
 	// digest runs the follow-up at at: the digest it sent, if any, and the
 	// lead id behind each first name it lists (from its signed links).

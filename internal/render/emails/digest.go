@@ -265,7 +265,7 @@ func item(it Item, who string, at time.Time, zone *time.Location) itemView {
 		if l.Callback.Before(at) {
 			due = "Call-back was due "
 		}
-		v.Status = due + present.FormatTime(l.Callback, zone) + "; " + tries(l.Tries) + " so far"
+		v.Status = due + present.FormatTime(l.Callback, zone) + "; " + tries(l.Attempts()) + " so far"
 	default:
 		v.Age = "requested " + present.Age(at.Sub(l.CreatedAt)) + " ago"
 		closed := "Closed " + present.FormatTime(l.ClosedAt, zone)
@@ -273,18 +273,17 @@ func item(it Item, who string, at time.Time, zone *time.Location) itemView {
 		case l.Closed == lead.ClosedNotReachedAgain:
 			v.Status = closed + ": reached before, then not again in " + tries(l.Tries)
 		case l.FirstReach.IsZero():
-			v.Status = closed + " after " + tries(l.Tries) + ", never reached"
+			v.Status = closed + " after " + tries(l.Attempts()) + ", never reached"
 		default: // closed by an earlier release, which counted tries across a reach
-			v.Status = closed + " after " + tries(l.Tries)
+			v.Status = closed + " after " + tries(l.Attempts())
 		}
 	}
 	return v
 }
 
+// tries counts tries: the lead's every try (Lead.Attempts), as the inbox
+// and the page count them, or those since the patient was last reached.
 func tries(n int) string {
-	if n == 0 {
-		return "no tries since it was reopened"
-	}
 	return present.Plural(n, "try", "tries")
 }
 

@@ -30,10 +30,14 @@ func alerted(l lead.Lead) lead.Lead {
 	return l
 }
 
-// open is l tried tries times, with a call-back due at due.
+// open is l tried tries times (none reaching the patient), with a
+// call-back due at due.
 func open(l lead.Lead, tries int, due time.Time) lead.Lead {
 	l = alerted(l)
 	l.Status, l.Tries, l.Callback = lead.StatusOpen, tries, due
+	for i := range tries {
+		l.History = append(l.History, lead.Event{At: l.CreatedAt.Add(time.Duration(i+1) * time.Hour), Kind: lead.EventAttempt, Outcome: lead.NoAnswer, Channel: lead.ChannelCall, By: lead.ByLink})
+	}
 	return l
 }
 

@@ -49,29 +49,22 @@ func (s *Sender) WithOrigin(origin string) *Sender {
 }
 
 // Send texts body to every number and reports how many took it. A failure
-// is logged (without the number: it is a person's) and never returned: the
-// text only doubles an email that already went out.
+// is logged (without the number: it is a person's; with only the
+// service's error code, as Text returns it) and never returned: the text
+// only doubles an email that already went out.
 func (s *Sender) Send(ctx context.Context, log *slog.Logger, kind, body string) int {
 	if s == nil {
 		return 0
 	}
 	sent := 0
 	for i, to := range s.to {
-		in := &pinpointsmsvoicev2.SendTextMessageInput{
-			DestinationPhoneNumber: aws.String(to),
-			MessageBody:            aws.String(body),
-			MessageType:            types.MessageTypeTransactional,
-		}
-		if s.origin != "" {
-			in.OriginationIdentity = aws.String(s.origin)
-		}
-		out, err := s.api.SendTextMessage(ctx, in)
+		id, err := s.Text(ctx, to, body)
 		if err != nil {
 			log.Error("sms not sent", "kind", kind, "recipient", i, "err", err)
 			continue
 		}
 		sent++
-		log.Info("sms sent", "kind", kind, "recipient", i, "messageId", aws.ToString(out.MessageId))
+		log.Info("sms sent", "kind", kind, "recipient", i, "messageId", id)
 	}
 	return sent
 }

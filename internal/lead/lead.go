@@ -124,6 +124,16 @@ type Lead struct {
 	// Version counts the changes staff made; a store writes a change only
 	// over the version it was made from (lead.ErrChanged).
 	Version int
+
+	// A returning patient (internal/patient). ContactKeys are the keyed
+	// hashes of the lead's phone number and email address it is indexed
+	// under (never the contacts themselves); Earlier are the ids of the
+	// same patient's earlier requests notify found, newest first; Newer is
+	// the id of the newest later request of the same patient. All empty
+	// on a lead nobody has linked (and on every lead stored before 1.1).
+	ContactKeys []string
+	Earlier     []string
+	Newer       string
 }
 
 // MaxNote bounds a staff note, in characters.

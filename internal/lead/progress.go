@@ -57,6 +57,10 @@ const (
 	// ClosedNotReachedAgain: the patient was reached once, then MaxAttempts
 	// further tries did not reach them again.
 	ClosedNotReachedAgain Reason = "not-reached-again"
+	// ClosedDuplicate: an older open request of a patient whose newer
+	// request staff are working on (internal/patient); counted apart in
+	// the figures.
+	ClosedDuplicate Reason = "duplicate"
 )
 
 // Channel is how staff tried to reach the patient.

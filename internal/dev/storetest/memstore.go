@@ -12,6 +12,7 @@ import (
 
 	"github.com/openclinic/leadhandler/internal/access"
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/patient"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
 )
 
@@ -32,6 +33,8 @@ type MemStore struct {
 	// (memheld.go), made on first use.
 	held     map[string]lead.Held
 	heldDays map[string]int
+	// contacts is the contact index (mempatient.go), made on first use.
+	contacts map[patient.Key]map[string]contactEntry
 	// Err, when set, is returned by every call, and nothing changes.
 	Err error
 }

@@ -26,6 +26,8 @@ func TestParseContactReadsWhatAnOwnerTypes(t *testing.T) {
 		" +1 (303) 555-0199 ":   {Phone: "+13035550199"},
 		"+1.303.555.0199":       {Phone: "+13035550199"},
 		"+44 20 7946 0958":      {Phone: "+442079460958"},
+		"+12345678":             {Phone: "+12345678"},        // 8 digits, the fewest taken
+		"+123456789012345":      {Phone: "+123456789012345"}, // 15, E.164's most
 		"Margaret@Example.com":  {Email: "margaret@example.com"},
 		" margaret@example.com": {Email: "margaret@example.com"},
 	} {
@@ -36,7 +38,7 @@ func TestParseContactReadsWhatAnOwnerTypes(t *testing.T) {
 	}
 	for _, in := range []string{
 		"", "(303) 555-0199", "3035550199", // no country code: refused, not guessed
-		"+0 303 555 0199", "+1303", "+1234567890123456", "+1 303 555 0199 ext 2", "+1/303/5550199",
+		"+0 303 555 0199", "+1303", "+1234567", "+1234567890123456", "+1 303 555 0199 ext 2", "+1/303/5550199",
 		"Margaret <margaret@example.com>", "margaret@", "@example.com", "Margaret Hill",
 	} {
 		if got, err := patient.ParseContact(in); !errors.Is(err, patient.ErrContact) {

@@ -186,11 +186,11 @@ func Read(ctx context.Context, src Source, q Query, now time.Time) (Page, error)
 			if listed && fold {
 				// Decided before the page counts the row, so a folded
 				// row never leaves a page short or a next page empty.
-				in, err := foldedInto(ctx, src, l, now)
+				in, err := folded(ctx, src, l, now)
 				if err != nil {
 					return Page{}, err
 				}
-				listed = in == ""
+				listed = !in
 			}
 			if listed {
 				if len(p.Rows) == size {
@@ -199,13 +199,13 @@ func Read(ctx context.Context, src Source, q Query, now time.Time) (Page, error)
 					p.Next = &Cursor{Section: last.Section, At: timeIn(last.Section, last.Lead), ID: last.Lead.ID}
 					return p, nil
 				}
-				row := Row{Lead: l, Section: sec, Requests: 1}
+				n := 1
 				if fold {
-					if row.Requests, err = requests(ctx, src, l, now); err != nil {
+					if n, err = requests(ctx, src, l, now); err != nil {
 						return Page{}, err
 					}
 				}
-				p.Rows = append(p.Rows, row)
+				p.Rows = append(p.Rows, Row{Lead: l, Section: sec, Requests: n})
 			}
 			if read >= MaxRead && q.Search != "" && len(p.Rows) < size {
 				p.Next, p.Cut = &Cursor{Section: sec, At: timeIn(sec, l), ID: l.ID}, true
@@ -216,23 +216,22 @@ func Read(ctx context.Context, src Source, q Query, now time.Time) (Page, error)
 	return p, nil
 }
 
-// foldedInto is the id of the newer request whose row an open lead l is
-// folded into: its lead.Newer, when that one is stored and listed open;
-// "" when l is listed on its own. Only a linked lead costs a read.
-func foldedInto(ctx context.Context, src Source, l lead.Lead, now time.Time) (string, error) {
+// folded reports whether an open lead l is folded into the row of its
+// newer request (lead.Newer): when that one is stored, listed open, and
+// came in after l (so links that loop never hide a patient). Only a
+// linked lead costs a read.
+func folded(ctx context.Context, src Source, l lead.Lead, now time.Time) (bool, error) {
 	if l.Newer == "" {
-		return "", nil
+		return false, nil
 	}
 	newer, err := src.Get(ctx, l.Newer, now)
 	switch {
 	case errors.Is(err, lead.ErrNotFound):
-		return "", nil
+		return false, nil
 	case err != nil:
-		return "", fmt.Errorf("inbox: read the newer request of %s: %w", l.ID, err)
-	case !listedOpen(newer):
-		return "", nil
+		return false, fmt.Errorf("inbox: read the newer request of %s: %w", l.ID, err)
 	}
-	return newer.ID, nil
+	return listedOpen(newer) && newer.CreatedAt.After(l.CreatedAt), nil
 }
 
 // requests counts the patient's open requests an open lead l's row stands

@@ -480,3 +480,19 @@ type failingGet struct{ *storetest.MemStore }
 func (failingGet) Get(context.Context, string, time.Time) (lead.Lead, error) {
 	return lead.Lead{}, errors.New("down")
 }
+
+func TestLinksThatLoopNeverHideAPatient(t *testing.T) {
+	s, a, b := patient(t, nil, nil)
+	// The second linked as earlier than the first too: each is the
+	// other's newer.
+	if err := s.LinkEarlier(context.Background(), a.ID, []string{b.ID}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := inbox.Read(context.Background(), s, inbox.Query{Show: inbox.ShowAll}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hers, _ := margaret(p); !slices.Equal(hers, []string{"0 Margaret Hill (second): 2"}) {
+		t.Errorf("got %q, want the second, standing for two", hers)
+	}
+}

@@ -2,12 +2,14 @@
 // due and new requests first (soonest due first), then the other open ones
 // (by when they are due), then those closed in the last 7 days (latest
 // first). It reads them page by page from the store's sparse indexes,
-// never the whole table, and holds no storage of its own.
+// never the whole table, and holds no storage of its own. A returning
+// patient's open requests read as one row, the newest's (see Read).
 package inbox
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"strconv"
 	"strings"
@@ -50,9 +52,12 @@ type Span struct {
 
 // Source yields a list's leads in span, in order, page by page. It skips
 // leads whose retention has ended and leads that no longer belong in the
-// list (an index lags its table).
+// list (an index lags its table). Get reads one lead, for the few rows
+// linked to a patient's other requests (lead.ErrNotFound: not stored, or
+// its retention has ended).
 type Source interface {
 	List(ctx context.Context, list List, span Span, now time.Time) iter.Seq2[lead.Lead, error]
+	Get(ctx context.Context, id string, now time.Time) (lead.Lead, error)
 }
 
 // Show is which part of the inbox is listed.
@@ -129,10 +134,14 @@ type Query struct {
 	Size    int // PageSize when 0
 }
 
-// Row is one listed lead and the section it is listed in.
+// Row is one listed lead and the section it is listed in. Requests is how
+// many open requests of the patient the row stands for, the lead's own
+// included: 1, or more on the newest of a returning patient's open
+// requests, the earlier ones folded into its row.
 type Row struct {
-	Lead    lead.Lead
-	Section Section
+	Lead     lead.Lead
+	Section  Section
+	Requests int
 }
 
 // Page is one page of the inbox: its rows and, when there is more, where
@@ -145,7 +154,12 @@ type Page struct {
 	Cut bool
 }
 
-// Read lists one page of the inbox at now.
+// Read lists one page of the inbox at now. Listed without a search, a
+// patient's open requests (lead.Earlier and lead.Newer link them) are one
+// row: an open request whose newer one is open too is folded into the
+// newer one's row, which counts them (Row.Requests). Closed requests and
+// a search's matches are each listed on their own, so a search by an
+// earlier request's details finds it.
 func Read(ctx context.Context, src Source, q Query, now time.Time) (Page, error) {
 	size := q.Size
 	if size <= 0 {
@@ -167,14 +181,31 @@ func Read(ctx context.Context, src Source, q Query, now time.Time) (Page, error)
 				return Page{}, err
 			}
 			read++
-			if match(l) {
+			fold := q.Search == "" && sec != Recent
+			listed := match(l)
+			if listed && fold {
+				// Decided before the page counts the row, so a folded
+				// row never leaves a page short or a next page empty.
+				in, err := folded(ctx, src, l, now)
+				if err != nil {
+					return Page{}, err
+				}
+				listed = !in
+			}
+			if listed {
 				if len(p.Rows) == size {
 					// A row beyond the page: there is a next one.
 					last := p.Rows[size-1]
 					p.Next = &Cursor{Section: last.Section, At: timeIn(last.Section, last.Lead), ID: last.Lead.ID}
 					return p, nil
 				}
-				p.Rows = append(p.Rows, Row{Lead: l, Section: sec})
+				n := 1
+				if fold {
+					if n, err = requests(ctx, src, l, now); err != nil {
+						return Page{}, err
+					}
+				}
+				p.Rows = append(p.Rows, Row{Lead: l, Section: sec, Requests: n})
 			}
 			if read >= MaxRead && q.Search != "" && len(p.Rows) < size {
 				p.Next, p.Cut = &Cursor{Section: sec, At: timeIn(sec, l), ID: l.ID}, true
@@ -183,6 +214,47 @@ func Read(ctx context.Context, src Source, q Query, now time.Time) (Page, error)
 		}
 	}
 	return p, nil
+}
+
+// folded reports whether an open lead l is folded into the row of its
+// newer request (lead.Newer): when that one is stored, listed open, and
+// came in after l (so links that loop never hide a patient). Only a
+// linked lead costs a read.
+func folded(ctx context.Context, src Source, l lead.Lead, now time.Time) (bool, error) {
+	if l.Newer == "" {
+		return false, nil
+	}
+	newer, err := src.Get(ctx, l.Newer, now)
+	switch {
+	case errors.Is(err, lead.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("inbox: read the newer request of %s: %w", l.ID, err)
+	}
+	return listedOpen(newer) && newer.CreatedAt.After(l.CreatedAt), nil
+}
+
+// requests counts the patient's open requests an open lead l's row stands
+// for: l and its earlier requests still stored and open.
+func requests(ctx context.Context, src Source, l lead.Lead, now time.Time) (int, error) {
+	n := 1
+	for _, id := range l.Earlier {
+		e, err := src.Get(ctx, id, now)
+		switch {
+		case errors.Is(err, lead.ErrNotFound):
+		case err != nil:
+			return 0, fmt.Errorf("inbox: read an earlier request of %s: %w", l.ID, err)
+		case listedOpen(e):
+			n++
+		}
+	}
+	return n, nil
+}
+
+// listedOpen reports whether l is in the open part of the inbox (sections
+// Due or Later): new, or open with a call-back time.
+func listedOpen(l lead.Lead) bool {
+	return l.Status == lead.StatusNew || l.Status == lead.StatusOpen && !l.Callback.IsZero()
 }
 
 func sections(show Show) []Section {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -263,5 +264,235 @@ func TestASearchReadsAtMostMaxReadAPage(t *testing.T) {
 	all, _ := inbox.Read(context.Background(), s, inbox.Query{Show: inbox.ShowAll}, now)
 	if all.Cut || len(all.Rows) != inbox.PageSize || all.Next == nil {
 		t.Errorf("the plain list: cut %v, %d rows", all.Cut, len(all.Rows))
+	}
+}
+
+// patient is the clinic with Margaret's two requests, linked as notify
+// links them: her first (an open call-back due an hour ago, from 3 days
+// ago) and her second (new, 30 minutes ago), each changed by change (nil:
+// as is) before it is saved.
+func patient(t *testing.T, first, second func(*lead.Lead)) (s *storetest.MemStore, a, b lead.Lead) {
+	t.Helper()
+	s = clinic(t)
+	a = storetest.Lead(now.Add(-72 * time.Hour))
+	a.Name, a.Email = "Margaret Hill (first)", "mhill@example.org"
+	a.Status, a.Tries, a.Callback = lead.StatusOpen, 4, now.Add(-time.Hour)
+	b = storetest.Lead(now.Add(-30 * time.Minute))
+	b.Name, b.Email = "Margaret Hill (second)", "margaret.hill@example.com"
+	for _, c := range []struct {
+		l      *lead.Lead
+		change func(*lead.Lead)
+	}{{&a, first}, {&b, second}} {
+		if c.change != nil {
+			c.change(c.l)
+		}
+		if err := s.Save(context.Background(), *c.l, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.LinkEarlier(context.Background(), b.ID, []string{a.ID}); err != nil {
+		t.Fatal(err)
+	}
+	return s, a, b
+}
+
+func closedAt(at time.Time) func(*lead.Lead) {
+	return func(l *lead.Lead) {
+		l.Status, l.Closed, l.ClosedAt, l.Callback = lead.StatusClosed, lead.ClosedUnreachable, at, time.Time{}
+	}
+}
+
+// margaret is the page's rows of Margaret's requests, each with how many
+// requests it stands for; others lists the other rows.
+func margaret(p inbox.Page) (hers, others []string) {
+	for _, r := range p.Rows {
+		if strings.HasPrefix(r.Lead.Name, "Margaret") {
+			hers = append(hers, fmt.Sprintf("%d %s: %d", r.Section, r.Lead.Name, r.Requests))
+		} else {
+			others = append(others, fmt.Sprintf("%d %s", r.Section, r.Lead.Name))
+		}
+	}
+	return hers, others
+}
+
+func TestAReturningPatientsOpenRequestsAreOneRow(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		first, second func(*lead.Lead)
+		show          inbox.Show
+		want          []string
+	}{
+		{"both open: the newest, standing for two", nil, nil, inbox.ShowAll,
+			[]string{"0 Margaret Hill (second): 2"}},
+		{"both open, the open ones", nil, nil, inbox.ShowOpen,
+			[]string{"0 Margaret Hill (second): 2"}},
+		{"the newest due later: one row, where the newest is", nil,
+			func(l *lead.Lead) { l.Status, l.Tries, l.Callback = lead.StatusOpen, 1, now.Add(3*time.Hour) }, inbox.ShowAll,
+			[]string{"1 Margaret Hill (second): 2"}},
+		{"the first closed: the second alone, the first under closed", closedAt(now.Add(-2 * time.Hour)), nil, inbox.ShowAll,
+			[]string{"0 Margaret Hill (second): 1", "2 Margaret Hill (first): 1"}},
+		{"the second closed: the first on its own", nil, closedAt(now.Add(-10 * time.Minute)), inbox.ShowAll,
+			[]string{"0 Margaret Hill (first): 1", "2 Margaret Hill (second): 1"}},
+		{"both closed: each under closed", closedAt(now.Add(-2 * time.Hour)), closedAt(now.Add(-10 * time.Minute)), inbox.ShowAll,
+			[]string{"2 Margaret Hill (second): 1", "2 Margaret Hill (first): 1"}},
+		{"the closed ones alone", nil, closedAt(now.Add(-10 * time.Minute)), inbox.ShowClosed,
+			[]string{"2 Margaret Hill (second): 1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, _ := patient(t, tt.first, tt.second)
+			p, err := inbox.Read(context.Background(), s, inbox.Query{Show: tt.show}, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hers, others := margaret(p)
+			if !slices.Equal(hers, tt.want) {
+				t.Errorf("got %q, want %q", hers, tt.want)
+			}
+			// The other patients' rows are as ever.
+			alone, err := inbox.Read(context.Background(), clinic(t), inbox.Query{Show: tt.show}, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(others, names(alone)) {
+				t.Errorf("the other rows: %q, want %q", others, names(alone))
+			}
+		})
+	}
+}
+
+func TestThreeOpenRequestsOfOnePatientAreOneRow(t *testing.T) {
+	ctx := context.Background()
+	s, a, b := patient(t, nil, nil)
+	c := storetest.Lead(now.Add(-5 * time.Minute))
+	c.Name = "Margaret Hill (third)"
+	if err := s.Save(ctx, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LinkEarlier(ctx, c.ID, []string{b.ID, a.ID}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := inbox.Read(ctx, s, inbox.Query{Show: inbox.ShowAll}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hers, _ := margaret(p); !slices.Equal(hers, []string{"0 Margaret Hill (third): 3"}) {
+		t.Errorf("got %q, want the third, standing for 3", hers)
+	}
+}
+
+func TestASearchListsEachOfAPatientsRequests(t *testing.T) {
+	s, _, _ := patient(t, nil, nil)
+	for _, tt := range []struct {
+		search string
+		want   []string
+	}{
+		{"margaret hill", []string{"0 Margaret Hill (first): 1", "0 Margaret Hill (second): 1"}},
+		{"mhill@example.org", []string{"0 Margaret Hill (first): 1"}}, // the earlier request's own email
+		{"margaret.hill@", []string{"0 Margaret Hill (second): 1"}},
+	} {
+		p, err := inbox.Read(context.Background(), s, inbox.Query{Show: inbox.ShowOpen, Search: tt.search}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hers, _ := margaret(p); !slices.Equal(hers, tt.want) {
+			t.Errorf("search %q: got %q, want %q", tt.search, hers, tt.want)
+		}
+	}
+}
+
+func TestPagesStayFullAcrossAFoldedRow(t *testing.T) {
+	// Margaret's first request is due later, the last open row: folded,
+	// it must not leave an empty page after the open ones.
+	laterFirst := func(l *lead.Lead) { l.Callback = now.Add(48 * time.Hour) }
+	for _, first := range []func(*lead.Lead){nil, laterFirst} {
+		s, _, _ := patient(t, first, nil)
+		for _, show := range []inbox.Show{inbox.ShowAll, inbox.ShowOpen} {
+			whole, err := inbox.Read(context.Background(), s, inbox.Query{Show: show}, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for size := 1; size <= 4; size++ {
+				var all []string
+				q := inbox.Query{Show: show, Size: size}
+				for range 20 {
+					p, err := inbox.Read(context.Background(), s, q, now)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(p.Rows) == 0 || p.Next != nil && len(p.Rows) != size {
+						t.Errorf("%s by %d: a page of %d rows (next %v) after %q", show, size, len(p.Rows), p.Next, all)
+					}
+					all = append(all, names(p)...)
+					if p.Next == nil {
+						break
+					}
+					c, err := inbox.ParseCursor(p.Next.String())
+					if err != nil {
+						t.Fatal(err)
+					}
+					q.After, q.Started = c, true
+				}
+				if !slices.Equal(all, names(whole)) {
+					t.Errorf("%s by %d: paged %q, want %q", show, size, all, names(whole))
+				}
+			}
+		}
+	}
+}
+
+// counting counts the leads read one by one.
+type counting struct {
+	*storetest.MemStore
+	gets int
+}
+
+func (c *counting) Get(ctx context.Context, id string, now time.Time) (lead.Lead, error) {
+	c.gets++
+	return c.MemStore.Get(ctx, id, now)
+}
+
+func TestOnlyLinkedRowsCostARead(t *testing.T) {
+	plain := &counting{MemStore: clinic(t)}
+	if _, err := inbox.Read(context.Background(), plain, inbox.Query{Show: inbox.ShowAll}, now); err != nil {
+		t.Fatal(err)
+	}
+	s, _, _ := patient(t, nil, nil)
+	linked := &counting{MemStore: s}
+	if _, err := inbox.Read(context.Background(), linked, inbox.Query{Show: inbox.ShowAll}, now); err != nil {
+		t.Fatal(err)
+	}
+	// The first's newer one, the second's earlier one.
+	if plain.gets != 0 || linked.gets != 2 {
+		t.Errorf("%d reads without links, %d with Margaret's two; want 0 and 2", plain.gets, linked.gets)
+	}
+}
+
+func TestAFailedReadOfALinkedRequestIsAnError(t *testing.T) {
+	s, _, _ := patient(t, nil, nil)
+	if p, err := inbox.Read(context.Background(), failingGet{s}, inbox.Query{Show: inbox.ShowAll}, now); err == nil {
+		t.Errorf("no error, %q", names(p))
+	}
+}
+
+// failingGet lists, but cannot read a lead on its own.
+type failingGet struct{ *storetest.MemStore }
+
+func (failingGet) Get(context.Context, string, time.Time) (lead.Lead, error) {
+	return lead.Lead{}, errors.New("down")
+}
+
+func TestLinksThatLoopNeverHideAPatient(t *testing.T) {
+	s, a, b := patient(t, nil, nil)
+	// The second linked as earlier than the first too: each is the
+	// other's newer.
+	if err := s.LinkEarlier(context.Background(), a.ID, []string{b.ID}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := inbox.Read(context.Background(), s, inbox.Query{Show: inbox.ShowAll}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hers, _ := margaret(p); !slices.Equal(hers, []string{"0 Margaret Hill (second): 2"}) {
+		t.Errorf("got %q, want the second, standing for two", hers)
 	}
 }

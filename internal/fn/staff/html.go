@@ -219,7 +219,11 @@ func inboxPart(b *markup.Builder, in *inboxView) {
 	for _, s := range in.Sections {
 		b.Add("\n<h2>", esc(s.Title), "</h2>\n", `<ul class="rows">`)
 		for _, r := range s.Rows {
-			b.Add("\n", `<li><a href="`, href(r.Href), `" class="lead"><span class="name">`, esc(r.Name), "</span></a>\n", `<span class="meta">`)
+			b.Add("\n", `<li><a href="`, href(r.Href), `" class="lead"><span class="name">`, esc(r.Name), "</span>")
+			if r.Requests != "" {
+				b.Add(" · ", esc(r.Requests))
+			}
+			b.Add("</a>\n", `<span class="meta">`)
 			switch {
 			case r.Call != "":
 				b.Add(`<a href="`, r.Call.Href(), `">`, esc(r.Phone), "</a> · ")

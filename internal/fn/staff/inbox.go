@@ -59,7 +59,11 @@ func (h *Handler) getInbox(r *request) events.APIGatewayV2HTTPResponse {
 			last = row.Section
 		}
 		sec := &v.Sections[len(v.Sections)-1]
-		sec.Rows = append(sec.Rows, h.rowView(row.Lead, r))
+		rv := h.rowView(row.Lead, r)
+		if row.Requests > 1 {
+			rv.Requests = present.Plural(row.Requests, "request", "requests")
+		}
+		sec.Rows = append(sec.Rows, rv)
 	}
 	if p.Next != nil {
 		v.Next = inboxURL(show, query.Search, p.Next)

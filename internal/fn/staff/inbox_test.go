@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -157,4 +158,30 @@ func TestTheInboxLeadsToTheHeldRequests(t *testing.T) {
 		f.hold(t)
 	}
 	mustContain(t, f.getURL(t, "/staff").Body, `<a href="staff/held">Held as likely spam: 100 or more requests</a>`)
+}
+
+func TestTheInboxShowsAReturningPatientOnce(t *testing.T) {
+	f := newFixture(t)
+	first := storetest.Lead(start.Add(-7 * 24 * time.Hour))
+	first.Name, first.Status, first.Tries, first.Callback = "Margaret Hill", lead.StatusOpen, 4, start.Add(3*time.Hour)
+	tried(&first, 4, start.Add(-24*time.Hour))
+	f.save(t, first)
+	second := storetest.Lead(start.Add(-time.Hour))
+	second.Name, second.Email = "Margaret Hill", "margaret.hill@example.com"
+	f.save(t, second)
+	if err := f.store.LinkEarlier(context.Background(), second.ID, []string{first.ID}); err != nil {
+		t.Fatal(err)
+	}
+	f.signIn(t)
+
+	body := f.getURL(t, "/staff").Body
+	mustContain(t, body, `<a href="leads/`+second.ID+`" class="lead"><span class="name">Margaret Hill</span> · 2 requests</a>`)
+	if strings.Contains(body, first.ID) {
+		t.Errorf("the earlier open request has a row of its own:\n%s", body)
+	}
+	// A search lists each request, and counts none.
+	found := f.getURL(t, "/staff?q="+url.QueryEscape("margaret hill")).Body
+	if !strings.Contains(found, `href="leads/`+first.ID+`"`) || !strings.Contains(found, `href="leads/`+second.ID+`"`) || strings.Contains(found, "2 requests") {
+		t.Errorf("a search for the patient:\n%s", found)
+	}
 }

@@ -75,6 +75,9 @@ type sectionView struct {
 type rowView struct {
 	Name, Href, Prefers, Received, Tries, Due string
 	Overdue                                   bool
+	// Requests is how many open requests of the patient the row stands
+	// for ("2 requests", inbox.Row.Requests); "" for one.
+	Requests string
 	// Phone is the number as people read it, Call its tel: link ("" when
 	// it cannot be linked).
 	Phone string

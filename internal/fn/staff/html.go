@@ -80,6 +80,7 @@ input.code{font-size:1.4rem;letter-spacing:.3em}
 .rows a.lead{display:block;padding:8px 0 2px;text-decoration:none;color:inherit}
 .held{margin:0 0 10px}
 form.delete{margin-top:10px}
+.opt.dup{margin-top:8px}
 form.delete button{margin-top:6px}
 .rows .name{color:#0b57d0;font-weight:600;overflow-wrap:anywhere}
 .rows .meta{display:block;font-size:.85rem;color:#555}
@@ -321,6 +322,7 @@ func leadPart(b *markup.Builder, l *leadView) {
 		b.Add("\n</div>")
 	}
 	b.Add("\n", `<p class="status">`, esc(l.Status), "</p>")
+	newerPart(b, l.Patient)
 	if l.Closed != "" {
 		b.Add("\n", `<p class="msg" role="note">This request is closed (`, esc(l.Closed), `); nothing can be recorded on it from an emailed link. <a href="`,
 			href(l.SignIn), `">Sign in to reopen or correct it</a>.</p>`)
@@ -340,6 +342,7 @@ func leadPart(b *markup.Builder, l *leadView) {
 		b.Add("\n</div>\n</fieldset>")
 		f.callback(b)
 		f.note(b)
+		duplicatesPart(b, l.Patient)
 		b.Add("\n", `<button type="submit">Record attempt</button>`, "\n</form>")
 	}
 	if f := l.Reopen; f != nil {
@@ -351,6 +354,7 @@ func leadPart(b *markup.Builder, l *leadView) {
 		f.note(b)
 		b.Add("\n</fieldset>\n", `<button type="submit">Reopen</button>`, "\n</form>")
 	}
+	earlierPart(b, l.Patient)
 	b.Add("\n<h2>Details</h2>\n<dl>")
 	if l.NextCallback != "" {
 		b.Add("\n<dt>Next call-back</dt><dd>", esc(l.NextCallback), "</dd>")

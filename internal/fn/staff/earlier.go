@@ -111,14 +111,14 @@ func (h *Handler) other(r *request, id string) (lead.Lead, bool) {
 	return o, true
 }
 
-// closeOlder closes the older open requests of saved's patient (its
-// Earlier ones that session s may open) as duplicates of saved, once an
-// attempt on saved is stored and its form asked for it. Each is written
-// over the version read (read again once if it changed meanwhile), audited,
-// its response guard removed, and "Lead Closed" put on the bus; a closed
-// or missing one is left alone.
+// closeOlder closes the older open requests of saved's patient (the
+// Earlier ones its page lists, that session s may open) as duplicates of
+// saved, once an attempt on saved is stored and its form asked for it.
+// Each is written over the version read (read again once if it changed
+// meanwhile), audited, its response guard removed, and "Lead Closed" put
+// on the bus; a closed or missing one is left alone.
 func (h *Handler) closeOlder(r *request, s session, saved lead.Lead, by string) {
-	for _, id := range saved.Earlier {
+	for _, id := range saved.Earlier[:min(len(saved.Earlier), earlierShown)] {
 		if !s.May(id, r.now) {
 			continue
 		}

@@ -80,8 +80,8 @@ input.code{font-size:1.4rem;letter-spacing:.3em}
 .rows a.lead{display:block;padding:8px 0 2px;text-decoration:none;color:inherit}
 .held{margin:0 0 10px}
 form.delete{margin-top:10px}
-.opt.dup{margin-top:8px}
 form.delete button{margin-top:6px}
+.opt.dup{margin-top:8px}
 .rows .name{color:#0b57d0;font-weight:600;overflow-wrap:anywhere}
 .rows .meta{display:block;font-size:.85rem;color:#555}
 .overdue{color:#b3261e;font-weight:600}

@@ -259,3 +259,19 @@ func TestADuplicateChangedMeanwhileIsReadAgain(t *testing.T) {
 		t.Errorf("the 20 Nov request: %s %s, %d attempts, version %d (read at %d)", got.Status, got.Closed, got.Attempts(), got.Version, s.open.Version)
 	}
 }
+
+// A refused attempt comes back with the box as staff left it, and closes
+// nothing.
+func TestARefusedAttemptKeepsTheBox(t *testing.T) {
+	f := newFixture(t)
+	s := f.story(t)
+	f.signIn(t)
+	res := f.send(t, actAttempt, url.Values{"outcome": {"no-answer"}, "callback": {"tomorrow"}, "duplicates": {"close"}})
+	if res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	mustContain(t, res.Body, `name="duplicates" value="close" checked>`)
+	if got := f.storedLead(t, s.open.ID); got.Status != lead.StatusOpen {
+		t.Errorf("a refused attempt closed the 20 Nov request: %s", got.Closed)
+	}
+}

@@ -26,6 +26,9 @@ const (
 	// The owner's figures (no id; Span says which requests).
 	Export    Action = "export"     // the span's requests were downloaded without free text
 	ExportPII Action = "export-pii" // the span's requests were downloaded with names, contacts and free text
+	// A returning patient's older open request, closed as a duplicate of
+	// the newer one staff recorded an attempt on (under the older's id).
+	CloseDuplicate Action = "close-duplicate"
 )
 
 // ByLink is the actor of what a session started by an emailed link did.

@@ -258,6 +258,12 @@ type Board struct {
 	// Classes is by the request's source class (lead.Source.Class).
 	Classes Attribution
 
+	// Duplicates counts the requests closed by Now as duplicates of the
+	// same patient's newer request (lead.ClosedDuplicate): counted apart,
+	// and in none of the figures above, which count each patient's story
+	// once (the newer request carries it).
+	Duplicates int
+
 	slowest []Slow
 }
 
@@ -299,10 +305,14 @@ func civil(t time.Time) int64 {
 }
 
 // Add counts l if it was requested in the board's span; it reports whether
-// it did.
+// it did. A duplicate (DuplicateBy) is counted in Duplicates only.
 func (b *Board) Add(l lead.Lead) bool {
 	if l.CreatedAt.Before(b.From) || !l.CreatedAt.Before(b.To) {
 		return false
+	}
+	if DuplicateBy(l, b.Now) {
+		b.Duplicates++
+		return true
 	}
 	// Figures are as of Now: an attempt after it (a report run for a past
 	// day) is not counted yet.
@@ -340,6 +350,12 @@ func (b *Board) Add(l lead.Lead) bool {
 
 	b.slow(Slow{ID: l.ID, Number: l.Number(), CreatedAt: l.CreatedAt, Wait: wait, Tried: tried})
 	return true
+}
+
+// DuplicateBy reports whether l stood closed as a duplicate of a newer
+// request at now.
+func DuplicateBy(l lead.Lead, now time.Time) bool {
+	return l.Status == lead.StatusClosed && l.Closed == lead.ClosedDuplicate && !l.ClosedAt.After(now)
 }
 
 // bookedBy reports whether l stood closed as booked at now.

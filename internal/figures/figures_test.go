@@ -54,9 +54,31 @@ func TestFiguresEqualNaive(t *testing.T) {
 	// now are not counted yet.
 	now := to.Add(36 * time.Hour)
 	leads := Sample(from.Add(-48*time.Hour), to.Add(48*time.Hour), now.Add(7*24*time.Hour), 3000, 17, h)
+	// Some older requests of returning patients are closed as duplicates
+	// of their newer ones, 30 hours after their last news: by now (counted
+	// apart), or later (counted as they stood at now).
+	closedLater := 0
+	for i := range leads {
+		l := &leads[i]
+		if i%7 != 3 || l.Status == lead.StatusClosed {
+			continue
+		}
+		at := l.CreatedAt
+		if l.FirstAttempt.After(at) {
+			at = l.FirstAttempt
+		}
+		at = at.Add(30 * time.Hour)
+		if err := l.CloseDuplicate("newer", lead.ByLink, at); err != nil {
+			t.Fatal(err)
+		}
+		if at.After(now) && !l.CreatedAt.Before(from) && l.CreatedAt.Before(to) {
+			closedLater++
+		}
+	}
 
 	b := New(from, to, now, h, ny)
 	var total naive
+	duplicates := 0
 	var byDay [7]naive
 	var byHour [24]naive
 	var heat [7][24]naive
@@ -84,6 +106,10 @@ func TestFiguresEqualNaive(t *testing.T) {
 			t.Fatalf("lead at %s: added %v, want %v", l.CreatedAt, added, in)
 		}
 		if !added {
+			continue
+		}
+		if l.Closed == lead.ClosedDuplicate && !l.ClosedAt.After(now) {
+			duplicates++ // in no figure but its own
 			continue
 		}
 		end, tried := now, !l.FirstAttempt.IsZero() && !l.FirstAttempt.After(now)
@@ -157,8 +183,11 @@ func TestFiguresEqualNaive(t *testing.T) {
 			}
 		}
 	}
-	if total.requests < 1000 || total.tried == total.requests || total.booked == 0 {
-		t.Fatalf("the sample is too thin to tell: %+v", total)
+	if total.requests < 1000 || total.tried == total.requests || total.booked == 0 || duplicates < 50 || closedLater == 0 {
+		t.Fatalf("the sample is too thin to tell: %+v, %d duplicates, %d closed as duplicates after now", total, duplicates, closedLater)
+	}
+	if b.Duplicates != duplicates {
+		t.Errorf("%d duplicates, want %d", b.Duplicates, duplicates)
 	}
 	if g, _, _ := b.Total.Spread(90); g <= func() time.Duration { d, _ := b.Total.P90(); return d }() {
 		t.Errorf("the 90th percentile over every request (%v) is not above the tried ones' though untried requests wait until now", g)
@@ -282,6 +311,7 @@ func TestHeadline(t *testing.T) {
 		return l
 	}
 	untried := lead.Lead{ID: "new", CreatedAt: at, Status: lead.StatusNew}
+	duplicate := lead.Lead{ID: "old", CreatedAt: at, Status: lead.StatusClosed, Closed: lead.ClosedDuplicate, ClosedAt: at.Add(time.Hour)}
 	cases := []struct {
 		name  string
 		leads []lead.Lead
@@ -294,6 +324,9 @@ func TestHeadline(t *testing.T) {
 		{"two untried", []lead.Lead{untried, untried}, "Yesterday: 2 requests, none tried yet."},
 		{"several", []lead.Lead{tried(2*time.Minute, true), tried(38*time.Minute, false), tried(4*time.Minute, true), tried(26*time.Hour, false), untried},
 			"Yesterday: 5 requests, median first call 4 min, 2 within 5 minutes, 2 booked; 1 not tried yet."},
+		{"a duplicate alone", []lead.Lead{duplicate}, "Yesterday: no requests; 1 duplicate not counted."},
+		{"one fast, and duplicates", []lead.Lead{duplicate, tried(3*time.Minute, true), duplicate},
+			"Yesterday: 1 request, first call after 3 min (within 5 minutes), booked; 2 duplicates not counted."},
 	}
 	for _, c := range cases {
 		b := New(from, to, now, hours.Hours{}, time.UTC)

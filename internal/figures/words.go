@@ -3,6 +3,7 @@ package figures
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -31,8 +32,21 @@ func Percent(r float64) string {
 
 // Headline is the digest's first line about the board's day: "Yesterday:
 // 7 requests, median first call 38 min, 3 within 5 minutes, 2 booked".
-// First calls count opening time; a request nobody tried yet is said so.
+// First calls count opening time; a request nobody tried yet is said so,
+// and requests closed as duplicates are counted apart ("; 2 duplicates not
+// counted").
 func Headline(day string, b *Board) string {
+	s := headline(day, b)
+	switch n := b.Duplicates; {
+	case n == 1:
+		return strings.TrimSuffix(s, ".") + "; 1 duplicate not counted."
+	case n > 1:
+		return strings.TrimSuffix(s, ".") + "; " + strconv.Itoa(n) + " duplicates not counted."
+	}
+	return s
+}
+
+func headline(day string, b *Board) string {
 	t := &b.Total
 	switch {
 	case t.Requests == 0:

@@ -63,6 +63,9 @@ const (
 	ClosedDuplicate Reason = "duplicate"
 )
 
+// Reasons lists every close reason.
+var Reasons = []Reason{ClosedBooked, ClosedNotInterested, ClosedWrongNumber, ClosedUnreachable, ClosedNotReachedAgain, ClosedDuplicate}
+
 // Channel is how staff tried to reach the patient.
 type Channel string
 
@@ -82,6 +85,10 @@ const (
 	EventAttempt    EventKind = "attempt"
 	EventCorrection EventKind = "correction" // of the latest attempt's outcome
 	EventReopen     EventKind = "reopen"
+	// EventDuplicate: the lead was closed as a duplicate of the same
+	// patient's newer request (Event.Of), when staff recorded an attempt
+	// on that one (CloseDuplicate).
+	EventDuplicate EventKind = "duplicate"
 )
 
 // ByLink is who acted when the staff page was opened from an emailed link
@@ -98,6 +105,9 @@ type Event struct {
 	By      string
 	// Callback is the call-back time staff picked, if they did.
 	Callback time.Time
+	// Of is the id of the newer request an EventDuplicate closed the lead
+	// for; "" on other events.
+	Of string
 }
 
 // MaxHistory bounds the history kept on a lead: older events are dropped
@@ -249,6 +259,24 @@ func (l *Lead) Reopen(e Event, p Policy) error {
 	return nil
 }
 
+// CloseDuplicate closes a new or open lead as a duplicate of the same
+// patient's newer request of, by whoever recorded an attempt on that one,
+// at: status closed, reason ClosedDuplicate, and an EventDuplicate naming
+// of in the history. Its tries and speed-to-lead times stay as they were;
+// reopening it counts its tries afresh, as after any close. A closed lead
+// is ErrClosed; of empty or the lead's own id is ErrBadEvent.
+func (l *Lead) CloseDuplicate(of, by string, at time.Time) error {
+	if of == "" || of == l.ID {
+		return ErrBadEvent
+	}
+	if l.Status == StatusClosed {
+		return ErrClosed
+	}
+	l.close(ClosedDuplicate, at)
+	l.push(Event{At: at, Kind: EventDuplicate, By: by, Of: of})
+	return nil
+}
+
 // settle applies outcome o of an attempt made at attemptAt, decided at at,
 // which leaves tries since the patient was last reached.
 func (l *Lead) settle(o Outcome, tries int, attemptAt, at, picked time.Time, p Policy) {
@@ -340,7 +368,8 @@ func (l *Lead) latestOutcome() (o Outcome, attemptAt time.Time, ok bool) {
 	for i := len(l.History) - 1; i >= 0; i-- {
 		e := l.History[i]
 		switch e.Kind {
-		case EventReopen:
+		case EventReopen, EventDuplicate:
+			// Nothing to correct since: a duplicate is reopened first.
 			return "", time.Time{}, false
 		case EventCorrection:
 			if o == "" {

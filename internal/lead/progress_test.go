@@ -476,3 +476,58 @@ func TestACutHistoryKeepsCounting(t *testing.T) {
 		t.Errorf("%d dropped, %d tries, %s; want 10, %d, open", l.Dropped, l.Tries, l.Status, MaxHistory+10)
 	}
 }
+
+// TestCloseDuplicate: an older open request of a returning patient closes
+// as a duplicate of the newer one, its history naming it; a closed one is
+// left as it was, and a duplicate is reopened before it is corrected.
+func TestCloseDuplicate(t *testing.T) {
+	l := fresh()
+	if err := l.Record(try(NoAnswer, at(11, 24, 9, 0)), policy); err != nil {
+		t.Fatal(err)
+	}
+	first := l.FirstAttempt
+	if err := l.CloseDuplicate("l2", "desk@clinic.example", at(11, 26, 10, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(stateOf(l), state{StatusClosed, ClosedDuplicate, 1, time.Time{}, false, 2}); diff != "" {
+		t.Errorf("closed as a duplicate (-got +want):\n%s", diff)
+	}
+	want := Event{At: at(11, 26, 10, 0), Kind: EventDuplicate, By: "desk@clinic.example", Of: "l2"}
+	if diff := cmp.Diff(l.History[len(l.History)-1], want); diff != "" {
+		t.Errorf("history's last event (-got +want):\n%s", diff)
+	}
+	if !l.ClosedAt.Equal(at(11, 26, 10, 0)) || !l.FirstAttempt.Equal(first) || l.Attempts() != 1 {
+		t.Errorf("closed at %v, first attempt %v, %d attempts", l.ClosedAt, l.FirstAttempt, l.Attempts())
+	}
+	if l.LatestOutcome() != "" {
+		t.Errorf("a duplicate offers its earlier attempt's outcome (%s) for correction", l.LatestOutcome())
+	}
+	if err := l.Correct(try(Booked, at(11, 26, 11, 0)), policy); !errors.Is(err, ErrNothingToCorrect) {
+		t.Errorf("correcting a duplicate: %v, want ErrNothingToCorrect", err)
+	}
+
+	before := l
+	if err := l.CloseDuplicate("l3", "desk@clinic.example", at(11, 27, 10, 0)); !errors.Is(err, ErrClosed) {
+		t.Errorf("closing a closed lead as a duplicate: %v, want ErrClosed", err)
+	}
+	if diff := cmp.Diff(l, before); diff != "" {
+		t.Errorf("a refused close changed the lead (-got +want):\n%s", diff)
+	}
+
+	if err := l.Reopen(Event{At: at(11, 27, 9, 0)}, policy); err != nil {
+		t.Fatal(err)
+	}
+	if l.Status != StatusOpen || l.Closed != "" || l.Tries != 0 {
+		t.Errorf("reopened duplicate: %+v", stateOf(l))
+	}
+
+	n := fresh()
+	for _, of := range []string{"", n.ID} {
+		if err := n.CloseDuplicate(of, ByLink, at(11, 24, 9, 0)); !errors.Is(err, ErrBadEvent) {
+			t.Errorf("a duplicate of %q: %v, want ErrBadEvent", of, err)
+		}
+	}
+	if err := n.CloseDuplicate("l2", ByLink, at(11, 24, 9, 0)); err != nil || n.Status != StatusClosed || n.Closed != ClosedDuplicate || !n.FirstAttempt.IsZero() {
+		t.Errorf("a new lead closed as a duplicate: %v, %+v, first attempt %v", err, stateOf(n), n.FirstAttempt)
+	}
+}

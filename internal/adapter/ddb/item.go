@@ -200,6 +200,7 @@ type eventItem struct {
 	Note     string `dynamodbav:"note,omitempty"`
 	By       string `dynamodbav:"by,omitempty"`
 	Callback string `dynamodbav:"callback,omitempty"`
+	Of       string `dynamodbav:"of,omitempty"` // a duplicate's newer request's id
 }
 
 // stamp formats t as stored, "" for the zero time.
@@ -286,7 +287,7 @@ func toProgress(l lead.Lead) progressItem {
 	for _, e := range l.History {
 		p.History = append(p.History, eventItem{
 			At: stamp(e.At), Kind: string(e.Kind), Outcome: string(e.Outcome), Channel: string(e.Channel),
-			Note: e.Note, By: e.By, Callback: stamp(e.Callback),
+			Note: e.Note, By: e.By, Callback: stamp(e.Callback), Of: e.Of,
 		})
 	}
 	switch {
@@ -377,7 +378,7 @@ func (it leadItem) lead() (lead.Lead, error) {
 		return lead.Lead{}, fmt.Errorf("lead %s: textedAt: %w", it.ID, err)
 	}
 	for _, e := range it.History {
-		ev := lead.Event{Kind: lead.EventKind(e.Kind), Outcome: lead.Outcome(e.Outcome), Channel: lead.Channel(e.Channel), Note: e.Note, By: e.By}
+		ev := lead.Event{Kind: lead.EventKind(e.Kind), Outcome: lead.Outcome(e.Outcome), Channel: lead.Channel(e.Channel), Note: e.Note, By: e.By, Of: e.Of}
 		if ev.At, err = unstamp(e.At); err != nil {
 			return lead.Lead{}, fmt.Errorf("lead %s: history: %w", it.ID, err)
 		}

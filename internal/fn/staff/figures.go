@@ -173,6 +173,9 @@ type figuresView struct {
 	ExportPII string
 	Requests  int
 	Held      string // "3 requests" held for review now; "" for none
+	// Duplicates counts the span's requests closed as duplicates of a
+	// returning patient's newer one: in none of the figures.
+	Duplicates int
 
 	DaysChart charts.SVG
 	Days      []dayRow
@@ -275,6 +278,8 @@ func (h *Handler) figuresView(r *request, sp span, b *figures.Board) *figuresVie
 		To:       sp.Last.Format(time.DateOnly),
 		Requests: b.Total.Requests,
 		Untried:  b.Total.Requests - b.Total.Tried,
+
+		Duplicates: b.Duplicates,
 	}
 	for _, l := range spanLabels {
 		v.Spans = append(v.Spans, filterView{Label: l.Label, Href: "figures?span=" + l.Key, Current: l.Key == sp.Key})
@@ -450,7 +455,12 @@ func (h *Handler) getExport(r *request) events.APIGatewayV2HTTPResponse {
 // figuresPart is the figures page's body: every chart with its numbers in
 // a table below it.
 func figuresPart(b *markup.Builder, v *figuresView) {
-	b.Add("\n", `<p>`, esc(v.Span), ": ", esc(present.Plural(v.Requests, "request", "requests")), ".</p>\n", `<nav class="filters" aria-label="Span">`)
+	b.Add("\n", `<p>`, esc(v.Span), ": ", esc(present.Plural(v.Requests, "request", "requests")))
+	if v.Duplicates > 0 {
+		b.Add(" (and ", esc(present.Plural(v.Duplicates, "duplicate", "duplicates")),
+			", not counted in these figures: a returning patient's older requests, closed when staff tried the newer one)")
+	}
+	b.Add(".</p>\n", `<nav class="filters" aria-label="Span">`)
 	for _, f := range v.Spans {
 		b.Add(`<a href="`, href(f.Href), `"`, when(f.Current, ` aria-current="page"`), ">", esc(f.Label), "</a>")
 	}

@@ -81,6 +81,7 @@ input.code{font-size:1.4rem;letter-spacing:.3em}
 .held{margin:0 0 10px}
 form.delete{margin-top:10px}
 form.delete button{margin-top:6px}
+.opt.dup{margin-top:8px}
 .rows .name{color:#0b57d0;font-weight:600;overflow-wrap:anywhere}
 .rows .meta{display:block;font-size:.85rem;color:#555}
 .overdue{color:#b3261e;font-weight:600}
@@ -325,6 +326,7 @@ func leadPart(b *markup.Builder, l *leadView) {
 		b.Add("\n</div>")
 	}
 	b.Add("\n", `<p class="status">`, esc(l.Status), "</p>")
+	newerPart(b, l.Patient)
 	if l.Closed != "" {
 		b.Add("\n", `<p class="msg" role="note">This request is closed (`, esc(l.Closed), `); nothing can be recorded on it from an emailed link. <a href="`,
 			href(l.SignIn), `">Sign in to reopen or correct it</a>.</p>`)
@@ -344,6 +346,7 @@ func leadPart(b *markup.Builder, l *leadView) {
 		b.Add("\n</div>\n</fieldset>")
 		f.callback(b)
 		f.note(b)
+		duplicatesPart(b, l.Patient)
 		b.Add("\n", `<button type="submit">Record attempt</button>`, "\n</form>")
 	}
 	if f := l.Reopen; f != nil {
@@ -355,6 +358,7 @@ func leadPart(b *markup.Builder, l *leadView) {
 		f.note(b)
 		b.Add("\n</fieldset>\n", `<button type="submit">Reopen</button>`, "\n</form>")
 	}
+	earlierPart(b, l.Patient)
 	b.Add("\n<h2>Details</h2>\n<dl>")
 	if l.NextCallback != "" {
 		b.Add("\n<dt>Next call-back</dt><dd>", esc(l.NextCallback), "</dd>")

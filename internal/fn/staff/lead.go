@@ -140,7 +140,7 @@ func (h *Handler) postContacted(r *request, id string) events.APIGatewayV2HTTPRe
 	// Read the form, against the lead as stored: a refused form comes back
 	// on the lead's page as staff left it.
 	in := entry{Action: form.Get("action"), Outcome: form.Get("outcome"), Channel: form.Get("channel"),
-		Callback: form.Get("callback"), Note: form.Get("note")}
+		Callback: form.Get("callback"), Note: form.Get("note"), Duplicates: form.Get("duplicates")}
 	if in.Action == "" {
 		in.Action = actAttempt
 	}
@@ -219,6 +219,9 @@ func (h *Handler) postContacted(r *request, id string) events.APIGatewayV2HTTPRe
 			log.Warn("response guard not deleted", "err", err)
 		}
 	}
+	if in.Action == actAttempt && in.Duplicates == closeDuplicates {
+		h.closeOlder(r, s, saved, e.By)
+	}
 
 	// Answer: 303 back to the page, so Back and reload never record twice.
 	return h.seeOther("../" + url.PathEscape(id) + "?saved=" + in.Action)
@@ -296,6 +299,9 @@ func (h *Handler) refused(r *request, s session, l lead.Lead, in entry) events.A
 	v := h.leadPage(r, s.Session, l, formAtPost)
 	if f := v.Lead.form(in.Action); f != nil {
 		f.keep(in)
+		if p := v.Lead.Patient; p != nil && in.Action == actAttempt {
+			p.Checked = in.Duplicates == closeDuplicates
+		}
 	} else { // the page no longer offers that form
 		v.Message, v.Problem = in.Error, true
 	}

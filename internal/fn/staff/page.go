@@ -123,6 +123,9 @@ type leadView struct {
 	// session was closed, and SignIn is the way to reopen or correct it:
 	// such a page has no form. "" otherwise.
 	Closed, SignIn string
+	// Patient is the same patient's other requests (earlier.go); nil for
+	// none.
+	Patient *patientView
 }
 
 // form is one of the page's forms, as rendered or as staff left it.
@@ -155,6 +158,7 @@ type eventView struct {
 // refused form comes back as they left it.
 type entry struct {
 	Action, Outcome, Channel, Callback, Note string
+	Duplicates                               string // the attempt form's `duplicates` box (earlier.go)
 	Error                                    string
 }
 
@@ -245,6 +249,10 @@ func (h *Handler) leadPage(r *request, s access.Session, l lead.Lead, target str
 	}
 	if s.SignedIn() {
 		v.Access = h.access(r, l.ID)
+	}
+	v.Patient = h.patient(r, s, l)
+	if v.Attempt == nil && v.Patient != nil {
+		v.Patient.Duplicates = "" // offered on the attempt form only
 	}
 	return view{Title: "Appointment request", Nav: h.nav(r, s), Lead: v}
 }
@@ -356,7 +364,7 @@ func (h *Handler) status(l lead.Lead, now time.Time) string {
 	case lead.StatusNew:
 		return "Not tried yet"
 	case lead.StatusClosed:
-		return "Closed: " + reasonWords(l) + " on " + h.short(l.ClosedAt, now)
+		return "Closed: " + present.Closed(l) + " on " + h.short(l.ClosedAt, now)
 	}
 	when := "now"
 	switch {
@@ -433,7 +441,7 @@ func (h *Handler) saved(l lead.Lead, action string, now time.Time) string {
 	case l.Status == lead.StatusOpen && !l.Callback.IsZero():
 		return s + " Next call-back " + h.short(l.Callback, now) + "."
 	case l.Closed == lead.ClosedUnreachable, l.Closed == lead.ClosedNotReachedAgain:
-		return s + " Closed: " + reasonWords(l) + "."
+		return s + " Closed: " + present.Closed(l) + "."
 	case l.Status == lead.StatusClosed:
 		return s + " The request is closed."
 	}
@@ -449,6 +457,8 @@ func (h *Handler) eventView(e lead.Event, now time.Time) eventView {
 		v.What = "Corrected to " + strings.ToLower(outcomeLabels[e.Outcome])
 	case lead.EventReopen:
 		v.What = "Reopened"
+	case lead.EventDuplicate:
+		v.What = duplicateWords(e)
 	}
 	if !e.Callback.IsZero() {
 		v.Callback = "call back " + h.short(e.Callback, now)
@@ -466,24 +476,13 @@ func byWords(by string) string {
 	return by
 }
 
-// reasonWords says why a closed lead was closed: "booked", "unreachable
-// after 4 tries" (every try, Lead.Attempts), "not reached again after 4
-// tries since they were last reached" (Lead.Tries).
-func reasonWords(l lead.Lead) string {
-	switch l.Closed {
-	case lead.ClosedUnreachable:
-		return "unreachable after " + present.Plural(l.Attempts(), "try", "tries")
-	case lead.ClosedNotReachedAgain:
-		return "not reached again after " + present.Plural(l.Tries, "try", "tries") + " since they were last reached"
-	case lead.ClosedBooked, lead.ClosedNotInterested, lead.ClosedWrongNumber:
-		return strings.ToLower(outcomeLabels[lead.Outcome(l.Closed)])
-	}
-	return "closed"
-}
+// reasonWords says why a closed lead was closed (present.Closed); kept
+// for inbox.go's rows.
+func reasonWords(l lead.Lead) string { return present.Closed(l) }
 
 // closedWords says why and when a closed lead was closed, by date.
 func (h *Handler) closedWords(l lead.Lead) string {
-	return reasonWords(l) + " on " + l.ClosedAt.In(h.cfg.TimeZone).Format("Mon 2 Jan 2006")
+	return present.Closed(l) + " on " + l.ClosedAt.In(h.cfg.TimeZone).Format("Mon 2 Jan 2006")
 }
 
 // short says t in the clinic's zone as a phone screen has room for: "Tue 1

@@ -38,8 +38,17 @@ type Table struct {
 	Note string
 }
 
-// Summary says a board's totals in sentences.
+// Summary says a board's totals in sentences; the requests closed as
+// duplicates of a returning patient's newer request last, counted apart.
 func Summary(b *figures.Board, hours bool) []string {
+	out := summary(b, hours)
+	if n := b.Duplicates; n > 0 {
+		out = append(out, present.Plural(n, "duplicate", "duplicates")+" not counted above: a returning patient's older requests, closed when staff tried the newer one.")
+	}
+	return out
+}
+
+func summary(b *figures.Board, hours bool) []string {
 	t := &b.Total
 	if t.Requests == 0 {
 		return []string{"No requests."}

@@ -36,7 +36,7 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Store {
 		name := "leads-" + uuid.NewString()[:8]
 		testenv.CreateTable(t, db, name)
-		return New(db, name)
+		return scanned{New(db, name), db}
 	})
 }
 

@@ -53,10 +53,14 @@ func contactKey(k patient.Key, id string) string { return listContact + string(k
 // nothing changes; a key already indexed is dropped and the rest tried
 // again. A lead that is gone is lead.ErrNotFound; no keys, nothing to do.
 func (s *Store) IndexContacts(ctx context.Context, l lead.Lead, keys []patient.Key) error {
-	if len(keys) > maxIndexed {
+	// A transaction may not name one item twice.
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
+	switch {
+	case len(keys) > maxIndexed:
 		return fmt.Errorf("index contacts of lead %s: %d keys, at most %d", l.ID, len(keys), maxIndexed)
+	case len(keys) > 0 && (l.CreatedAt.IsZero() || l.ExpiresAt.IsZero()):
+		return fmt.Errorf("index contacts of lead %s: its createdAt and expiresAt are needed", l.ID)
 	}
-	keys = slices.Clone(keys)
 	for len(keys) > 0 {
 		indexed, err := s.indexContacts(ctx, l, keys)
 		if err != nil || indexed == nil {

@@ -146,10 +146,27 @@ func runPatients(t *testing.T, open func(t *testing.T) Store, progress func(*tes
 		if _, err := s.Progress(ctx, read, t0); !errors.Is(err, lead.ErrChanged) {
 			t.Errorf("a change read before indexing: %v, want lead.ErrChanged", err)
 		}
-		if err := s.IndexContacts(ctx, Lead(t0), keys); !errors.Is(err, lead.ErrNotFound) {
+		// One key indexed, then both: the new one is, once.
+		if err := s.Save(ctx, second, nil); err != nil {
+			t.Fatal(err)
+		}
+		more := patient.Of(second).Keys(patientKey)
+		for _, ks := range [][]patient.Key{more[:1], more, more} {
+			if err := s.IndexContacts(ctx, second, ks); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := refs(t, s, more[1], time.Time{}, t0); len(got) != 1 || got[0].ID != second.ID {
+			t.Errorf("a key indexed after another: %v, want the one request", got)
+		}
+		if got, err := s.Get(ctx, second.ID, t0); err != nil || got.Version != 2 || !cmp.Equal(got.ContactKeys, sorted(more)) {
+			t.Errorf("indexed one key then both: %v, version %d, contactKeys %v; want 2 and %v", err, got.Version, got.ContactKeys, sorted(more))
+		}
+		unknown := Lead(t0)
+		if err := s.IndexContacts(ctx, unknown, keys); !errors.Is(err, lead.ErrNotFound) {
 			t.Errorf("indexing an unknown lead: %v, want lead.ErrNotFound", err)
 		}
-		if got := refs(t, s, keys[0], time.Time{}, t0); len(got) != 1 {
+		if got := refs(t, s, keys[0], time.Time{}, t0); slices.ContainsFunc(got, func(r patient.Ref) bool { return r.ID == unknown.ID }) {
 			t.Errorf("indexing an unknown lead added entries: %v", got)
 		}
 	})

@@ -127,9 +127,9 @@ func (s *Store) indexContacts(ctx context.Context, l lead.Lead, keys []patient.K
 	return nil, nil
 }
 
-// lead reads the stored lead id whatever its expiry: lead.ErrNotFound only
+// stored reads the stored lead id whatever its expiry: lead.ErrNotFound only
 // when there is no item.
-func (s *Store) lead(ctx context.Context, id string) (lead.Lead, error) {
+func (s *Store) stored(ctx context.Context, id string) (lead.Lead, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
 		Key:            pk(leadKey(id)),
@@ -307,7 +307,7 @@ func (s *Store) Erase(ctx context.Context, e patient.Erasure) (int, error) {
 		}
 	}
 	for _, id := range e.Leads {
-		l, err := s.lead(ctx, id)
+		l, err := s.stored(ctx, id)
 		if errors.Is(err, lead.ErrNotFound) {
 			continue
 		}

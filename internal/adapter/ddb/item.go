@@ -2,6 +2,7 @@ package ddb
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/openclinic/leadhandler/internal/lead"
@@ -155,6 +156,12 @@ type leadItem struct {
 	NudgeMessageID   string            `dynamodbav:"nudgeMessageId,omitempty"`
 	TextedAt         string            `dynamodbav:"textedAt,omitempty"` // absent on leads stored before PATIENT_SMS
 	TextMessageID    string            `dynamodbav:"textMessageId,omitempty"`
+	// A returning patient (patient.go): the keys of the lead's contacts,
+	// and the ids of the same patient's earlier requests (newest first)
+	// and of their newest later one. Absent on leads stored before.
+	ContactKeys []string `dynamodbav:"contactKeys,stringset,omitempty"`
+	Earlier     []string `dynamodbav:"earlier,omitempty"`
+	Newer       string   `dynamodbav:"newer,omitempty"`
 	alertOutcomeItem
 	progressItem
 	// The previous version's record of staff's one contact (statusContacted).
@@ -252,6 +259,9 @@ func toItem(l lead.Lead) leadItem {
 		ExpiresAt:        l.ExpiresAt.Unix(),
 		ReleasedAt:       stamp(l.ReleasedAt),
 		AlertHeldAt:      stamp(l.AlertHeld),
+		ContactKeys:      slices.Clone(l.ContactKeys),
+		Earlier:          slices.Clone(l.Earlier),
+		Newer:            l.Newer,
 		progressItem:     toProgress(l),
 	}
 	if l.Status == lead.StatusNew {
@@ -332,6 +342,9 @@ func (it leadItem) lead() (lead.Lead, error) {
 		Closed:           lead.Reason(it.ClosedReason),
 		Unreported:       it.Queue == queueReport,
 		Version:          it.Version,
+		ContactKeys:      slices.Sorted(slices.Values(it.ContactKeys)), // a set: in no order as stored
+		Earlier:          it.Earlier,
+		Newer:            it.Newer,
 	}
 	// Every stored time, read in one place; the first bad one names itself.
 	times := []struct {

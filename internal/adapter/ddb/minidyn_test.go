@@ -21,7 +21,7 @@ import (
 func TestContractMinidyn(t *testing.T) {
 	db := minidynClient(t)
 	storetest.Run(t, func(t *testing.T) storetest.Store {
-		return New(db, minidynTable(t, db))
+		return scanned{New(db, minidynTable(t, db)), db}
 	})
 }
 

@@ -309,10 +309,11 @@ func (s *Store) RecordAlertOutcome(ctx context.Context, id string, o lead.MailOu
 // lead.ErrNotFound.
 //
 // The whole item is put: every other writer of a lead (MarkAlerted,
-// MarkAcknowledged, MarkTexted) moves its version on too, so nothing it wrote is lost,
-// and attributes l no longer has (pending, a past call-back, the previous
-// version's contact record) go with no REMOVE, which make dev's minidyn
-// ignores.
+// MarkAcknowledged, MarkTexted, IndexContacts, LinkEarlier) moves its
+// version on too, so nothing it wrote is lost (a returning patient's
+// contactKeys, earlier and newer among them), and attributes l no longer
+// has (pending, a past call-back, the previous version's contact record)
+// go with no REMOVE, which make dev's minidyn ignores.
 func (s *Store) Progress(ctx context.Context, l lead.Lead, now time.Time) (lead.Lead, error) {
 	next := l
 	next.Version++

@@ -3,6 +3,7 @@ package ddb
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/dev/testenv"
 	"github.com/openclinic/leadhandler/internal/inbox"
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/patient"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
 )
 
@@ -36,7 +38,7 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Store {
 		name := "leads-" + uuid.NewString()[:8]
 		testenv.CreateTable(t, db, name)
-		return New(db, name)
+		return scanned{New(db, name), db}
 	})
 }
 
@@ -218,6 +220,54 @@ func TestItemsOnTheWire(t *testing.T) {
 		}
 	})
 
+	t.Run("a contact's index entries hold its key and the lead's id, and page newest first", func(t *testing.T) {
+		table := "paged-contacts"
+		testenv.CreateTable(t, db, table)
+		s := New(db, table)
+		s.pageSize = 2
+		base := time.Date(2026, 5, 1, 9, 0, 0, 1000, time.UTC)
+		k := patient.PhoneKey([]byte("k"), "+13035550199")
+		var want []string
+		for i := range 5 {
+			l := storetest.Lead(base.Add(time.Duration(i) * time.Hour))
+			if err := s.Save(ctx, l, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.IndexContacts(ctx, l, []patient.Key{k}); err != nil {
+				t.Fatal(err)
+			}
+			want = append([]string{l.ID}, want...)
+			if i > 0 {
+				continue
+			}
+			got := raw(t, db, table, "contact#"+string(k)+"#"+l.ID)
+			delete(got, attrPK)
+			if diff := cmp.Diff(got, map[string]string{
+				attrKind: "contact", attrList: "contact#" + string(k), attrListAt: "2026-05-01T09:00:00.000001Z#" + l.ID,
+				"lead": l.ID, attrCreated: "2026-05-01T09:00:00.000001Z", attrExpires: "1809162000",
+			}); diff != "" {
+				t.Errorf("index entry (-got +want):\n%s", diff)
+			}
+			if ss, ok := rawItem(t, db, table, leadKey(l.ID))["contactKeys"].(*types.AttributeValueMemberSS); !ok || !slices.Equal(ss.Value, []string{string(k)}) {
+				t.Errorf("the lead's contactKeys: %v, want the string set of its key", ss)
+			}
+		}
+		var got []string
+		for r, err := range s.ContactRequests(ctx, k, time.Time{}, base) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, r.ID)
+		}
+		if diff := cmp.Diff(got, want); diff != "" {
+			t.Errorf("requests (-got +want):\n%s", diff)
+		}
+		n, err := s.Erase(ctx, patient.Erasure{Keys: []patient.Key{k}})
+		if err != nil || n != 5 {
+			t.Errorf("erasing the key's entries, page by page: %d, %v; want 5", n, err)
+		}
+	})
+
 	t.Run("closed leads and the audit trail page through the list index, latest first", func(t *testing.T) {
 		table := "paged-lists"
 		testenv.CreateTable(t, db, table)
@@ -267,6 +317,12 @@ func TestItemsOnTheWire(t *testing.T) {
 // raw reads an item's scalar attributes as strings.
 func raw(t *testing.T, db *dynamodb.Client, table, pk string) map[string]string {
 	t.Helper()
+	return scalars(rawItem(t, db, table, pk))
+}
+
+// rawItem reads an item as stored.
+func rawItem(t *testing.T, db *dynamodb.Client, table, pk string) map[string]types.AttributeValue {
+	t.Helper()
 	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{
 		TableName: aws.String(table),
 		Key:       map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: pk}},
@@ -277,7 +333,7 @@ func raw(t *testing.T, db *dynamodb.Client, table, pk string) map[string]string 
 	if out.Item == nil {
 		t.Fatalf("no item %s", pk)
 	}
-	return scalars(out.Item)
+	return out.Item
 }
 
 // scalars are an item's scalar attributes as strings.

@@ -90,10 +90,13 @@ func TestFromStreamEveryType(t *testing.T) {
 }
 
 // TestLeadFromStream: a lead as stored decodes from its stream image to the
-// same lead, through the store's own decoding.
+// same lead, through the store's own decoding, a returning patient's
+// contact keys (a string set) and links to their other requests too.
 func TestLeadFromStream(t *testing.T) {
 	l := storetest.Lead(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
 	l.Alert = &lead.Delivery{At: l.CreatedAt.Add(time.Second), MessageID: "m-1"}
+	l.ContactKeys = []string{"JjbJ0Jw3NuqGvNNmp8mF4wW-2bRdvQ2jUlYeYuU5CxM", "vRBjLnAhYxLLCrbwgaLq6vkhOFCNfir2t-R_saKA94Y"}
+	l.Earlier, l.Newer = []string{"earlier-2", "earlier-1"}, "newer-1"
 	item, err := attributevalue.MarshalMap(toItem(l))
 	if err != nil {
 		t.Fatal(err)

@@ -3,9 +3,11 @@ package storetest
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"iter"
 	"slices"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/openclinic/leadhandler/internal/lead"
@@ -19,12 +21,16 @@ type contactEntry struct {
 	expires time.Time
 }
 
-// IndexContacts records keys on lead l and puts an index entry per key.
+// IndexContacts records keys on lead l and puts an index entry per key;
+// the lead's version moves on when a key is new.
 func (s *MemStore) IndexContacts(_ context.Context, l lead.Lead, keys []patient.Key) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
 		return s.Err
+	}
+	if len(keys) == 0 {
+		return nil
 	}
 	cur, ok := s.leads[l.ID]
 	if !ok {
@@ -33,6 +39,8 @@ func (s *MemStore) IndexContacts(_ context.Context, l lead.Lead, keys []patient.
 	if s.contacts == nil {
 		s.contacts = map[patient.Key]map[string]contactEntry{}
 	}
+	cur.ContactKeys = slices.Clone(cur.ContactKeys)
+	added := false
 	for _, k := range keys {
 		if s.contacts[k] == nil {
 			s.contacts[k] = map[string]contactEntry{}
@@ -40,8 +48,17 @@ func (s *MemStore) IndexContacts(_ context.Context, l lead.Lead, keys []patient.
 		s.contacts[k][l.ID] = contactEntry{ref: patient.Ref{ID: l.ID, CreatedAt: cur.CreatedAt}, expires: cur.ExpiresAt}
 		if !slices.Contains(cur.ContactKeys, string(k)) {
 			cur.ContactKeys = append(cur.ContactKeys, string(k))
+			added = true
 		}
 	}
+	if !added {
+		return nil // a replay: every key recorded
+	}
+	// A set, in no order as DynamoDB keeps it: read back sorted. The
+	// version moves on, as the DynamoDB store's does, so a staff change
+	// read before is refused rather than dropping the keys.
+	slices.Sort(cur.ContactKeys)
+	cur.Version++
 	s.leads[l.ID] = cur
 	return nil
 }
@@ -133,4 +150,39 @@ func (s *MemStore) Erase(_ context.Context, e patient.Erasure) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// Dump is every value the store holds, as text (Dumper): each lead, held
+// request, index entry, session, code and audit entry, whole.
+func (s *MemStore) Dump(testing.TB) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, l := range s.leads {
+		out = append(out, fmt.Sprintf("%+v", l))
+	}
+	for _, h := range s.held {
+		out = append(out, fmt.Sprintf("%+v", h))
+	}
+	for k, entries := range s.contacts {
+		for id, e := range entries {
+			out = append(out, fmt.Sprintf("%s %s %+v", k, id, e))
+		}
+	}
+	for _, x := range s.sessions {
+		out = append(out, fmt.Sprintf("%+v", x))
+	}
+	for _, x := range s.codes {
+		out = append(out, fmt.Sprintf("%+v", x))
+	}
+	for _, x := range s.audit {
+		out = append(out, fmt.Sprintf("%+v", x))
+	}
+	for k := range s.counters {
+		out = append(out, k)
+	}
+	for k := range s.runs {
+		out = append(out, k)
+	}
+	return out
 }

@@ -55,6 +55,7 @@ type Store interface {
 	Audit(ctx context.Context, e access.AuditEntry) error
 	AuditTrail(ctx context.Context, leadID string, since time.Time, newestFirst bool, now time.Time) iter.Seq2[access.AuditEntry, error]
 	HeldStore
+	PatientStore
 }
 
 // t0 is whole seconds: stores keep times to the microsecond, and expiry
@@ -610,6 +611,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	runLists(t, open, progress, policy)
 	runRequested(t, open, progress, policy)
 	runHeld(t, open)
+	runPatients(t, open, progress, policy)
 	runSessions(t, open)
 	runCodes(t, open)
 	runAudit(t, open)

@@ -367,7 +367,7 @@ func (h *Handler) arm(ctx context.Context, log *slog.Logger, l lead.Lead, now ti
 func (h *Handler) alert(ctx context.Context, log *slog.Logger, l lead.Lead, now time.Time) error {
 	expires := now.Add(h.cfg.LinkTTL)
 	staff := emails.StaffLink{URL: h.signer.StaffLink(h.cfg.PublicBaseURL, l.ID, expires), Expires: expires}
-	c, err := emails.Alert(l, h.clinic(), staff, h.cfg.MinimalDetail)
+	c, err := emails.Alert(l, nil, h.clinic(), staff, h.cfg.MinimalDetail)
 	if err != nil {
 		return fmt.Errorf("render alert: %w", err)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/patient"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
 	"github.com/openclinic/leadhandler/internal/render/emails"
 	"github.com/openclinic/leadhandler/internal/render/texts"
@@ -51,6 +52,10 @@ type Store interface {
 	ClaimCode(ctx context.Context, c access.Code, digest string) error
 	ReleaseCode(ctx context.Context, c access.Code) error
 	TextStore
+	// A returning patient (PATIENT_MEMORY_DAYS): a new lead's contact keys
+	// indexed, the requests under them looked up (ContactRequests), and
+	// the lead linked to the earlier ones.
+	patient.Index
 }
 
 // Sender sends one email and returns its message id.
@@ -170,6 +175,9 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) erro
 		return nil // held back by ALERT_LIMIT when first handled: a redelivery
 	}
 	if cur.Alert == nil {
+		// Before the budget: a request held back by ALERT_LIMIT is indexed
+		// and linked too, for the next one and for its page.
+		earlier := h.earlier(ctx, log, cur, now)
 		charge, err := h.budget(ctx, log, now)
 		if errors.Is(err, ratelimit.ErrLimited) {
 			// Stored, and in the inbox and the digest; no alert, no
@@ -186,7 +194,7 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) erro
 		if err != nil {
 			return err
 		}
-		if err := h.alert(ctx, log, cur, now); err != nil {
+		if err := h.alert(ctx, log, cur, earlier, now); err != nil {
 			// The retry is charged again: this try used none of the budget.
 			if charge != nil {
 				if rerr := h.store.Refund(ctx, *charge); rerr != nil {
@@ -364,10 +372,12 @@ func (h *Handler) arm(ctx context.Context, log *slog.Logger, l lead.Lead, now ti
 	log.Info("response guard set", "due", due)
 }
 
-func (h *Handler) alert(ctx context.Context, log *slog.Logger, l lead.Lead, now time.Time) error {
+// alert emails the clinic about l; earlier are its patient's earlier
+// requests, newest first (none for a first request).
+func (h *Handler) alert(ctx context.Context, log *slog.Logger, l lead.Lead, earlier []lead.Lead, now time.Time) error {
 	expires := now.Add(h.cfg.LinkTTL)
 	staff := emails.StaffLink{URL: h.signer.StaffLink(h.cfg.PublicBaseURL, l.ID, expires), Expires: expires}
-	c, err := emails.Alert(l, nil, h.clinic(), staff, h.cfg.MinimalDetail)
+	c, err := emails.Alert(l, earlier, h.clinic(), staff, h.cfg.MinimalDetail)
 	if err != nil {
 		return fmt.Errorf("render alert: %w", err)
 	}

@@ -113,6 +113,7 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 	if err := h.signer.Refresh(ctx); err != nil {
 		h.log.Warn("link secret not read again; the versions read before stay in use", "err", err)
 	}
+	indexed := h.index(ctx, e.Records)
 	failed := make([]bool, len(e.Records))
 	// A batch goes out in about the time of its slowest few sends; the
 	// sender keeps to SES's send rate.
@@ -123,8 +124,8 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 		// and code items whose code is owed (ddb.StreamFilters).
 		var handle func(context.Context, events.DynamoDBEventRecord) error
 		switch op := events.DynamoDBOperationType(r.EventName); {
-		case op == events.DynamoDBOperationTypeInsert && ddb.IsLead(r.Change.NewImage):
-			handle = h.record
+		case isLeadInsert(r):
+			handle = func(ctx context.Context, r events.DynamoDBEventRecord) error { return h.record(ctx, r, indexed[i]) }
 		case (op == events.DynamoDBOperationTypeInsert || op == events.DynamoDBOperationTypeModify) && ddb.IsCodeToSend(r.Change.NewImage):
 			handle = h.code
 		default:
@@ -154,7 +155,14 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 	return res, nil
 }
 
-func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) error {
+// isLeadInsert reports whether r is a lead's insertion.
+func isLeadInsert(r events.DynamoDBEventRecord) bool {
+	return events.DynamoDBOperationType(r.EventName) == events.DynamoDBOperationTypeInsert && ddb.IsLead(r.Change.NewImage)
+}
+
+// record handles a lead's insertion; indexed is what indexing its
+// contacts gave (Handler.index).
+func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord, indexed error) error {
 	l, err := ddb.LeadFromStream(r.Change.NewImage)
 	if err != nil {
 		return err
@@ -177,7 +185,7 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) erro
 	if cur.Alert == nil {
 		// Before the budget: a request held back by ALERT_LIMIT is indexed
 		// and linked too, for the next one and for its page.
-		earlier := h.earlier(ctx, log, cur, now)
+		earlier := h.earlier(ctx, log, cur, indexed, now)
 		charge, err := h.budget(ctx, log, now)
 		if errors.Is(err, ratelimit.ErrLimited) {
 			// Stored, and in the inbox and the digest; no alert, no

@@ -5,33 +5,73 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/smithy-go"
 
+	"github.com/openclinic/leadhandler/internal/adapter/ddb"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/patient"
 )
 
-// earlier recognises a returning patient (docs/patients.md): it indexes
-// l's contact keys (its phone number and email address, hashed with the
-// link secret's current key), finds the requests indexed under them (under
-// every version of the secret held) since PATIENT_MEMORY_DAYS before l,
-// never past RETENTION_DAYS, and links l to those created before it. It
-// returns them, newest first, for the alert to say; none with
-// PATIENT_MEMORY_DAYS 0.
+// index puts the contact keys of every lead recs insert in the index
+// (IndexContacts: the phone number and email address, hashed with the link
+// secret's current key), side by side, before any lead is looked up: two
+// requests of one patient in one batch (a form sent twice within seconds)
+// then find each other. It returns each record's error, nil for a record
+// that is no lead's insertion and for every one with PATIENT_MEMORY_DAYS 0.
+// Indexing a lead again (a redelivered record) changes nothing.
+func (h *Handler) index(ctx context.Context, recs []events.DynamoDBEventRecord) []error {
+	errs := make([]error, len(recs))
+	if h.cfg.PatientMemory <= 0 {
+		return errs
+	}
+	key := h.signer.Key(patient.Purpose)
+	sem := make(chan struct{}, max(h.cfg.Concurrency, 1))
+	var wg sync.WaitGroup
+	for i, r := range recs {
+		if !isLeadInsert(r) {
+			continue
+		}
+		l, err := ddb.LeadFromStream(r.Change.NewImage)
+		if err != nil {
+			errs[i] = err // the record fails on it too
+			continue
+		}
+		keys := patient.Of(l).Keys(key)
+		if len(keys) == 0 {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = h.store.IndexContacts(ctx, l, keys)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// earlier recognises a returning patient (docs/patients.md): once its
+// batch is indexed (indexed is l's error there), it finds the requests
+// indexed under l's contact keys (under every version of the link secret
+// held) since PATIENT_MEMORY_DAYS before l, never past RETENTION_DAYS, and
+// links l to those created before it. It returns them, newest first, for
+// the alert to say; none with PATIENT_MEMORY_DAYS 0.
 //
 // A failure of any step is logged (the step, never a contact or key) and
 // gives none: the alert goes out as a first request's rather than late.
-// A redelivered record does it all again, harmlessly: indexing again
-// changes nothing, and linking again writes the same ids.
-func (h *Handler) earlier(ctx context.Context, log *slog.Logger, l lead.Lead, now time.Time) []lead.Lead {
+// A redelivered record does it all again, harmlessly: linking again
+// writes the same ids.
+func (h *Handler) earlier(ctx context.Context, log *slog.Logger, l lead.Lead, indexed error, now time.Time) []lead.Lead {
 	memory := h.cfg.PatientMemory
 	if memory <= 0 {
 		return nil
 	}
-	c := patient.Of(l)
-	keys := c.Keys(h.signer.Key(patient.Purpose))
+	keys := patient.Of(l).KeysUnder(h.signer.Keys(patient.Purpose))
 	if len(keys) == 0 {
 		return nil
 	}
@@ -39,10 +79,10 @@ func (h *Handler) earlier(ctx context.Context, log *slog.Logger, l lead.Lead, no
 		log.Error("returning patient not recognised; the alert says nothing of earlier requests", "step", step, "err", storeFailure(err))
 		return nil
 	}
-	if err := h.store.IndexContacts(ctx, l, keys); err != nil {
-		return failed("index", err)
+	if indexed != nil {
+		return failed("index", indexed)
 	}
-	refs, err := patient.Find(ctx, h.store, c.KeysUnder(h.signer.Keys(patient.Purpose)), patient.Since(l.CreatedAt, memory, h.cfg.Retention), now)
+	refs, err := patient.Find(ctx, h.store, keys, patient.Since(l.CreatedAt, memory, h.cfg.Retention), now)
 	if err != nil {
 		return failed("look up", err)
 	}

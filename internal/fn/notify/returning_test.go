@@ -142,6 +142,26 @@ func TestReturningPatientOnlyEarlierRequests(t *testing.T) {
 	f.noKeysLogged(t)
 }
 
+// TestReturningPatientTwiceInOneBatch: Margaret sends the form twice
+// within seconds and both records come in one batch, handled side by
+// side; the newer one's alert still says the older one.
+func TestReturningPatientTwiceInOneBatch(t *testing.T) {
+	for range 20 { // the records are handled side by side: in any order
+		f := remembering(t, patient.DefaultMemory, 365*day)
+		older := f.margaret(t, 2*time.Minute, "margaret.hale@example.com", false)
+		newer := f.margaret(t, time.Minute, "margaret.hale@example.com", false)
+		if failed := f.handle(t, batch(older, newer)); len(failed) != 0 {
+			t.Fatalf("failures %v", failed)
+		}
+		if want := "Asked before: 27 Nov (new: not tried yet)\n"; !strings.Contains(f.alertOf(t, newer.lead).Text, want) {
+			t.Fatalf("the newer alert does not say %q:\n%s", want, f.alertOf(t, newer.lead).Text)
+		}
+		if m := f.alertOf(t, older.lead); strings.Contains(m.Text, "Asked before") {
+			t.Fatalf("the older request's alert names the newer one:\n%s", m.Text)
+		}
+	}
+}
+
 // TestReturningPatientForgotten: a request older than PATIENT_MEMORY_DAYS,
 // or than the leads' retention when that is shorter, is not mentioned nor
 // linked; PATIENT_MEMORY_DAYS 0 indexes nothing and mentions nothing.

@@ -80,6 +80,8 @@ type Handler struct {
 	metrics *metric.Writer
 	// patients texts a patient back (PATIENT_SMS); nil for none.
 	patients *sms.Sender
+	// recognising bounds recognising a returning patient (returning.go).
+	recognising time.Duration
 }
 
 // Guard sets a lead's response-guard schedule (internal/adapter/nudges).
@@ -101,7 +103,7 @@ func (h *Handler) WithSMS(s *sms.Sender) *Handler {
 
 // New returns a handler.
 func New(cfg config.Notify, store Store, sender Sender, signer *link.Signer, log *slog.Logger, now func() time.Time) *Handler {
-	return &Handler{cfg: cfg, store: store, sender: sender, signer: signer, log: log, now: now}
+	return &Handler{cfg: cfg, store: store, sender: sender, signer: signer, log: log, now: now, recognising: recognising}
 }
 
 // Handle handles one batch. A record that fails is reported in

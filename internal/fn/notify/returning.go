@@ -16,6 +16,11 @@ import (
 	"github.com/openclinic/leadhandler/internal/patient"
 )
 
+// recognising bounds the time recognising a returning patient may take
+// (Handler.recognising), indexing a batch and each lead's look-up and
+// linking: a slow table delays no alert by more.
+const recognising = 5 * time.Second
+
 // index puts the contact keys of every lead recs insert in the index
 // (IndexContacts: the phone number and email address, hashed with the link
 // secret's current key), side by side, before any lead is looked up: two
@@ -28,6 +33,8 @@ func (h *Handler) index(ctx context.Context, recs []events.DynamoDBEventRecord) 
 	if h.cfg.PatientMemory <= 0 {
 		return errs
 	}
+	ctx, cancel := context.WithTimeout(ctx, h.recognising)
+	defer cancel()
 	key := h.signer.Key(patient.Purpose)
 	sem := make(chan struct{}, max(h.cfg.Concurrency, 1))
 	var wg sync.WaitGroup
@@ -82,6 +89,8 @@ func (h *Handler) earlier(ctx context.Context, log *slog.Logger, l lead.Lead, in
 	if indexed != nil {
 		return failed("index", indexed)
 	}
+	ctx, cancel := context.WithTimeout(ctx, h.recognising)
+	defer cancel()
 	refs, err := patient.Find(ctx, h.store, keys, patient.Since(l.CreatedAt, memory, h.cfg.Retention), now)
 	if err != nil {
 		return failed("look up", err)

@@ -216,8 +216,11 @@ func (s failing) IndexContacts(ctx context.Context, l lead.Lead, keys []patient.
 }
 
 func (s failing) ContactRequests(ctx context.Context, k patient.Key, since, now time.Time) iter.Seq2[patient.Ref, error] {
-	if s.step == "look up" {
+	switch s.step {
+	case "look up":
 		return func(yield func(patient.Ref, error) bool) { yield(patient.Ref{}, errIndex) }
+	case "slow":
+		return func(yield func(patient.Ref, error) bool) { <-ctx.Done(); yield(patient.Ref{}, ctx.Err()) }
 	}
 	return s.MemStore.ContactRequests(ctx, k, since, now)
 }
@@ -230,15 +233,17 @@ func (s failing) LinkEarlier(ctx context.Context, id string, earlier []string) e
 }
 
 // TestReturningPatientStoreFailure: when indexing, the look-up or the
-// linking fails, the alert still goes out at once, without "Asked before",
-// the record does not fail, and the log says the step and no contact.
+// linking fails, or the look-up hangs, the alert still goes out (after
+// at most the time recognition is given), without "Asked before", the
+// record does not fail, and the log says the step and no contact.
 func TestReturningPatientStoreFailure(t *testing.T) {
-	for _, step := range []string{"index", "look up", "link"} {
+	for _, step := range []string{"index", "look up", "link", "slow"} {
 		t.Run(step, func(t *testing.T) {
 			f := remembering(t, patient.DefaultMemory, 365*day)
 			first := f.margaret(t, 10*day, "margaret.hale@example.com", true)
 			f.handle(t, batch(first))
 			f.h.store = failing{MemStore: f.store, step: step}
+			f.h.recognising = 20 * time.Millisecond
 			second := f.margaret(t, time.Minute, "maggie@example.net", false)
 			if failed := f.handle(t, batch(second)); len(failed) != 0 {
 				t.Fatalf("the record failed (%v): its alert waits for a retry", failed)
@@ -249,7 +254,11 @@ func TestReturningPatientStoreFailure(t *testing.T) {
 			if f.storedLead(t, second.lead.ID).Alert == nil {
 				t.Error("the alert is not recorded")
 			}
-			if want := `"step":"` + step + `"`; !strings.Contains(f.logs.String(), want) {
+			want := `"step":"` + step + `"`
+			if step == "slow" {
+				want = `"step":"look up","err":"timed out"`
+			}
+			if !strings.Contains(f.logs.String(), want) {
 				t.Errorf("no log line with %s:\n%s", want, f.logs)
 			}
 			f.noKeysLogged(t)

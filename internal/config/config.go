@@ -20,6 +20,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/access"
 	"github.com/openclinic/leadhandler/internal/hours"
 	"github.com/openclinic/leadhandler/internal/lead"
+	"github.com/openclinic/leadhandler/internal/patient"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
 )
 
@@ -160,6 +161,21 @@ func (e *env) positiveInt(name string, def int) int {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
 		e.fail(name, fmt.Sprintf("want a whole number of at least 1, got %q", v))
+	}
+	return n
+}
+
+// days reads a whole number of days, 0 or more (at most 36500, so it
+// fits a time.Duration).
+func (e *env) days(name string, def int) int {
+	v := e.text(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 36500 {
+		e.fail(name, fmt.Sprintf("want a whole number of days from 0 to 36500, got %q", v))
+		return def
 	}
 	return n
 }
@@ -359,6 +375,14 @@ type Notify struct {
 	// it is not set): sign-in codes go to these addresses only, spelled as
 	// configured.
 	StaffEmails []string
+	// PatientMemory is PATIENT_MEMORY_DAYS: how far back a new request is
+	// compared with earlier ones of the same phone number or email address
+	// (patient.DefaultMemory by default); 0 turns recognising a returning
+	// patient off.
+	PatientMemory time.Duration
+	// Retention is RETENTION_DAYS, as submit reads it: recognition never
+	// looks back further than a lead is kept.
+	Retention time.Duration
 }
 
 // PatientSMS is PATIENT_SMS: which patients who consented get one text
@@ -408,6 +432,8 @@ func LoadNotify(getenv func(string) string) (Notify, error) {
 	if c.StaffEmails = e.addresses("STAFF_EMAILS", false); len(c.StaffEmails) == 0 {
 		c.StaffEmails = c.ClinicEmails
 	}
+	c.PatientMemory = time.Duration(e.days("PATIENT_MEMORY_DAYS", int(patient.DefaultMemory/(24*time.Hour)))) * 24 * time.Hour
+	c.Retention = time.Duration(e.positiveInt("RETENTION_DAYS", 365)) * 24 * time.Hour
 	return c, e.err()
 }
 

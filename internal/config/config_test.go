@@ -163,6 +163,9 @@ func TestLoadNotify(t *testing.T) {
 		// Without STAFF_EMAILS, CLINIC_EMAIL's addresses sign in (as staff
 		// reads it): notify emails their codes.
 		StaffEmails: []string{"frontdesk@example-clinic.com", "dr.lee@example-clinic.com"},
+		// A returning patient is recognised a year back, as long as a
+		// lead is kept.
+		PatientMemory: 365 * 24 * time.Hour, Retention: 365 * 24 * time.Hour,
 	}
 	if diff := cmp.Diff(got, want, cmp.Comparer(func(a, b *time.Location) bool { return a.String() == b.String() }), cmpopts.IgnoreFields(Guard{}, "Hours")); diff != "" {
 		t.Errorf("(-got +want):\n%s", diff)
@@ -244,6 +247,28 @@ func TestPatientSMS(t *testing.T) {
 		}
 		if texts := [3]bool{got.PatientSMS.Texts(lead.ByText), got.PatientSMS.Texts(lead.ByPhone), got.PatientSMS.Texts(lead.ByEmail)}; texts != want {
 			t.Errorf("PATIENT_SMS=%q: texts (text, phone, email) %v, want %v", v, texts, want)
+		}
+	}
+}
+
+// TestPatientMemory: PATIENT_MEMORY_DAYS is whole days, 0 (recognition
+// off) or more; anything else fails the cold start naming it.
+func TestPatientMemory(t *testing.T) {
+	env := map[string]string{
+		"LEADS_TABLE": "leads", "CLINIC_NAME": "Relief", "CLINIC_EMAIL": "fd@example-clinic.com",
+		"SENDER_EMAIL": "alerts@example-clinic.com", "TIME_ZONE": "America/Chicago", "PUBLIC_BASE_URL": "https://api.example-clinic.com",
+	}
+	for v, want := range map[string]time.Duration{"": 365 * 24 * time.Hour, "0": 0, "30": 30 * 24 * time.Hour, " 730 ": 730 * 24 * time.Hour} {
+		env["PATIENT_MEMORY_DAYS"] = v
+		got, err := LoadNotify(getenv(env))
+		if err != nil || got.PatientMemory != want {
+			t.Errorf("PATIENT_MEMORY_DAYS=%q: %v, %v; want %v", v, got.PatientMemory, err, want)
+		}
+	}
+	for _, v := range []string{"-1", "1.5", "1y", "36501"} {
+		env["PATIENT_MEMORY_DAYS"] = v
+		if _, err := LoadNotify(getenv(env)); err == nil || !strings.Contains(err.Error(), "PATIENT_MEMORY_DAYS:") {
+			t.Errorf("PATIENT_MEMORY_DAYS=%q: %v, want an error naming it", v, err)
 		}
 	}
 }

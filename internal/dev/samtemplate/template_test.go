@@ -259,6 +259,7 @@ func sample(secretARN string) map[string]string {
 		"STAFF_SMS_ORIGINATION": "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-1234567890abcdef",
 		"PATIENT_SMS":           "on",
 		"ALERT_LIMIT":           "100/1h",
+		"PATIENT_MEMORY_DAYS":   "365",
 		"BOOKING_URL":           "https://book.example-clinic.com/new",
 		"EDGE_ORIGIN_SECRET":    "",
 	}

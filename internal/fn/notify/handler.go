@@ -28,6 +28,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/config"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
+	"github.com/openclinic/leadhandler/internal/patient"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
 	"github.com/openclinic/leadhandler/internal/render/emails"
 	"github.com/openclinic/leadhandler/internal/render/texts"
@@ -51,6 +52,10 @@ type Store interface {
 	ClaimCode(ctx context.Context, c access.Code, digest string) error
 	ReleaseCode(ctx context.Context, c access.Code) error
 	TextStore
+	// A returning patient (PATIENT_MEMORY_DAYS): a new lead's contact keys
+	// indexed, the requests under them looked up (ContactRequests), and
+	// the lead linked to the earlier ones.
+	patient.Index
 }
 
 // Sender sends one email and returns its message id.
@@ -75,6 +80,8 @@ type Handler struct {
 	metrics *metric.Writer
 	// patients texts a patient back (PATIENT_SMS); nil for none.
 	patients *sms.Sender
+	// recognising bounds recognising a returning patient (returning.go).
+	recognising time.Duration
 }
 
 // Guard sets a lead's response-guard schedule (internal/adapter/nudges).
@@ -96,7 +103,7 @@ func (h *Handler) WithSMS(s *sms.Sender) *Handler {
 
 // New returns a handler.
 func New(cfg config.Notify, store Store, sender Sender, signer *link.Signer, log *slog.Logger, now func() time.Time) *Handler {
-	return &Handler{cfg: cfg, store: store, sender: sender, signer: signer, log: log, now: now}
+	return &Handler{cfg: cfg, store: store, sender: sender, signer: signer, log: log, now: now, recognising: recognising}
 }
 
 // Handle handles one batch. A record that fails is reported in
@@ -108,6 +115,7 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 	if err := h.signer.Refresh(ctx); err != nil {
 		h.log.Warn("link secret not read again; the versions read before stay in use", "err", err)
 	}
+	indexed := h.index(ctx, e.Records)
 	failed := make([]bool, len(e.Records))
 	// A batch goes out in about the time of its slowest few sends; the
 	// sender keeps to SES's send rate.
@@ -118,8 +126,8 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 		// and code items whose code is owed (ddb.StreamFilters).
 		var handle func(context.Context, events.DynamoDBEventRecord) error
 		switch op := events.DynamoDBOperationType(r.EventName); {
-		case op == events.DynamoDBOperationTypeInsert && ddb.IsLead(r.Change.NewImage):
-			handle = h.record
+		case isLeadInsert(r):
+			handle = func(ctx context.Context, r events.DynamoDBEventRecord) error { return h.record(ctx, r, indexed[i]) }
 		case (op == events.DynamoDBOperationTypeInsert || op == events.DynamoDBOperationTypeModify) && ddb.IsCodeToSend(r.Change.NewImage):
 			handle = h.code
 		default:
@@ -149,7 +157,14 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 	return res, nil
 }
 
-func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) error {
+// isLeadInsert reports whether r is a lead's insertion.
+func isLeadInsert(r events.DynamoDBEventRecord) bool {
+	return events.DynamoDBOperationType(r.EventName) == events.DynamoDBOperationTypeInsert && ddb.IsLead(r.Change.NewImage)
+}
+
+// record handles a lead's insertion; indexed is what indexing its
+// contacts gave (Handler.index).
+func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord, indexed error) error {
 	l, err := ddb.LeadFromStream(r.Change.NewImage)
 	if err != nil {
 		return err
@@ -170,6 +185,9 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) erro
 		return nil // held back by ALERT_LIMIT when first handled: a redelivery
 	}
 	if cur.Alert == nil {
+		// Before the budget: a request held back by ALERT_LIMIT is indexed
+		// and linked too, for the next one and for its page.
+		earlier := h.earlier(ctx, log, cur, indexed, now)
 		charge, err := h.budget(ctx, log, now)
 		if errors.Is(err, ratelimit.ErrLimited) {
 			// Stored, and in the inbox and the digest; no alert, no
@@ -186,7 +204,7 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) erro
 		if err != nil {
 			return err
 		}
-		if err := h.alert(ctx, log, cur, now); err != nil {
+		if err := h.alert(ctx, log, cur, earlier, now); err != nil {
 			// The retry is charged again: this try used none of the budget.
 			if charge != nil {
 				if rerr := h.store.Refund(ctx, *charge); rerr != nil {
@@ -364,10 +382,12 @@ func (h *Handler) arm(ctx context.Context, log *slog.Logger, l lead.Lead, now ti
 	log.Info("response guard set", "due", due)
 }
 
-func (h *Handler) alert(ctx context.Context, log *slog.Logger, l lead.Lead, now time.Time) error {
+// alert emails the clinic about l; earlier are its patient's earlier
+// requests, newest first (none for a first request).
+func (h *Handler) alert(ctx context.Context, log *slog.Logger, l lead.Lead, earlier []lead.Lead, now time.Time) error {
 	expires := now.Add(h.cfg.LinkTTL)
 	staff := emails.StaffLink{URL: h.signer.StaffLink(h.cfg.PublicBaseURL, l.ID, expires), Expires: expires}
-	c, err := emails.Alert(l, h.clinic(), staff, h.cfg.MinimalDetail)
+	c, err := emails.Alert(l, earlier, h.clinic(), staff, h.cfg.MinimalDetail)
 	if err != nil {
 		return fmt.Errorf("render alert: %w", err)
 	}

@@ -32,8 +32,11 @@ func (v alertView) text() string {
 	var b markup.Builder
 	l := v.Lead
 	b.Add("New appointment request for ", v.Clinic.Name, "\n\n",
-		v.Reach.Verb, " ", v.FirstName, " at ", v.Reach.To, ": ", l.Name, " would like ", v.Method, " ", v.When, ".\n\n",
-		"Name:      ", l.Name)
+		v.Reach.Verb, " ", v.FirstName, " at ", v.Reach.To, ": ", l.Name, " would like ", v.Method, " ", v.When, ".\n\n")
+	if v.Asked != "" {
+		b.Add("Asked before: ", v.Asked, "\n", askedHint, "\n\n")
+	}
+	b.Add("Name:      ", l.Name)
 	if l.Phone != "" {
 		b.Add("\nPhone:     ", v.Phone)
 	}
@@ -71,8 +74,12 @@ func (v alertView) html() string {
 	reach := esc(verb) + " " + esc(v.FirstName) + " at " + esc(v.Reach.To)
 	b.Add(head("Appointment request"),
 		`<p style="margin:0 0 4px;font-size:14px;color:#555555">New appointment request for `, esc(v.Clinic.Name), "</p>\n",
-		`<h1 style="margin:0 0 12px;font-size:22px">`, esc(l.Name), " would like ", esc(v.Method), " ", esc(v.When), "</h1>\n",
-		`<p style="margin:0 0 16px">`)
+		`<h1 style="margin:0 0 12px;font-size:22px">`, esc(l.Name), " would like ", esc(v.Method), " ", esc(v.When), "</h1>\n")
+	if v.Asked != "" {
+		b.Add(`<p style="margin:0 0 12px;padding:8px 12px;background:#fff8e1;border-left:4px solid #b26a00"><strong>Asked before:</strong> `, esc(v.Asked),
+			`<br><span style="font-size:13px;color:#555555">`, esc(askedHint), "</span></p>\n")
+	}
+	b.Add(`<p style="margin:0 0 16px">`)
 	if v.Reach.Href != "" {
 		b.Add(`<a href="`, v.Reach.Href.Href(), `" style="display:inline-block;padding:12px 20px;background:#0b57d0;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600">`, reach, `</a>`)
 	} else {
@@ -120,6 +127,9 @@ func (v alertView) html() string {
 		esc(v.LinkUntil), ". Request ", esc(l.Number()), ".</p>\n", tail)
 	return b.String()
 }
+
+// askedHint says where a returning patient's earlier requests are.
+const askedHint = "The request's page links their earlier requests."
 
 // booking tells staff the patient was offered the clinic's online booking
 // (BOOKING_URL) in the acknowledgement and the thank-you.

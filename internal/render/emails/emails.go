@@ -7,6 +7,8 @@
 package emails
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -63,17 +65,27 @@ type alertView struct {
 	Minimal   bool
 	Link      StaffLink
 	LinkUntil string
+	// Asked says the patient's earlier requests, newest first: "12 Nov
+	// (closed: unreachable after 4 tries)"; empty for a first request.
+	Asked string
 }
 
+// maxAsked is how many earlier requests the alert names; the rest are
+// counted ("and 2 more").
+const maxAsked = 3
+
 // Alert renders the clinic's email about l. With minimal, the reason for
-// the visit stays out of it (it is on the staff page).
+// the visit stays out of it (it is on the staff page). earlier are the
+// patient's earlier requests (a returning patient: internal/patient), the
+// alert says when each was and how it stands ("Asked before"), never a
+// name or contact of theirs; the request's page links them.
 //
 // The alert has no Reply-To: its body carries the staff link, and a reply
 // quoting it would hand the patient a working link to their own request
 // (notes, history). Staff write to the patient through the alert's "Reply
 // to <first name>" mailto: link instead: a new message with a subject and
 // nothing of this email.
-func Alert(l lead.Lead, c Clinic, link StaffLink, minimal bool) (Content, error) {
+func Alert(l lead.Lead, earlier []lead.Lead, c Clinic, link StaffLink, minimal bool) (Content, error) {
 	v := alertView{
 		Clinic:    c,
 		Lead:      l,
@@ -88,6 +100,7 @@ func Alert(l lead.Lead, c Clinic, link StaffLink, minimal bool) (Content, error)
 		Minimal:   minimal,
 		Link:      link,
 		LinkUntil: present.FormatTime(link.Expires, c.TimeZone),
+		Asked:     askedBefore(earlier, c.TimeZone, l.CreatedAt),
 	}
 	if v.Reach.Verb == "Email" {
 		v.Reach.Href = v.Reply // the way they asked is the reply
@@ -98,6 +111,22 @@ func Alert(l lead.Lead, c Clinic, link StaffLink, minimal bool) (Content, error)
 	}
 	subject := "Appointment request: " + who + " prefers " + v.Method
 	return Content{Subject: oneLine(subject), Text: v.text(), HTML: v.html()}, nil
+}
+
+// askedBefore says earlier requests newest first, at most maxAsked of
+// them, each as present.AskedBefore at now (the year shown when not now's).
+func askedBefore(earlier []lead.Lead, loc *time.Location, now time.Time) string {
+	earlier = slices.Clone(earlier)
+	slices.SortStableFunc(earlier, func(a, b lead.Lead) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	var parts []string
+	for _, e := range earlier[:min(len(earlier), maxAsked)] {
+		parts = append(parts, present.AskedBefore(e, loc, now))
+	}
+	s := strings.Join(parts, "; ")
+	if n := len(earlier) - maxAsked; n > 0 {
+		s += " and " + strconv.Itoa(n) + " more"
+	}
+	return s
 }
 
 // ackView is what the acknowledgement shows: never the visitor's

@@ -46,6 +46,69 @@ func hostile() lead.Lead {
 	}
 }
 
+// earlier are four earlier requests of hostile()'s patient, newest
+// first, each with a name, phone and email of its own.
+func earlier() []lead.Lead {
+	att := lead.Event{Kind: lead.EventAttempt, Outcome: lead.NoAnswer}
+	at := func(month time.Month, day int) time.Time { return time.Date(2026, month, day, 15, 0, 0, 0, time.UTC) }
+	return []lead.Lead{
+		{ID: "e1", CreatedAt: at(11, 12), Status: lead.StatusClosed, Closed: lead.ClosedUnreachable, History: []lead.Event{att, att, att, att},
+			Name: "Maggie Earlier", Phone: "+13035550101", Email: "maggie.earlier@example.com", Reason: "an earlier reason"},
+		{ID: "e2", CreatedAt: at(10, 3), Status: lead.StatusOpen, History: []lead.Event{att, att},
+			Name: "Margaret Older", Phone: "+13035550102", Email: "margaret.older@example.com"},
+		{ID: "e3", CreatedAt: time.Date(2025, 12, 30, 15, 0, 0, 0, time.UTC), Status: lead.StatusClosed, Closed: lead.ClosedBooked,
+			Name: "M. Oldest", Email: "m.oldest@example.com"},
+		{ID: "e4", CreatedAt: time.Date(2025, 6, 1, 15, 0, 0, 0, time.UTC), Status: lead.StatusNew, Name: "M. Older Still"},
+	}
+}
+
+// TestAlertSaysAskedBefore: a returning patient's alert says when they
+// asked before and how each request stands, newest first, three at most
+// and a count of the rest, in both parts, with nothing of the earlier
+// requests' names, contacts or reasons; the subject is a first request's.
+func TestAlertSaysAskedBefore(t *testing.T) {
+	first, err := Alert(hostile(), nil, clinic, staffLink, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(first.Text+first.HTML, "Asked before") {
+		t.Errorf("a first request's alert says Asked before:\n%s", first.Text)
+	}
+	for _, tt := range []struct {
+		name    string
+		earlier []lead.Lead
+		want    string
+	}{
+		{"one", earlier()[:1], "Asked before: 12 Nov (closed: unreachable after 4 tries)\n"},
+		{"oldest first given", []lead.Lead{earlier()[1], earlier()[0]}, "Asked before: 12 Nov (closed: unreachable after 4 tries); 3 Oct (open: 2 tries)\n"},
+		{"four", earlier(), "Asked before: 12 Nov (closed: unreachable after 4 tries); 3 Oct (open: 2 tries); 30 Dec 2025 (closed: booked) and 1 more\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Alert(hostile(), tt.earlier, clinic, staffLink, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(c.Text, tt.want) {
+				t.Errorf("text part does not say %q:\n%s", tt.want, c.Text)
+			}
+			html := strings.TrimSuffix(strings.TrimPrefix(tt.want, "Asked before: "), "\n")
+			if !strings.Contains(c.HTML, "<strong>Asked before:</strong> "+html+"<br>") {
+				t.Errorf("HTML part does not say Asked before %q:\n%s", html, c.HTML)
+			}
+			if c.Subject != first.Subject {
+				t.Errorf("subject %q, want a first request's %q", c.Subject, first.Subject)
+			}
+			for _, e := range tt.earlier {
+				for _, p := range []string{e.Name, e.Phone, e.Email, e.Reason} {
+					if p != "" && strings.Contains(c.Text+c.HTML, p) {
+						t.Errorf("the earlier request's %q is in the alert", p)
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestAlertGolden(t *testing.T) {
 	emailOnly := hostile()
 	emailOnly.Name, emailOnly.Phone, emailOnly.Reason = "山田 太郎", "", ""
@@ -58,15 +121,17 @@ func TestAlertGolden(t *testing.T) {
 		name    string
 		lead    lead.Lead
 		minimal bool
+		earlier []lead.Lead
 	}{
-		{"alert-full", hostile(), false},
-		{"alert-minimal", hostile(), true},
-		{"alert-email-only", emailOnly, false},
-		{"alert-text", texter, false},
+		{"alert-full", hostile(), false, nil},
+		{"alert-minimal", hostile(), true, nil},
+		{"alert-email-only", emailOnly, false, nil},
+		{"alert-text", texter, false, nil},
+		{"alert-returning", hostile(), true, earlier()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Alert(tt.lead, clinic, staffLink, tt.minimal)
+			got, err := Alert(tt.lead, tt.earlier, clinic, staffLink, tt.minimal)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +141,7 @@ func TestAlertGolden(t *testing.T) {
 }
 
 func TestAlertEscapesAndOmits(t *testing.T) {
-	full, err := Alert(hostile(), clinic, staffLink, false)
+	full, err := Alert(hostile(), nil, clinic, staffLink, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +159,7 @@ func TestAlertEscapesAndOmits(t *testing.T) {
 		t.Error("text part does not carry the reason as written")
 	}
 
-	minimal, err := Alert(hostile(), clinic, staffLink, true)
+	minimal, err := Alert(hostile(), nil, clinic, staffLink, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +176,7 @@ func TestAlertEscapesAndOmits(t *testing.T) {
 func TestSubjectIsOneLine(t *testing.T) {
 	l := hostile()
 	l.Name = "Pat\r\nBcc: all@example.com"
-	c, err := Alert(l, clinic, staffLink, false)
+	c, err := Alert(l, nil, clinic, staffLink, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +201,7 @@ func TestVisitorTextStaysOutOfTheSubject(t *testing.T) {
 	} {
 		l := hostile()
 		l.Name = name
-		c, err := Alert(l, clinic, staffLink, false)
+		c, err := Alert(l, nil, clinic, staffLink, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,7 +238,7 @@ func TestAlertReplyLeavesTheLinkOut(t *testing.T) {
 		{"gave no email", noEmail, ""},
 	} {
 		for _, minimal := range []bool{false, true} {
-			c, err := Alert(tt.lead, clinic, staffLink, minimal)
+			c, err := Alert(tt.lead, nil, clinic, staffLink, minimal)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -278,7 +343,7 @@ func TestBookingURL(t *testing.T) {
 	if !strings.Contains(ack.HTML, `<a href="https://book.example.com/new?clinic=7&amp;src=ack" style="color:#0b57d0">Book online</a>`) {
 		t.Errorf("HTML part does not link the booking page:\n%s", ack.HTML)
 	}
-	alert, err := Alert(hostile(), booking, staffLink, true)
+	alert, err := Alert(hostile(), nil, booking, staffLink, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +364,7 @@ func TestBookingURL(t *testing.T) {
 		t.Errorf("the booking URL escapes its attribute:\n%s", ack.HTML)
 	}
 
-	for _, c := range []Content{must(Ack(hostile(), clinic, answer)), must(Alert(hostile(), clinic, staffLink, true))} {
+	for _, c := range []Content{must(Ack(hostile(), clinic, answer)), must(Alert(hostile(), nil, clinic, staffLink, true))} {
 		if strings.Contains(c.Text+c.HTML, "ook online") {
 			t.Errorf("without BOOKING_URL an email mentions booking online:\n%s", c.Text)
 		}
@@ -399,7 +464,7 @@ func mailtos(t *testing.T, html string) []*url.URL {
 func TestStoredMailtoInjectionIsInert(t *testing.T) {
 	l := hostile()
 	l.Email, l.PreferredContact = injected, lead.ByEmail
-	alert, err := Alert(l, clinic, staffLink, false)
+	alert, err := Alert(l, nil, clinic, staffLink, false)
 	if err != nil {
 		t.Fatal(err)
 	}

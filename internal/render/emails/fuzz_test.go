@@ -30,7 +30,7 @@ func FuzzAlert(f *testing.F) {
 		l := hostile()
 		l.Name, l.Reason, l.Email, l.Phone = name, reason, email, phone
 		for _, minimal := range []bool{false, true} {
-			c, err := Alert(l, clinic, staffLink, minimal)
+			c, err := Alert(l, nil, clinic, staffLink, minimal)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +91,7 @@ func checkRendered(t *testing.T, c Content, l lead.Lead, minimal bool) {
 	if plain.Phone != "" && present.Tel(plain.Phone) == "" {
 		plain.Phone = "x"
 	}
-	base, err := Alert(plain, clinic, staffLink, minimal)
+	base, err := Alert(plain, nil, clinic, staffLink, minimal)
 	if err != nil {
 		t.Fatal(err)
 	}

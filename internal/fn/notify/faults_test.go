@@ -83,7 +83,7 @@ func TestSESThrottled(t *testing.T) {
 		return nil
 	})
 	signer, _ := link.NewSigner(secret)
-	h := New(testConfig(), IndexPending(store), sesmail.New(sesClient(t, proxy.URL)), signer, slog.New(slog.DiscardHandler), func() time.Time { return now })
+	h := New(testConfig(), store, sesmail.New(sesClient(t, proxy.URL)), signer, slog.New(slog.DiscardHandler), func() time.Time { return now })
 	res, err := h.Handle(context.Background(), batch)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +136,7 @@ func TestSESKilledMidBatch(t *testing.T) {
 	ses, stop := testenv.SESLocalServer(t)
 	signer, _ := link.NewSigner(secret)
 	k := &killer{Sender: *sesmail.New(sesClient(t, ses)), after: 2, stop: stop}
-	res, err := New(testConfig(), IndexPending(store), k, signer, slog.New(slog.DiscardHandler), func() time.Time { return now }).Handle(context.Background(), batch)
+	res, err := New(testConfig(), store, k, signer, slog.New(slog.DiscardHandler), func() time.Time { return now }).Handle(context.Background(), batch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestSESKilledMidBatch(t *testing.T) {
 
 	// Lambda redelivers the whole batch; a new emulator is up.
 	fresh := testenv.SESLocal(t)
-	res, err = New(testConfig(), IndexPending(store), sesmail.New(sesClient(t, fresh)), signer, slog.New(slog.DiscardHandler), func() time.Time { return now }).Handle(context.Background(), batch)
+	res, err = New(testConfig(), store, sesmail.New(sesClient(t, fresh)), signer, slog.New(slog.DiscardHandler), func() time.Time { return now }).Handle(context.Background(), batch)
 	if err != nil || len(res.BatchItemFailures) != 0 {
 		t.Fatalf("redelivery: %v %v", err, res.BatchItemFailures)
 	}

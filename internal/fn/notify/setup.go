@@ -93,7 +93,7 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 	if cfg.SendRate > 0 { // SES_MAX_SEND_RATE: on unless 0, with SES's own client
 		sender = sesmail.Paced{Sender: send, Rate: rate.NewLimiter(rate.Limit(cfg.SendRate), max(1, int(cfg.SendRate)))}
 	}
-	h := New(cfg, IndexPending(ddb.New(c.DynamoDB, cfg.Table)), sender, signer, log, c.Now)
+	h := New(cfg, ddb.New(c.DynamoDB, cfg.Table), sender, signer, log, c.Now)
 	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, c.Now) // without a namespace it writes nothing
 	if cfg.EventBus != "" {
 		h.events = bus.New(c.EventBridge, cfg.EventBus, log)

@@ -65,7 +65,7 @@ func TestAgainstEmulators(t *testing.T) {
 	sesAPI := sesv2.NewFromConfig(awsCfg, func(o *sesv2.Options) { o.BaseEndpoint = aws.String(ses) })
 	var logs bytes.Buffer
 	signer, _ := link.NewSigner(secret)
-	h := New(testConfig(), IndexPending(store), sesmail.New(sesAPI), signer, slog.New(slog.NewJSONHandler(&logs, nil)), func() time.Time { return now })
+	h := New(testConfig(), store, sesmail.New(sesAPI), signer, slog.New(slog.NewJSONHandler(&logs, nil)), func() time.Time { return now })
 
 	res, err := h.Handle(ctx, batch)
 	if err != nil || len(res.BatchItemFailures) != 0 {
@@ -137,7 +137,7 @@ func TestAgainstEmulators(t *testing.T) {
 			o.BaseEndpoint = aws.String("http://127.0.0.1:" + itoa(testenv.FreePort(t)))
 			o.RetryMaxAttempts = 1
 		})
-		h := New(testConfig(), IndexPending(store2), sesmail.New(down), signer, slog.New(slog.NewJSONHandler(&logs, nil)), func() time.Time { return now })
+		h := New(testConfig(), store2, sesmail.New(down), signer, slog.New(slog.NewJSONHandler(&logs, nil)), func() time.Time { return now })
 		res, err := h.Handle(ctx, batch)
 		if err != nil {
 			t.Fatal(err)

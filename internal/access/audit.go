@@ -26,6 +26,9 @@ const (
 	// The owner's figures (no id; Span says which requests).
 	Export    Action = "export"     // the span's requests were downloaded without free text
 	ExportPII Action = "export-pii" // the span's requests were downloaded with names, contacts and free text
+	// A patient's data (internal/patient): never the contact, only counts.
+	PatientExport Action = "patient-export" // every stored request of one contact was read out (Requests says how many)
+	Erase         Action = "erase"          // one contact's requests were erased (Requests, Items; Lead: the page's lead)
 )
 
 // ByLink is the actor of what a session started by an emailed link did.
@@ -52,6 +55,10 @@ type AuditEntry struct {
 	// Span is the dates of the requests an export held, "2026-11-30..2026-12-06"
 	// (clinic time, inclusive); "" for other actions.
 	Span string
+	// Requests and Items count what a patient export or an erase took in:
+	// the contact's requests, and the items the erase deleted (requests,
+	// held requests, index entries). Zero for other actions.
+	Requests, Items int
 	// Expires is when the entry may be deleted (AUDIT_RETENTION_DAYS).
 	Expires time.Time
 }

@@ -154,6 +154,9 @@ func pageHTML(v view) string {
 	if v.Figures != nil {
 		figuresPart(&b, v.Figures)
 	}
+	if v.Erased != nil {
+		erasedPart(&b, v.Erased) // patient.go
+	}
 	b.Add("\n</main>\n</body>\n</html>\n")
 	return b.String()
 }
@@ -418,6 +421,7 @@ func leadPart(b *markup.Builder, l *leadView) {
 		}
 		b.Add("\n</ol>")
 	}
+	erasePart(b, l.Erase) // patient.go
 }
 
 func (f *form) hidden(b *markup.Builder) {

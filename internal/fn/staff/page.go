@@ -27,6 +27,7 @@ type view struct {
 	SignIn  *signInView
 	Held    *heldView    // held.go
 	Figures *figuresView // figures.go
+	Erased  *erasedView  // patient.go
 }
 
 // navView is the bar of every page a session opens: who is signed in, the
@@ -120,6 +121,9 @@ type leadView struct {
 	// session was closed, and SignIn is the way to reopen or correct it:
 	// such a page has no form. "" otherwise.
 	Closed, SignIn string
+	// Erase is the owners' form erasing the patient's data (patient.go);
+	// nil for others.
+	Erase *eraseView
 }
 
 // form is one of the page's forms, as rendered or as staff left it.
@@ -243,6 +247,7 @@ func (h *Handler) leadPage(r *request, s access.Session, l lead.Lead, target str
 	if s.SignedIn() {
 		v.Access = h.access(r, l.ID)
 	}
+	v.Erase = h.eraseForm(s, target, token)
 	return view{Title: "Appointment request", Nav: h.nav(r, s), Lead: v}
 }
 

@@ -31,7 +31,12 @@ const confirmWord = "erase"
 // address), its held requests, as export.WritePatient writes them. The
 // entry in the audit trail comes first: without it, no data.
 func (h *Handler) getPatient(r *request) events.APIGatewayV2HTTPResponse {
+	// Without a session, to the sign-in page and back here without the
+	// query: the contact never rides the sign-in form's next field.
+	q := r.RawQueryString
+	r.RawQueryString = ""
 	s, res := h.owner(r, "staff/patient")
+	r.RawQueryString = q
 	if res != nil {
 		return *res
 	}

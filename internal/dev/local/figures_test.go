@@ -61,7 +61,7 @@ func TestFiguresOnTheEmbeddedTable(t *testing.T) {
 				return map[string]string{"TIME_ZONE": rec.TimeZone, "OPENING_HOURS": rec.OpeningHours}[k]
 			},
 			Stdout: &out, Stderr: &errOut, Now: time.Now,
-			Open: func(context.Context) (ops.Store, error) { return st, nil },
+			Open: func(context.Context) (ops.Store, error) { return ops.Pending(st), nil },
 		})
 		if code != 0 {
 			t.Fatalf("ops %v: exit %d: %s", args, code, errOut.String())

@@ -185,8 +185,8 @@ func TestFiguresAgainstMoto(t *testing.T) {
 	name := "leads-" + uuid.NewString()[:8]
 	testenv.CreateTable(t, db, name)
 	st := ddb.New(db, name)
-	want := sampleStore(t, st, func(ctx context.Context, l lead.Lead) error { return st.Save(ctx, l, nil) })
-	checkFigures(t, st, want)
+	want := sampleStore(t, ops.Pending(st), func(ctx context.Context, l lead.Lead) error { return st.Save(ctx, l, nil) })
+	checkFigures(t, ops.Pending(st), want)
 }
 
 func TestFiguresUsage(t *testing.T) {

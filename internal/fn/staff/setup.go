@@ -82,7 +82,7 @@ func FromEnv(ctx context.Context, getenv func(string) string, c Clients, log *sl
 		return nil, err
 	}
 	h := New(cfg, pendingStore{ddb.New(c.DynamoDB, cfg.Table)}, signer, log, c.Now) // pending.go
-	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, c.Now) // without a namespace it writes nothing
+	h.metrics = metric.New(c.Metrics, cfg.MetricNamespace, c.Now)                   // without a namespace it writes nothing
 	h.WithGuard(nudges.New(c.Scheduler, nudges.Settings{Group: cfg.NudgeGroup, Keys: signer}))
 	if cfg.EventBus != "" {
 		h.WithEvents(bus.New(c.EventBridge, cfg.EventBus, log))

@@ -403,3 +403,20 @@ func TestOnlyAnOwnersPageFormErases(t *testing.T) {
 		t.Errorf("the owner's form: %d %s", res.StatusCode, res.Body)
 	}
 }
+
+// TestPatientRoutesWithoutARouteKey: behind a base path and without the
+// API's route key, the paths' last segments name the two routes.
+func TestPatientRoutesWithoutARouteKey(t *testing.T) {
+	for path, want := range map[string]routed{
+		"/clinic/staff/patient":       {page: pagePatient, up: oneUp},
+		"/clinic/leads/abc/erase":     {page: pageErase, lead: "abc", up: twoUp},
+		"/clinic/leads/abc/contacted": {page: pageRecord, lead: "abc", up: twoUp},
+		"/clinic/leads/a/b/erase":     {},
+	} {
+		req := testenv.HTTPRequest(t, http.MethodPost, "", path, "")
+		req.RouteKey, req.RequestContext.RouteKey, req.PathParameters = "", "", nil
+		if got := route(req); got != want {
+			t.Errorf("%s: %+v, want %+v", path, got, want)
+		}
+	}
+}

@@ -107,7 +107,7 @@ func erasePart(b *markup.Builder, e *eraseView) {
 		`<input type="hidden" name="t" value="`, esc(e.Token), `">`, "\n",
 		`<input type="hidden" name="action" value="`, confirmWord, `">`, "\n",
 		`<label class="block" for="confirm">Type `, confirmWord, ` to confirm</label>`, "\n",
-		`<input type="search" id="confirm" name="confirm" autocomplete="off" required>`, "\n",
+		`<input class="confirm" type="text" id="confirm" name="confirm" autocomplete="off" autocapitalize="none" spellcheck="false" required>`, "\n",
 		`<button type="submit">Erase this patient's data</button>`, "\n</form>\n</details>")
 }
 

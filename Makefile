@@ -51,7 +51,7 @@ export SAM_CLI_TELEMETRY := 0
 
 PORT ?= 3000
 
-.PHONY: help dev snippet unit test tools lint sam-check aws-check deploy diff delete publish release doctor ops-tool audit staff-signout rotate-link-secret retire-link-secret report export fuzz bench clean check-go check-email check-python check-node check-chromium
+.PHONY: help dev snippet unit test tools lint sam-check aws-check deploy diff delete publish release doctor ops-tool audit staff-signout rotate-link-secret retire-link-secret report export patient-export erase fuzz bench clean check-go check-email check-erase check-python check-node check-chromium
 
 help:
 	@echo "make dev     run the whole flow locally on http://127.0.0.1:$(PORT) (Go only; PORT=... to change)"
@@ -71,6 +71,8 @@ help:
 	@echo "make retire-link-secret  aws-check, then links, forms and codes signed before the last rotation stop working, and link sessions end"
 	@echo "make report [FROM=2026-11-01] [TO=2026-11-07] [LOCAL=1]   aws-check, then print speed to first attempt and booked rates by page and campaign (days in TIME_ZONE, TO included; default: the last 7 days, today included; the medians say how many were tried and how many not yet; LOCAL=1: make dev's table)"
 	@echo "make export [FROM=...] [TO=...] [PII=1] [OUT=leads.csv] [LOCAL=1]   the same requests as CSV, one row each (default: the last 7 days, today included), no free text (PII=1 adds names and contacts)"
+	@echo "make patient-export CONTACT=+13035550199|email [OUT=file.json] [LOCAL=1]   aws-check, then print everything kept about one patient as JSON (audited; docs/patients.md)"
+	@echo "make erase CONTACT=... CONFIRM=erase [LOCAL=1]   aws-check, then erase every request of one patient, its held copies, index entries and nudges (audited; cannot be undone)"
 	@echo "make bench   measure sizes, cold starts, latency and scale against their floors (writes bench.json)"
 	@echo "make fuzz    run each fuzz target (decoder, email rendering, link tokens) for FUZZTIME (default $(FUZZTIME))"
 	@echo "make build-<Function> ARTIFACTS_DIR=dir   build a Lambda bootstrap as sam build does (SubmitFunction, NotifyFunction, FollowUpFunction, StaffFunction, MailEventsFunction)"
@@ -268,6 +270,20 @@ report: $(if $(filter 1 yes true,$(LOCAL)),,aws-check) ops-tool
 
 export: $(if $(filter 1 yes true,$(LOCAL)),,aws-check) ops-tool
 	@$(FIGURES_ENV) $(OPS) export $(FIGURES_SPAN) $(if $(filter 1 yes true,$(PII)),-pii) $(if $(OUT),-out "$(OUT)")
+
+# A patient's data (internal/dev/ops patient.go, docs/patients.md): CONTACT
+# is an email address or a phone number (PHONE_REGION, default US, reads
+# one without its country code); make erase needs CONFIRM=erase.
+PATIENT_ENV := $(if $(PHONE_REGION),PHONE_REGION="$(PHONE_REGION)") $(if $(TIME_ZONE),TIME_ZONE="$(TIME_ZONE)") $(if $(filter 1 yes true,$(LOCAL)),LOCAL=1)
+
+patient-export: $(if $(filter 1 yes true,$(LOCAL)),,aws-check) ops-tool
+	@$(PATIENT_ENV) $(OPS) patient-export -contact "$(CONTACT)" $(if $(OUT),-out "$(OUT)")
+
+erase: check-erase $(if $(filter 1 yes true,$(LOCAL)),,aws-check) ops-tool
+	@$(PATIENT_ENV) $(OPS) erase -contact "$(CONTACT)" -confirm "$(CONFIRM)"
+
+check-erase:
+	@test "$(CONFIRM)" = erase || { echo "error: nothing was erased (it cannot be undone): say so with CONFIRM=erase, as in make erase CONTACT=... CONFIRM=erase" >&2; exit 2; }
 
 check-email:
 	@test -n "$(strip $(EMAIL))" || { echo "error: say whose sessions to end: make staff-signout EMAIL=frontdesk@example-clinic.com" >&2; exit 2; }

@@ -5,8 +5,8 @@
 // the LinkSecretArn output) and prints an audit trail, ends one staff
 // member's sessions and every link session, rotates or retires the secret
 // (retiring ends the link sessions too), or prints or exports the clinic's
-// figures (with LOCAL=1, from make dev's embedded table). The commands are
-// in internal/dev/ops.
+// figures, or exports or erases one patient's data (with LOCAL=1, from
+// make dev's embedded table). The commands are in internal/dev/ops.
 package main
 
 import (
@@ -19,11 +19,16 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/openclinic/leadhandler/internal/adapter/ddb"
+	"github.com/openclinic/leadhandler/internal/adapter/nudges"
+	"github.com/openclinic/leadhandler/internal/adapter/secrets"
 	"github.com/openclinic/leadhandler/internal/dev/ops"
+	"github.com/openclinic/leadhandler/internal/patient"
 )
 
 func main() {
@@ -35,6 +40,7 @@ func main() {
 		Open:       open,
 		OpenSecret: openSecret,
 		Settings:   settings,
+		Reach:      reach,
 	}
 	// LOCAL=1: make dev's embedded table, and the clinic settings it runs
 	// with (unless the environment sets its own), instead of the stack's.
@@ -76,6 +82,36 @@ func open(ctx context.Context) (ops.Store, error) {
 		return nil, err
 	}
 	return ddb.New(dynamodb.NewFromConfig(cfg), table), nil
+}
+
+// reach reads the stack's link secret (every version held) for the
+// patient's contact keys, and builds the guard that deletes response-guard
+// schedules in the stack's group (NUDGE_GROUP, else the template's
+// "<stack>-nudges"); the actor is the caller's AWS identity.
+func reach(ctx context.Context) (ops.Reach, error) {
+	cfg, stack, err := awsConfig(ctx)
+	if err != nil {
+		return ops.Reach{}, err
+	}
+	arn, err := ops.SecretARN(ctx, os.Getenv, cloudformation.NewFromConfig(cfg), stack, cfg.Region)
+	if err != nil {
+		return ops.Reach{}, err
+	}
+	signer, err := secrets.LoadSigner(ctx, func(k string) string {
+		if k == "LINK_SECRET_ARN" {
+			return arn
+		}
+		return ""
+	}, secretsmanager.NewFromConfig(cfg))
+	if err != nil {
+		return ops.Reach{}, err
+	}
+	r := ops.Reach{Keys: signer.Keys(patient.Purpose),
+		Guard: nudges.New(scheduler.NewFromConfig(cfg), nudges.Settings{Group: ops.NudgeGroup(os.Getenv, stack), Keys: signer})}
+	if id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err == nil {
+		r.Actor = aws.ToString(id.Arn)
+	}
+	return r, nil
 }
 
 // settings are the stack's TimeZone and OpeningHours, which make report

@@ -29,6 +29,9 @@ const (
 	// A returning patient's older open request, closed as a duplicate of
 	// the newer one staff recorded an attempt on (under the older's id).
 	CloseDuplicate Action = "close-duplicate"
+	// A patient's data (internal/patient): never the contact, only counts.
+	PatientExport Action = "patient-export" // every stored request of one contact was read out (Requests says how many)
+	Erase         Action = "erase"          // one contact's requests were erased (Requests, Items; Lead: the page's lead)
 )
 
 // ByLink is the actor of what a session started by an emailed link did.
@@ -55,6 +58,10 @@ type AuditEntry struct {
 	// Span is the dates of the requests an export held, "2026-11-30..2026-12-06"
 	// (clinic time, inclusive); "" for other actions.
 	Span string
+	// Requests and Items count what a patient export or an erase took in:
+	// the contact's requests, and the items the erase deleted (requests,
+	// held requests, index entries). Zero for other actions.
+	Requests, Items int
 	// Expires is when the entry may be deleted (AUDIT_RETENTION_DAYS).
 	Expires time.Time
 }

@@ -462,6 +462,8 @@ type auditItem struct {
 	Lead      string `dynamodbav:"lead,omitempty"`
 	RequestID string `dynamodbav:"requestId,omitempty"`
 	Span      string `dynamodbav:"span,omitempty"`
+	Requests  int    `dynamodbav:"requests,omitempty"`
+	Items     int    `dynamodbav:"items,omitempty"`
 	ExpiresAt int64  `dynamodbav:"expiresAt"`
 }
 
@@ -482,7 +484,7 @@ func (s *Store) Audit(ctx context.Context, e access.AuditEntry) error {
 		PK: auditKey(id), Kind: kindAudit, List: auditList(e.Lead),
 		ListAt: stamp(e.At) + "#" + string(e.Action) + "#" + id[:8],
 		At:     stamp(e.At), Actor: e.Actor, Action: string(e.Action), Lead: e.Lead, RequestID: e.RequestID,
-		Span: e.Span, ExpiresAt: e.Expires.Unix(),
+		Span: e.Span, Requests: e.Requests, Items: e.Items, ExpiresAt: e.Expires.Unix(),
 	})
 	if err != nil {
 		return fmt.Errorf("audit %s: marshal: %w", e.Action, err)
@@ -527,7 +529,7 @@ func (s *Store) AuditTrail(ctx context.Context, leadID string, since time.Time, 
 				}
 				e := access.AuditEntry{
 					At: at, Actor: it.Actor, Action: access.Action(it.Action), Lead: it.Lead, RequestID: it.RequestID,
-					Span: it.Span, Expires: time.Unix(it.ExpiresAt, 0).UTC(),
+					Span: it.Span, Requests: it.Requests, Items: it.Items, Expires: time.Unix(it.ExpiresAt, 0).UTC(),
 				}
 				// since is the key condition's; retention is checked here.
 				if !e.Expires.After(now) {

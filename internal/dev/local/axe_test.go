@@ -100,6 +100,12 @@ func TestAccessibilityInChromium(t *testing.T) {
 			checkAxe(t, ctx, src, "the inbox")
 			do(t, ctx, chromedp.Navigate(base+"/staff/held"), chromedp.WaitVisible(chromedp.Search(`//*[contains(., "Botty McBotface")]`)))
 			checkAxe(t, ctx, src, "the review page of held requests")
+			// make dev's staff address is its owner's: the lead's page with the
+			// erase form, unfolded.
+			page, _, _ := strings.Cut(link, "?")
+			do(t, ctx, chromedp.Navigate(page), chromedp.WaitVisible(css("main")),
+				chromedp.Click(chromedp.Search(`//summary[.="Erase this patient's data"]`)), chromedp.WaitVisible(css("#confirm")))
+			checkAxe(t, ctx, src, "a lead's page with the owner's erase form")
 		})
 	}
 }

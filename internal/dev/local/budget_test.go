@@ -24,7 +24,9 @@ func TestAlertLimitOnMakeDev(t *testing.T) {
 	}, slog.New(slog.DiscardHandler), nil, mondayMorning(t))
 	visitors := client("127.0.0.11")
 	for i := 1; i <= 8; i++ {
-		body := fmt.Sprintf(`{"name":"Flood%d Visitor","phone":"(202) 555-0143","email":"flood%d@example.com","consent":true,"elapsedMs":9000}`, i, i)
+		// Eight patients (each their own number and address: one patient's
+		// requests would be one row of the inbox).
+		body := fmt.Sprintf(`{"name":"Flood%d Visitor","phone":"(202) 555-01%02d","email":"flood%d@example.com","consent":true,"elapsedMs":9000}`, i, 40+i, i)
 		if status, _, err := postLead(visitors, base, body); err != nil || status != http.StatusCreated {
 			t.Fatalf("request %d: %d %v, want 201", i, status, err)
 		}

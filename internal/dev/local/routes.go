@@ -49,6 +49,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /staff/held/{id}", s.api("POST /staff/held/{id}", s.staff.Handle))
 	mux.HandleFunc("GET /staff/figures", s.api("GET /staff/figures", s.staff.Handle))
 	mux.HandleFunc("GET /staff/export", s.api("GET /staff/export", s.staff.Handle))
+	mux.HandleFunc("GET /staff/patient", s.api("GET /staff/patient", s.staff.Handle))
+	mux.HandleFunc("POST /leads/{id}/erase", s.api("POST /leads/{id}/erase", s.staff.Handle))
 	mux.HandleFunc("GET /_local/outbox", s.outbox)
 	mux.HandleFunc("GET /_local/texts", s.texts)
 	mux.HandleFunc("POST /_local/followup", s.runFollowUp)

@@ -122,6 +122,10 @@ type LocalTable struct {
 	// is ahead of the wall clock (POST /_local/clock): the figures read the
 	// same time.
 	ClockOffset time.Duration `json:"clockOffset"`
+	// LinkSecret is make dev's link secret (LINK_SECRET, random at each
+	// start): make patient-export LOCAL=1 and make erase LOCAL=1 find a
+	// patient's contact keys with it. The file is the user's alone (0600).
+	LinkSecret string `json:"linkSecret,omitempty"`
 }
 
 // WriteLocal records t in dir (make dev, on start and when its clock moves).

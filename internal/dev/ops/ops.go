@@ -48,6 +48,7 @@ type Store interface {
 	Trail
 	Sessions
 	Figures
+	Patients
 }
 
 // Env is what a run of the tool is given.
@@ -65,6 +66,10 @@ type Env struct {
 	// environment leaves them unset (the stack's parameters: StackSettings),
 	// so make report counts as the weekly report does; nil: none.
 	Settings func(ctx context.Context) (map[string]string, error)
+	// Reach finds the link secret's keys and the response guard's
+	// schedules for make patient-export and make erase (patient.go);
+	// called once the arguments are known to be good.
+	Reach func(ctx context.Context) (Reach, error)
 }
 
 // usageError is a bad argument or setting (exit 2).
@@ -78,7 +83,9 @@ const usage = `usage:
   ops rotate-link-secret [-retire]     a new version of the link secret signs; -retire: the one it replaces stops verifying too, and link sessions end
   ops retire-link-secret               the previous version of the link secret stops verifying, and link sessions end
   ops report [-from DATE] [-to DATE]   print the speed-to-lead and attribution figures of the requests of those days (clinic time, TO included)
-  ops export [-from DATE] [-to DATE] [-pii] [-out FILE]   write them as CSV, one row a request (names and contacts only with -pii)`
+  ops export [-from DATE] [-to DATE] [-pii] [-out FILE]   write them as CSV, one row a request (names and contacts only with -pii)
+  ops patient-export -contact PHONE|EMAIL [-out FILE]   write everything kept about one patient as JSON (audited)
+  ops erase -contact PHONE|EMAIL -confirm erase   erase every request of one patient, its held copies, index entries and nudges (audited)`
 
 // Run runs the command in args (without the program's name) and returns
 // its exit code. Errors go to Stderr, once.
@@ -250,6 +257,59 @@ func run(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintf(env.Stdout, "Wrote %d %s to %s.\n", n, plural(n, "request", "requests"), *out)
 		}
 		return nil
+	case "patient-export", "erase":
+		contact := fs.String("contact", "", "the patient's phone number (with its area or country code) or email address")
+		out := fs.String("out", "", "patient-export: the JSON file to write (default: standard output)")
+		confirm := fs.String("confirm", "", "erase: the word erase, to confirm")
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		c, err := ReadContact(*contact, strings.TrimSpace(env.Getenv("PHONE_REGION")))
+		if err != nil {
+			return err
+		}
+		if args[0] == "erase" && strings.TrimSpace(*confirm) != "erase" {
+			return usageError{"nothing was erased: it cannot be undone; run it again with CONFIRM=erase (make erase CONTACT=... CONFIRM=erase)"}
+		}
+		keep, err := Retention(env.Getenv)
+		if err != nil {
+			return err
+		}
+		clinic, err := ClinicFrom(env.Getenv)
+		if err != nil {
+			return err
+		}
+		st, err := env.Open(ctx)
+		if err != nil {
+			return err
+		}
+		reach, err := env.Reach(ctx)
+		if err != nil {
+			return err
+		}
+		now := env.Now()
+		if args[0] == "erase" {
+			return printErase(ctx, env.Stdout, st, reach, c, now, keep)
+		}
+		w, done := env.Stdout, func() error { return nil }
+		if *out != "" {
+			f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+			if err != nil {
+				return usageError{fmt.Sprintf("OUT: %v", err)}
+			}
+			w, done = f, f.Close
+		}
+		n, err := PatientExport(ctx, w, st, reach.Keys, c, now, keep, actor(reach, byPatientExport), clinic.Zone)
+		if cerr := done(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		if *out != "" {
+			fmt.Fprintf(env.Stdout, "Wrote %d %s to %s.\n", n, plural(n, "request", "requests"), *out)
+		}
+		return nil
 	default:
 		return usageError{fmt.Sprintf("unknown command %q\n%s", args[0], usage)}
 	}
@@ -388,6 +448,16 @@ func Print(ctx context.Context, w io.Writer, st Trail, leadID string, since, now
 		about := e.Lead
 		if about == "" && e.Span != "" { // an owner's export: the days it held
 			about = "days " + e.Span
+		}
+		if e.Action == access.PatientExport || e.Action == access.Erase { // a patient's data: how much
+			n := fmt.Sprintf("%d %s", e.Requests, plural(e.Requests, "request", "requests"))
+			if e.Action == access.Erase {
+				n += fmt.Sprintf(", %d %s", e.Items, plural(e.Items, "item", "items"))
+			}
+			if about != "" {
+				n = about + " (" + n + ")"
+			}
+			about = n
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format(time.RFC3339),
 			cell(e.Actor), cell(string(e.Action)), cell(about), cell(e.RequestID))

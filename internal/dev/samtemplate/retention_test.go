@@ -63,6 +63,8 @@ func TestRetentionTableIsTheDefaults(t *testing.T) {
 			return v
 		case int:
 			return strconv.Itoa(v)
+		case float64:
+			return strconv.FormatFloat(v, 'f', -1, 64)
 		}
 		t.Fatalf("parameter %s: default %v of type %T", name, p["Default"], p["Default"])
 		return ""

@@ -32,6 +32,7 @@ import (
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/link"
 	"github.com/openclinic/leadhandler/internal/logging"
+	"github.com/openclinic/leadhandler/internal/patient"
 	"github.com/openclinic/leadhandler/internal/ratelimit"
 )
 
@@ -56,6 +57,11 @@ type Store interface {
 	// page and the export.
 	Requested(ctx context.Context, from, to, now time.Time) iter.Seq2[lead.Lead, error]
 
+	// The contact index and the erase (patient.go): with Get and
+	// HeldList, a patient.Store.
+	patient.Lookup
+	Erase(ctx context.Context, e patient.Erasure) (int, error)
+
 	Audit(ctx context.Context, e access.AuditEntry) error
 	AuditTrail(ctx context.Context, leadID string, since time.Time, newestFirst bool, now time.Time) iter.Seq2[access.AuditEntry, error]
 }
@@ -67,7 +73,8 @@ const maxForm = 16 << 10
 // Handler answers the staff routes: GET /staff, GET and POST /staff/signin,
 // POST /staff/signout, GET /leads/{id}, POST /leads/{id}/contacted, GET
 // /staff/held, POST /staff/held/{id}, and the owners' GET /staff/figures
-// and GET /staff/export.
+// and GET /staff/export, and a patient's data: GET /staff/patient and POST
+// /leads/{id}/erase (patient.go).
 type Handler struct {
 	cfg   config.Staff
 	store Store
@@ -221,13 +228,18 @@ func (h *Handler) answer(r *request) events.APIGatewayV2HTTPResponse {
 		return h.getFigures(r) // figures.go
 	case rt.page == pageExport && m == reading:
 		return h.getExport(r) // figures.go
+	case rt.page == pagePatient && m == reading:
+		return h.getPatient(r) // patient.go
+	case rt.page == pageErase && m == posting:
+		return h.postErase(r, rt.lead) // patient.go
 	case rt.page == pageNone:
 		return h.problem(http.StatusNotFound, "Not found", "There is no such page.")
 	}
 	res := h.problem(http.StatusMethodNotAllowed, "Not allowed", "Open the inbox or the link from the email instead.")
 	res.Headers["Allow"] = map[page]string{pageInbox: "GET, HEAD", pageSignIn: "GET, HEAD, POST",
 		pageSignOut: http.MethodPost, pageLead: "GET, HEAD", pageRecord: http.MethodPost,
-		pageHeld: "GET, HEAD", pageHeldAct: http.MethodPost, pageFigures: "GET, HEAD", pageExport: "GET, HEAD"}[rt.page]
+		pageHeld: "GET, HEAD", pageHeldAct: http.MethodPost, pageFigures: "GET, HEAD", pageExport: "GET, HEAD",
+		pagePatient: "GET, HEAD", pageErase: http.MethodPost}[rt.page]
 	return res
 }
 
@@ -257,6 +269,8 @@ const (
 	pageHeldAct page = "heldact" // /staff/held/{id}
 	pageFigures page = "figures" // /staff/figures
 	pageExport  page = "export"  // /staff/export
+	pagePatient page = "patient" // /staff/patient
+	pageErase   page = "erase"   // /leads/{id}/erase
 )
 
 // toRoot leads from a page's URL back to the API's root, so every link
@@ -265,8 +279,8 @@ type toRoot string
 
 const (
 	atRoot toRoot = ""       // /staff
-	oneUp  toRoot = "../"    // /staff/signin, /staff/signout, /leads/{id}, /staff/held, /staff/figures, /staff/export
-	twoUp  toRoot = "../../" // /leads/{id}/contacted, /staff/held/{id}
+	oneUp  toRoot = "../"    // /staff/signin, /staff/signout, /leads/{id}, /staff/held, /staff/figures, /staff/export, /staff/patient
+	twoUp  toRoot = "../../" // /leads/{id}/contacted, /leads/{id}/erase, /staff/held/{id}
 )
 
 // to is path, given from the API's root (such as "staff/signin"), as a URL
@@ -291,7 +305,7 @@ func route(req events.APIGatewayV2HTTPRequest) routed {
 		if !ok {
 			return routed{}
 		}
-		if rt.page == pageLead || rt.page == pageRecord || rt.page == pageHeldAct {
+		if rt.page == pageLead || rt.page == pageRecord || rt.page == pageHeldAct || rt.page == pageErase {
 			if rt.lead = req.PathParameters["id"]; rt.lead == "" {
 				return routed{}
 			}
@@ -317,6 +331,8 @@ func route(req events.APIGatewayV2HTTPRequest) routed {
 		rt := routes["/leads/{id}"]
 		if r, ok := strings.CutSuffix(rest, "/contacted"); ok {
 			rest, rt = r, routes["/leads/{id}/contacted"]
+		} else if r, ok := strings.CutSuffix(rest, "/erase"); ok {
+			rest, rt = r, routes["/leads/{id}/erase"]
 		}
 		id, err := url.PathUnescape(rest)
 		if err != nil || id == "" || strings.Contains(rest, "/") {
@@ -325,7 +341,7 @@ func route(req events.APIGatewayV2HTTPRequest) routed {
 		rt.lead = id
 		return rt
 	}
-	for _, tmpl := range []string{"/staff/signin", "/staff/signout", "/staff/held", "/staff/figures", "/staff/export", "/staff"} {
+	for _, tmpl := range []string{"/staff/signin", "/staff/signout", "/staff/held", "/staff/figures", "/staff/export", "/staff/patient", "/staff"} {
 		if strings.HasSuffix(path, tmpl) {
 			return routes[tmpl]
 		}
@@ -344,6 +360,8 @@ var routes = map[string]routed{
 	"/staff/held/{id}":      {page: pageHeldAct, up: twoUp},
 	"/staff/figures":        {page: pageFigures, up: oneUp},
 	"/staff/export":         {page: pageExport, up: oneUp},
+	"/staff/patient":        {page: pagePatient, up: oneUp},
+	"/leads/{id}/erase":     {page: pageErase, up: twoUp},
 }
 
 // postedForm reads a POST's form. A form another site's page sent (its

@@ -96,6 +96,7 @@ h3{font-size:.95rem;margin:14px 0 4px}
 form.span{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin:0 0 8px}
 form.span input{font:inherit;padding:4px;border:1px solid #bbb;border-radius:6px}
 form.span button{width:auto;margin:0;min-height:36px;padding:6px 12px}
+input.confirm{display:block;width:100%;box-sizing:border-box;font:inherit;padding:10px;border:1px solid #bbb;border-radius:6px}
 `
 
 // pageHTML is view v as a page.
@@ -154,6 +155,9 @@ func pageHTML(v view) string {
 	}
 	if v.Figures != nil {
 		figuresPart(&b, v.Figures)
+	}
+	if v.Erased != nil {
+		erasedPart(&b, v.Erased) // patient.go
 	}
 	b.Add("\n</main>\n</body>\n</html>\n")
 	return b.String()
@@ -426,6 +430,7 @@ func leadPart(b *markup.Builder, l *leadView) {
 		}
 		b.Add("\n</ol>")
 	}
+	erasePart(b, l.Erase) // patient.go
 }
 
 func (f *form) hidden(b *markup.Builder) {

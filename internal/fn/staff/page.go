@@ -27,6 +27,7 @@ type view struct {
 	SignIn  *signInView
 	Held    *heldView    // held.go
 	Figures *figuresView // figures.go
+	Erased  *erasedView  // patient.go
 }
 
 // navView is the bar of every page a session opens: who is signed in, the
@@ -126,6 +127,9 @@ type leadView struct {
 	// Patient is the same patient's other requests (earlier.go); nil for
 	// none.
 	Patient *patientView
+	// Erase is the owners' form erasing the patient's data (patient.go);
+	// nil for others.
+	Erase *eraseView
 }
 
 // form is one of the page's forms, as rendered or as staff left it.
@@ -254,6 +258,7 @@ func (h *Handler) leadPage(r *request, s access.Session, l lead.Lead, target str
 	if v.Attempt == nil && v.Patient != nil {
 		v.Patient.Duplicates = "" // offered on the attempt form only
 	}
+	v.Erase = h.eraseForm(s, target, token)
 	return view{Title: "Appointment request", Nav: h.nav(r, s), Lead: v}
 }
 

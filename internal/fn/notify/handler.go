@@ -127,7 +127,20 @@ func (h *Handler) Handle(ctx context.Context, e events.DynamoDBEvent) (events.Dy
 		var handle func(context.Context, events.DynamoDBEventRecord) error
 		switch op := events.DynamoDBOperationType(r.EventName); {
 		case isLeadInsert(r):
-			handle = func(ctx context.Context, r events.DynamoDBEventRecord) error { return h.record(ctx, r, indexed[i]) }
+			handle = func(ctx context.Context, r events.DynamoDBEventRecord) error {
+				if err := h.record(ctx, r, indexed[i]); err != nil {
+					return err
+				}
+				// The alert went out (or was held back) without the index:
+				// the record fails, so Lambda hands it over again and the
+				// index is written then (the alert is not sent twice), and
+				// the patient's later requests and their right of access
+				// find this one.
+				if err := indexed[i]; err != nil && !errors.Is(err, lead.ErrNotFound) {
+					return fmt.Errorf("contact index not written: %s", storeFailure(err))
+				}
+				return nil
+			}
 		case (op == events.DynamoDBOperationTypeInsert || op == events.DynamoDBOperationTypeModify) && ddb.IsCodeToSend(r.Change.NewImage):
 			handle = h.code
 		default:

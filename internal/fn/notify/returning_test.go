@@ -234,8 +234,10 @@ func (s failing) LinkEarlier(ctx context.Context, id string, earlier []string) e
 
 // TestReturningPatientStoreFailure: when indexing, the look-up or the
 // linking fails, or the look-up hangs, the alert still goes out (after
-// at most the time recognition is given), without "Asked before", the
-// record does not fail, and the log says the step and no contact.
+// at most the time recognition is given), without "Asked before", and
+// the log says the step and no contact; the record fails only when the
+// index was not written, so that it is written when Lambda hands the
+// record over again (which sends no second alert).
 func TestReturningPatientStoreFailure(t *testing.T) {
 	for _, step := range []string{"index", "look up", "link", "slow"} {
 		t.Run(step, func(t *testing.T) {
@@ -245,7 +247,13 @@ func TestReturningPatientStoreFailure(t *testing.T) {
 			f.h.store = failing{MemStore: f.store, step: step}
 			f.h.recognising = 20 * time.Millisecond
 			second := f.margaret(t, time.Minute, "maggie@example.net", false)
-			if failed := f.handle(t, batch(second)); len(failed) != 0 {
+			failed := f.handle(t, batch(second))
+			switch {
+			case step == "index" && len(failed) != 1:
+				// The alert goes out, and the record fails so that Lambda
+				// hands it over again to write the index.
+				t.Fatalf("indexing failed, yet the record did not (%v): the request would never be indexed", failed)
+			case step != "index" && len(failed) != 0:
 				t.Fatalf("the record failed (%v): its alert waits for a retry", failed)
 			}
 			if m := f.alertOf(t, second.lead); strings.Contains(m.Text+m.HTML, "Asked before") {
@@ -262,6 +270,18 @@ func TestReturningPatientStoreFailure(t *testing.T) {
 				t.Errorf("no log line with %s:\n%s", want, f.logs)
 			}
 			f.noKeysLogged(t)
+			if step == "index" {
+				// Handed over again with the index back: indexed now, and
+				// the alert (alertOf: exactly one) not sent twice.
+				f.h.store = f.store
+				if failed := f.handle(t, batch(second)); len(failed) != 0 {
+					t.Fatalf("the record handed over again failed: %v", failed)
+				}
+				f.alertOf(t, second.lead)
+				if len(f.storedLead(t, second.lead.ID).ContactKeys) == 0 {
+					t.Error("the record handed over again did not index the request")
+				}
+			}
 		})
 	}
 }

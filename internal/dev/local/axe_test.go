@@ -53,6 +53,19 @@ func TestAccessibilityInChromium(t *testing.T) {
 	srv, base := serve(t, map[string]string{"MIN_FILL_TIME": "200ms"})
 	sendLead(t, base, "Mateo Fernández", "mateo@example.com")
 	link := staffLink(t, srv, "Mateo")
+	// Mateo asks again (the same address): one patient, whose newer
+	// request's page lists the earlier one and whose inbox row counts both.
+	sendLead(t, base, "Mateo Fernández", "mateo@example.com")
+	srv.stream.wait()
+	var again string
+	for _, m := range srv.Outbox.Sent() {
+		if m.Tags["kind"] == "alert" {
+			again = regexp.MustCompile(`https?://\S+/leads/[^?\s]+`).FindString(m.Text)
+		}
+	}
+	if again == "" || strings.HasPrefix(link, again) {
+		t.Fatalf("no alert about Mateo's second request (%q)", again)
+	}
 	// A request the honeypot caught, held for the review page.
 	res, err := http.Post(base+"/leads", "application/json", strings.NewReader(
 		`{"name":"Botty McBotface","email":"bot@example.com","consent":true,"elapsedMs":60000,"website":"http://spam.example"}`))
@@ -96,8 +109,12 @@ func TestAccessibilityInChromium(t *testing.T) {
 				chromedp.SendKeys(css("#code"), code),
 				chromedp.Click(chromedp.Search(`//button[.="Sign in"]`)),
 				chromedp.WaitVisible(chromedp.Search(`//h1[.="Requests"]`)),
+				chromedp.WaitVisible(chromedp.Search(`//a[contains(., "2 requests")]`)),
 			)
-			checkAxe(t, ctx, src, "the inbox")
+			checkAxe(t, ctx, src, "the inbox, a returning patient's row counting two requests")
+			do(t, ctx, chromedp.Navigate(again), chromedp.WaitVisible(chromedp.Search(`//*[contains(., "Earlier requests")]`)),
+				chromedp.WaitVisible(css(`input[name="duplicates"]`)))
+			checkAxe(t, ctx, src, "a returning patient's newer request, its earlier requests and the duplicates box")
 			do(t, ctx, chromedp.Navigate(base+"/staff/held"), chromedp.WaitVisible(chromedp.Search(`//*[contains(., "Botty McBotface")]`)))
 			checkAxe(t, ctx, src, "the review page of held requests")
 			// make dev's staff address is its owner's: the lead's page with the

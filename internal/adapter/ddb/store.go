@@ -425,20 +425,9 @@ func (s *Store) RunDone(ctx context.Context, key string) (bool, error) {
 // Get returns the lead with id, or lead.ErrNotFound if there is none or its
 // retention has ended (TTL deletion can lag by days).
 func (s *Store) Get(ctx context.Context, id string, now time.Time) (lead.Lead, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            pk(leadKey(id)),
-		ConsistentRead: aws.Bool(true),
-	})
+	l, err := s.stored(ctx, id)
 	if err != nil {
-		return lead.Lead{}, fmt.Errorf("get lead %s: %w", id, err)
-	}
-	if out.Item == nil {
-		return lead.Lead{}, lead.ErrNotFound
-	}
-	l, err := decodeLead(out.Item)
-	if err != nil {
-		return lead.Lead{}, fmt.Errorf("get lead %s: %w", id, err)
+		return lead.Lead{}, err
 	}
 	if !l.ExpiresAt.After(now) {
 		return lead.Lead{}, lead.ErrNotFound

@@ -51,7 +51,7 @@ export SAM_CLI_TELEMETRY := 0
 
 PORT ?= 3000
 
-.PHONY: help dev snippet unit test tools lint sam-check aws-check deploy diff delete publish release doctor ops-tool audit staff-signout rotate-link-secret retire-link-secret report export patient-export erase fuzz bench clean check-go check-email check-erase check-python check-node check-chromium
+.PHONY: help dev snippet unit test tools lint sam-check aws-check deploy diff delete publish release doctor ops-tool audit staff-signout rotate-link-secret retire-link-secret report export patient-export erase index-patients fuzz bench clean check-go check-email check-erase check-python check-node check-chromium
 
 help:
 	@echo "make dev     run the whole flow locally on http://127.0.0.1:$(PORT) (Go only; PORT=... to change)"
@@ -73,6 +73,7 @@ help:
 	@echo "make export [FROM=...] [TO=...] [PII=1] [OUT=leads.csv] [LOCAL=1]   the same requests as CSV, one row each (default: the last 7 days, today included), no free text (PII=1 adds names and contacts)"
 	@echo "make patient-export CONTACT=+13035550199|email [OUT=file.json] [LOCAL=1]   aws-check, then print everything kept about one patient as JSON (audited; docs/patients.md)"
 	@echo "make erase CONTACT=... CONFIRM=erase [LOCAL=1]   aws-check, then erase every request of one patient, its held copies, index entries and nudges (audited; cannot be undone)"
+	@echo "make index-patients [LOCAL=1]   aws-check, then index the requests stored before 1.1 by their phone and email (keyed hashes), once after upgrading, so the two above find them (docs/patients.md)"
 	@echo "make bench   measure sizes, cold starts, latency and scale against their floors (writes bench.json)"
 	@echo "make fuzz    run each fuzz target (decoder, email rendering, link tokens) for FUZZTIME (default $(FUZZTIME))"
 	@echo "make build-<Function> ARTIFACTS_DIR=dir   build a Lambda bootstrap as sam build does (SubmitFunction, NotifyFunction, FollowUpFunction, StaffFunction, MailEventsFunction)"
@@ -281,6 +282,11 @@ patient-export: $(if $(filter 1 yes true,$(LOCAL)),,aws-check) ops-tool
 
 erase: check-erase $(if $(filter 1 yes true,$(LOCAL)),,aws-check) ops-tool
 	@$(PATIENT_ENV) $(OPS) erase -contact "$(CONTACT)" -confirm "$(CONFIRM)"
+
+# Once after upgrading to 1.1 (internal/dev/ops index.go): the requests
+# stored before it into the contact index; running it again does nothing.
+index-patients: $(if $(filter 1 yes true,$(LOCAL)),,aws-check) ops-tool
+	@$(if $(filter 1 yes true,$(LOCAL)),LOCAL=1) $(OPS) index-patients
 
 check-erase:
 	@test "$(CONFIRM)" = erase || { echo "error: nothing was erased (it cannot be undone): say so with CONFIRM=erase, as in make erase CONTACT=... CONFIRM=erase" >&2; exit 2; }

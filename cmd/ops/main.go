@@ -5,8 +5,9 @@
 // the LinkSecretArn output) and prints an audit trail, ends one staff
 // member's sessions and every link session, rotates or retires the secret
 // (retiring ends the link sessions too), or prints or exports the clinic's
-// figures, or exports or erases one patient's data (with LOCAL=1, from
-// make dev's embedded table). The commands are in internal/dev/ops.
+// figures, exports or erases one patient's data, or indexes the requests
+// stored before 1.1 by their contacts (with LOCAL=1, on make dev's
+// embedded table). The commands are in internal/dev/ops.
 package main
 
 import (

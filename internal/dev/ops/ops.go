@@ -49,6 +49,7 @@ type Store interface {
 	Sessions
 	Figures
 	Patients
+	Backfill
 }
 
 // Env is what a run of the tool is given.
@@ -67,7 +68,8 @@ type Env struct {
 	// so make report counts as the weekly report does; nil: none.
 	Settings func(ctx context.Context) (map[string]string, error)
 	// Reach finds the link secret's keys and the response guard's
-	// schedules for make patient-export and make erase (patient.go);
+	// schedules for make patient-export, make erase and make
+	// index-patients (patient.go, index.go);
 	// called once the arguments are known to be good.
 	Reach func(ctx context.Context) (Reach, error)
 }
@@ -85,7 +87,8 @@ const usage = `usage:
   ops report [-from DATE] [-to DATE]   print the speed-to-lead and attribution figures of the requests of those days (clinic time, TO included)
   ops export [-from DATE] [-to DATE] [-pii] [-out FILE]   write them as CSV, one row a request (names and contacts only with -pii)
   ops patient-export -contact PHONE|EMAIL [-out FILE]   write everything kept about one patient as JSON (audited)
-  ops erase -contact PHONE|EMAIL -confirm erase   erase every request of one patient, its held copies, index entries and nudges (audited)`
+  ops erase -contact PHONE|EMAIL -confirm erase   erase every request of one patient, its held copies, index entries and nudges (audited)
+  ops index-patients                   index the requests stored before 1.1 by their contact's keys, once after upgrading`
 
 // Run runs the command in args (without the program's name) and returns
 // its exit code. Errors go to Stderr, once.
@@ -310,6 +313,19 @@ func run(ctx context.Context, args []string, env Env) error {
 			fmt.Fprintf(env.Stdout, "Wrote %d %s to %s.\n", n, plural(n, "request", "requests"), *out)
 		}
 		return nil
+	case "index-patients":
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		st, err := env.Open(ctx)
+		if err != nil {
+			return err
+		}
+		reach, err := env.Reach(ctx)
+		if err != nil {
+			return err
+		}
+		return printIndex(ctx, env.Stdout, st, reach, env.Now())
 	default:
 		return usageError{fmt.Sprintf("unknown command %q\n%s", args[0], usage)}
 	}

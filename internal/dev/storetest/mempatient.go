@@ -63,6 +63,33 @@ func (s *MemStore) IndexContacts(_ context.Context, l lead.Lead, keys []patient.
 	return nil
 }
 
+// ScanLeads yields every lead whose retention has not ended at now, by id
+// (the DynamoDB store's Scan yields them in no order).
+func (s *MemStore) ScanLeads(_ context.Context, now time.Time) iter.Seq2[lead.Lead, error] {
+	return func(yield func(lead.Lead, error) bool) {
+		s.mu.Lock()
+		if s.Err != nil {
+			err := s.Err
+			s.mu.Unlock()
+			yield(lead.Lead{}, err)
+			return
+		}
+		var out []lead.Lead
+		for _, l := range s.leads {
+			if l.ExpiresAt.After(now) {
+				out = append(out, l)
+			}
+		}
+		s.mu.Unlock()
+		slices.SortFunc(out, func(a, b lead.Lead) int { return strings.Compare(a.ID, b.ID) })
+		for _, l := range out {
+			if !yield(l, nil) {
+				return
+			}
+		}
+	}
+}
+
 // ContactRequests yields the requests under k created at or after since,
 // newest first.
 func (s *MemStore) ContactRequests(_ context.Context, k patient.Key, since, now time.Time) iter.Seq2[patient.Ref, error] {

@@ -378,7 +378,7 @@ type Notify struct {
 	// PatientMemory is PATIENT_MEMORY_DAYS: how far back a new request is
 	// compared with earlier ones of the same phone number or email address
 	// (patient.DefaultMemory by default); 0 turns recognising a returning
-	// patient off.
+	// patient off (requests are still indexed, for the right of access).
 	PatientMemory time.Duration
 	// Retention is RETENTION_DAYS, as submit reads it: recognition never
 	// looks back further than a lead is kept.

@@ -26,13 +26,12 @@ const recognising = 5 * time.Second
 // secret's current key), side by side, before any lead is looked up: two
 // requests of one patient in one batch (a form sent twice within seconds)
 // then find each other. It returns each record's error, nil for a record
-// that is no lead's insertion and for every one with PATIENT_MEMORY_DAYS 0.
-// Indexing a lead again (a redelivered record) changes nothing.
+// that is no lead's insertion. Every request is indexed, PATIENT_MEMORY_DAYS
+// 0 too: recognition is off then, but a patient's right of access and
+// erasure (GET /staff/patient, the erase form) find their requests by the
+// index. Indexing a lead again (a redelivered record) changes nothing.
 func (h *Handler) index(ctx context.Context, recs []events.DynamoDBEventRecord) []error {
 	errs := make([]error, len(recs))
-	if h.cfg.PatientMemory <= 0 {
-		return errs
-	}
 	ctx, cancel := context.WithTimeout(ctx, h.recognising)
 	defer cancel()
 	key := h.signer.Key(patient.Purpose)

@@ -241,25 +241,7 @@ func run(ctx context.Context, args []string, env Env) error {
 		if args[0] == "report" {
 			return Report(ctx, env.Stdout, st, c, from, to, now)
 		}
-		w, done := env.Stdout, func() error { return nil }
-		if *out != "" {
-			f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-			if err != nil {
-				return usageError{fmt.Sprintf("OUT: %v", err)}
-			}
-			w, done = f, f.Close
-		}
-		n, err := Export(ctx, w, st, c, from, to, now, *pii)
-		if cerr := done(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-		if *out != "" {
-			fmt.Fprintf(env.Stdout, "Wrote %d %s to %s.\n", n, plural(n, "request", "requests"), *out)
-		}
-		return nil
+		return writeOut(env.Stdout, *out, func(w io.Writer) (int, error) { return Export(ctx, w, st, c, from, to, now, *pii) })
 	case "patient-export", "erase":
 		contact := fs.String("contact", "", "the patient's phone number (with its area or country code) or email address")
 		out := fs.String("out", "", "patient-export: the JSON file to write (default: standard output)")
@@ -294,25 +276,9 @@ func run(ctx context.Context, args []string, env Env) error {
 		if args[0] == "erase" {
 			return printErase(ctx, env.Stdout, st, reach, c, now, keep)
 		}
-		w, done := env.Stdout, func() error { return nil }
-		if *out != "" {
-			f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-			if err != nil {
-				return usageError{fmt.Sprintf("OUT: %v", err)}
-			}
-			w, done = f, f.Close
-		}
-		n, err := PatientExport(ctx, w, st, reach.Keys, c, now, keep, actor(reach, byPatientExport), clinic.Zone)
-		if cerr := done(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-		if *out != "" {
-			fmt.Fprintf(env.Stdout, "Wrote %d %s to %s.\n", n, plural(n, "request", "requests"), *out)
-		}
-		return nil
+		return writeOut(env.Stdout, *out, func(w io.Writer) (int, error) {
+			return PatientExport(ctx, w, st, reach.Keys, c, now, keep, actor(reach, byPatientExport), clinic.Zone)
+		})
 	case "index-patients":
 		if err := parse(fs, args[1:]); err != nil {
 			return err
@@ -509,4 +475,27 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// writeOut runs write on stdout, or on the file out (OUT; created with mode
+// 0600, as it may hold names and contacts) and then says how many requests
+// it wrote there.
+func writeOut(stdout io.Writer, out string, write func(io.Writer) (int, error)) error {
+	if out == "" {
+		_, err := write(stdout)
+		return err
+	}
+	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return usageError{fmt.Sprintf("OUT: %v", err)}
+	}
+	n, err := write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Wrote %d %s to %s.\n", n, plural(n, "request", "requests"), out)
+	return nil
 }

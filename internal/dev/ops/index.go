@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"time"
 
 	"github.com/openclinic/leadhandler/internal/lead"
@@ -27,10 +28,13 @@ type Backfilled struct {
 	Indexed, Already, NoContact int
 }
 
-// IndexPatients puts every stored request that has no contact keys yet
-// (stored before 1.1, when notify began to index them) in the contact
-// index, as notify indexes a new one: its phone number and email address
-// hashed with key (the link secret's current version for patient.Purpose).
+// IndexPatients puts every stored request not yet indexed under key (the
+// link secret's current version for patient.Purpose) in the contact index,
+// as notify indexes a new one: its phone number and email address hashed
+// with key. That is every request stored before 1.1 (when notify began to
+// index them), and, after the link secret was rotated, every request
+// indexed under an older version only: once that version is retired, its
+// hashes are looked up no more.
 // The patient's data and erasure by contact (GET /staff/patient, make
 // patient-export, make erase) then find it, and so does recognition of the
 // patient's next request. It links no requests to one another: a request
@@ -46,13 +50,13 @@ func IndexPatients(ctx context.Context, st Backfill, key []byte, now time.Time) 
 		if err != nil {
 			return out, fmt.Errorf("after indexing %d %s: %w", out.Indexed, plural(out.Indexed, "request", "requests"), err)
 		}
-		if len(l.ContactKeys) > 0 {
-			out.Already++
-			continue
-		}
 		keys := patient.Of(l).Keys(key)
 		if len(keys) == 0 {
 			out.NoContact++
+			continue
+		}
+		if !slices.ContainsFunc(keys, func(k patient.Key) bool { return !slices.Contains(l.ContactKeys, string(k)) }) {
+			out.Already++
 			continue
 		}
 		err := st.IndexContacts(ctx, l, keys)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openclinic/leadhandler/internal/dev/ops"
 	"github.com/openclinic/leadhandler/internal/dev/storetest"
 	"github.com/openclinic/leadhandler/internal/lead"
 	"github.com/openclinic/leadhandler/internal/patient"
@@ -129,5 +130,29 @@ func TestIndexPatientsFails(t *testing.T) {
 	b.st.Err = nil
 	if code, _, errOut := runPatient(t, b.st, nil, nil, "index-patients", "extra"); code != 2 {
 		t.Errorf("an argument too many: exit %d, %q; want 2", code, errOut)
+	}
+}
+
+// TestIndexPatientsAfterARotation: once the link secret is rotated, a
+// request indexed under the previous version only is indexed under the
+// current one too, so it is still found by contact after the previous
+// version is retired (and its hashes looked up no more).
+func TestIndexPatientsAfterARotation(t *testing.T) {
+	ctx := context.Background()
+	b := newBacklog(t) // b.indexed: under patientSigner's version, now the previous one
+	current := []byte("the link secret's next version, derived for contacts")
+	got, err := ops.IndexPatients(ctx, b.st, current, now)
+	if want := (ops.Backfilled{Indexed: 3, NoContact: 1}); err != nil || got != want {
+		t.Fatalf("IndexPatients under the new version = %+v, %v; want %+v (the one indexed under the previous version too)", got, err, want)
+	}
+	rec, err := patient.Collect(ctx, b.st, [][]byte{current}, patient.Contact{Phone: "+13035550199"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{b.indexed.ID, b.earlier.ID}; !slices.Equal(rec.IDs(), want) {
+		t.Errorf("the previous version retired, Margaret's number finds %v, want %v", rec.IDs(), want)
+	}
+	if got, err := ops.IndexPatients(ctx, b.st, current, now); err != nil || got != (ops.Backfilled{Already: 3, NoContact: 1}) {
+		t.Errorf("a second run = %+v, %v; want all 3 already indexed", got, err)
 	}
 }

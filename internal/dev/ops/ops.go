@@ -309,6 +309,7 @@ func printRotation(w io.Writer, r Rotation) {
 	for _, v := range r.Retired {
 		fmt.Fprintf(w, "Version %s is retired: what it signed stops working within %v.\n", v, refreshWithin)
 	}
+	fmt.Fprintln(w, "Now run make index-patients, so that patients indexed under an older version are still found by contact once it is retired (docs/patients.md).")
 }
 
 // parse parses a command's flags; arguments left over are a usage error.

@@ -100,6 +100,9 @@ func TestRotateLinkSecret(t *testing.T) {
 	if !going(routine) || strings.Contains(out, "Ended every session") {
 		t.Errorf("a routine rotation ended the link sessions:\n%s", out)
 	}
+	if !strings.Contains(out, "Now run make index-patients") {
+		t.Errorf("the rotation does not say to index the patients under the new version:\n%s", out)
+	}
 	if first["current"] == "" || first["previous"] == "" || first["retired"] != "" {
 		t.Fatalf("the first rotation says:\n%s", out)
 	}

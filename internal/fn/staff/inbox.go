@@ -134,7 +134,7 @@ func (h *Handler) rowView(l lead.Lead, r *request) rowView {
 	case l.Status == lead.StatusNew:
 		v.Due = "now (not tried yet)"
 	case l.Status == lead.StatusClosed:
-		v.Due = "closed: " + reasonWords(l)
+		v.Due = "closed: " + present.Closed(l)
 	case l.Callback.IsZero() || !l.Callback.After(r.now):
 		v.Due, v.Overdue = "now", true
 		if !l.Callback.IsZero() {

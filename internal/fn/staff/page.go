@@ -481,10 +481,6 @@ func byWords(by string) string {
 	return by
 }
 
-// reasonWords says why a closed lead was closed (present.Closed); kept
-// for inbox.go's rows.
-func reasonWords(l lead.Lead) string { return present.Closed(l) }
-
 // closedWords says why and when a closed lead was closed, by date.
 func (h *Handler) closedWords(l lead.Lead) string {
 	return present.Closed(l) + " on " + l.ClosedAt.In(h.cfg.TimeZone).Format("Mon 2 Jan 2006")
